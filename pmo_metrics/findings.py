@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
 import pandas as pd
+import polars as pl
 
 ERROR, WARNING = "error", "warning"
 
@@ -42,41 +43,63 @@ class Finding:
         return f"[{self.severity.upper()} {self.rule_id}] {place}:{value} {self.message}"
 
 
+FINDING_SCHEMA = {
+    "rule_id": pl.String, "severity": pl.String, "table": pl.String, "message": pl.String, "file": pl.String,
+    "row": pl.Int64, "column": pl.String, "value": pl.String, "project_id": pl.String,
+}
+
+
+def findings_frame(findings: Iterable[Finding] | pl.DataFrame | None = None) -> pl.DataFrame:
+    """Findings as a polars frame with FINDING_SCHEMA; a rule can fail on millions of rows."""
+    if isinstance(findings, pl.DataFrame):
+        return findings.select([pl.col(k).cast(t) for k, t in FINDING_SCHEMA.items()])
+    rows = [asdict(f) for f in (findings or [])]
+    return pl.DataFrame(rows, schema=FINDING_SCHEMA, orient="row") if rows else pl.DataFrame(schema=FINDING_SCHEMA)
+
+
 @dataclass
 class ValidationReport:
-    findings: list[Finding] = field(default_factory=list)
+    frame: pl.DataFrame = field(default_factory=findings_frame)
     rows_read: dict[str, int] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)  # table -> source file names
 
-    def extend(self, findings: Iterable[Finding]) -> None:
-        self.findings.extend(findings)
+    def extend(self, findings: Iterable[Finding] | pl.DataFrame) -> None:
+        self.frame = pl.concat([self.frame, findings_frame(findings)], how="vertical")
 
     @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == ERROR]
+    def n_errors(self) -> int:
+        return self.frame.filter(pl.col("severity") == ERROR).height
 
     @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == WARNING]
+    def n_warnings(self) -> int:
+        return self.frame.filter(pl.col("severity") == WARNING).height
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.n_errors == 0
+
+    def findings(self, severity: str | None = None, limit: int | None = None) -> list[Finding]:
+        frame = self.frame if severity is None else self.frame.filter(pl.col("severity") == severity)
+        if limit is not None:
+            frame = frame.head(limit)
+        return [Finding(**r) for r in frame.iter_rows(named=True)]
+
+    def rule_ids(self, severity: str | None = None) -> set[str]:
+        frame = self.frame if severity is None else self.frame.filter(pl.col("severity") == severity)
+        return set(frame.get_column("rule_id").to_list())
 
     def to_frame(self) -> pd.DataFrame:
-        cols = [f for f in Finding.__dataclass_fields__]
-        return pd.DataFrame([asdict(f) for f in self.findings], columns=cols)
+        return self.frame.to_pandas()
 
     def summary(self) -> str:
         return (f"{sum(self.rows_read.values()):,} rows read from {len(self.rows_read)} table(s); "
-                f"{len(self.errors):,} error(s), {len(self.warnings):,} warning(s)")
+                f"{self.n_errors:,} error(s), {self.n_warnings:,} warning(s)")
 
     def render(self, limit: int | None = 200) -> str:
-        """The report as text: a summary line, then one line per finding (errors first)."""
-        lines = [self.summary()]
-        ordered = self.errors + self.warnings
-        shown = ordered if limit is None else ordered[:limit]
-        lines += [f.describe() for f in shown]
-        if len(shown) < len(ordered):
-            lines.append(f"… and {len(ordered) - len(shown):,} more (full list in the report file)")
+        """The report as text: a summary line, then one line per finding, errors first."""
+        ordered = self.findings(ERROR, limit) + self.findings(WARNING, None if limit is None else max(0, limit - min(limit, self.n_errors)))
+        lines = [self.summary()] + [f.describe() for f in ordered]
+        total = self.frame.height
+        if len(ordered) < total:
+            lines.append(f"… and {total - len(ordered):,} more (the full list is in the report file)")
         return "\n".join(lines)
