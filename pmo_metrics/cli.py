@@ -1,0 +1,194 @@
+"""`python -m pmo_metrics …`: the product driven from a script (CONTRACT §5).
+
+Every command takes `--db PATH` and, on failure, exits non-zero with a one-line reason on stderr:
+1 the data broke a rule (the report says which), 2 the input cannot be used at all (missing path,
+malformed mapping, unreadable file or database), 3 another load is running.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from .db import DEFAULT_DB, DatabaseError
+from .findings import BatchError
+
+EXIT_RULES, EXIT_INPUT, EXIT_BUSY = 1, 2, 3
+
+
+class Failure(Exception):
+    def __init__(self, message: str, code: int = EXIT_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+def _month(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month in the form YYYY-MM")
+    return text
+
+
+class _Progress:
+    """Progress on stderr: a rewritten line on a terminal, a line per step otherwise."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.last = None
+        self.t0 = time.monotonic()
+
+    def __call__(self, message: str, fraction: float) -> None:
+        if self.quiet or message == self.last:
+            return
+        self.last = message
+        line = f"[{fraction * 100:5.1f} %] {time.monotonic() - self.t0:6.1f} s  {message}"
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(72))
+            if fraction >= 1:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _write_report(report, path: str | None) -> None:
+    if path:
+        report.frame.write_csv(path)
+
+
+def cmd_demo(args) -> int:
+    from .demo import generate_demo
+    counts = generate_demo(args.out, scale=args.scale, seed=args.seed, end_month=args.end_month,
+                           progress=_Progress(args.quiet))
+    print(f"wrote a {args.scale} demo batch to {args.out}: "
+          + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .warehouse import validate_batch
+    _, report = validate_batch(args.batch, args.mapping, args.db, progress=_Progress(args.quiet))
+    print(report.render(None if args.all else args.limit))
+    _write_report(report, args.report_csv)
+    if not report.ok:
+        raise Failure(f"{report.n_errors:,} error(s) in {args.batch}; nothing was written", EXIT_RULES)
+    return 0
+
+
+def cmd_load(args) -> int:
+    from .warehouse import load_batch
+    result = load_batch(args.batch, args.db, args.mapping, quarantine=args.quarantine,
+                        progress=_Progress(args.quiet), wait_seconds=args.wait)
+    print(result.report.render(None if args.all else args.limit))
+    print(result.message)
+    _write_report(result.report, args.report_csv)
+    if result.status == "rejected":
+        raise Failure(f"{result.message}; the database is unchanged", EXIT_RULES)
+    return 0
+
+
+def _filters(args):
+    from .filters import Filters
+    return Filters(as_of=args.as_of, portfolios=tuple(args.portfolio or ()), programs=tuple(args.program or ()),
+                   business_units=tuple(args.business_unit or ()), objectives=tuple(args.objective or ()),
+                   departments=tuple(args.department or ()))
+
+
+def cmd_kpis(args) -> int:
+    from .db import open_readonly, cursor_for
+    from .kpis import compute_kpis, default_as_of
+    from .metrics import METRICS, format_value
+    con = open_readonly(args.db)
+    try:
+        cur = cursor_for(con)
+        filters = _filters(args)
+        as_of = filters.as_of or default_as_of(cur)
+        if as_of is None:
+            raise Failure(f"{args.db} holds no data to compute KPIs from; load a batch first")
+        values = compute_kpis(cur, filters)
+    finally:
+        con.close()
+    if args.format == "json":
+        print(json.dumps({"as_of": as_of, **values}, indent=2))
+    else:
+        width = max(len(m.label) for m in METRICS.values())
+        print(f"KPIs as of {as_of}")
+        for mid, metric in METRICS.items():
+            print(f"  {metric.label.ljust(width)}  {format_value(mid, values.get(mid)):>14}   {mid}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+    path = write_report(args.db, args.as_of, args.out, previous=args.previous, filters=_filters(args))
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pmo_metrics", description="PMO analytics: load extracts, check them, compute KPIs.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"warehouse file (default {DEFAULT_DB})")
+    common.add_argument("--quiet", action="store_true", help="no progress lines")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", parents=[common], help="write a realistic demo batch")
+    p.add_argument("--scale", choices=["small", "enterprise"], default="small")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--end-month", type=_month, default=None, help="last month with data (default: last month)")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=cmd_demo)
+
+    for name, func, helptext in (("validate", cmd_validate, "check a batch against the rules; writes nothing"),
+                                 ("load", cmd_load, "validate and load a batch, all or nothing")):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        p.add_argument("batch", help="folder, .xlsx workbook or mapping's folder")
+        p.add_argument("--mapping", type=Path, help="TOML mapping for exports in another shape")
+        p.add_argument("--limit", type=int, default=200, help="findings to print (default 200)")
+        p.add_argument("--all", action="store_true", help="print every finding")
+        p.add_argument("--report-csv", help="write every finding to this CSV file")
+        if name == "load":
+            p.add_argument("--quarantine", action="store_true", help="load the valid rows, set the rejected ones aside")
+            p.add_argument("--wait", type=float, default=30.0, help="seconds to wait for a running load (default 30)")
+        p.set_defaults(func=func)
+
+    def add_filters(p):
+        p.add_argument("--as-of", type=_month, help="month YYYY-MM (default: month of the latest status report)")
+        p.add_argument("--portfolio", action="append", help="repeat for several")
+        p.add_argument("--program", action="append")
+        p.add_argument("--business-unit", action="append")
+        p.add_argument("--objective", action="append", help="strategic objective id")
+        p.add_argument("--department", action="append", help="for resource KPIs")
+
+    p = sub.add_parser("kpis", parents=[common], help="print every KPI")
+    add_filters(p)
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("report", parents=[common], help="write the monthly performance pack")
+    add_filters(p)
+    p.add_argument("--previous", type=_month, help="month to compare with (default: the month before)")
+    p.add_argument("--out", required=True, help="FILE.pptx or FILE.html")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .warehouse import LoadBusy
+    try:
+        return args.func(args)
+    except Failure as exc:
+        code, message = exc.code, str(exc)
+    except (BatchError, DatabaseError) as exc:
+        code, message = EXIT_INPUT, str(exc)
+    except LoadBusy as exc:
+        code, message = EXIT_BUSY, str(exc)
+    except KeyboardInterrupt:
+        code, message = 130, "interrupted; the database is unchanged"
+    print(f"error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
+    return code

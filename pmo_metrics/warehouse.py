@@ -1,0 +1,396 @@
+"""Loading a batch into the DuckDB warehouse, all or nothing (CONTRACT §2, load semantics).
+
+A load builds a complete new database file next to the live one — the batch's tables from the
+batch, every other table copied from the live file — checkpoints and closes it, and only then
+swaps it in with `os.replace`. The live file is never opened for writing, so:
+
+* readers keep serving the previous data while a load runs, and see the new data on their
+  next query (they watch the file's identity, see `db.Warehouse`);
+* a rejected, failed or killed load (at any instant, SIGKILL included) leaves the live file
+  exactly as it was — at worst a half-written `*.new-*` file is left, removed by the next load;
+* two loads never interleave: the second waits for a lock file, then gives up with a message.
+
+Layers inside the file: `raw.<table>` holds the rows as read (every source column, as text);
+`main.<table>` the typed contract tables (staging: renamed and cast, with lineage columns
+`_load_id`, `_file`, `_row`); `marts.*` the joined, KPI-level tables; `meta.*` the load log,
+findings, quarantined rows and project snapshots.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+import polars as pl
+
+from . import contract as c
+from .db import DEFAULT_DB, OFFLINE_CONFIG, DatabaseError, open_readonly, cursor_for
+from .findings import ERROR, BatchError, ValidationReport, findings_frame
+from .schemas import drop_rejected, rejected_rows, validate_tables
+from .schemas.rules import DATABASE
+
+Progress = Callable[[str, float], None]
+LINEAGE = ("_load_id", "_file", "_row")
+
+META_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta.load_log (load_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, "
+    "status VARCHAR, batch VARCHAR, batch_sha256 VARCHAR, mapping VARCHAR, quarantine BOOLEAN, load_date DATE, "
+    "files VARCHAR, rows_read VARCHAR, rows_loaded VARCHAR, rows_rejected VARCHAR, message VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS meta.findings (load_id VARCHAR, rule_id VARCHAR, severity VARCHAR, "
+    '"table" VARCHAR, message VARCHAR, file VARCHAR, "row" BIGINT, "column" VARCHAR, value VARCHAR, project_id VARCHAR)',
+    'CREATE TABLE IF NOT EXISTS meta.quarantine (load_id VARCHAR, "table" VARCHAR, file VARCHAR, "row" BIGINT, '
+    "rule_ids VARCHAR, reasons VARCHAR, record VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS meta.table_rows (load_id VARCHAR, \"table\" VARCHAR, rows_read BIGINT, "
+    "rows_loaded BIGINT, rows_rejected BIGINT)",
+    "CREATE TABLE IF NOT EXISTS meta.project_snapshots (snapshot_month VARCHAR, load_id VARCHAR, project_id VARCHAR, "
+    "stage VARCHAR, budget_at_completion DOUBLE, baseline_finish_date DATE, forecast_finish_date DATE, "
+    "actual_finish_date DATE)",
+)
+META_TABLES = ("load_log", "findings", "quarantine", "table_rows", "project_snapshots")
+
+
+class LoadBusy(Exception):
+    """Another load holds the database; nothing was changed."""
+
+
+@dataclass
+class LoadResult:
+    status: str  # loaded | rejected | skipped | failed
+    report: ValidationReport
+    load_id: str
+    message: str
+    rows_loaded: dict[str, int] = field(default_factory=dict)
+    rows_rejected: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("loaded", "skipped")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def log_path(db_path: Path) -> Path:
+    """Every load attempt, one JSON object per line — kept outside the database on purpose, so a
+    rejected or killed load is recorded without touching the database it left unchanged."""
+    return db_path.with_name(db_path.name + ".loads.jsonl")
+
+
+def archive_dir(db_path: Path) -> Path:
+    return db_path.parent / "archive" / db_path.stem
+
+
+def _append_log(db_path: Path, record: dict) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path(db_path), "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def load_history(db_path: str | Path = DEFAULT_DB) -> list[dict]:
+    """Every recorded load attempt, newest first; an attempt with no end record was killed."""
+    path = log_path(Path(db_path))
+    if not path.exists():
+        return []
+    attempts: dict[str, dict] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by a crash
+        attempts.setdefault(rec["load_id"], {"status": "interrupted"}).update(rec)
+    return sorted(attempts.values(), key=lambda r: r.get("started_at", ""), reverse=True)
+
+
+@contextmanager
+def _exclusive(db_path: Path, wait_seconds: float) -> Iterator[None]:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(db_path.with_name(db_path.name + ".lock"), "a+") as fh:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LoadBusy(f"another load is writing {db_path}; try again when it has finished") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _batch_digest(files) -> str:
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.name):
+        h.update(f"{f.name}\0{f.sha256}\n".encode())
+    return h.hexdigest()
+
+
+def _loaded_reader(db_path: Path):
+    """Tables already in the live database, read on demand for the cross-table rules."""
+    if not db_path.exists():
+        return None, lambda table: None
+    con = open_readonly(db_path)
+
+    def loaded(table: str) -> pl.DataFrame | None:
+        cur = cursor_for(con)
+        exists = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pmo' "
+                             "AND schema_name = 'main' AND table_name = ?", [table]).fetchone()[0]
+        if not exists:
+            return None
+        cols = ", ".join(f'"{n}"' for n in c.TABLES[table].column_names)  # allow-listed names
+        return cur.execute(f'SELECT {cols} FROM main."{table}"').pl()
+    return con, loaded
+
+
+def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db_path: str | Path | None = DEFAULT_DB,
+                   load_date: date | None = None, progress: Progress | None = None):
+    """Read and check a batch against every rule; writes nothing. Returns (batch, report)."""
+    from .sources import read_batch  # readers are heavy; keep `import pmo_metrics.warehouse` light
+
+    load_date = load_date or date.today()
+    progress = progress or (lambda msg, frac: None)
+    progress("reading files", 0.0)
+    batch = read_batch(batch_path, mapping, progress=lambda m, f: progress(m, 0.5 * f))
+    report = ValidationReport()
+    report.extend(batch.findings)
+    report.rows_read = {name: t.data.height for name, t in batch.tables.items()}
+    report.files = {name: list(t.files) for name, t in batch.tables.items()}
+    progress("checking the data accuracy rules", 0.5)
+    con, loaded = _loaded_reader(Path(db_path)) if db_path else (None, lambda t: None)
+    try:
+        report.extend(validate_tables({n: t.data for n, t in batch.tables.items()}, loaded, load_date))
+    finally:
+        if con is not None:
+            con.close()
+    progress("checked", 0.7)
+    return batch, report
+
+
+def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping: str | Path | None = None, *,
+               quarantine: bool = False, load_date: date | None = None, progress: Progress | None = None,
+               wait_seconds: float = 30.0, archive: bool = True) -> LoadResult:
+    """Validate a batch and publish it into the warehouse, all or nothing."""
+    db_path = Path(db_path)
+    load_date = load_date or date.today()
+    progress = progress or (lambda msg, frac: None)
+    load_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    started = _now()
+    record = {"load_id": load_id, "started_at": started.isoformat(), "batch": str(batch_path),
+              "mapping": None if mapping is None else str(mapping), "quarantine": quarantine,
+              "load_date": load_date.isoformat(), "status": "interrupted"}
+
+    with _exclusive(db_path, wait_seconds):
+        for leftover in db_path.parent.glob(db_path.name + ".new-*"):
+            leftover.unlink(missing_ok=True)  # from a load that was killed; we hold the lock
+        _append_log(db_path, record)
+        try:
+            batch, report = validate_batch(batch_path, mapping, db_path, load_date, progress)
+        except (BatchError, DatabaseError) as exc:
+            _finish(db_path, record, "failed", str(exc))
+            raise
+        record["files"] = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in batch.files]
+        record["rows_read"] = report.rows_read
+        digest = _batch_digest(batch.files)
+        record["batch_sha256"] = digest
+
+        if _last_loaded_digest(db_path) == digest:
+            msg = "this batch is identical to the last one loaded; nothing to do"
+            _finish(db_path, record, "skipped", msg)
+            return LoadResult("skipped", report, load_id, msg)
+
+        errors = report.frame.filter(pl.col("severity") == ERROR)
+        unfixable = errors.filter(pl.col("row").is_null() | (pl.col("file") == DATABASE))
+        if errors.height and (not quarantine or unfixable.height):
+            why = ("the batch has errors that no row can be set aside for" if quarantine
+                   else "the batch has errors; nothing was loaded (use --quarantine to load the valid rows)")
+            msg = f"rejected: {report.n_errors:,} error(s); {why}"
+            _finish(db_path, record, "rejected", msg)
+            return LoadResult("rejected", report, load_id, msg)
+
+        rejected = rejected_rows(report.frame)
+        try:
+            progress("writing the new database", 0.7)
+            rows_loaded, rows_rejected = _publish(db_path, batch, report, rejected, record, load_id, started,
+                                                  load_date, archive, progress)
+        except Exception as exc:
+            _finish(db_path, record, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        msg = (f"loaded {sum(rows_loaded.values()):,} rows into {len(rows_loaded)} table(s)"
+               + (f"; {sum(rows_rejected.values()):,} row(s) quarantined" if sum(rows_rejected.values()) else ""))
+        record.update(rows_loaded=rows_loaded, rows_rejected=rows_rejected)
+        _finish(db_path, record, "loaded", msg)
+        progress("done", 1.0)
+        return LoadResult("loaded", report, load_id, msg, rows_loaded, rows_rejected)
+
+
+def _finish(db_path: Path, record: dict, status: str, message: str) -> None:
+    record.update(status=status, message=message, finished_at=_now().isoformat())
+    _append_log(db_path, record)
+
+
+def _last_loaded_digest(db_path: Path) -> str | None:
+    if not db_path.exists():
+        return None
+    con = open_readonly(db_path)
+    try:
+        row = cursor_for(con).execute(
+            "SELECT batch_sha256 FROM meta.load_log WHERE status = 'loaded' ORDER BY finished_at DESC LIMIT 1").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
+def _contract_frame(name: str, data: pl.DataFrame, load_id: str) -> pl.DataFrame:
+    return data.select(*c.TABLES[name].column_names, pl.lit(load_id).alias("_load_id"),
+                       pl.col("_file").cast(pl.String), pl.col("_row").cast(pl.Int64))
+
+
+def _quarantine_frame(name: str, table, rejected: pl.DataFrame, load_id: str) -> pl.DataFrame:
+    raw_cols = [col for col in table.raw.columns if col not in ("_file", "_row")]
+    records = table.raw.select("_file", "_row", pl.struct(raw_cols).struct.json_encode().alias("record"))
+    return rejected.join(records, on=["_file", "_row"], how="left").select(
+        pl.lit(load_id).alias("load_id"), pl.lit(name).alias("table"), pl.col("_file").alias("file"),
+        pl.col("_row").alias("row"), "rule_ids", "reasons", "record")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame, create: bool = False) -> None:
+    """Write a frame into an allow-listed table name; arrow hands it over without copying."""
+    arrow = frame.to_arrow()  # noqa: F841 — referenced by name in the SQL below
+    con.register("_incoming", arrow)
+    try:
+        if create:
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM _incoming")
+        else:
+            con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str, pl.DataFrame], record: dict,
+             load_id: str, started: datetime, load_date: date, archive: bool, progress: Progress):
+    tmp = db_path.with_name(f"{db_path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    previous = db_path if db_path.exists() else None
+    rows_loaded: dict[str, int] = {}
+    rows_rejected: dict[str, int] = {}
+    try:
+        con = duckdb.connect(str(tmp), config=OFFLINE_CONFIG)
+        try:
+            con.execute("CREATE SCHEMA raw; CREATE SCHEMA meta; CREATE SCHEMA marts")
+            for ddl in META_DDL:
+                con.execute(ddl)
+            old_tables: set[tuple[str, str]] = set()
+            if previous is not None:
+                con.execute("ATTACH ? AS old (READ_ONLY)", [str(previous)])
+                old_tables = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                             "WHERE database_name = 'old'").fetchall())
+            steps = len(c.LOAD_ORDER)
+            for i, name in enumerate(c.LOAD_ORDER):
+                progress(f"writing {name}", 0.7 + 0.2 * i / steps)
+                table = batch.tables.get(name)
+                if table is not None:
+                    bad = rejected.get(name)
+                    data = drop_rejected(table.data, bad)
+                    _insert(con, f'main."{name}"', _contract_frame(name, data, load_id), create=True)
+                    _insert(con, f'raw."{name}"', table.raw.with_columns(pl.lit(load_id).alias("_load_id")), create=True)
+                    rows_loaded[name] = data.height
+                    rows_rejected[name] = 0 if bad is None else bad.height
+                    if bad is not None and bad.height:
+                        _insert(con, "meta.quarantine", _quarantine_frame(name, table, bad, load_id))
+                elif ("main", name) in old_tables:
+                    con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
+                    if ("raw", name) in old_tables:
+                        con.execute(f'CREATE TABLE raw."{name}" AS SELECT * FROM old.raw."{name}"')
+                else:
+                    con.execute(c.create_table_sql(c.TABLES[name]))
+                    for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
+                        con.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
+
+            batch_tables = list(batch.tables)
+            for meta in META_TABLES:
+                if ("meta", meta) not in old_tables:
+                    continue
+                if meta in ("findings", "quarantine", "table_rows"):
+                    # Findings and set-aside rows of tables this batch replaces are superseded.
+                    con.execute(f'INSERT INTO meta.{meta} BY NAME SELECT * FROM old.meta.{meta} '
+                                f'WHERE NOT list_contains(?, "table")', [batch_tables])
+                elif meta == "project_snapshots" and "projects" in batch.tables:
+                    con.execute("INSERT INTO meta.project_snapshots SELECT * FROM old.meta.project_snapshots "
+                                "WHERE snapshot_month <> ?", [_snapshot_month(con, load_date)])
+                else:
+                    con.execute(f"INSERT INTO meta.{meta} SELECT * FROM old.meta.{meta}")
+            _insert(con, "meta.findings", report.frame.with_columns(pl.lit(load_id).alias("load_id")))
+            for name in batch_tables:
+                con.execute("INSERT INTO meta.table_rows VALUES (?, ?, ?, ?, ?)",
+                            [load_id, name, report.rows_read.get(name, 0), rows_loaded.get(name, 0),
+                             rows_rejected.get(name, 0)])
+            if "projects" in batch.tables:
+                con.execute(
+                    "INSERT INTO meta.project_snapshots SELECT ?, ?, project_id, stage, budget_at_completion, "
+                    "baseline_finish_date, forecast_finish_date, actual_finish_date FROM main.projects",
+                    [_snapshot_month(con, load_date), load_id])
+            con.execute("INSERT INTO meta.load_log VALUES (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                load_id, started, _now(), record["batch"], record["batch_sha256"], record["mapping"],
+                record["quarantine"], load_date, json.dumps(record["files"]), json.dumps(report.rows_read),
+                json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
+            if previous is not None:
+                con.execute("DETACH old")
+            progress("building the marts", 0.92)
+            from .marts import build_marts
+            build_marts(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        if archive:
+            progress("archiving the raw files", 0.96)
+            _archive(db_path, load_id, batch.files)
+        _fsync(tmp)
+        os.replace(tmp, db_path)
+        _fsync(db_path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return rows_loaded, rows_rejected
+
+
+def _snapshot_month(con: duckdb.DuckDBPyConnection, load_date: date) -> str:
+    """The month a project snapshot stands for: that of the latest status report, else the load's."""
+    row = con.execute("SELECT max(report_date) FROM main.status_reports").fetchone()
+    return (row[0] or load_date).strftime("%Y-%m")
+
+
+def _archive(db_path: Path, load_id: str, files) -> None:
+    target = archive_dir(db_path) / load_id
+    partial = target.with_name(target.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for f in files:
+        dest = partial / f.name
+        shutil.copyfile(f.path, dest)
+        manifest.append({"name": f.name, "sha256": f.sha256, "size": f.size, "source": str(f.path)})
+    (partial / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(partial, target)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
