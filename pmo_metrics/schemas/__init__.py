@@ -5,6 +5,8 @@ file, the spreadsheet row, the column, the value and the rule.
 """
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from typing import Callable
 
@@ -24,6 +26,9 @@ _RANGES = {
     ("risks", "impact"): "a whole number from 1 to 5",
     ("strategic_objectives", "weight"): "0 or more",
 }
+
+
+_NAMED_CHECK = re.compile(r"^([A-Z]+(?:-[A-Z]+)*)\|(\w+)$")
 
 
 def _schema_message(table: str, column: str | None, check: str) -> str:
@@ -60,8 +65,9 @@ def _model_findings(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     cases = cases.with_columns(pl.col("index").cast(pl.Int64))
     for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
         check = str(check)
-        if "|" in check:
-            rule, column = check.split("|", 1)
+        named = _NAMED_CHECK.match(check)
+        if named:
+            rule, column = named.groups()
             message = RULES[rule].description
         else:
             rule, message = "SCHEMA", _schema_message(table, column, check)

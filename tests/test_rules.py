@@ -1,0 +1,249 @@
+"""Every data accuracy rule of CONTRACT §2, each with a bad row, on typed frames."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pmo_metrics import contract as c
+from pmo_metrics.schemas import RULES, rejected_rows, validate_tables
+
+LOAD_DATE = date(2025, 6, 15)
+D = date
+
+
+def frame(table: str, rows: list[dict], file: str | None = None) -> pl.DataFrame:
+    """A typed contract frame from partial rows; _row counts from 2 like a spreadsheet."""
+    spec = c.TABLES[table]
+    types = {c.STR: pl.String, c.DATE: pl.Date, c.MONTH: pl.String, c.MONEY: pl.Float64, c.NUM: pl.Float64,
+             c.INT: pl.Int64, c.BOOL: pl.Boolean}
+    schema = {col.name: types[col.type] for col in spec.columns}
+    data = {name: [r.get(name) for r in rows] for name in schema}
+    df = pl.DataFrame(data, schema=schema)
+    return df.with_columns(pl.lit(file or f"{table}.csv").alias("_file"),
+                           pl.int_range(2, len(rows) + 2, dtype=pl.Int64).alias("_row"))
+
+
+def project(pid="P1", **kw) -> dict:
+    row = dict(project_id=pid, project_name=f"Project {pid}", portfolio="Digital", business_unit="Retail",
+               project_manager="Ann", delivery_approach="agile", stage="execution", start_date=D(2025, 1, 1),
+               baseline_finish_date=D(2025, 12, 31), budget_at_completion=1000.0)
+    row.update(kw)
+    return row
+
+
+def report(pid="P1", day=D(2025, 6, 1), **kw) -> dict:
+    row = dict(project_id=pid, report_date=day, overall_rag="green", percent_complete=50.0)
+    row.update(kw)
+    return row
+
+
+def resource(rid="R1", **kw) -> dict:
+    row = dict(resource_id=rid, resource_name="Bo", role="Analyst", department="IT", employment_type="employee",
+               weekly_capacity_hours=40.0, hourly_cost=50.0, start_date=D(2024, 1, 1))
+    row.update(kw)
+    return row
+
+
+def base(**extra) -> dict[str, pl.DataFrame]:
+    tables = {"projects": frame("projects", [project()]), "status_reports": frame("status_reports", [report()]),
+              "resources": frame("resources", [resource()])}
+    tables.update(extra)
+    return tables
+
+
+def found(tables, rule: str, loaded=None) -> pl.DataFrame:
+    findings = validate_tables(tables, loaded, LOAD_DATE)
+    return findings.filter(pl.col("rule_id") == rule)
+
+
+def test_clean_tables_have_no_findings():
+    assert validate_tables(base(), None, LOAD_DATE).height == 0
+
+
+def test_every_contract_rule_is_registered():
+    contract = Path(__file__).resolve().parents[2] / "shared" / "CONTRACT.md"
+    text = contract.read_text() if contract.exists() else ""
+    ids = set(re.findall(r"^\| ([A-Z]+(?:-[A-Z]+)*) \| [a-z_, ]+ \| (?:error|warning) \|", text, re.M))
+    assert ids, "CONTRACT.md §2 rule table not found"
+    assert ids <= set(RULES)
+
+
+@pytest.mark.parametrize("rows, column, value, message", [
+    ([project(), project()], "project_id", "P1", "duplicate project_id"),
+    ([project(project_id=None)], "project_id", None, "key value is missing"),
+    ([project(stage="doing")], "stage", "doing", "not one of idea"),
+    ([project(priority_score=101.0)], "priority_score", "101.0", "between 0 and 100"),
+    ([project(project_name=None)], "project_name", None, "required value is missing"),
+])
+def test_schema_rule_names_row_column_and_value(rows, column, value, message):
+    hits = found({"projects": frame("projects", rows)}, "SCHEMA").filter(pl.col("column") == column)
+    assert hits.height >= 1
+    first = hits.row(0, named=True)
+    assert first["file"] == "projects.csv" and first["row"] >= 2
+    assert first["value"] == value
+    assert message in first["message"]
+
+
+def test_composite_key_duplicates_are_schema_errors():
+    tables = base(status_reports=frame("status_reports", [report(), report()]))
+    hits = found(tables, "SCHEMA")
+    assert hits.get_column("row").to_list() == [2, 3]
+    assert hits.get_column("value").to_list() == ["P1 + 2025-06-01"] * 2
+
+
+@pytest.mark.parametrize("rule, table, rows, column, row", [
+    ("PRJ-DATES", "projects", [project(baseline_finish_date=D(2024, 12, 31))], "baseline_finish_date", 2),
+    ("PRJ-DATES", "projects", [project(), project("P2", forecast_finish_date=D(2024, 1, 1))], "forecast_finish_date", 3),
+    ("PRJ-DATES", "projects", [project(actual_finish_date=D(2024, 1, 1), stage="closed")], "actual_finish_date", 2),
+    ("PRJ-BUDGET", "projects", [project(budget_at_completion=-5.0)], "budget_at_completion", 2),
+    ("PRJ-CLOSED", "projects", [project(stage="closed")], "actual_finish_date", 2),
+    ("STS-PCT", "status_reports", [report(percent_complete=120.0)], "percent_complete", 2),
+    ("FIN-PLANNED", "financials", [dict(project_id="P1", period="2025-01", cost_category="capex", planned_cost=-1.0)],
+     "planned_cost", 2),
+    ("RES-CAPACITY", "resources", [resource(weekly_capacity_hours=0.0)], "weekly_capacity_hours", 2),
+    ("RES-CAPACITY", "resources", [resource(weekly_capacity_hours=81.0)], "weekly_capacity_hours", 2),
+    ("RES-CAPACITY", "resources", [resource(hourly_cost=-1.0)], "hourly_cost", 2),
+    ("ALC-HOURS", "allocations", [dict(resource_id="R1", project_id="P1", period="2025-01", planned_hours=-2.0)],
+     "planned_hours", 2),
+    ("TS-HOURS", "timesheets", [dict(resource_id="R1", project_id="P1", work_date=D(2025, 1, 2), hours=0.0)], "hours", 2),
+    ("TS-HOURS", "timesheets", [dict(resource_id="R1", project_id="P1", work_date=D(2025, 1, 2), hours=25.0)], "hours", 2),
+    ("MAT-SCORE", "maturity_assessments", [dict(assessment_id="A1", assessment_date=D(2025, 1, 1), business_unit="Retail",
+                                                domain="governance", criterion_id="G1", score=6.0)], "score", 2),
+    ("MAT-SCORE", "maturity_assessments", [dict(assessment_id="A1", assessment_date=D(2025, 1, 1), business_unit="Retail",
+                                                domain="governance", criterion_id="G1", score=3.0, target_score=0.0)],
+     "target_score", 2),
+])
+def test_row_error_rules(rule, table, rows, column, row):
+    tables = base(**{table: frame(table, rows)})
+    hits = found(tables, rule)
+    assert hits.height == 1, hits
+    hit = hits.row(0, named=True)
+    assert (hit["severity"], hit["table"], hit["column"], hit["row"]) == ("error", table, column, row)
+
+
+def _benefit(**kw):
+    row = dict(benefit_id="B1", project_id="P1", benefit_name="Savings", category="financial", benefit_type="cost_saving",
+               unit="GBP", baseline_value=0.0, target_value=100.0, planned_start="2025-01", planned_end="2025-12")
+    row.update(kw)
+    return row
+
+
+def test_benefit_target_rule_both_halves():
+    tables = base(benefits=frame("benefits", [_benefit(target_value=0.0),
+                                                  _benefit(benefit_id="B2", planned_end="2024-12")]))
+    hits = found(tables, "BEN-TARGET").sort("row")
+    assert hits.select("row", "column").rows() == [(2, "target_value"), (3, "planned_end")]
+
+
+def test_month_columns_must_be_months():
+    tables = base(financials=frame("financials", [dict(project_id="P1", period="2025-13", cost_category="opex",
+                                                       planned_cost=1.0)]))
+    hit = found(tables, "SCHEMA").row(0, named=True)
+    assert (hit["column"], hit["value"]) == ("period", "2025-13")
+
+
+def test_references_to_projects_resources_benefits_objectives():
+    tables = base(
+        projects=frame("projects", [project(strategic_objective_id="OBJ-9")]),
+        strategic_objectives=frame("strategic_objectives", [dict(objective_id="OBJ-1", objective_name="Grow", weight=1.0)]),
+        timesheets=frame("timesheets", [dict(resource_id="R9", project_id="P9", work_date=D(2025, 1, 2), hours=4.0)]),
+        benefit_measurements=frame("benefit_measurements", [dict(benefit_id="B9", period="2025-01", planned_value=1.0)]),
+    )
+    findings = validate_tables(tables, None, LOAD_DATE)
+    got = {(r["rule_id"], r["table"], r["value"]) for r in findings.iter_rows(named=True) if r["severity"] == "error"}
+    assert got == {("PRJ-OBJECTIVE", "projects", "OBJ-9"), ("REF-PROJECT", "timesheets", "P9"),
+                   ("REF-RESOURCE", "timesheets", "R9"), ("REF-BENEFIT", "benefit_measurements", "B9")}
+
+
+def test_references_use_tables_already_loaded():
+    loaded_projects = frame("projects", [project("P7")]).drop("_file", "_row")
+    tables = {"risks": frame("risks", [dict(risk_id="K1", project_id="P7", title="t", probability=3, impact=4,
+                                            status="open", raised_date=D(2025, 1, 1))])}
+    loaded = {"projects": loaded_projects}.get
+    assert found(tables, "REF-PROJECT", loaded).height == 0
+    assert found(tables, "REF-PROJECT", None).height == 1
+
+
+def test_a_new_projects_table_that_drops_referenced_projects_is_an_error():
+    loaded_ts = frame("timesheets", [dict(resource_id="R1", project_id="P-OLD", work_date=D(2025, 1, 2), hours=4.0)] * 3)
+    loaded = {"timesheets": loaded_ts.drop("_file", "_row"), "resources": frame("resources", [resource()])}.get
+    hits = found({"projects": frame("projects", [project()])}, "REF-PROJECT", loaded)
+    hit = hits.row(0, named=True)
+    assert hit["table"] == "timesheets" and hit["value"] == "P-OLD" and hit["row"] is None
+    assert "3 loaded timesheets row(s)" in hit["message"]
+
+
+def test_load_date_warnings():
+    tables = base(
+        projects=frame("projects", [project(actual_finish_date=D(2025, 7, 1), stage="closing"),
+                                    project("P2", project_manager=None)]),
+        status_reports=frame("status_reports", [report(), report("P2")]),
+        milestones=frame("milestones", [dict(milestone_id="M1", project_id="P1", milestone_name="Go", is_gate=True,
+                                             baseline_date=D(2025, 5, 1), actual_date=D(2025, 6, 16))]),
+    )
+    findings = validate_tables(tables, None, LOAD_DATE)
+    got = {(r["rule_id"], r["row"]) for r in findings.iter_rows(named=True)}
+    assert got == {("PRJ-FUTURE-FINISH", 2), ("PRJ-NO-PM", 3), ("MS-FUTURE-ACTUAL", 2)}
+    assert set(findings.get_column("severity")) == {"warning"}
+
+
+def test_stale_and_missing_status_reports():
+    # Load date 2025-06-15: 35 days before is 2025-05-11. P1's latest report 2025-05-10 is 36 days old;
+    # P2's 2025-05-11 is exactly 35 (not stale); P3 has none; P4 is closed (not active); P5 is an idea.
+    tables = base(
+        projects=frame("projects", [project("P1"), project("P2"), project("P3"),
+                                    project("P4", stage="closed", actual_finish_date=D(2025, 3, 1)),
+                                    project("P5", stage="idea")]),
+        status_reports=frame("status_reports", [report("P1", D(2025, 4, 1)), report("P1", D(2025, 5, 10)),
+                                                report("P2", D(2025, 5, 11))]),
+    )
+    stale = found(tables, "STS-STALE").sort("project_id")
+    assert stale.get_column("project_id").to_list() == ["P1", "P3"]
+    p1, p3 = stale.rows(named=True)
+    assert p1["row"] == 3 and p1["value"] == "2025-05-10" and "36 days" in p1["message"]
+    assert p3["row"] is None and "no status report" in p3["message"]
+
+
+def test_percent_complete_drop_is_a_warning_on_the_later_report():
+    rows = [report(day=D(2025, 3, 31), percent_complete=40.0), report(day=D(2025, 4, 30), percent_complete=None),
+            report(day=D(2025, 5, 31), percent_complete=35.0), report(day=D(2025, 6, 1), percent_complete=60.0)]
+    hits = found(base(status_reports=frame("status_reports", rows)), "STS-PCT-DROP")
+    assert hits.select("row", "value").rows() == [(4, "35.0")]
+    assert "fell from 40" in hits.item(0, "message")
+
+
+def test_finance_warnings():
+    fin = frame("financials", [
+        dict(project_id="P1", period="2025-01", cost_category="capex", planned_cost=600.0, actual_cost=-10.0),
+        dict(project_id="P1", period="2025-02", cost_category="capex", planned_cost=460.0),  # 1060 vs BAC 1000: 6 %
+    ])
+    findings = validate_tables(base(financials=fin), None, LOAD_DATE)
+    assert {r["rule_id"] for r in findings.iter_rows(named=True)} == {"FIN-NEGATIVE-ACTUAL", "FIN-BAC"}
+    within = frame("financials", [dict(project_id="P1", period="2025-01", cost_category="capex", planned_cost=1050.0)])
+    assert found(base(financials=within), "FIN-BAC").height == 0  # exactly 5 % is allowed
+
+
+def test_timesheet_warnings():
+    ts = frame("timesheets", [
+        dict(resource_id="R1", project_id="P1", work_date=D(2025, 2, 3), hours=8.0),
+        dict(resource_id="R1", project_id="P1", work_date=D(2025, 2, 3), hours=5.0),   # 13 h that day
+        dict(resource_id="R1", project_id="P1", work_date=D(2025, 2, 4), hours=12.0),  # exactly 12: fine
+        dict(resource_id="R1", project_id="P1", work_date=D(2023, 12, 29), hours=4.0),  # before start
+    ])
+    findings = validate_tables(base(timesheets=ts), None, LOAD_DATE)
+    got = sorted((r["rule_id"], r["row"], r["value"]) for r in findings.iter_rows(named=True))
+    assert got == [("TS-DAY-TOTAL", 2, "13.0"), ("TS-OUTSIDE-EMPLOYMENT", 5, "2023-12-29")]
+
+
+def test_lazy_validation_reports_every_failure_and_rejected_rows_group_them():
+    rows = [project(budget_at_completion=-1.0, stage="closed"), project("P2"), project("P3", stage="bogus")]
+    findings = validate_tables({"projects": frame("projects", rows)}, None, LOAD_DATE)
+    errors = findings.filter(pl.col("severity") == "error")
+    assert set(errors.get_column("rule_id")) == {"PRJ-BUDGET", "PRJ-CLOSED", "SCHEMA"}
+    rejected = rejected_rows(findings)["projects"].sort("_row")
+    assert rejected.get_column("_row").to_list() == [2, 4]
+    assert rejected.item(0, "rule_ids") == "PRJ-BUDGET, PRJ-CLOSED"
