@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -41,6 +42,13 @@ class _Progress:
         self.t0 = time.monotonic()
 
     def __call__(self, message: str, fraction: float) -> None:
+        pause_at = os.environ.get("PMO_PAUSE_AT")
+        if pause_at and message.startswith(pause_at):
+            # Fault injection for the kill tests: hold still at a named step until killed.
+            sys.stderr.write(f"paused at {message}\n")
+            sys.stderr.flush()
+            while True:
+                time.sleep(3600)
         if self.quiet or message == self.last:
             return
         self.last = message

@@ -361,6 +361,7 @@ def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str,
             progress("archiving the raw files", 0.96)
             _archive(db_path, load_id, batch.files)
         _fsync(tmp)
+        progress("publishing the new database", 0.98)
         os.replace(tmp, db_path)
         _fsync(db_path.parent)
     finally:

@@ -1,0 +1,222 @@
+"""Load semantics (CONTRACT §2): all or nothing, quarantine, load log, skip, archive, readers following loads."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pmo_metrics.cli import main
+from pmo_metrics.db import Warehouse, open_readonly, cursor_for
+from pmo_metrics.warehouse import LoadBusy, _exclusive, load_batch, load_history
+
+from batches import tiny_tables, write_batch
+
+LOAD_DATE = date(2025, 6, 15)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def contents(path: Path) -> dict[str, list]:
+    """Every row of every table, sorted: what 'the database is unchanged' means."""
+    con = open_readonly(path)
+    cur = cursor_for(con)
+    names = cur.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pmo' "
+                        "ORDER BY 1, 2").fetchall()
+    out = {f"{s}.{t}": sorted(map(repr, cur.execute(f'SELECT * FROM {s}."{t}"').fetchall())) for s, t in names}
+    con.close()
+    return out
+
+
+@pytest.fixture()
+def loaded_db(tmp_path):
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(write_batch(tmp_path / "batch"), db, load_date=LOAD_DATE)
+    assert result.status == "loaded", result.report.render()
+    return db
+
+
+def test_load_writes_every_layer(loaded_db, tmp_path):
+    con = open_readonly(loaded_db)
+    cur = cursor_for(con)
+    assert cur.execute("SELECT count(*) FROM projects").fetchone()[0] == 2
+    assert cur.execute("SELECT sum(hours) FROM timesheets").fetchone()[0] == pytest.approx(15.5)
+    # lineage: each row names the file and spreadsheet row it came from
+    assert cur.execute("SELECT _file, _row FROM status_reports WHERE report_date = DATE '2025-06-10'").fetchone() == (
+        "status_reports.csv", 3)
+    assert cur.execute("SELECT count(*) FROM raw.projects").fetchone()[0] == 2
+    log = cur.execute("SELECT status, files FROM meta.load_log").fetchall()
+    assert log[0][0] == "loaded" and "projects.csv" in log[0][1]
+    con.close()
+    history = load_history(loaded_db)
+    assert history[0]["status"] == "loaded" and history[0]["finished_at"]
+    sha = {f["name"]: f["sha256"] for f in history[0]["files"]}
+    assert sha["projects.csv"] == digest(tmp_path / "batch" / "projects.csv")
+    archived = next((loaded_db.parent / "archive" / "pmo").iterdir())
+    assert digest(archived / "projects.csv") == sha["projects.csv"]
+    assert json.loads((archived / "manifest.json").read_text())
+
+
+def test_identical_batch_is_reported_and_skipped(loaded_db, tmp_path):
+    before = digest(loaded_db)
+    result = load_batch(tmp_path / "batch", loaded_db, load_date=LOAD_DATE)
+    assert result.status == "skipped" and "identical" in result.message
+    assert digest(loaded_db) == before
+    assert [h["status"] for h in load_history(loaded_db)] == ["skipped", "loaded"]
+
+
+def test_partial_batch_replaces_only_its_tables(loaded_db, tmp_path):
+    tables = tiny_tables()
+    tables["risks"].append(dict(risk_id="K2", project_id="P2", title="Audit", probability="1", impact="2",
+                                status="closed", raised_date="2024-03-01", closed_date="2024-04-01"))
+    write_batch(tmp_path / "risks_only", tables, only=("risks",))
+    before = contents(loaded_db)
+    assert load_batch(tmp_path / "risks_only", loaded_db, load_date=LOAD_DATE).status == "loaded"
+    after = contents(loaded_db)
+    assert len(after["main.risks"]) == 2
+    for table in ("main.projects", "main.timesheets", "main.benefits", "raw.projects"):
+        assert after[table] == before[table]
+
+
+def test_reader_follows_a_new_load_without_restart(loaded_db, tmp_path):
+    wh = Warehouse(loaded_db)
+    old_cursor = wh.cursor()
+    assert old_cursor.execute("SELECT count(*) FROM risks").fetchone()[0] == 1
+    tables = tiny_tables()
+    tables["risks"] = tables["risks"] * 1 + [dict(risk_id="K9", project_id="P1", title="New", probability="2",
+                                                  impact="2", status="open", raised_date="2025-06-01")]
+    load_batch(write_batch(tmp_path / "b2", tables, only=("risks",)), loaded_db, load_date=LOAD_DATE)
+    assert wh.cursor().execute("SELECT count(*) FROM risks").fetchone()[0] == 2
+    # a query already under way on the old version keeps its consistent view
+    assert old_cursor.execute("SELECT count(*) FROM risks").fetchone()[0] == 1
+
+
+def test_quarantine_loads_valid_rows_and_keeps_rejected_ones(tmp_path):
+    tables = tiny_tables()
+    tables["timesheets"].append(dict(resource_id="R1", project_id="P1", work_date="2025-06-04", hours="30"))
+    tables["timesheets"].append(dict(resource_id="R1", project_id="NOPE", work_date="2025-06-05", hours="4"))
+    db = tmp_path / "pmo.duckdb"
+    strict = load_batch(write_batch(tmp_path / "b", tables), db, load_date=LOAD_DATE)
+    assert strict.status == "rejected" and not db.exists()
+    result = load_batch(tmp_path / "b", db, quarantine=True, load_date=LOAD_DATE)
+    assert result.status == "loaded"
+    assert result.rows_loaded["timesheets"] == 2 and result.rows_rejected["timesheets"] == 2
+    cur = cursor_for(open_readonly(db))
+    rows = cur.execute('SELECT "row", rule_ids, reasons, record FROM meta.quarantine ORDER BY "row"').fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(4, "TS-HOURS"), (5, "REF-PROJECT")]
+    assert "30" in rows[0][3] and "NOPE" in rows[1][2]
+
+
+def test_second_load_waits_then_is_refused_clearly(loaded_db, tmp_path):
+    with _exclusive(loaded_db, 0):
+        with pytest.raises(LoadBusy, match="another load"):
+            load_batch(tmp_path / "batch", loaded_db, wait_seconds=0.3)
+
+
+# --- Bad input: non-zero exit, a message naming the problem, the database unchanged ---------------
+
+def _bad_batches(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    """name -> (extra CLI args, expected words in the output)."""
+    cases = {}
+
+    def batch(name, mutate=None, only=None, files=None):
+        tables = tiny_tables()
+        if mutate:
+            mutate(tables)
+        folder = write_batch(tmp_path / name, tables, only=only)
+        for fname, content in (files or {}).items():
+            (folder / fname).write_bytes(content)
+        return folder
+
+    def drop_column(t):
+        for r in t["projects"]:
+            r.pop("portfolio")
+    folder = batch("missing_column", only=("projects",))
+    text = (folder / "projects.csv").read_text().replace("portfolio,", "")
+    lines = text.splitlines()
+    lines = [lines[0]] + [",".join(x for i, x in enumerate(line.split(",")) if i != 2) for line in lines[1:]]
+    (folder / "projects.csv").write_text("\n".join(lines) + "\n")
+    cases["missing_column"] = ([str(folder)], "portfolio")
+    cases["wrong_type"] = ([str(batch("wrong_type", lambda t: t["projects"][0].update(budget_at_completion="lots"),
+                                      only=("projects",)))], "lots")
+    cases["duplicate_key"] = ([str(batch("duplicate_key", lambda t: t["projects"].append(dict(t["projects"][0])),
+                                         only=("projects",)))], "duplicate")
+    cases["orphan_project"] = ([str(batch("orphan", lambda t: t["risks"][0].update(project_id="P404"),
+                                          only=("risks",)))], "P404")
+    cases["bad_enum"] = ([str(batch("bad_enum", lambda t: t["projects"][0].update(stage="in flight"),
+                                    only=("projects",)))], "in flight")
+    cases["finish_before_start"] = ([str(batch("dates", lambda t: t["projects"][0].update(
+        baseline_finish_date="2024-01-01"), only=("projects",)))], "PRJ-DATES")
+    cases["empty_file"] = ([str(batch("empty", only=("risks",), files={"risks.csv": b""}))], "empty")
+    cases["header_only"] = ([str(batch("header", only=("risks",), files={
+        "risks.csv": b"risk_id,project_id,title,probability,impact,status,owner,raised_date,closed_date\n"}))], "no data rows")
+    cases["not_utf8"] = ([str(batch("latin", only=("risks",), files={
+        "risks.csv": "risk_id,project_id,title,probability,impact,status,raised_date\nK1,P1,Fournisseur en retard \u00e9t\u00e9,4,4,open,2025-02-01\n".encode("cp1252")}))],
+        "encoding")
+    cases["corrupt_xlsx"] = ([str(batch("xlsx", only=(), files={"projects.xlsx": b"PK\x03\x04 this is not a workbook"}))],
+                             "projects.xlsx")
+    import polars as pl
+    folder = batch("parquet", only=())
+    pl.DataFrame({"risk_id": ["K1"] * 1000, "title": ["x" * 50] * 1000}).write_parquet(folder / "risks.parquet")
+    data = (folder / "risks.parquet").read_bytes()
+    (folder / "risks.parquet").write_bytes(data[: len(data) // 2])
+    cases["truncated_parquet"] = ([str(folder)], "risks.parquet")
+    folder = batch("mapping_missing_col", only=("risks",))
+    (folder / "mapping.toml").write_text('[risks]\nfiles = ["risks.csv"]\n[risks.columns]\n"Risk Ref" = "risk_id"\n')
+    cases["mapping_names_missing_column"] = ([str(folder), "--mapping", str(folder / "mapping.toml")], "Risk Ref")
+    folder = batch("mapping_malformed", only=("risks",))
+    (folder / "mapping.toml").write_text("[risks\nfiles = risks.csv\n")
+    cases["malformed_mapping"] = ([str(folder), "--mapping", str(folder / "mapping.toml")], "mapping.toml")
+    cases["no_such_path"] = ([str(tmp_path / "does-not-exist")], "does-not-exist")
+    return cases
+
+
+BAD_CASES = ["missing_column", "wrong_type", "duplicate_key", "orphan_project", "bad_enum", "finish_before_start",
+             "empty_file", "header_only", "not_utf8", "corrupt_xlsx", "truncated_parquet",
+             "mapping_names_missing_column", "malformed_mapping", "no_such_path"]
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_bad_input_is_refused_and_the_database_is_unchanged(case, loaded_db, tmp_path, capsys):
+    args, expected = _bad_batches(tmp_path)[case]
+    before_bytes, before = digest(loaded_db), contents(loaded_db)
+    code = main(["load", *args, "--db", str(loaded_db), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert expected.lower() in (out + err).lower()
+    assert digest(loaded_db) == before_bytes
+    assert contents(loaded_db) == before
+
+
+def test_unknown_file_is_warned_not_silently_ignored(loaded_db, tmp_path, capsys):
+    folder = write_batch(tmp_path / "extra", only=("risks",))
+    (folder / "budget_notes.csv").write_text("a,b\n1,2\n")
+    code = main(["validate", str(folder), "--db", str(loaded_db), "--quiet"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "budget_notes.csv" in out and "WARNING" in out
+
+
+def test_validate_writes_nothing(tmp_path, capsys):
+    db = tmp_path / "pmo.duckdb"
+    assert main(["validate", str(write_batch(tmp_path / "b")), "--db", str(db), "--quiet"]) == 0
+    assert not db.exists()
+
+
+def test_report_lists_every_failure_not_the_first(tmp_path, capsys):
+    tables = tiny_tables()
+    for r in tables["timesheets"]:
+        r["hours"] = "25"
+    tables["projects"][0]["stage"] = "nope"
+    code = main(["validate", str(write_batch(tmp_path / "b", tables)), "--db", str(tmp_path / "x.duckdb"), "--quiet",
+                 "--all"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.count("TS-HOURS") == 2 and "nope" in out
+    assert "2 error(s)" in err or "3 error(s)" in err
