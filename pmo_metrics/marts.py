@@ -1,0 +1,87 @@
+"""Mart tables, built once per load from the 12 contract tables, so KPI queries never scan facts.
+
+The loader writes the contract tables and calls `build_marts(con)` in the same transaction; the
+published database is then opened read-only and every KPI is a pure query over `marts.*` (plus the
+small contract tables). Each mart is one `.sql` file under `sql/marts/`, written as import CTEs →
+logic CTEs → a final select.
+
+SQL files may include another file with `{{ ref('kpis/months') }}` (as dbt's ref): the text of
+that file is pasted in place. Only file names written in this package are ever pasted; values are
+always bound parameters.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+# Bump when a mart's meaning changes: a database built by an older version is then refused
+# rather than shown with numbers computed under old rules.
+MARTS_VERSION = 1
+
+# Build order: a mart comes after the marts it reads.
+MARTS: tuple[str, ...] = (
+    "projects",
+    "status_reports",
+    "project_costs",
+    "milestone_months",
+    "timesheet_hours",
+    "resource_months",
+    "benefit_measurements",
+    "maturity_domains",
+    "calendar",
+)
+
+_REF = re.compile(r"\{\{\s*ref\(\s*'([a-z_/]+)'\s*\)\s*\}\}")
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+class MartsMissing(RuntimeError):
+    """The database has no (current) marts: it was not loaded through the loader."""
+
+
+@lru_cache(maxsize=None)
+def load_sql(name: str) -> str:
+    """The text of sql/<name>.sql with its refs resolved (names are package files only)."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file() or SQL_DIR not in path.resolve().parents:
+        raise KeyError(f"no SQL model {name!r}")
+    text = path.read_text(encoding="utf-8").strip().rstrip(";")
+    return _REF.sub(lambda m: "\n" + load_sql(m.group(1)) + "\n", text)
+
+
+def sql_params(sql: str) -> set[str]:
+    """The $names a query binds (DuckDB refuses parameters a query does not use)."""
+    return set(_PARAM.findall(_strip_comments(sql)))
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def build_marts(con) -> None:
+    """Create or replace every mart from the contract tables in `con`'s current database.
+
+    Runs inside the caller's transaction when there is one (the loader publishes the contract tables
+    and their marts together). Any contract table may be empty.
+    """
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    for name in MARTS:
+        # `name` comes from the MARTS allow-list above, never from input.
+        con.execute(f'CREATE OR REPLACE TABLE marts."{name}" AS\n{load_sql(f"marts/{name}")}')
+    con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT ?::INTEGER AS marts_version, "
+                "current_timestamp AS built_at", [MARTS_VERSION])
+
+
+def check_marts(con) -> None:
+    """Raise MartsMissing unless the marts exist and were built by this version."""
+    try:
+        row = con.execute("SELECT max(marts_version) FROM marts.build_info").fetchone()
+    except Exception as exc:  # duckdb.CatalogException: the schema or table does not exist
+        raise MartsMissing("the database has no KPI marts; load it with `python -m pmo_metrics load` "
+                           "(or call pmo_metrics.marts.build_marts after writing the tables)") from exc
+    if row is None or row[0] != MARTS_VERSION:
+        raise MartsMissing(f"the database's KPI marts are version {row and row[0]}, this version needs "
+                           f"{MARTS_VERSION}; reload the data to rebuild them")

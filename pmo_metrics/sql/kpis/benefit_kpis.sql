@@ -1,0 +1,60 @@
+-- The benefit KPIs of CONTRACT §3 per month and breakdown group.
+
+with
+
+months as (
+    {{ ref('kpis/months') }}
+),
+
+groups as (
+    {{ ref('kpis/project_groups') }}
+),
+
+benefit_months as (
+    {{ ref('kpis/benefit_months') }}
+),
+
+project_months as (
+    {{ ref('kpis/project_months') }}
+),
+
+benefit_totals as (
+    select
+        m.month,
+        g.group_key,
+        g.group_label,
+        coalesce(sum(b.planned_value) filter (where b.is_financial), 0) as benefits_planned_to_date,
+        coalesce(sum(b.actual_value) filter (where b.is_financial), 0) as benefits_realized_to_date,
+        count(*) filter (where b.is_at_risk) as benefits_at_risk
+    from months as m
+    cross join groups as g
+    left join benefit_months as b
+        on b.month = m.month and b.group_key is not distinct from g.group_key
+    group by m.month, g.group_key, g.group_label
+),
+
+cost_totals as (
+    -- the benefit-cost ratio divides by the cost of every selected project, active or not
+    select month, group_key, sum(ac) as selected_actual_cost
+    from project_months
+    group by month, group_key
+),
+
+final as (
+    select
+        t.month,
+        t.group_key,
+        t.group_label,
+        t.benefits_planned_to_date,
+        t.benefits_realized_to_date,
+        t.benefits_realized_to_date / nullif(t.benefits_planned_to_date, 0) as benefit_realization_rate,
+        t.benefits_at_risk,
+        coalesce(c.selected_actual_cost, 0) as selected_actual_cost,
+        t.benefits_realized_to_date / nullif(c.selected_actual_cost, 0) as benefit_cost_ratio
+    from benefit_totals as t
+    left join cost_totals as c
+        on c.month = t.month and c.group_key is not distinct from t.group_key
+)
+
+select * from final
+order by month, group_key

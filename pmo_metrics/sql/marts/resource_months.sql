@@ -1,0 +1,39 @@
+-- marts.resource_months: per resource × month, hours booked (any project) and hours allocated.
+-- Capacity is not stored: it depends only on the resource and the month and is computed at query
+-- time for any month, including those with no hours.
+
+with
+
+hours as (
+    select resource_id, month_start, sum(hours) as hours
+    from marts.timesheet_hours
+    group by all
+),
+
+source_allocations as (
+    select * from allocations
+),
+
+allocated as (
+    select
+        resource_id,
+        strptime(period || '-01', '%Y-%m-%d')::date as month_start,
+        sum(planned_hours) as planned_hours
+    from source_allocations
+    where resource_id is not null and period is not null
+    group by all
+),
+
+final as (
+    select
+        coalesce(h.resource_id, a.resource_id) as resource_id,
+        coalesce(h.month_start, a.month_start) as month_start,
+        coalesce(h.hours, 0) as hours,
+        coalesce(a.planned_hours, 0) as planned_hours
+    from hours as h
+    full outer join allocated as a
+        on a.resource_id = h.resource_id and a.month_start = h.month_start
+)
+
+select * from final
+order by resource_id, month_start
