@@ -1,0 +1,192 @@
+"""PMO analytics dashboard — entry point: page list, global filters, the link that reopens a view.
+
+Run with `streamlit run app.py`. The filters live here, in the entry file, so they persist while the
+user moves between pages, and they are mirrored in the URL's query parameters so a copied link
+reopens the same view. A click in the navigation menu drops the query string; the filters are
+written back on every run. Values read from the URL are kept only when they are among the values
+the data offers, so nothing a URL says reaches a query unchecked.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+st.set_page_config(page_title="PMO analytics", page_icon=":material/insights:", layout="wide")
+
+from pages import _ui as ui  # noqa: E402  (set_page_config comes first)
+from pmo_metrics import kpis, views  # noqa: E402
+from pmo_metrics.db import DatabaseError, database_version  # noqa: E402
+from pmo_metrics.filters import Filters  # noqa: E402
+from pmo_metrics.marts import MartsMissing  # noqa: E402
+from pmo_metrics.settings import load_settings  # noqa: E402
+
+log = logging.getLogger("pmo_dashboard")
+
+PAGES = {
+    "Performance": [
+        st.Page("pages/overview.py", title="Executive overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/portfolio.py", title="Portfolio", icon=":material/account_tree:", url_path="portfolio"),
+        st.Page("pages/project.py", title="Project", icon=":material/assignment:", url_path="project"),
+        st.Page("pages/finance.py", title="Finance", icon=":material/payments:", url_path="finance"),
+        st.Page("pages/resources.py", title="Resources", icon=":material/groups:", url_path="resources"),
+        st.Page("pages/benefits.py", title="Benefits", icon=":material/savings:", url_path="benefits"),
+        st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:", url_path="maturity"),
+    ],
+    "Data": [
+        st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:", url_path="data-quality"),
+        st.Page("pages/data_loads.py", title="Data loads", icon=":material/upload_file:", url_path="data-loads"),
+        st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary"),
+    ],
+}
+# Pages whose figures are scoped by department (the utilisation card, the resources page).
+DEPARTMENT_PAGES = {"", "resources"}
+
+# URL parameter → (widget key, Filters field, several values?)
+GLOBAL_PARAMS = {
+    "as_of": ("f_as_of", "as_of", False),
+    "portfolio": ("f_portfolio", "portfolios", True),
+    "program": ("f_program", "programs", True),
+    "business_unit": ("f_business_unit", "business_units", True),
+    "objective": ("f_objective", "objectives", True),
+    "department": ("f_department", "departments", True),
+}
+KEPT_DEPARTMENTS = "kept_departments"  # survives pages that do not show the department filter
+
+
+def build_demo_database(settings) -> None:
+    """First start without a database: write the small demo batch and load it, showing progress."""
+    from pmo_metrics.demo import generate_demo
+    from pmo_metrics.warehouse import LoadBusy, load_batch
+
+    bar = st.progress(0.0, text="No database yet: generating the demo data …")
+    try:
+        generate_demo(settings.demo_dir, scale="small", seed=settings.demo_seed,
+                      progress=lambda msg, f: bar.progress(min(0.4 * f, 1.0), text=f"Demo data: {msg}"))
+        result = load_batch(settings.demo_dir, settings.database_path,
+                            progress=lambda msg, f: bar.progress(min(0.4 + 0.6 * f, 1.0), text=f"Loading: {msg}"))
+    except LoadBusy:
+        result = None  # another session is loading the demo right now; its result is used below
+    finally:
+        bar.empty()
+    if result is not None and not result.ok:
+        st.error(f"The demo data could not be loaded: {result.message}")
+
+
+def seed_from_url(param: str, key: str, valid: list[str], multi: bool):
+    """Give a widget its first value from the URL (unknown values dropped), or clean a stale one."""
+    if key in st.session_state:
+        current = st.session_state[key]
+        if multi:
+            kept = [v for v in (current or []) if v in valid]
+            if kept != current:
+                st.session_state[key] = kept
+        elif current is not None and current not in valid:
+            st.session_state[key] = None
+        return
+    raw = st.query_params.get_all(param)
+    allowed = set(valid)
+    values = list(dict.fromkeys(v for v in raw if v in allowed))
+    st.session_state[key] = values if multi else (values[0] if values else None)
+
+
+def write_url(values: dict[str, str | list[str] | None]) -> None:
+    """Mirror the filters in the query string; page-specific parameters are left alone."""
+    for param, value in values.items():
+        if not value:
+            if param in st.query_params:
+                del st.query_params[param]
+        else:
+            wanted = value if isinstance(value, list) else [value]
+            if st.query_params.get_all(param) != wanted:
+                st.query_params[param] = wanted if isinstance(value, list) else value
+
+
+def clear_filters() -> None:
+    for param, (key, _, multi) in GLOBAL_PARAMS.items():
+        st.session_state[key] = [] if multi else None
+    st.session_state[KEPT_DEPARTMENTS] = []
+
+
+page = st.navigation(PAGES)
+settings = load_settings()
+db_path = str(settings.database_path)
+
+if database_version(db_path) is None and settings.build_demo_when_empty:
+    build_demo_database(settings)
+
+version = database_version(db_path)
+token = version.token if version else None
+options: dict[str, list[str]] = {}
+has_data, provenance, default_as_of, months, span, problem = False, None, None, [], {}, None
+if token is not None:
+    try:
+        base = ui.Context(settings, db_path, token, Filters(), False, None)
+        ui.set_context(base)
+        options = ui.q(kpis.filter_options)
+        default_as_of = ui.q(kpis.default_as_of)
+        has_data = not ui.q(views.is_empty)
+        provenance = ui.q(views.data_provenance)
+        span = ui.q(views.data_months)
+        months = list(options.get("months") or [])
+    except (MartsMissing, DatabaseError) as exc:
+        problem = str(exc).splitlines()[0]
+        token = None
+
+with st.sidebar:
+    st.subheader("Filters")
+    valid = {
+        "as_of": months, "portfolio": options.get("portfolios", []), "program": options.get("programs", []),
+        "business_unit": options.get("business_units", []), "objective": options.get("objectives", []),
+        "department": options.get("departments", []),
+    }
+    for param, (key, _, multi) in GLOBAL_PARAMS.items():
+        if param != "department":
+            seed_from_url(param, key, valid[param], multi)
+    if KEPT_DEPARTMENTS not in st.session_state:
+        seed_from_url("department", KEPT_DEPARTMENTS, valid["department"], True)
+    else:
+        st.session_state[KEPT_DEPARTMENTS] = [d for d in st.session_state[KEPT_DEPARTMENTS]
+                                              if d in set(valid["department"])]
+
+    disabled = not months
+    st.selectbox("As of month", [None] + months[::-1], key="f_as_of", disabled=disabled,
+                 format_func=lambda m: (f"Latest ({default_as_of})" if default_as_of else "Latest") if m is None else m,
+                 help="KPIs are computed as of the end of this month; 'Latest' follows new loads.")
+    st.multiselect("Portfolio", valid["portfolio"], key="f_portfolio", disabled=disabled)
+    st.multiselect("Program", valid["program"], key="f_program", disabled=disabled)
+    st.multiselect("Business unit", valid["business_unit"], key="f_business_unit", disabled=disabled,
+                   help="Also scopes the maturity figures.")
+    names = dict(zip(options.get("objectives", []), options.get("objective_names", [])))
+    st.multiselect("Strategic objective", valid["objective"], key="f_objective", disabled=disabled,
+                   format_func=lambda o: f"{names.get(o) or o} ({o})")
+    if page.url_path in DEPARTMENT_PAGES:
+        if "f_department" not in st.session_state:
+            st.session_state["f_department"] = st.session_state[KEPT_DEPARTMENTS]
+        st.multiselect("Department", valid["department"], key="f_department", disabled=disabled,
+                       help="Scopes the resource figures only.")
+        st.session_state[KEPT_DEPARTMENTS] = st.session_state["f_department"]
+    elif st.session_state[KEPT_DEPARTMENTS]:
+        st.caption(f"Department filter ({len(st.session_state[KEPT_DEPARTMENTS])}) applies on the "
+                   "overview and resources pages.")
+    selection = {param: st.session_state.get(key) for param, (key, _, _) in GLOBAL_PARAMS.items()}
+    selection["department"] = st.session_state[KEPT_DEPARTMENTS]
+    if any(selection[p] for p in GLOBAL_PARAMS):
+        st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")
+
+write_url(selection)
+filters = Filters(as_of=selection["as_of"] or default_as_of, portfolios=selection["portfolio"],
+                  programs=selection["program"], business_units=selection["business_unit"],
+                  objectives=selection["objective"], departments=selection["department"])
+ui.set_context(ui.Context(settings, db_path, token, filters, has_data, provenance, options, span))
+
+if problem:
+    st.error(f"The database at {ui.esc(db_path)} cannot be read: {ui.esc(problem)}. "
+             "Load a batch on the Data loads page to rebuild it.")
+
+try:
+    page.run()
+except Exception as exc:  # a page must never show a traceback to its audience
+    log.exception("page %s failed", page.title)
+    st.error(f"This page could not be drawn ({type(exc).__name__}). The details are in the server log.")

@@ -1,0 +1,4 @@
+from pages import _ui as ui
+
+ctx = ui.header("data_loads")
+ui.require_data(ctx)

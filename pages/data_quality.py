@@ -1,0 +1,4 @@
+from pages import _ui as ui
+
+ctx = ui.header("data_quality")
+ui.require_data(ctx)

@@ -1,0 +1,4 @@
+from pages import _ui as ui
+
+ctx = ui.header("glossary")
+ui.require_data(ctx)

@@ -1,0 +1,87 @@
+"""Executive overview: the headline KPIs with their change, what moved, who needs attention, where
+the money and the benefits go."""
+import streamlit as st
+
+from pages import _ui as ui
+from pmo_metrics import charts, kpis, views
+
+CARDS = [
+    "active_projects", "rag_green_share", "rag_amber_share", "rag_red_share",
+    "spi", "cpi", "eac", "vac",
+    "milestone_on_time_rate", "benefit_realization_rate", "utilization", "maturity_score",
+]
+
+ctx = ui.header("Executive overview")
+ui.require_data(ctx)
+f = ctx.filters
+
+frame = ui.q(kpis.compare_kpis, f)
+values = frame.set_index("id")["value"]
+bac = None if values.get("eac") is None or values.get("vac") is None else values["eac"] + values["vac"]
+st.subheader(f"Key figures, {ctx.as_of} (change vs {frame.attrs.get('previous') or 'previous month'})")
+ui.kpi_cards(frame, CARDS, notes={
+    "eac": f"Budget (Σ BAC of active projects): {ui.fmt_money(bac)}",
+    "utilization": "Scoped by the department filter only.",
+    "maturity_score": "Scoped by the business-unit filter only.",
+})
+
+active = values.get("active_projects") or 0
+if active:
+    counts = {rag: round((values.get(f"rag_{rag}_share") or 0) * active)
+              for rag in ("green", "amber", "red")}
+    counts["none"] = round((values.get("rag_missing_share") or 0) * active)
+    ui.chart(charts.rag_mix(counts))
+else:
+    ui.empty(ui.no_rows_message(ctx, "active projects"))
+
+st.subheader("What changed since last month")
+changes = ui.q(kpis.changes_since_last_month, f)
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown("**RAG moves**")
+    ui.table(changes["rag_moves"], f"RAG moves {ctx.as_of}", key="rag_moves",
+             empty_message="No project changed its overall RAG this month.",
+             columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
+                      "from": ui.text_col("From"), "to": ui.text_col("To"),
+                      "report_date": ui.date_col("Report")})
+    st.markdown("**Missed milestones**")
+    ui.table(changes["missed_milestones"], f"Missed milestones {ctx.as_of}", key="missed_ms",
+             empty_message="No milestone due this month was missed.",
+             columns={"project_name": ui.text_col("Project"), "milestone_name": ui.text_col("Milestone"),
+                      "baseline_date": ui.date_col("Due"), "forecast_date": ui.date_col("Forecast"),
+                      "actual_date": ui.date_col("Achieved")})
+with c2:
+    st.markdown("**New high risks** (probability × impact ≥ 15)")
+    ui.table(changes["new_high_risks"], f"New high risks {ctx.as_of}", key="new_risks",
+             empty_message="No high risk was raised this month.",
+             columns={"project_name": ui.text_col("Project"), "title": ui.text_col("Risk"),
+                      "score": ui.num_col("Score", "%d"), "owner": ui.text_col("Owner"),
+                      "raised_date": ui.date_col("Raised")})
+    st.markdown("**Benefits that fell behind** (progress dropped below 80 %)")
+    ui.table(changes["benefits_fell_behind"], f"Benefits fell behind {ctx.as_of}", key="ben_behind",
+             empty_message="No benefit fell behind this month.",
+             columns={"benefit_name": ui.text_col("Benefit"), "project_name": ui.text_col("Project"),
+                      "previous_progress": ui.pct_col("Progress before"), "progress": ui.pct_col("Progress now")})
+
+st.subheader("Red and amber projects")
+attention = ui.q(views.attention_projects, f)
+ui.table(attention, f"Red and amber projects {ctx.as_of}", key="attention",
+         empty_message=ui.no_rows_message(ctx, "red or amber projects"),
+         columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
+                  "overall_rag": ui.text_col("RAG"), "rag_trend": ui.text_col("Trend"),
+                  "project_manager": ui.text_col("Manager"), "report_date": ui.date_col("Report"),
+                  "percent_complete": ui.num_col("% complete", "%.0f %%"),
+                  "summary": st.column_config.TextColumn("Latest commentary", width="large")})
+
+st.subheader("Spend and benefits by strategic objective")
+by_objective = ui.q(views.spend_and_benefits_by_objective, f)
+if by_objective.empty or not (by_objective["actual_to_date"].any() or by_objective["benefits_realized"].any()):
+    ui.empty(ui.no_rows_message(ctx, "costs or benefits"))
+else:
+    ui.chart(charts.spend_and_benefits(by_objective, ctx.currency))
+    ui.table(by_objective, f"Spend and benefits by objective {ctx.as_of}", key="by_objective",
+             columns={"objective": ui.text_col("Strategic objective"),
+                      "actual_to_date": ui.money_col("Actual cost to date"),
+                      "planned_to_date": ui.money_col("Planned cost to date"),
+                      "benefits_realized": ui.money_col("Benefits realised"),
+                      "benefits_planned": ui.money_col("Benefits planned")})

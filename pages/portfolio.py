@@ -1,0 +1,93 @@
+"""Portfolio: drill from portfolios to programs to projects by clicking a bar or a table row; the
+path is kept in the URL (drill_portfolio, drill_program) so the link reopens the same level."""
+import streamlit as st
+
+from pages import _ui as ui
+from pmo_metrics import charts, kpis, views
+
+ctx = ui.header("Portfolio")
+ui.require_data(ctx)
+f = ctx.filters
+
+projects = ui.q(kpis.project_table, f)
+active = projects[projects["active"].astype(bool)] if not projects.empty else projects
+portfolios = sorted(active["portfolio"].dropna().unique()) if not active.empty else []
+portfolio = ui.page_param("drill_portfolio", portfolios)
+programs = (sorted(views.drill_rollup(projects, "program", portfolio)["key"]) if portfolio else [])
+program = ui.page_param("drill_program", programs) if portfolio else None
+ui.set_page_params(drill_portfolio=portfolio, drill_program=program)
+level = "project" if program else ("program" if portfolio else "portfolio")
+
+
+def go(new_portfolio=None, new_program=None):
+    ui.set_page_params(drill_portfolio=new_portfolio, drill_program=new_program)
+
+
+# Breadcrumb: each step is a button that goes back up to that level.
+crumbs = st.columns([2, 3, 3, 4])
+crumbs[0].button("All portfolios", on_click=go, type="tertiary" if level == "portfolio" else "secondary",
+                 icon=":material/home:", key="crumb_all")
+if portfolio:
+    crumbs[1].button(portfolio, on_click=go, args=(portfolio,), key="crumb_portfolio",
+                     type="tertiary" if level == "program" else "secondary", icon=":material/chevron_right:")
+if program:
+    crumbs[2].button(program, on_click=go, args=(portfolio, program), key="crumb_program", type="tertiary",
+                     icon=":material/chevron_right:")
+
+rollup = views.drill_rollup(projects, level, portfolio, program)
+level_label = {"portfolio": "portfolio", "program": "program", "project": "project"}[level]
+if rollup.empty:
+    ui.empty(ui.no_rows_message(ctx, "active projects"))
+else:
+    # A key per level: a selection made at one level must not drill again at the next.
+    suffix = "|".join(filter(None, (level, portfolio, program)))
+    event = ui.chart(charts.drill_bars(rollup, level_label), key=f"drill_chart|{suffix}", on_select="rerun")
+    point = ui.selected_point(event)
+    picked = None
+    if point is not None:
+        picked = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(picked, list):
+            picked = picked[0] if picked else None
+    row_event = ui.table(
+        rollup, f"{level_label.capitalize()} roll-up {ctx.as_of}", key=f"drill_table|{suffix}", selectable=True,
+        columns={"label": ui.text_col(level_label.capitalize()), "projects": ui.num_col("Active", "%d"),
+                 "red": ui.num_col("Red", "%d"), "amber": ui.num_col("Amber", "%d"),
+                 "green": ui.num_col("Green", "%d"), "no_report": ui.num_col("No report", "%d"),
+                 "bac": ui.money_col("Budget (BAC)"), "ev": ui.money_col("Earned value"),
+                 "ac": ui.money_col("Actual cost"), "eac": ui.money_col("EAC"),
+                 "spi": ui.num_col("SPI", "%.2f"), "cpi": ui.num_col("CPI", "%.2f")})
+    row = ui.selected_row(row_event)
+    if picked is None and row is not None and row < len(rollup):
+        picked = rollup.iloc[row]["key"]
+    if picked is not None and picked in set(rollup["key"]):
+        if level == "portfolio":
+            go(picked)
+            st.rerun()
+        elif level == "program":
+            go(portfolio, picked)
+            st.rerun()
+        else:
+            st.switch_page("pages/project.py", query_params={"project": picked})
+    st.caption("Click a bar or pick a row to drill down; at project level it opens the project page.")
+
+st.subheader("Projects")
+scope = views.drill_projects(projects, portfolio, program)
+ui.table(scope, f"Projects {ctx.as_of}", key="project_table",
+         empty_message=ui.no_rows_message(ctx, "projects"),
+         columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
+                  "portfolio": ui.text_col("Portfolio"), "program": ui.text_col("Program"),
+                  "stage": ui.text_col("Stage"), "overall_rag": ui.text_col("RAG"),
+                  "rag_trend": ui.text_col("Trend"), "percent_complete": ui.num_col("% complete", "%.0f %%"),
+                  "bac": ui.money_col("BAC"), "pv": ui.money_col("PV"), "ev": ui.money_col("EV"),
+                  "ac": ui.money_col("AC"), "spi": ui.num_col("SPI", "%.2f"), "cpi": ui.num_col("CPI", "%.2f"),
+                  "eac": ui.money_col("EAC"), "finish_slip_days": ui.num_col("Finish slip (days)", "%d"),
+                  "next_milestone": ui.text_col("Next milestone"), "next_milestone_date": ui.date_col("Due"),
+                  "open_high_risks": ui.num_col("Open high risks", "%d"),
+                  "project_manager": ui.text_col("Manager")})
+
+st.subheader("Value vs risk")
+bubbles = views.drill_projects(ui.q(views.value_vs_risk, f), portfolio, program, ids=scope["project_id"])
+if bubbles.empty:
+    ui.empty(ui.no_rows_message(ctx, "active projects"))
+else:
+    ui.chart(charts.value_risk_bubbles(bubbles, ctx.currency))

@@ -1,0 +1,531 @@
+"""Every figure of the dashboard, built by one factory per chart on one theme.
+
+Pages never build figures: they ask for one here with a DataFrame from `kpis` or `views`. The theme
+(fonts large enough for a projector, RAG colours, number formats) lives in this module only, so a
+colour or a font changes in one place. Every figure has a title that names its unit. Factories
+expect non-empty frames: a page shows an explanation instead of an empty chart.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import contract as c
+
+# -- theme ------------------------------------------------------------------------------------------
+
+RAG_COLOURS = {"green": "#1B7F3B", "amber": "#E8A200", "red": "#C62828", "none": "#8A8F98"}
+RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
+RAG_LEVEL = {"red": 1, "amber": 2, "green": 3}
+SERIES = {  # one colour per meaning, used by every chart
+    "planned": "#5B7DB1", "actual": "#1F3A68", "forecast": "#9DB4D9", "earned": "#1B7F3B",
+    "capacity": "#8A8F98", "allocated": "#5B7DB1", "booked": "#1F3A68", "target": "#C62828",
+    "benefit": "#1B7F3B", "score": "#1F3A68", "neutral": "#5B7DB1",
+}
+CATEGORICAL = ("#1F3A68", "#E8A200", "#1B7F3B", "#C62828", "#5B7DB1", "#7B4F9D", "#00838F", "#8D6E63",
+               "#AD1457", "#558B2F")
+FONT = "Source Sans 3, Segoe UI, Helvetica, Arial, sans-serif"
+FONT_SIZE = 16
+HEIGHT = 420
+DOMAIN_LABELS = {d: d.replace("_", " ").capitalize() for d in c.MATURITY_DOMAINS}
+
+# d3 formats (plotly axes and hover): compact money, whole hours, percentages.
+MONEY_TICK = "~s"
+MONEY_HOVER = ",.0f"
+PCT_TICK = ".0%"
+PCT_HOVER = ".1%"
+
+
+@lru_cache(maxsize=1)
+def template() -> go.layout.Template:
+    """The house template: white background, large type, the categorical palette."""
+    return go.layout.Template(layout=go.Layout(
+        font=dict(family=FONT, size=FONT_SIZE, color="#1A1A1A"),
+        title=dict(font=dict(size=FONT_SIZE + 4), x=0, xanchor="left", y=0.97, yanchor="top"),
+        colorway=list(CATEGORICAL),
+        paper_bgcolor="white", plot_bgcolor="white",
+        xaxis=dict(showgrid=False, linecolor="#555", ticks="outside", automargin=True,
+                   title=dict(standoff=8)),
+        yaxis=dict(gridcolor="#E3E6EA", zerolinecolor="#999", automargin=True, title=dict(standoff=8)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=dict(text="")),
+        hoverlabel=dict(font=dict(size=FONT_SIZE - 1)),
+        margin=dict(l=10, r=10, t=80, b=10),
+        height=HEIGHT,
+        separators=".,",
+    ))
+
+
+def _finish(fig: go.Figure, title: str, *, height: int | None = None) -> go.Figure:
+    fig.update_layout(template=template(), title=dict(text=title))
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
+def _money_axis(fig: go.Figure, axis: str = "y", currency: str = "") -> None:
+    fig.update_layout({f"{axis}axis": dict(tickformat=MONEY_TICK, tickprefix=currency)})
+
+
+def money_title(text: str, currency: str = "") -> str:
+    return f"{text} ({currency or 'reporting currency'})"
+
+
+def _text_money(values, currency: str = "") -> list[str]:
+    from .metrics import _compact_money  # the registry's compact money format: 1.2 M, 350 k
+
+    out = []
+    for v in values:
+        if v is None or pd.isna(v):
+            out.append("")
+        else:
+            t = _compact_money(float(v))
+            out.append(f"-{currency}{t[1:]}" if t.startswith("-") else f"{currency}{t}")
+    return out
+
+
+def _ticks_months(fig: go.Figure, axis: str = "x") -> None:
+    fig.update_layout({f"{axis}axis": dict(type="category")})
+
+
+def rag_colour(rag) -> str:
+    return RAG_COLOURS.get(rag if isinstance(rag, str) else "none", RAG_COLOURS["none"])
+
+
+# -- overview -------------------------------------------------------------------------------------
+
+def rag_mix(counts: dict[str, int], title: str = "RAG mix of active projects (number of projects)") -> go.Figure:
+    """One stacked horizontal bar: how many active projects are red, amber, green, without a report."""
+    fig = go.Figure()
+    total = sum(counts.values()) or 1
+    for rag in ("red", "amber", "green", "none"):
+        n = int(counts.get(rag, 0))
+        fig.add_bar(y=["Projects"], x=[n], orientation="h", name=RAG_LABELS[rag],
+                    marker_color=RAG_COLOURS[rag], text=[f"{n} ({n / total:.0%})" if n else ""],
+                    textposition="inside", insidetextanchor="middle",
+                    hovertemplate=f"{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
+    fig.update_layout(barmode="stack", showlegend=True, yaxis=dict(visible=False),
+                      xaxis=dict(title="Active projects", dtick=max(1, total // 10)))
+    return _finish(fig, title, height=200)
+
+
+def kpi_trend(series: pd.DataFrame, label: str, unit: str, currency: str = "") -> go.Figure:
+    """A metric month by month ([month, value]); the title carries the unit."""
+    fig = go.Figure(go.Scatter(x=series["month"], y=series["value"], mode="lines+markers",
+                               line=dict(color=SERIES["actual"], width=3), name=label))
+    unit_text = {"share": "%", "money": currency or "reporting currency", "days": "days", "ratio": "ratio",
+                 "count": "number", "hours": "hours", "score": "score 1–5"}.get(unit, unit)
+    if unit == "share":
+        fig.update_layout(yaxis=dict(tickformat=PCT_TICK, rangemode="tozero"))
+        fig.update_traces(hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+    elif unit == "money":
+        _money_axis(fig, currency=currency)
+        fig.update_traces(hovertemplate=f"%{{x}}: {currency}%{{y:,.0f}}<extra></extra>")
+    else:
+        fig.update_traces(hovertemplate="%{x}: %{y:,.2f}<extra></extra>")
+    _ticks_months(fig)
+    return _finish(fig, f"{label} by month ({unit_text})", height=320)
+
+
+def spend_and_benefits(frame: pd.DataFrame, currency: str = "") -> go.Figure:
+    """Grouped horizontal bars per strategic objective: actual cost to date vs financial benefits realised."""
+    df = frame.iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(y=df["objective"], x=df["actual_to_date"], orientation="h", name="Actual cost to date",
+                marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
+                textposition="auto", hovertemplate=f"%{{y}}<br>Spend: {currency}%{{x:,.0f}}<extra></extra>")
+    fig.add_bar(y=df["objective"], x=df["benefits_realized"], orientation="h", name="Benefits realised to date",
+                marker_color=SERIES["benefit"], text=_text_money(df["benefits_realized"], currency),
+                textposition="auto", hovertemplate=f"%{{y}}<br>Benefits: {currency}%{{x:,.0f}}<extra></extra>")
+    fig.update_layout(barmode="group", height=max(HEIGHT, 90 + 60 * len(df)))
+    _money_axis(fig, "x", currency)
+    return _finish(fig, money_title("Spend and benefits by strategic objective", currency))
+
+
+# -- portfolio ------------------------------------------------------------------------------------
+
+def drill_bars(rollup: pd.DataFrame, level_label: str) -> go.Figure:
+    """Active projects per group, stacked by RAG; click a bar to drill into it (customdata = key)."""
+    df = rollup.iloc[::-1]
+    fig = go.Figure()
+    for rag, col in (("red", "red"), ("amber", "amber"), ("green", "green"), ("none", "no_report")):
+        fig.add_bar(y=df["label"], x=df[col], orientation="h", name=RAG_LABELS[rag],
+                    marker_color=RAG_COLOURS[rag], customdata=df["key"],
+                    hovertemplate=f"%{{y}}<br>{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
+    fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects", dtick=1),
+                      height=max(HEIGHT - 60, 110 + 42 * len(df)))
+    return _finish(fig, f"Active projects by {level_label}, by RAG (number of projects) — click a bar to drill down")
+
+
+def value_risk_bubbles(frame: pd.DataFrame, currency: str = "") -> go.Figure:
+    """Projects placed by risk exposure (x) and strategic value (y), sized by budget, coloured by RAG."""
+    fig = go.Figure()
+    bac = frame["bac"].fillna(0).clip(lower=0)
+    ref = float(bac.max()) or 1.0
+    for rag in ("red", "amber", "green", None):
+        part = frame[frame["overall_rag"].isna()] if rag is None else frame[frame["overall_rag"] == rag]
+        if part.empty:
+            continue
+        key = rag or "none"
+        sizes = (part["bac"].fillna(0).clip(lower=0) / ref).pow(0.5) * 48 + 8
+        fig.add_scatter(
+            x=part["risk_exposure"], y=part["priority_score"], mode="markers", name=RAG_LABELS[key],
+            marker=dict(size=sizes, color=RAG_COLOURS[key], opacity=0.75, line=dict(color="white", width=1)),
+            customdata=list(zip(part["project_id"], part["project_name"], _text_money(part["bac"], currency),
+                                part["open_risks"])),
+            hovertemplate="%{customdata[1]} (%{customdata[0]})<br>Risk exposure: %{x}"
+                          "<br>Priority score: %{y}<br>Budget: %{customdata[2]}"
+                          "<br>Open risks: %{customdata[3]}<extra></extra>")
+    fig.update_layout(xaxis=dict(title="Risk exposure (Σ probability × impact of open risks)", rangemode="tozero",
+                                 showgrid=True, gridcolor="#E3E6EA"),
+                      yaxis=dict(title="Strategic value (priority score 0–100)", range=[-5, 105]))
+    return _finish(fig, "Value vs risk of active projects (bubble size: budget at completion)", height=520)
+
+
+# -- project --------------------------------------------------------------------------------------
+
+def rag_history(history: pd.DataFrame) -> go.Figure:
+    """Overall, schedule, cost and scope RAG of each status report, as coloured cells over time."""
+    dims = [("overall_rag", "Overall"), ("schedule_rag", "Schedule"), ("cost_rag", "Cost"), ("scope_rag", "Scope")]
+    dates = pd.to_datetime(history["report_date"]).dt.strftime("%Y-%m-%d").tolist()
+    z, text = [], []
+    for col, _ in reversed(dims):
+        vals = history[col].astype(object).tolist()
+        z.append([RAG_LEVEL.get(v) if isinstance(v, str) else None for v in vals])
+        text.append([RAG_LABELS.get(v, "—") if isinstance(v, str) else "—" for v in vals])
+    scale = [[0.0, RAG_COLOURS["red"]], [0.33, RAG_COLOURS["red"]], [0.34, RAG_COLOURS["amber"]],
+             [0.66, RAG_COLOURS["amber"]], [0.67, RAG_COLOURS["green"]], [1.0, RAG_COLOURS["green"]]]
+    fig = go.Figure(go.Heatmap(x=dates, y=[label for _, label in reversed(dims)], z=z, zmin=1, zmax=3,
+                               colorscale=scale, showscale=False, text=text, xgap=2, ygap=2,
+                               hovertemplate="%{x} · %{y}: %{text}<extra></extra>"))
+    fig.update_layout(xaxis=dict(type="category", title="Report date"))
+    return _finish(fig, "Status and RAG history (one column per status report)", height=300)
+
+
+def percent_complete(history: pd.DataFrame) -> go.Figure:
+    """Reported percent complete over time."""
+    df = history.dropna(subset=["percent_complete"])
+    fig = go.Figure(go.Scatter(x=df["report_date"], y=df["percent_complete"] / 100, mode="lines+markers",
+                               line=dict(color=SERIES["actual"], width=3),
+                               hovertemplate="%{x|%Y-%m-%d}: %{y:.0%}<extra></extra>", name="% complete"))
+    fig.update_layout(yaxis=dict(tickformat=PCT_TICK, range=[0, 1.05]), xaxis=dict(title="Report date"))
+    return _finish(fig, "Percent complete by status report (%)", height=300)
+
+
+def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
+              title: str = "Earned value S-curve") -> go.Figure:
+    """Cumulative planned value, earned value and actual cost by month ([month, pv, ev, ac])."""
+    fig = go.Figure()
+    for col, name, colour, dash in (("pv", "Planned value (PV)", SERIES["planned"], "dot"),
+                                    ("ev", "Earned value (EV)", SERIES["earned"], "solid"),
+                                    ("ac", "Actual cost (AC)", SERIES["actual"], "solid")):
+        fig.add_scatter(x=curve["month"], y=curve[col], name=name, mode="lines+markers",
+                        line=dict(color=colour, width=3, dash=dash),
+                        hovertemplate=f"%{{x}}<br>{name}: {currency}%{{y:,.0f}}<extra></extra>")
+    if bac is not None and pd.notna(bac) and len(curve):
+        fig.add_hline(y=bac, line=dict(color=SERIES["target"], dash="dash"),
+                      annotation_text=f"Budget at completion {_text_money([bac], currency)[0]}",
+                      annotation_position="top left")
+    _money_axis(fig, currency=currency)
+    _ticks_months(fig)
+    return _finish(fig, money_title(f"{title}, cumulative", currency))
+
+
+def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
+    """One row per milestone: baseline (hollow), forecast (grey) and actual (filled, coloured on time /
+    late) dates, joined by a line showing the slip."""
+    df = milestones.iloc[::-1].copy()
+    labels = [f"{'◆ ' if g else ''}{n}" for n, g in zip(df["milestone_name"], df["is_gate"])]
+    fig = go.Figure()
+    for (_, row), label in zip(df.iterrows(), labels):
+        points = [d for d in (row["baseline_date"], row["forecast_date"], row["actual_date"]) if pd.notna(d)]
+        if len(points) > 1:
+            fig.add_scatter(x=[min(points), max(points)], y=[label, label], mode="lines",
+                            line=dict(color="#B0B6BE", width=3), showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=df["baseline_date"], y=labels, mode="markers", name="Baseline",
+                    marker=dict(symbol="circle-open", size=14, color=SERIES["actual"], line=dict(width=3)),
+                    hovertemplate="%{y}<br>Baseline: %{x|%Y-%m-%d}<extra></extra>")
+    fig.add_scatter(x=df["forecast_date"], y=labels, mode="markers", name="Forecast",
+                    marker=dict(symbol="diamond", size=12, color=SERIES["forecast"]),
+                    hovertemplate="%{y}<br>Forecast: %{x|%Y-%m-%d}<extra></extra>")
+    on_time = df["state"].eq("achieved on time")
+    fig.add_scatter(x=df["actual_date"].where(on_time), y=labels, mode="markers", name="Achieved on time",
+                    marker=dict(size=14, color=RAG_COLOURS["green"]),
+                    hovertemplate="%{y}<br>Achieved: %{x|%Y-%m-%d}<extra></extra>")
+    fig.add_scatter(x=df["actual_date"].where(~on_time), y=labels, mode="markers", name="Achieved late",
+                    marker=dict(size=14, color=RAG_COLOURS["red"]),
+                    hovertemplate="%{y}<br>Achieved: %{x|%Y-%m-%d}<extra></extra>")
+    if as_of_end is not None:
+        fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color="#555", dash="dot"),
+                      annotation_text="as of", annotation_position="top")
+    fig.update_layout(xaxis=dict(type="date", title="Date", showgrid=True, gridcolor="#E3E6EA"),
+                      height=max(320, 120 + 36 * len(df)))
+    return _finish(fig, "Milestones: baseline vs forecast vs actual (dates; ◆ = stage gate)")
+
+
+def risk_matrix(risks: pd.DataFrame) -> go.Figure:
+    """Probability × impact grid (1–5 each): cell colour by score, the number of risks in each cell."""
+    counts = risks.groupby(["probability", "impact"]).size() if len(risks) else pd.Series(dtype=int)
+    names = (risks.groupby(["probability", "impact"])["title"].apply(lambda s: "<br>".join(s.head(6)))
+             if len(risks) else pd.Series(dtype=str))
+    z, text, hover = [], [], []
+    for p in range(1, 6):
+        z.append([p * i for i in range(1, 6)])
+        text.append([str(int(counts.get((p, i), 0))) if counts.get((p, i), 0) else "" for i in range(1, 6)])
+        hover.append([names.get((p, i), "") for i in range(1, 6)])
+    scale = [[0, "#DCEFE1"], [0.35, "#FFF1C7"], [0.6, "#FFD59A"], [1, "#F4A6A6"]]
+    fig = go.Figure(go.Heatmap(x=list(range(1, 6)), y=list(range(1, 6)), z=z, zmin=1, zmax=25, colorscale=scale,
+                               showscale=False, text=text, texttemplate="%{text}",
+                               textfont=dict(size=FONT_SIZE + 6), customdata=hover, xgap=3, ygap=3,
+                               hovertemplate="Probability %{y} × impact %{x} = %{z}<br>%{customdata}<extra></extra>"))
+    fig.update_layout(xaxis=dict(title="Impact (1–5)", dtick=1), yaxis=dict(title="Probability (1–5)", dtick=1))
+    return _finish(fig, "Open risks: probability × impact (number of risks per cell)", height=460)
+
+
+def benefit_plan_actual(measurements: pd.DataFrame, benefit_name: str, unit: str) -> go.Figure:
+    """One benefit's planned vs actual value per month, with its baseline and target."""
+    df = measurements
+    fig = go.Figure()
+    fig.add_scatter(x=df["period"], y=df["planned_value"], name="Planned", mode="lines+markers",
+                    line=dict(color=SERIES["planned"], width=3, dash="dot"))
+    fig.add_scatter(x=df["period"], y=df["actual_value"], name="Actual", mode="lines+markers",
+                    line=dict(color=SERIES["benefit"], width=3))
+    if len(df):
+        fig.add_hline(y=float(df["target_value"].iloc[0]), line=dict(color=SERIES["target"], dash="dash"),
+                      annotation_text="target", annotation_position="top left")
+        fig.add_hline(y=float(df["baseline_value"].iloc[0]), line=dict(color="#888", dash="dot"),
+                      annotation_text="baseline", annotation_position="bottom left")
+    fig.update_layout(yaxis=dict(title=unit, tickformat="~s"))
+    _ticks_months(fig)
+    return _finish(fig, f"{benefit_name}: planned vs actual ({unit})", height=360)
+
+
+def team_hours(team: pd.DataFrame) -> go.Figure:
+    """Hours planned vs booked per team member to date."""
+    df = team.head(25).iloc[::-1]
+    labels = [f"{n} · {r}" if isinstance(n, str) else str(i) for n, r, i in
+              zip(df["resource_name"], df["role"], df["resource_id"])]
+    fig = go.Figure()
+    fig.add_bar(y=labels, x=df["planned_hours_to_date"], orientation="h", name="Planned",
+                marker_color=SERIES["allocated"], hovertemplate="%{y}<br>Planned: %{x:,.0f} h<extra></extra>")
+    fig.add_bar(y=labels, x=df["hours_to_date"], orientation="h", name="Booked",
+                marker_color=SERIES["booked"], hovertemplate="%{y}<br>Booked: %{x:,.0f} h<extra></extra>")
+    fig.update_layout(barmode="group", xaxis=dict(title="Hours", tickformat=",.0f"),
+                      height=max(HEIGHT, 100 + 44 * len(df)))
+    return _finish(fig, "Team: hours planned vs booked to date (hours)")
+
+
+def hours_by_month(frame: pd.DataFrame, title: str = "Hours planned vs booked by month (hours)") -> go.Figure:
+    """[month, planned_hours, hours] as grouped bars."""
+    fig = go.Figure()
+    fig.add_bar(x=frame["month"], y=frame["planned_hours"], name="Planned", marker_color=SERIES["allocated"],
+                hovertemplate="%{x}<br>Planned: %{y:,.0f} h<extra></extra>")
+    fig.add_bar(x=frame["month"], y=frame["hours"], name="Booked", marker_color=SERIES["booked"],
+                hovertemplate="%{x}<br>Booked: %{y:,.0f} h<extra></extra>")
+    fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat=",.0f"))
+    _ticks_months(fig)
+    return _finish(fig, title, height=360)
+
+
+# -- finance --------------------------------------------------------------------------------------
+
+def cost_by_month(frame: pd.DataFrame, as_of: str | None = None, currency: str = "") -> go.Figure:
+    """Monthly planned, actual and forecast cost (bars) with cumulative planned and actual (lines)."""
+    fig = go.Figure()
+    fig.add_bar(x=frame["period"], y=frame["planned_cost"], name="Planned", marker_color=SERIES["planned"],
+                hovertemplate=f"%{{x}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_bar(x=frame["period"], y=frame["actual_cost"], name="Actual", marker_color=SERIES["actual"],
+                hovertemplate=f"%{{x}}<br>Actual: {currency}%{{y:,.0f}}<extra></extra>")
+    if frame["forecast_cost"].notna().any():
+        fig.add_bar(x=frame["period"], y=frame["forecast_cost"], name="Forecast", marker_color=SERIES["forecast"],
+                    hovertemplate=f"%{{x}}<br>Forecast: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=frame["period"], y=frame["planned_cumulative"], name="Planned, cumulative", yaxis="y2",
+                    mode="lines", line=dict(color=SERIES["planned"], width=3, dash="dot"),
+                    hovertemplate=f"%{{x}}<br>Planned to date: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=frame["period"], y=frame["actual_cumulative"], name="Actual, cumulative", yaxis="y2",
+                    mode="lines", line=dict(color=SERIES["actual"], width=3),
+                    hovertemplate=f"%{{x}}<br>Actual to date: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.update_layout(barmode="group",
+                      yaxis=dict(title="Per month", tickformat=MONEY_TICK, tickprefix=currency),
+                      yaxis2=dict(title="Cumulative", overlaying="y", side="right", tickformat=MONEY_TICK,
+                                  tickprefix=currency, showgrid=False, rangemode="tozero"))
+    _ticks_months(fig)
+    if as_of is not None and as_of in set(frame["period"]):
+        fig.add_vline(x=list(frame["period"]).index(as_of) + 0.5, line=dict(color="#555", dash="dot"))
+    return _finish(fig, money_title("Cost by month: planned, actual and forecast", currency), height=460)
+
+
+def cost_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
+    """Planned vs actual cost to date per group (portfolio, program, cost category, …)."""
+    df = frame.iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(y=df["label"], x=df["planned_to_date"], orientation="h", name="Planned to date",
+                marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
+    fig.add_bar(y=df["label"], x=df["actual_to_date"], orientation="h", name="Actual to date",
+                marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
+                textposition="auto", hovertemplate=f"%{{y}}<br>Actual: {currency}%{{x:,.0f}}<extra></extra>")
+    fig.update_layout(barmode="group", height=max(HEIGHT - 60, 100 + 56 * len(df)))
+    _money_axis(fig, "x", currency)
+    return _finish(fig, money_title(f"Cost to date by {group_label}: planned vs actual", currency))
+
+
+def variance_bars(frame: pd.DataFrame, currency: str = "") -> go.Figure:
+    """Variance at completion per project (BAC − EAC): negative (overrun) red, positive green."""
+    df = frame.dropna(subset=["vac"]).iloc[::-1]
+    colours = [RAG_COLOURS["red"] if v < 0 else RAG_COLOURS["green"] for v in df["vac"]]
+    fig = go.Figure(go.Bar(y=df["project_name"], x=df["vac"], orientation="h", marker_color=colours,
+                           text=_text_money(df["vac"], currency), textposition="auto",
+                           customdata=df["project_id"],
+                           hovertemplate=f"%{{y}} (%{{customdata}})<br>VAC: {currency}%{{x:,.0f}}<extra></extra>"))
+    fig.update_layout(height=max(HEIGHT - 60, 100 + 36 * len(df)), xaxis=dict(title="BAC − EAC"))
+    _money_axis(fig, "x", currency)
+    return _finish(fig, money_title("Largest variances at completion (negative = forecast overrun)", currency))
+
+
+# -- resources ------------------------------------------------------------------------------------
+
+def capacity_by_month(frame: pd.DataFrame, as_of: str | None = None) -> go.Figure:
+    """Capacity (line) against allocated and booked hours (bars) per month."""
+    fig = go.Figure()
+    fig.add_bar(x=frame["month"], y=frame["planned_hours"], name="Allocated", marker_color=SERIES["allocated"],
+                hovertemplate="%{x}<br>Allocated: %{y:,.0f} h<extra></extra>")
+    fig.add_bar(x=frame["month"], y=frame["hours"], name="Booked", marker_color=SERIES["booked"],
+                hovertemplate="%{x}<br>Booked: %{y:,.0f} h<extra></extra>")
+    fig.add_scatter(x=frame["month"], y=frame["capacity_hours"], name="Capacity", mode="lines+markers",
+                    line=dict(color=SERIES["capacity"], width=3),
+                    hovertemplate="%{x}<br>Capacity: %{y:,.0f} h<extra></extra>")
+    fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat="~s"))
+    _ticks_months(fig)
+    if as_of is not None and as_of in set(frame["month"]):
+        fig.add_vline(x=list(frame["month"]).index(as_of) + 0.5, line=dict(color="#555", dash="dot"),
+                      annotation_text="plan ahead →", annotation_position="top right")
+    return _finish(fig, "Capacity vs allocated vs booked hours by month (hours)", height=440)
+
+
+def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | None = None) -> go.Figure:
+    """Utilisation (booked / capacity) and allocation rate (planned / capacity) per group."""
+    df = frame.iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(y=df["key"], x=df["allocation_rate"], orientation="h", name="Allocation rate",
+                marker_color=SERIES["allocated"], hovertemplate="%{y}<br>Allocated: %{x:.1%}<extra></extra>")
+    fig.add_bar(y=df["key"], x=df["utilization"], orientation="h", name="Utilisation",
+                marker_color=SERIES["booked"], text=[f"{v:.0%}" if pd.notna(v) else "" for v in df["utilization"]],
+                textposition="auto", hovertemplate="%{y}<br>Utilisation: %{x:.1%}<extra></extra>")
+    if target is not None:
+        fig.add_vline(x=target, line=dict(color=RAG_COLOURS["green"], dash="dash"),
+                      annotation_text=f"green ≥ {target:.0%}", annotation_position="top")
+    fig.update_layout(barmode="group", xaxis=dict(tickformat=PCT_TICK, rangemode="tozero"),
+                      height=max(HEIGHT - 60, 100 + 52 * len(df)))
+    return _finish(fig, f"Utilisation and allocation by {group_label} (% of capacity)")
+
+
+def allocation_heatmap(frame: pd.DataFrame, group_label: str) -> go.Figure:
+    """Allocation rate per group × month ([key, month, value]); above 100 % is over-allocated."""
+    wide = frame.pivot_table(index="key", columns="month", values="value", aggfunc="mean").sort_index(ascending=False)
+    text = [[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
+    fig = go.Figure(go.Heatmap(x=list(wide.columns), y=list(wide.index), z=wide.to_numpy(), zmin=0, zmax=1.2,
+                               colorscale=[[0, "#F4F6F8"], [0.6, "#9DB4D9"], [0.83, "#1F3A68"], [0.84, "#E8A200"],
+                                           [1, "#C62828"]],
+                               text=text, texttemplate="%{text}", xgap=2, ygap=2,
+                               colorbar=dict(title="Allocated", tickformat=PCT_TICK),
+                               hovertemplate="%{y} · %{x}: %{z:.1%} of capacity allocated<extra></extra>"))
+    fig.update_layout(xaxis=dict(type="category"), height=max(HEIGHT - 60, 110 + 34 * len(wide)))
+    return _finish(fig, f"Allocation rate by {group_label} and month (% of capacity)")
+
+
+# -- benefits -------------------------------------------------------------------------------------
+
+def benefits_cumulative(frame: pd.DataFrame, currency: str = "") -> go.Figure:
+    """Financial benefits planned vs realised to date, month by month."""
+    fig = go.Figure()
+    fig.add_scatter(x=frame["month"], y=frame["planned"], name="Planned to date", mode="lines+markers",
+                    line=dict(color=SERIES["planned"], width=3, dash="dot"),
+                    hovertemplate=f"%{{x}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=frame["month"], y=frame["realized"], name="Realised to date", mode="lines+markers",
+                    line=dict(color=SERIES["benefit"], width=3), fill="tozeroy", fillcolor="rgba(27,127,59,0.12)",
+                    hovertemplate=f"%{{x}}<br>Realised: {currency}%{{y:,.0f}}<extra></extra>")
+    _money_axis(fig, currency=currency)
+    _ticks_months(fig)
+    return _finish(fig, money_title("Financial benefits: planned vs realised to date", currency))
+
+
+def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
+    """Financial benefits planned vs realised to date per group, realisation rate in the hover."""
+    df = frame[(frame["planned_to_date"] != 0) | (frame["realized_to_date"] != 0)].iloc[::-1]
+    labels = [str(k).replace("_", " ") for k in df["key"]]
+    fig = go.Figure()
+    fig.add_bar(y=labels, x=df["planned_to_date"], orientation="h", name="Planned to date",
+                marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
+    fig.add_bar(y=labels, x=df["realized_to_date"], orientation="h", name="Realised to date",
+                marker_color=SERIES["benefit"], customdata=df["realization_rate"],
+                text=[f"{v:.0%}" if pd.notna(v) else "" for v in df["realization_rate"]], textposition="auto",
+                hovertemplate=f"%{{y}}<br>Realised: {currency}%{{x:,.0f}} (%{{customdata:.0%}})<extra></extra>")
+    fig.update_layout(barmode="group", height=max(HEIGHT - 60, 100 + 52 * len(df)))
+    _money_axis(fig, "x", currency)
+    return _finish(fig, money_title(f"Financial benefits by {group_label}: planned vs realised", currency))
+
+
+# -- maturity -------------------------------------------------------------------------------------
+
+def maturity_radar(scores: pd.DataFrame, business_units: list[str] | None = None) -> go.Figure:
+    """Domain scores per business unit (one trace each) against the mean target, on a 1–5 scale."""
+    domains = [d for d in c.MATURITY_DOMAINS if d in set(scores["domain"])]
+    theta = [DOMAIN_LABELS[d] for d in domains]
+    fig = go.Figure()
+    units = business_units or sorted(scores["business_unit"].dropna().unique())
+    for i, bu in enumerate(units):
+        part = scores[scores["business_unit"] == bu].set_index("domain").reindex(domains)
+        fig.add_scatterpolar(r=list(part["score"]) + [part["score"].iloc[0]], theta=theta + theta[:1], name=str(bu),
+                             mode="lines+markers", line=dict(color=CATEGORICAL[i % len(CATEGORICAL)], width=3),
+                             hovertemplate=f"{bu}<br>%{{theta}}: %{{r:.2f}}<extra></extra>")
+    targets = scores.groupby("domain")["target"].mean().reindex(domains)
+    if targets.notna().any():
+        fig.add_scatterpolar(r=list(targets) + [targets.iloc[0]], theta=theta + theta[:1], name="Target (mean)",
+                             mode="lines", line=dict(color=SERIES["target"], dash="dash", width=2),
+                             hovertemplate="Target<br>%{theta}: %{r:.2f}<extra></extra>")
+    fig.update_layout(polar=dict(radialaxis=dict(range=[0, 5], dtick=1, angle=90, tickfont=dict(size=12)),
+                                 angularaxis=dict(tickfont=dict(size=14))), height=560,
+                      legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+    return _finish(fig, "Maturity by domain vs target (score 1–5)")
+
+
+def maturity_heatmap(wide: pd.DataFrame) -> go.Figure:
+    """Business unit × domain scores (wide table from views.maturity_heatmap)."""
+    wide = wide.sort_index(ascending=False)
+    text = [[f"{v:.1f}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
+    fig = go.Figure(go.Heatmap(
+        x=[DOMAIN_LABELS.get(d, d) for d in wide.columns], y=list(wide.index), z=wide.to_numpy(), zmin=1, zmax=5,
+        colorscale=[[0, "#C62828"], [0.25, "#F28C28"], [0.5, "#F2D04B"], [0.75, "#7CB66B"], [1, "#1B7F3B"]],
+        text=text, texttemplate="%{text}", xgap=2, ygap=2, colorbar=dict(title="Score", dtick=1),
+        hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
+    fig.update_layout(xaxis=dict(tickangle=-30), height=max(HEIGHT, 160 + 40 * len(wide)))
+    return _finish(fig, "Maturity by business unit and domain (score 1–5)")
+
+
+def maturity_change(frame: pd.DataFrame) -> go.Figure:
+    """Mean change of each domain's score since the previous assessment (points on the 1–5 scale)."""
+    colours = [RAG_COLOURS["green"] if v >= 0 else RAG_COLOURS["red"] for v in frame["change"]]
+    fig = go.Figure(go.Bar(x=[DOMAIN_LABELS.get(d, d) for d in frame["domain"]], y=frame["change"],
+                           marker_color=colours, text=[f"{v:+.2f}" for v in frame["change"]], textposition="outside",
+                           customdata=frame["business_units"],
+                           hovertemplate="%{x}: %{y:+.2f} (mean over %{customdata} business units)<extra></extra>"))
+    fig.update_layout(yaxis=dict(title="Change in score", zeroline=True), xaxis=dict(tickangle=-30))
+    return _finish(fig, "Change since the previous assessment (points on the 1–5 scale)", height=400)
+
+
+# -- data quality ---------------------------------------------------------------------------------
+
+def rule_pass_rates(frame: pd.DataFrame) -> go.Figure:
+    """Pass rate of each rule on each table (share of rows without a finding), worst first."""
+    df = frame.dropna(subset=["pass_rate"]).sort_values(["pass_rate", "table", "rule_id"], ascending=[False, True, True])
+    labels = [f"{t} · {r}" for t, r in zip(df["table"], df["rule_id"])]
+    colours = [RAG_COLOURS["green"] if v >= 0.999 else RAG_COLOURS["amber"] if v >= 0.95 else RAG_COLOURS["red"]
+               for v in df["pass_rate"]]
+    fig = go.Figure(go.Bar(y=labels, x=df["pass_rate"], orientation="h", marker_color=colours,
+                           customdata=list(zip(df["rows_failed"], df["rows_checked"])),
+                           text=[f"{v:.1%}" for v in df["pass_rate"]], textposition="auto",
+                           hovertemplate="%{y}: %{x:.2%} pass<br>%{customdata[0]:,} of %{customdata[1]:,} rows fail"
+                                         "<extra></extra>"))
+    fig.update_layout(xaxis=dict(tickformat=PCT_TICK, range=[0, 1.02]), height=max(HEIGHT, 100 + 24 * len(df)))
+    return _finish(fig, "Data accuracy rules: pass rate by table and rule (% of rows)")

@@ -1,0 +1,186 @@
+"""Files in and out of the dashboard: tables as CSV and Excel downloads, safe to open in a
+spreadsheet, and uploaded files staged as a batch the loader can read.
+
+Names in the extracts come from users; a cell such as `=HYPERLINK(...)` would run as a formula
+when the CSV is opened in Excel (CSV/formula injection). Every text cell and header that starts
+with `=`, `+`, `-`, `@` (or a tab or carriage return, which Excel strips before looking) is
+prefixed with a single quote, as OWASP recommends. Numbers are left as numbers.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_MAX_ROWS = 1_048_576 - 1  # one row for the header
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def neutralise_cell(value):
+    """A text value made inert for spreadsheets; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of df whose text cells and column names cannot be read as spreadsheet formulas."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype) \
+                or isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.astype(object).map(neutralise_cell)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def _excel_ready(df: pd.DataFrame) -> pd.DataFrame:
+    out = neutralise_formulas(df)
+    for col in out.columns:
+        s = out[col]
+        # Excel has no time zones; write the wall-clock time.
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[col] = s.dt.tz_localize(None)
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a byte-order mark, so Excel shows accented names correctly."""
+    return neutralise_formulas(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def sheet_name(name: str) -> str:
+    """A valid Excel sheet name (≤ 31 characters, none of []:*?/\\)."""
+    cleaned = _SHEET_BAD.sub(" ", name).strip("' ") or "data"
+    return cleaned[:31]
+
+
+def to_excel_bytes(df: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "data") -> bytes:
+    """An .xlsx workbook: one sheet, or one per entry of a dict. Cells are written as values,
+    never as formulas or links, and rows beyond Excel's limit raise ValueError."""
+    frames = df if isinstance(df, dict) else {sheet: df}
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
+                                                   "strings_to_numbers": False}}) as writer:
+        used: set[str] = set()
+        for name, frame in frames.items():
+            if len(frame) > EXCEL_MAX_ROWS:
+                raise ValueError(f"{len(frame):,} rows do not fit in an Excel sheet; download the CSV instead")
+            base = sheet_name(str(name))
+            title, i = base, 1
+            while title.lower() in used:
+                i += 1
+                title = f"{base[:28]}_{i}"
+            used.add(title.lower())
+            data = _excel_ready(frame)
+            data.to_excel(writer, sheet_name=title, index=False)
+            ws = writer.sheets[title]
+            ws.freeze_panes(1, 0)
+            for j, col in enumerate(data.columns):
+                sample = data[col].head(200).astype(str)
+                width = min(60, max(len(str(col)), int(sample.str.len().max()) if len(sample) else 0) + 2)
+                ws.set_column(j, j, width)
+    return buf.getvalue()
+
+
+def file_stem(title: str) -> str:
+    """A safe file name stem from a table title: 'Largest variances (2025-03)' → 'largest_variances_2025-03'."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", title.strip().lower()).strip("_.")
+    return stem[:80] or "table"
+
+
+# -- uploads --------------------------------------------------------------------------------------
+
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+MAPPING_SUFFIXES = (".toml",)
+
+
+class UploadError(ValueError):
+    """The uploaded files cannot make a batch; the message says why in one line."""
+
+
+@dataclass
+class StagedUpload:
+    batch_path: Path                 # a folder, or one workbook
+    mapping_path: Path | None
+    files: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name.strip()
+    if not base or base in (".", "..") or base.startswith("."):
+        return ""
+    return re.sub(r"[^\w.\- ]+", "_", base)
+
+
+def stage_upload(files: list[tuple[str, bytes]], dest: str | Path, *, mapping: tuple[str, bytes] | None = None,
+                 max_bytes: int = 2 * 1024 ** 3) -> StagedUpload:
+    """Write uploaded files into `dest` as a batch: one zip (unpacked, folders flattened), one workbook,
+    or several table files. A `.toml` among them (or `mapping`) becomes the mapping.
+
+    Zip members are never written outside `dest` (names are reduced to their base name) and the
+    unpacked total is capped at `max_bytes`, so a hostile archive cannot fill the disk.
+    """
+    dest = Path(dest)
+    batch_dir = dest / "batch"
+    batch_dir.mkdir(parents=True, exist_ok=True)
+    entries: list[tuple[str, bytes]] = []
+    for name, data in files:
+        if name.lower().endswith(".zip"):
+            entries += _unzip(data, max_bytes)
+        else:
+            entries.append((name, data))
+    if mapping is not None:
+        entries.append(mapping)
+    staged = StagedUpload(batch_dir, None)
+    seen: set[str] = set()
+    for name, data in entries:
+        safe = _safe_name(name)
+        suffix = Path(safe).suffix.lower()
+        if not safe or suffix not in DATA_SUFFIXES + MAPPING_SUFFIXES:
+            staged.ignored.append(name)
+            continue
+        if suffix in MAPPING_SUFFIXES:
+            if staged.mapping_path is not None:
+                raise UploadError("more than one mapping (.toml) file was uploaded; keep one")
+            staged.mapping_path = dest / safe
+            staged.mapping_path.write_bytes(data)
+            continue
+        if safe.lower() in seen:
+            raise UploadError(f"two uploaded files are both named {safe}; a batch holds one file per table")
+        seen.add(safe.lower())
+        (batch_dir / safe).write_bytes(data)
+        staged.files.append(safe)
+    if not staged.files:
+        raise UploadError("no table files found: upload CSV, Excel or Parquet files named after their tables, "
+                          "a zip of them, or one workbook")
+    if len(staged.files) == 1 and Path(staged.files[0]).suffix.lower() in WORKBOOK_SUFFIXES \
+            and staged.mapping_path is None:
+        staged.batch_path = batch_dir / staged.files[0]
+    return staged
+
+
+def _unzip(data: bytes, max_bytes: int) -> list[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise UploadError(f"the zip file cannot be opened ({exc})") from None
+    out, total = [], 0
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir() or "__MACOSX" in info.filename:
+                continue
+            total += info.file_size
+            if total > max_bytes:
+                raise UploadError(f"the zip unpacks to more than {max_bytes / 1024 ** 2:,.0f} MB")
+            out.append((info.filename, archive.read(info)))
+    return out
