@@ -1,0 +1,461 @@
+"""Mappings: a TOML file saying how an organisation's exports become contract tables.
+
+The format is documented in docs/mappings.md; `load_mapping` checks a file completely before any
+data is read, so a typo fails in one line that names the mapping and the section.
+"""
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..contract import MONEY, NUM, STR, TABLES
+from ..findings import BatchError
+from .parse import ValueOptions
+from .readers import READER_KINDS
+
+READ_KEYS = frozenset({"encoding", "encoding_errors", "separator"})
+VALUE_KEYS = frozenset({"empty", "decimal", "thousands", "currency", "date_formats", "not_values"})
+SOURCE_KEYS = frozenset({"kind", "columns", "constants", "description"}) | VALUE_KEYS
+TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scale", "not_value_action",
+                        "drop_if_empty", "dedupe", "description"}) | VALUE_KEYS
+LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "description"})
+TOP_KEYS = frozenset({"version", "description", "defaults", "sources", "tables", "lookups"})
+FILTERS = ("upper", "lower", "squash", "slug")
+NOT_VALUE_ACTIONS = ("null", "drop")
+
+
+# --- column specs ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """A source column, by its header (matched case-insensitively after trimming)."""
+    name: str
+
+    def columns(self) -> list[str]:
+        return [self.name]
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    column: str
+    filters: tuple[str, ...]  # "upper", "lower", "squash", "slug" or "lookup:NAME"
+
+
+@dataclass(frozen=True)
+class Template:
+    """Text with {column|filter} placeholders; empty when any placeholder is empty."""
+    text: str
+    parts: tuple[str | Placeholder, ...]
+
+    def columns(self) -> list[str]:
+        return [p.column for p in self.parts if isinstance(p, Placeholder)]
+
+    def lookups(self) -> list[str]:
+        return [f.split(":", 1)[1] for p in self.parts if isinstance(p, Placeholder)
+                for f in p.filters if f.startswith("lookup:")]
+
+
+@dataclass(frozen=True)
+class Coalesce:
+    """The first non-empty of several columns or templates."""
+    options: tuple[ColumnRef | Template, ...]
+
+    def columns(self) -> list[str]:
+        return [c for o in self.options for c in o.columns()]
+
+
+Spec = ColumnRef | Template | Coalesce
+
+
+@dataclass(frozen=True)
+class Bands:
+    """A label from numeric source columns: the largest (absolute) value against limits."""
+    columns: tuple[str, ...]
+    limits: tuple[float, ...]
+    labels: tuple[str, ...]
+    absolute: bool = True
+
+
+@dataclass(frozen=True)
+class Dedupe:
+    key: tuple[str, ...]
+    keep: str = "last"   # "last": the row from the source listed last (then the last row) wins
+    fill: bool = False   # fill the kept row's empty cells from the key's other rows, latest first
+    from_first: tuple[str, ...] = ()  # columns that take the key's first non-empty value (a baseline)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    kind: str
+    options: dict[str, Any]           # kind-specific: path, sheet, encoding, separator …
+    columns: dict[str, Spec] = field(default_factory=dict)    # harmonised name → spec
+    constants: dict[str, str] = field(default_factory=dict)
+    values: ValueOptions | None = None
+    origin: str = ""                  # where it was declared, for messages
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    sources: tuple[str, ...]          # names in Mapping.sources; () = the file named after the table
+    columns: dict[str, Spec] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    bands: dict[str, Bands] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    value_options: ValueOptions | None = None
+    not_value_action: str = "null"
+    drop_if_empty: tuple[str, ...] = ()
+    dedupe: Dedupe | None = None
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    name: str
+    sources: tuple[str, ...]
+    key: Spec
+    value: Spec
+    keep: str = "last"
+
+
+@dataclass
+class Mapping:
+    """A parsed, checked mapping file (or the empty mapping: naming conventions only)."""
+
+    path: Path | None = None
+    read_defaults: dict[str, Any] = field(default_factory=dict)
+    value_defaults: ValueOptions = field(default_factory=ValueOptions)
+    sources: dict[str, SourceSpec] = field(default_factory=dict)
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+    lookups: dict[str, Lookup] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.path.name if self.path else "mapping"
+
+
+# --- parsing helpers ---------------------------------------------------------------------------
+
+class _Ctx:
+    def __init__(self, label: str):
+        self.label = label
+
+    def fail(self, where: str, message: str) -> BatchError:
+        return BatchError(f"{self.label}: [{where}] {message}")
+
+
+def _table(ctx: _Ctx, where: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ctx.fail(where, f"must be a table, not {type(value).__name__}")
+    return value
+
+
+def _keys(ctx: _Ctx, where: str, value: dict, allowed: frozenset[str]) -> None:
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ctx.fail(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _str_list(ctx: _Ctx, where: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ctx.fail(where, "must be a string or a list of strings")
+
+
+def constant_text(value: Any) -> str:
+    """A TOML constant as the text a source cell would hold."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _constants(ctx: _Ctx, where: str, value: Any) -> dict[str, str]:
+    out = {}
+    for k, v in _table(ctx, where, value).items():
+        if isinstance(v, (list, dict)):
+            raise ctx.fail(where, f"{k}: a constant must be a string, number, boolean or date")
+        out[k] = constant_text(v)
+    return out
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def parse_template(ctx: _Ctx, where: str, text: str) -> Template:
+    parts: list[str | Placeholder] = []
+    pos, literal = 0, []
+    while pos < len(text):
+        ch = text[pos]
+        if text.startswith("{{", pos) or text.startswith("}}", pos):
+            literal.append(ch)
+            pos += 2
+            continue
+        if ch == "{":
+            m = _PLACEHOLDER.match(text, pos)
+            if not m:
+                raise ctx.fail(where, f"template {text!r}: unclosed '{{' (write '{{{{' for a brace)")
+            inner = [p.strip() for p in m.group(1).split("|")]
+            if not inner[0]:
+                raise ctx.fail(where, f"template {text!r}: empty placeholder")
+            for f in inner[1:]:
+                if f not in FILTERS and not (f.startswith("lookup:") and len(f) > 7):
+                    raise ctx.fail(where, f"template {text!r}: unknown filter {f!r} "
+                                          f"(known: {', '.join(FILTERS)}, lookup:NAME)")
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            parts.append(Placeholder(inner[0], tuple(inner[1:])))
+            pos = m.end()
+            continue
+        if ch == "}":
+            raise ctx.fail(where, f"template {text!r}: unmatched '}}' (write '}}}}' for a brace)")
+        literal.append(ch)
+        pos += 1
+    if literal:
+        parts.append("".join(literal))
+    return Template(text, tuple(parts))
+
+
+def parse_spec(ctx: _Ctx, where: str, value: Any) -> Spec:
+    """"Header" → column; "…{header}…" → template; [a, b] → first non-empty."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ctx.fail(where, "empty column name")
+        if "{" in value or "}" in value:
+            return parse_template(ctx, where, value)
+        return ColumnRef(value.strip())
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return Coalesce(tuple(parse_spec(ctx, where, v) for v in value))  # type: ignore[misc]
+    raise ctx.fail(where, "a column is a header name, a \"{template}\" or a list of those")
+
+
+def _value_options(ctx: _Ctx, where: str, d: dict) -> ValueOptions | None:
+    kw: dict[str, Any] = {}
+    for key in ("empty", "currency", "date_formats", "not_values"):
+        if key in d:
+            kw[key] = _str_list(ctx, f"{where}.{key}", d[key])
+    for f in kw.get("date_formats", ()):
+        if "%" not in f:
+            raise ctx.fail(where, f"date format {f!r} has no %-code (e.g. \"%d.%m.%Y\")")
+    if "decimal" in d:
+        if d["decimal"] not in (".", ","):
+            raise ctx.fail(where, f"decimal must be \".\" or \",\", not {d['decimal']!r}")
+        kw["decimal"] = d["decimal"]
+    if "thousands" in d:
+        if d["thousands"] not in (",", ".", " ", "'", ""):
+            raise ctx.fail(where, f"thousands must be one of \",\" \".\" \" \" \"'\" \"\", not {d['thousands']!r}")
+        kw["thousands"] = d["thousands"]
+    if kw.get("decimal") and kw.get("decimal") == kw.get("thousands"):
+        raise ctx.fail(where, "decimal and thousands separators must differ")
+    return ValueOptions(**kw) if kw else None
+
+
+def _read_options(ctx: _Ctx, where: str, d: dict) -> dict[str, Any]:
+    out = {}
+    if "encoding" in d:
+        try:
+            codecs.lookup(d["encoding"])
+        except (LookupError, TypeError):
+            raise ctx.fail(where, f"unknown encoding {d['encoding']!r}") from None
+        out["encoding"] = d["encoding"]
+    if "encoding_errors" in d:
+        if d["encoding_errors"] not in ("strict", "replace"):
+            raise ctx.fail(where, "encoding_errors must be \"strict\" or \"replace\"")
+        out["encoding_errors"] = d["encoding_errors"]
+    if "separator" in d:
+        sep = {"tab": "\t", "\\t": "\t"}.get(d["separator"], d["separator"])
+        if not isinstance(sep, str) or len(sep) != 1:
+            raise ctx.fail(where, f"separator must be one character (or \"tab\"), not {d['separator']!r}")
+        out["separator"] = sep
+    return out
+
+
+# --- the sections ------------------------------------------------------------------------------
+
+def _source(ctx: _Ctx, name: str, d: dict) -> SourceSpec:
+    where = f"sources.{name}"
+    kind = d.get("kind") or ("file" if "path" in d or "sheet" in d else None)
+    if kind not in READER_KINDS:
+        raise ctx.fail(where, f"unknown kind {kind!r} (known: {', '.join(READER_KINDS)})" if kind
+                       else "needs a path (or, in a workbook batch, a sheet)")
+    _keys(ctx, where, d, SOURCE_KEYS | READER_KINDS[kind].keys)
+    options = {k: d[k] for k in READER_KINDS[kind].keys if k in d}
+    options.update(_read_options(ctx, where, d))
+    for k in ("path", "sheet"):
+        if k in options and not isinstance(options[k], str):
+            raise ctx.fail(where, f"{k} must be a string")
+    columns = {k: parse_spec(ctx, f"{where}.columns", v)
+               for k, v in _table(ctx, f"{where}.columns", d.get("columns", {})).items()}
+    constants = _constants(ctx, f"{where}.constants", d.get("constants", {}))
+    return SourceSpec(name, kind, options, columns, constants, _value_options(ctx, where, d), where)
+
+
+def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
+    where = f"tables.{name}"
+    if name not in TABLES:
+        raise ctx.fail(where, f"no contract table {name!r} (tables: {', '.join(TABLES)})")
+    _keys(ctx, where, d, TABLE_KEYS)
+    table = TABLES[name]
+    known = set(table.column_names)
+
+    def contract_cols(section: str, cols) -> None:
+        for c in cols:
+            if c not in known:
+                raise ctx.fail(f"{where}.{section}", f"{c!r} is no column of {name} "
+                                                     f"(columns: {', '.join(table.column_names)})")
+
+    sources = []
+    for i, ref in enumerate(_str_list(ctx, f"{where}.from", d.get("from", []))):
+        if ref not in mapping.sources:
+            # A path or glob written straight into `from`: an anonymous file source.
+            anon = f"{name}#{i + 1}"
+            mapping.sources[anon] = SourceSpec(anon, "file", {"path": ref}, origin=f"{where}.from")
+            ref = anon
+        sources.append(ref)
+    columns = {k: parse_spec(ctx, f"{where}.columns", v)
+               for k, v in _table(ctx, f"{where}.columns", d.get("columns", {})).items()}
+    contract_cols("columns", columns)
+    constants = _constants(ctx, f"{where}.constants", d.get("constants", {}))
+    contract_cols("constants", constants)
+    values = {}
+    for col, tr in _table(ctx, f"{where}.values", d.get("values", {})).items():
+        tr = _table(ctx, f"{where}.values.{col}", tr)
+        values[col] = {str(k): constant_text(v) for k, v in tr.items()}
+    contract_cols("values", values)
+    bands = {}
+    for col, b in _table(ctx, f"{where}.bands", d.get("bands", {})).items():
+        bw = f"{where}.bands.{col}"
+        b = _table(ctx, bw, b)
+        _keys(ctx, bw, b, frozenset({"columns", "limits", "labels", "abs"}))
+        limits = b.get("limits", [])
+        if not (isinstance(limits, list) and limits and all(isinstance(x, (int, float)) for x in limits)
+                and limits == sorted(limits)):
+            raise ctx.fail(bw, "limits must be a non-empty ascending list of numbers")
+        labels = _str_list(ctx, bw, b.get("labels", []))
+        if len(labels) != len(limits) + 1:
+            raise ctx.fail(bw, f"needs {len(limits) + 1} labels for {len(limits)} limits")
+        if col in columns:
+            raise ctx.fail(bw, f"{col} is also given in columns; use one or the other")
+        bands[col] = Bands(_str_list(ctx, bw, b.get("columns", [])), tuple(float(x) for x in limits),
+                           labels, bool(b.get("abs", True)))
+    contract_cols("bands", bands)
+    scale = {}
+    for col, v in _table(ctx, f"{where}.scale", d.get("scale", {})).items():
+        if col in known and table.column(col).type not in (NUM, MONEY):
+            raise ctx.fail(f"{where}.scale", f"{col} is not a number or money column")
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise ctx.fail(f"{where}.scale", f"{col}: the factor must be a number")
+        scale[col] = float(v)
+    contract_cols("scale", scale)
+    action = d.get("not_value_action", "null")
+    if action not in NOT_VALUE_ACTIONS:
+        raise ctx.fail(where, "not_value_action must be \"null\" (empty the cell) or \"drop\" (drop the row)")
+    drop_if_empty = _str_list(ctx, f"{where}.drop_if_empty", d.get("drop_if_empty", []))
+    contract_cols("drop_if_empty", drop_if_empty)
+    dedupe = None
+    if "dedupe" in d:
+        dd = d["dedupe"]
+        if dd is True:
+            dd = {}
+        dd = _table(ctx, f"{where}.dedupe", dd)
+        _keys(ctx, f"{where}.dedupe", dd, frozenset({"key", "keep", "fill", "from_first"}))
+        key = _str_list(ctx, f"{where}.dedupe", dd.get("key", list(table.key)))
+        if not key:
+            raise ctx.fail(f"{where}.dedupe", f"{name} has no key; give dedupe a key")
+        contract_cols("dedupe", key)
+        if dd.get("keep", "last") not in ("first", "last"):
+            raise ctx.fail(f"{where}.dedupe", "keep must be \"first\" or \"last\"")
+        from_first = _str_list(ctx, f"{where}.dedupe.from_first", dd.get("from_first", []))
+        contract_cols("dedupe", from_first)
+        dedupe = Dedupe(key, dd.get("keep", "last"), bool(dd.get("fill", False)), from_first)
+    return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
+                     _value_options(ctx, where, d), action, drop_if_empty, dedupe, where)
+
+
+def _lookup(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> Lookup:
+    where = f"lookups.{name}"
+    _keys(ctx, where, d, LOOKUP_KEYS)
+    sources = _str_list(ctx, f"{where}.from", d.get("from", []))
+    for s in sources:
+        if s not in mapping.sources:
+            raise ctx.fail(where, f"from names no source {s!r} (declare it under [sources.{s}])")
+    if not sources or "key" not in d or "value" not in d:
+        raise ctx.fail(where, "needs from, key and value")
+    if d.get("keep", "last") not in ("first", "last"):
+        raise ctx.fail(where, "keep must be \"first\" or \"last\"")
+    return Lookup(name, sources, parse_spec(ctx, where, d["key"]), parse_spec(ctx, where, d["value"]),
+                  d.get("keep", "last"))
+
+
+def _check_lookup_names(ctx: _Ctx, mapping: Mapping) -> None:
+    def specs():
+        for s in mapping.sources.values():
+            for c, spec in s.columns.items():
+                yield s.origin, spec
+        for t in mapping.tables.values():
+            for c, spec in t.columns.items():
+                yield t.origin, spec
+        for lk in mapping.lookups.values():
+            yield f"lookups.{lk.name}", lk.key
+            yield f"lookups.{lk.name}", lk.value
+
+    for where, spec in specs():
+        options = spec.options if isinstance(spec, Coalesce) else (spec,)
+        for o in options:
+            if isinstance(o, Template):
+                for name in o.lookups():
+                    if name not in mapping.lookups:
+                        raise ctx.fail(where, f"template {o.text!r} uses lookup {name!r}, "
+                                              f"which no [lookups.{name}] declares")
+
+
+def parse_mapping(data: dict, label: str = "mapping", path: Path | None = None) -> Mapping:
+    """Check a mapping given as a dict (as TOML parses it)."""
+    ctx = _Ctx(label)
+    _keys(ctx, "top level", data, TOP_KEYS)
+    m = Mapping(path=path, description=str(data.get("description", "")))
+    defaults = _table(ctx, "defaults", data.get("defaults", {}))
+    _keys(ctx, "defaults", defaults, READ_KEYS | VALUE_KEYS)
+    m.read_defaults = _read_options(ctx, "defaults", defaults)
+    m.value_defaults = _value_options(ctx, "defaults", defaults) or ValueOptions()
+    for name, d in _table(ctx, "sources", data.get("sources", {})).items():
+        m.sources[name] = _source(ctx, name, _table(ctx, f"sources.{name}", d))
+    for name, d in _table(ctx, "lookups", data.get("lookups", {})).items():
+        m.lookups[name] = _lookup(ctx, name, _table(ctx, f"lookups.{name}", d), m)
+    for name, d in _table(ctx, "tables", data.get("tables", {})).items():
+        m.tables[name] = _table_spec(ctx, name, _table(ctx, f"tables.{name}", d), m)
+    _check_lookup_names(ctx, m)
+    return m
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file; raises BatchError naming the file (and the TOML line)."""
+    p = Path(path)
+    if not p.is_file():
+        raise BatchError(f"{p}: mapping file does not exist")
+    raw = p.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise BatchError(f"{p.name}: not UTF-8 (byte 0x{raw[e.start]:02x}); TOML files are UTF-8") from None
+    except tomllib.TOMLDecodeError as e:
+        raise BatchError(f"{p.name}: malformed TOML: {e}") from None
+    return parse_mapping(data, p.name, p.resolve())
+
+
+def is_typed(table: str, column: str) -> bool:
+    """Columns where text can stand in for a value: every typed or enumerated column."""
+    c = TABLES[table].column(column)
+    return c.type != STR or c.enum is not None
