@@ -149,11 +149,11 @@ def _loaded_reader(db_path: Path):
     def loaded(table: str) -> pl.DataFrame | None:
         cur = cursor_for(con)
         exists = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pmo' "
-                             "AND schema_name = 'main' AND table_name = ?", [table]).fetchone()[0]
+                             "AND schema_name = 'main' AND table_name = ?", [table]).fetchall()[0][0]
         if not exists:
             return None
         cols = ", ".join(f'"{n}"' for n in c.TABLES[table].column_names)  # allow-listed names
-        return cur.execute(f'SELECT {cols} FROM main."{table}"').pl()
+        return cur.sql(f'SELECT {cols} FROM main."{table}"').pl()
     return con, loaded
 
 

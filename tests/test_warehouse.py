@@ -28,7 +28,7 @@ def contents(path: Path) -> dict[str, list]:
     cur = cursor_for(con)
     names = cur.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pmo' "
                         "ORDER BY 1, 2").fetchall()
-    out = {f"{s}.{t}": sorted(map(repr, cur.execute(f'SELECT * FROM {s}."{t}"').fetchall())) for s, t in names}
+    out = {f"{s}.{t}": sorted(map(repr, cur.execute(f'SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {s}."{t}"').fetchall())) for s, t in names}
     con.close()
     return out
 
@@ -133,9 +133,6 @@ def _bad_batches(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
             (folder / fname).write_bytes(content)
         return folder
 
-    def drop_column(t):
-        for r in t["projects"]:
-            r.pop("portfolio")
     folder = batch("missing_column", only=("projects",))
     text = (folder / "projects.csv").read_text().replace("portfolio,", "")
     lines = text.splitlines()
@@ -149,7 +146,7 @@ def _bad_batches(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     cases["orphan_project"] = ([str(batch("orphan", lambda t: t["risks"][0].update(project_id="P404"),
                                           only=("risks",)))], "P404")
     cases["bad_enum"] = ([str(batch("bad_enum", lambda t: t["projects"][0].update(stage="in flight"),
-                                    only=("projects",)))], "in flight")
+                                    only=("projects",)))], "stage: value 'in_flight'")
     cases["finish_before_start"] = ([str(batch("dates", lambda t: t["projects"][0].update(
         baseline_finish_date="2024-01-01"), only=("projects",)))], "PRJ-DATES")
     cases["empty_file"] = ([str(batch("empty", only=("risks",), files={"risks.csv": b""}))], "empty")
@@ -167,7 +164,7 @@ def _bad_batches(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     (folder / "risks.parquet").write_bytes(data[: len(data) // 2])
     cases["truncated_parquet"] = ([str(folder)], "risks.parquet")
     folder = batch("mapping_missing_col", only=("risks",))
-    (folder / "mapping.toml").write_text('[risks]\nfiles = ["risks.csv"]\n[risks.columns]\n"Risk Ref" = "risk_id"\n')
+    (folder / "mapping.toml").write_text('[tables.risks]\nfrom = ["risks.csv"]\n[tables.risks.columns]\nrisk_id = "Risk Ref"\n')
     cases["mapping_names_missing_column"] = ([str(folder), "--mapping", str(folder / "mapping.toml")], "Risk Ref")
     folder = batch("mapping_malformed", only=("risks",))
     (folder / "mapping.toml").write_text("[risks\nfiles = risks.csv\n")

@@ -117,7 +117,7 @@ def validate_tables(tables: dict[str, pl.DataFrame], loaded: Callable[[str], pl.
         if name in tables:
             parts += [_model_findings(name, tables[name]), _key_findings(name, tables[name])]
     parts += cross_table_findings(State(tables, loaded), load_date)
-    return pl.concat([findings_frame(p) for p in parts], how="vertical")
+    return pl.concat([findings_frame(p) for p in parts], how="vertical") if parts else findings_frame()
 
 
 def rejected_rows(findings: pl.DataFrame) -> dict[str, pl.DataFrame]:
