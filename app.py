@@ -27,17 +27,17 @@ log = logging.getLogger("pmo_dashboard")
 PAGES = {
     "Performance": [
         st.Page("pages/overview.py", title="Executive overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/portfolio.py", title="Portfolio", icon=":material/account_tree:", url_path="portfolio"),
-        st.Page("pages/project.py", title="Project", icon=":material/assignment:", url_path="project"),
-        st.Page("pages/finance.py", title="Finance", icon=":material/payments:", url_path="finance"),
-        st.Page("pages/resources.py", title="Resources", icon=":material/groups:", url_path="resources"),
-        st.Page("pages/benefits.py", title="Benefits", icon=":material/savings:", url_path="benefits"),
-        st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:", url_path="maturity"),
+        st.Page("pages/portfolio.py", title="Portfolio", icon=":material/account_tree:"),
+        st.Page("pages/project.py", title="Project", icon=":material/assignment:"),
+        st.Page("pages/finance.py", title="Finance", icon=":material/payments:"),
+        st.Page("pages/resources.py", title="Resources", icon=":material/groups:"),
+        st.Page("pages/benefits.py", title="Benefits", icon=":material/savings:"),
+        st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:"),
     ],
     "Data": [
-        st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:", url_path="data-quality"),
-        st.Page("pages/data_loads.py", title="Data loads", icon=":material/upload_file:", url_path="data-loads"),
-        st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary"),
+        st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:"),
+        st.Page("pages/data_loads.py", title="Data loads", icon=":material/upload_file:"),
+        st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ],
 }
 # Pages whose figures are scoped by department (the utilisation card, the resources page).
@@ -185,6 +185,7 @@ if problem:
     st.error(f"The database at {ui.esc(db_path)} cannot be read: {ui.esc(problem)}. "
              "Load a batch on the Data loads page to rebuild it.")
 
+st.session_state[ui.ENTRY_MARK] = True
 try:
     page.run()
 except Exception as exc:  # a page must never show a traceback to its audience

@@ -7,6 +7,7 @@ with `st.text` or in a dataframe.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pmo_metrics.settings import Settings, load_settings
 log = logging.getLogger("pmo_dashboard")
 
 CONTEXT_KEY = "pmo_context"
+ENTRY_MARK = "pmo_entry_ran"  # set by app.py right before it runs the page
 _SETTINGS = load_settings()  # cache sizes are fixed when the decorators below are applied
 
 
@@ -148,8 +150,24 @@ def fmt_pct(value, digits: int = 1) -> str:
 
 # -- page furniture ---------------------------------------------------------------------------------
 
+def ensure_entry(page_file: str | None) -> None:
+    """Make sure the page runs inside app.py (filters, context), not on its own.
+
+    Until some session has called st.navigation, Streamlit serves a `pages/` folder next to the entry
+    file the old way — the page alone. That happens to the first request after a server start that
+    opens a page link directly, and to every AppTest run. Calling st.navigation switches that mode
+    off for good; the rerun then goes through app.py to this same page.
+    """
+    if st.session_state.pop(ENTRY_MARK, False) or page_file is None:
+        return
+    st.navigation([st.Page(page_file)], position="hidden")
+    st.rerun()
+
+
 def header(title: str, subtitle: str | None = None) -> Context:
-    """Title, the selection in words, where the data comes from; stops the page when there is no data."""
+    """Title, the selection in words, where the data comes from."""
+    caller = inspect.currentframe().f_back
+    ensure_entry(caller.f_globals.get("__file__") if caller else None)
     ctx = context()
     st.title(title)
     if subtitle:

@@ -1,4 +1,52 @@
-from pages import _ui as ui
+"""Benefits: financial benefits planned vs realised over time, by type, objective, owner; the register
+with the benefits at risk."""
+import streamlit as st
 
-ctx = ui.header("benefits")
+from pages import _ui as ui
+from pmo_metrics import charts, kpis, views
+
+ctx = ui.header("Benefits")
 ui.require_data(ctx)
+f = ctx.filters
+
+frame = ui.q(kpis.compare_kpis, f)
+ui.kpi_cards(frame, ["benefits_planned_to_date", "benefits_realized_to_date", "benefit_realization_rate",
+                     "benefits_at_risk", "benefit_cost_ratio"], per_row=5)
+
+st.subheader("Financial benefits over time")
+cumulative = ui.q(views.benefits_cumulative, f)
+if cumulative.empty or not (cumulative[["planned", "realized"]] != 0).any().any():
+    ui.empty(ui.no_rows_message(ctx, "financial benefit measurements"))
+else:
+    ui.chart(charts.benefits_cumulative(cumulative, ctx.currency))
+
+st.subheader("By group")
+labels = {"benefit_type": "benefit type", "objective": "strategic objective", "owner": "owner",
+          "category": "category", "portfolio": "portfolio"}
+by = st.segmented_control("Break down by", list(labels), format_func=lambda k: labels[k].capitalize(),
+                          default="benefit_type", key="benefits_by", required=True) or "benefit_type"
+grouped = ui.q(views.benefits_by, f, by)
+if grouped.empty:
+    ui.empty(ui.no_rows_message(ctx, "benefits"))
+else:
+    if (grouped[["planned_to_date", "realized_to_date"]] != 0).any().any():
+        ui.chart(charts.benefits_by_group(grouped, labels[by], ctx.currency))
+    else:
+        ui.empty("No financial benefit has a planned or realised value yet in this selection.")
+    ui.table(grouped, f"Benefits by {labels[by]} {ctx.as_of}", key="ben_group",
+             columns={"key": ui.text_col(labels[by].capitalize()), "benefits": ui.num_col("Benefits", "%d"),
+                      "at_risk": ui.num_col("At risk", "%d"), "target": ui.money_col("Target (financial)"),
+                      "planned_to_date": ui.money_col("Planned to date"),
+                      "realized_to_date": ui.money_col("Realised to date"),
+                      "realization_rate": ui.pct_col("Realisation rate")})
+
+st.subheader("Benefit register")
+register = ui.q(views.benefits_register, f)
+ui.table(register, f"Benefit register {ctx.as_of}", key="ben_register",
+         empty_message=ui.no_rows_message(ctx, "benefits"),
+         columns={"benefit_id": ui.text_col("Benefit"), "benefit_name": ui.text_col("Name"),
+                  "project_name": ui.text_col("Project"), "category": ui.text_col("Category"),
+                  "benefit_type": ui.text_col("Type"), "owner": ui.text_col("Owner"), "unit": ui.text_col("Unit"),
+                  "baseline_value": ui.num_col("Baseline"), "target_value": ui.num_col("Target"),
+                  "planned_value": ui.num_col("Planned (latest)"), "actual_value": ui.num_col("Actual (latest)"),
+                  "progress": ui.pct_col("Progress"), "is_at_risk": st.column_config.CheckboxColumn("At risk")})

@@ -1,4 +1,69 @@
-from pages import _ui as ui
+"""Finance: cost by month (planned, actual, forecast), by portfolio / program / business unit /
+objective / cost category, earned value, and the projects with the largest variances."""
+import streamlit as st
 
-ctx = ui.header("finance")
+from pages import _ui as ui
+from pmo_metrics import charts, kpis, views
+
+ctx = ui.header("Finance")
 ui.require_data(ctx)
+f = ctx.filters
+
+frame = ui.q(kpis.compare_kpis, f)
+ui.kpi_cards(frame, ["budget_ytd", "actual_cost_ytd", "planned_value", "actual_cost",
+                     "cpi", "spi", "eac", "tcpi"])
+
+st.subheader("Cost by month")
+monthly = ui.q(views.finance_by_month, f)
+if monthly.empty:
+    ui.empty(ui.no_rows_message(ctx, "financial records"))
+else:
+    ui.chart(charts.cost_by_month(monthly, ctx.as_of, ctx.currency))
+    ui.table(monthly, f"Cost by month {ctx.as_of}", key="fin_month",
+             columns={"period": ui.text_col("Month"), "planned_cost": ui.money_col("Planned"),
+                      "actual_cost": ui.money_col("Actual"), "forecast_cost": ui.money_col("Forecast"),
+                      "planned_cumulative": ui.money_col("Planned, cumulative"),
+                      "actual_cumulative": ui.money_col("Actual, cumulative")})
+
+st.subheader("Cost by group")
+labels = {"portfolio": "portfolio", "program": "program", "business_unit": "business unit",
+          "objective": "strategic objective", "cost_category": "cost category"}
+by = st.segmented_control("Break down by", list(labels), format_func=lambda k: labels[k].capitalize(),
+                          default="portfolio", key="finance_by", required=True)
+by = by or "portfolio"
+grouped = ui.q(views.finance_by, f, by)
+if grouped.empty:
+    ui.empty(ui.no_rows_message(ctx, "financial records"))
+else:
+    ui.chart(charts.cost_by_group(grouped, labels[by], ctx.currency))
+    ui.table(grouped, f"Cost by {labels[by]} {ctx.as_of}", key="fin_group",
+             columns={"label": ui.text_col(labels[by].capitalize()),
+                      "planned_to_date": ui.money_col("Planned to date"),
+                      "actual_to_date": ui.money_col("Actual to date"),
+                      "variance_to_date": ui.money_col("Actual − planned"),
+                      "planned_ytd": ui.money_col("Planned YTD"), "actual_ytd": ui.money_col("Actual YTD"),
+                      "planned_total": ui.money_col("Planned, total"),
+                      "forecast_total": ui.money_col("Forecast at completion"),
+                      "budget_at_completion": ui.money_col("Budget (BAC)")})
+
+st.subheader("Earned value")
+curve = ui.q(kpis.evm_curve, f)
+if curve.empty or curve["pv"].fillna(0).eq(0).all():
+    ui.empty(ui.no_rows_message(ctx, "planned costs of active projects"))
+else:
+    ui.chart(charts.evm_curve(curve, currency=ctx.currency, title="Earned value of the active projects"))
+    if curve["ev"].isna().all():
+        st.caption("Earned value is empty: no active project reported a percent complete.")
+
+st.subheader("Largest variances")
+variances = ui.q(views.largest_variances, f)
+if variances.empty or variances["vac"].isna().all():
+    ui.empty(ui.no_rows_message(ctx, "active projects with an estimate at completion"))
+else:
+    ui.chart(charts.variance_bars(variances, ctx.currency))
+ui.table(variances, f"Largest variances {ctx.as_of}", key="variances",
+         columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
+                  "portfolio": ui.text_col("Portfolio"), "overall_rag": ui.text_col("RAG"),
+                  "bac": ui.money_col("BAC"), "eac": ui.money_col("EAC"), "vac": ui.money_col("VAC (BAC − EAC)"),
+                  "pv": ui.money_col("PV"), "ac": ui.money_col("AC"),
+                  "spend_variance": ui.money_col("AC − PV"), "cpi": ui.num_col("CPI", "%.2f")})

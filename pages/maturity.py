@@ -1,4 +1,56 @@
-from pages import _ui as ui
+"""PMO maturity: domain scores vs targets per business unit, the business unit × domain heatmap, the
+change since the previous assessment and the largest gaps. Scoped by the business-unit filter only."""
+import streamlit as st
 
-ctx = ui.header("maturity")
+from pages import _ui as ui
+from pmo_metrics import charts, kpis, views
+
+ctx = ui.header("PMO maturity", "Maturity is scoped by the business-unit filter; the other project filters do not apply.")
 ui.require_data(ctx)
+f = ctx.filters
+
+frame = ui.q(kpis.compare_kpis, f)
+ui.kpi_cards(frame, ["maturity_score", "maturity_level"], per_row=4)
+
+scores = ui.q(kpis.maturity_scores, f)
+if scores.empty:
+    ui.empty(ui.no_rows_message(ctx, "maturity assessments"))
+    st.stop()
+
+st.subheader("Domain scores vs targets")
+units = sorted(scores["business_unit"].dropna().unique())
+shown = st.multiselect("Business units on the radar", units, default=units[:5], key="radar_units",
+                       help="Up to a handful keeps the radar readable.")
+if shown:
+    ui.chart(charts.maturity_radar(scores, shown))
+else:
+    ui.empty("Pick at least one business unit to draw the radar.")
+
+st.subheader("Business unit × domain")
+ui.chart(charts.maturity_heatmap(ui.q(views.maturity_heatmap, f)))
+ui.table(scores, f"Maturity scores {ctx.as_of}", key="mat_scores",
+         columns={"business_unit": ui.text_col("Business unit"), "domain": ui.text_col("Domain"),
+                  "score": ui.num_col("Score", "%.2f"), "target": ui.num_col("Target", "%.2f"),
+                  "gap": ui.num_col("Gap", "%.2f"), "assessment_id": ui.text_col("Assessment"),
+                  "assessment_date": ui.date_col("Assessed")})
+
+st.subheader("Change since the previous assessment")
+changes = ui.q(views.maturity_changes, f)
+by_domain = views.maturity_domain_changes(changes)
+if by_domain.empty:
+    ui.empty("Each selected business unit has been assessed only once up to "
+             f"{ctx.as_of}; the change shows after a second assessment.")
+else:
+    ui.chart(charts.maturity_change(by_domain))
+    ui.table(changes, f"Maturity changes {ctx.as_of}", key="mat_changes",
+             columns={"business_unit": ui.text_col("Business unit"), "domain": ui.text_col("Domain"),
+                      "previous_assessment": ui.text_col("Previous"), "previous_score": ui.num_col("Score then", "%.2f"),
+                      "latest_assessment": ui.text_col("Latest"), "latest_score": ui.num_col("Score now", "%.2f"),
+                      "change": ui.num_col("Change", "%+.2f")})
+
+st.subheader("Largest gaps to target")
+ui.table(ui.q(views.maturity_gaps, f), f"Maturity gaps {ctx.as_of}", key="mat_gaps",
+         empty_message="No targets were given in the latest assessments, so there are no gaps to show.",
+         columns={"business_unit": ui.text_col("Business unit"), "domain": ui.text_col("Domain"),
+                  "score": ui.num_col("Score", "%.2f"), "target": ui.num_col("Target", "%.2f"),
+                  "gap": ui.num_col("Gap (target − score)", "%.2f"), "assessment_date": ui.date_col("Assessed")})

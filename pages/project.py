@@ -1,4 +1,138 @@
-from pages import _ui as ui
+"""Project: one project's facts, status history, earned value, milestones, risks, benefits and team.
+The project is named in the URL (?project=PRJ-0001) so a link opens it directly."""
+import streamlit as st
 
-ctx = ui.header("project")
+from pages import _ui as ui
+from pmo_metrics import charts, kpis, views
+
+ctx = ui.header("Project")
 ui.require_data(ctx)
+f = ctx.filters
+
+projects = ui.q(views.project_list, f)
+if projects.empty:
+    ui.empty("No project matches the filters. Clear a filter in the sidebar to see more.")
+    st.stop()
+
+ids = projects["project_id"].tolist()
+names = dict(zip(projects["project_id"], projects["project_name"]))
+wanted = ui.page_param("project", ids)
+if st.session_state.get("project_pick") not in ids:  # first visit, or a link / the drill-down opened it
+    st.session_state["project_pick"] = wanted or ids[0]
+project_id = st.selectbox("Project", ids, key="project_pick", format_func=lambda p: f"{p} · {names.get(p) or ''}")
+ui.set_page_params(project=project_id)
+
+head = ui.q(views.project_header, project_id, ctx.as_of)
+if head is None:
+    ui.empty("This project is not in the loaded data.")
+    st.stop()
+
+st.subheader(ui.esc(head["project_name"] or project_id), anchor=False)
+facts = [
+    ("Portfolio", head["portfolio"]), ("Program", head["program"]), ("Business unit", head["business_unit"]),
+    ("Strategic objective", head["objective_name"] or head["objective_id"]), ("Sponsor", head["sponsor"]),
+    ("Project manager", head["project_manager"]), ("Stage", head["stage"]),
+    ("Delivery approach", head["delivery_approach"]), ("Priority score", head["priority_score"]),
+    ("Start", ui.fmt_date(head["start_date"])), ("Baseline finish", ui.fmt_date(head["baseline_finish_date"])),
+    ("Forecast finish", ui.fmt_date(head["forecast_finish_date"])),
+    ("Actual finish", ui.fmt_date(head["actual_finish_date"])),
+    ("Budget at completion", ui.fmt_money(head["budget_at_completion"])),
+]
+cols = st.columns(4)
+for i, (label, value) in enumerate(facts):
+    cols[i % 4].markdown(f"**{label}**  \n{ui.esc(value)}")
+
+st.markdown("**Latest status**" + (f" ({ui.fmt_date(head['report_date'])})" if head["report_date"] else ""))
+if head["report_date"] is None:
+    ui.empty(f"No status report for this project up to {ctx.as_of}.")
+else:
+    c1, c2, c3, c4, c5 = st.columns(5)
+    for col, label, key in ((c1, "Overall", "overall_rag"), (c2, "Schedule", "schedule_rag"),
+                            (c3, "Cost", "cost_rag"), (c4, "Scope", "scope_rag")):
+        rag = head[key]
+        col.badge(f"{label}: {rag or '—'}", color={"green": "green", "amber": "orange", "red": "red"}.get(rag, "gray"))
+    c5.metric("Percent complete", "—" if head["percent_complete"] is None else f"{head['percent_complete']:.0f} %")
+    if head["summary"]:
+        st.text(head["summary"])  # commentary from the data: plain text, never markdown
+
+tabs = st.tabs(["Status history", "Earned value", "Milestones", "Risks", "Benefits", "Team and hours"])
+
+with tabs[0]:
+    history = ui.q(views.project_status_history, project_id, ctx.as_of)
+    if history.empty:
+        ui.empty(f"No status reports for this project up to {ctx.as_of}.")
+    else:
+        ui.chart(charts.rag_history(history))
+        if history["percent_complete"].notna().any():
+            ui.chart(charts.percent_complete(history))
+        ui.table(history.iloc[::-1], f"Status reports {project_id}", key="history",
+                 columns={"report_date": ui.date_col("Report"), "overall_rag": ui.text_col("Overall"),
+                          "schedule_rag": ui.text_col("Schedule"), "cost_rag": ui.text_col("Cost"),
+                          "scope_rag": ui.text_col("Scope"), "percent_complete": ui.num_col("% complete", "%.0f %%"),
+                          "summary": st.column_config.TextColumn("Commentary", width="large")})
+
+with tabs[1]:
+    curve = ui.q(kpis.evm_curve, f, project_id=project_id)
+    if curve.empty or not (curve[["pv", "ev", "ac"]].fillna(0) != 0).any().any():
+        ui.empty(f"No planned or actual cost for this project up to {ctx.as_of}.")
+    else:
+        ui.chart(charts.evm_curve(curve, head["budget_at_completion"], ctx.currency,
+                                  title=f"Earned value S-curve of {project_id}"))
+        ui.table(curve, f"Earned value {project_id}", key="evm",
+                 columns={"month": ui.text_col("Month"), "pv": ui.money_col("Planned value"),
+                          "ev": ui.money_col("Earned value"), "ac": ui.money_col("Actual cost")})
+
+with tabs[2]:
+    ms = ui.q(views.project_milestones, project_id, ctx.as_of)
+    if ms.empty:
+        ui.empty("This project has no milestones in the loaded data.")
+    else:
+        ui.chart(charts.milestone_timeline(ms, ui.as_of_end(ctx)))
+        ui.table(ms, f"Milestones {project_id}", key="milestones",
+                 columns={"milestone_name": ui.text_col("Milestone"), "is_gate": st.column_config.CheckboxColumn("Gate"),
+                          "baseline_date": ui.date_col("Baseline"), "forecast_date": ui.date_col("Forecast"),
+                          "actual_date": ui.date_col("Actual"), "slip_days": ui.num_col("Slip (days)", "%d"),
+                          "state": ui.text_col("State")})
+
+with tabs[3]:
+    risks = ui.q(views.project_risks, project_id, ctx.as_of)
+    open_risks = risks[risks["is_open"].astype(bool)] if not risks.empty else risks
+    if open_risks.empty:
+        ui.empty(f"No open risks for this project at the end of {ctx.as_of}.")
+    else:
+        ui.chart(charts.risk_matrix(open_risks))
+    ui.table(risks, f"Risks {project_id}", key="risks",
+             columns={"risk_id": ui.text_col("Risk"), "title": ui.text_col("Title"),
+                      "probability": ui.num_col("Probability", "%d"), "impact": ui.num_col("Impact", "%d"),
+                      "score": ui.num_col("Score", "%d"), "is_open": st.column_config.CheckboxColumn("Open"),
+                      "owner": ui.text_col("Owner"), "raised_date": ui.date_col("Raised"),
+                      "closed_date": ui.date_col("Closed")})
+
+with tabs[4]:
+    benefits = ui.q(views.project_benefits, project_id, ctx.as_of)
+    if benefits.empty:
+        ui.empty(f"No benefit measurements for this project up to {ctx.as_of}.")
+    else:
+        for fig in charts.benefit_panels(benefits):
+            ui.chart(fig)
+        ui.table(benefits, f"Benefit measurements {project_id}", key="benefits",
+                 columns={"benefit_name": ui.text_col("Benefit"), "unit": ui.text_col("Unit"),
+                          "period": ui.text_col("Month"), "planned_value": ui.num_col("Planned"),
+                          "actual_value": ui.num_col("Actual"), "target_value": ui.num_col("Target")})
+
+with tabs[5]:
+    team = ui.q(views.project_team, project_id, ctx.as_of)
+    if team.empty:
+        ui.empty(f"Nobody was allocated to or booked hours on this project up to {ctx.as_of}.")
+    else:
+        ui.chart(charts.team_hours(team))
+        monthly = ui.q(views.project_team_by_month, project_id, ctx.as_of)
+        if not monthly.empty and (monthly[["planned_hours", "hours"]] != 0).any().any():
+            ui.chart(charts.hours_by_month(monthly, f"Hours on {project_id} by month: planned vs booked (hours)"))
+        ui.table(team, f"Team {project_id}", key="team",
+                 columns={"resource_name": ui.text_col("Name"), "role": ui.text_col("Role"),
+                          "department": ui.text_col("Department"), "employment_type": ui.text_col("Type"),
+                          "planned_hours_month": ui.num_col(f"Planned {ctx.as_of} (h)", "%.1f"),
+                          "hours_month": ui.num_col(f"Booked {ctx.as_of} (h)", "%.1f"),
+                          "planned_hours_to_date": ui.num_col("Planned to date (h)", "%.1f"),
+                          "hours_to_date": ui.num_col("Booked to date (h)", "%.1f")})

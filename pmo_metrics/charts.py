@@ -7,6 +7,7 @@ expect non-empty frames: a page shows an explanation instead of an empty chart.
 """
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 import pandas as pd
@@ -89,6 +90,16 @@ def _ticks_months(fig: go.Figure, axis: str = "x") -> None:
     fig.update_layout({f"{axis}axis": dict(type="category")})
 
 
+def safe(text) -> str:
+    """Text from the data made inert for plotly, which reads <b>, <a href> … in labels as markup."""
+    return html.escape("" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text),
+                       quote=False)
+
+
+def _safe_all(values) -> list[str]:
+    return [safe(v) for v in values]
+
+
 def rag_colour(rag) -> str:
     return RAG_COLOURS.get(rag if isinstance(rag, str) else "none", RAG_COLOURS["none"])
 
@@ -132,10 +143,11 @@ def spend_and_benefits(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     """Grouped horizontal bars per strategic objective: actual cost to date vs financial benefits realised."""
     df = frame.iloc[::-1]
     fig = go.Figure()
-    fig.add_bar(y=df["objective"], x=df["actual_to_date"], orientation="h", name="Actual cost to date",
+    labels = _safe_all(df["objective"])
+    fig.add_bar(y=labels, x=df["actual_to_date"], orientation="h", name="Actual cost to date",
                 marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
                 textposition="auto", hovertemplate=f"%{{y}}<br>Spend: {currency}%{{x:,.0f}}<extra></extra>")
-    fig.add_bar(y=df["objective"], x=df["benefits_realized"], orientation="h", name="Benefits realised to date",
+    fig.add_bar(y=labels, x=df["benefits_realized"], orientation="h", name="Benefits realised to date",
                 marker_color=SERIES["benefit"], text=_text_money(df["benefits_realized"], currency),
                 textposition="auto", hovertemplate=f"%{{y}}<br>Benefits: {currency}%{{x:,.0f}}<extra></extra>")
     fig.update_layout(barmode="group", height=max(HEIGHT, 90 + 60 * len(df)))
@@ -150,7 +162,7 @@ def drill_bars(rollup: pd.DataFrame, level_label: str) -> go.Figure:
     df = rollup.iloc[::-1]
     fig = go.Figure()
     for rag, col in (("red", "red"), ("amber", "amber"), ("green", "green"), ("none", "no_report")):
-        fig.add_bar(y=df["label"], x=df[col], orientation="h", name=RAG_LABELS[rag],
+        fig.add_bar(y=_safe_all(df["label"]), x=df[col], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], customdata=df["key"],
                     hovertemplate=f"%{{y}}<br>{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
     fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects", dtick=1),
@@ -172,7 +184,8 @@ def value_risk_bubbles(frame: pd.DataFrame, currency: str = "") -> go.Figure:
         fig.add_scatter(
             x=part["risk_exposure"], y=part["priority_score"], mode="markers", name=RAG_LABELS[key],
             marker=dict(size=sizes, color=RAG_COLOURS[key], opacity=0.75, line=dict(color="white", width=1)),
-            customdata=list(zip(part["project_id"], part["project_name"], _text_money(part["bac"], currency),
+            customdata=list(zip(_safe_all(part["project_id"]), _safe_all(part["project_name"]),
+                                _text_money(part["bac"], currency),
                                 part["open_risks"])),
             hovertemplate="%{customdata[1]} (%{customdata[0]})<br>Risk exposure: %{x}"
                           "<br>Priority score: %{y}<br>Budget: %{customdata[2]}"
@@ -236,7 +249,7 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
     """One row per milestone: baseline (hollow), forecast (grey) and actual (filled, coloured on time /
     late) dates, joined by a line showing the slip."""
     df = milestones.iloc[::-1].copy()
-    labels = [f"{'◆ ' if g else ''}{n}" for n, g in zip(df["milestone_name"], df["is_gate"])]
+    labels = [f"{'◆ ' if g else ''}{safe(n)}" for n, g in zip(df["milestone_name"], df["is_gate"])]
     fig = go.Figure()
     for (_, row), label in zip(df.iterrows(), labels):
         points = [d for d in (row["baseline_date"], row["forecast_date"], row["actual_date"]) if pd.notna(d)]
@@ -267,7 +280,7 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
 def risk_matrix(risks: pd.DataFrame) -> go.Figure:
     """Probability × impact grid (1–5 each): cell colour by score, the number of risks in each cell."""
     counts = risks.groupby(["probability", "impact"]).size() if len(risks) else pd.Series(dtype=int)
-    names = (risks.groupby(["probability", "impact"])["title"].apply(lambda s: "<br>".join(s.head(6)))
+    names = (risks.groupby(["probability", "impact"])["title"].apply(lambda s: "<br>".join(_safe_all(s.head(6))))
              if len(risks) else pd.Series(dtype=str))
     z, text, hover = [], [], []
     for p in range(1, 6):
@@ -296,15 +309,25 @@ def benefit_plan_actual(measurements: pd.DataFrame, benefit_name: str, unit: str
                       annotation_text="target", annotation_position="top left")
         fig.add_hline(y=float(df["baseline_value"].iloc[0]), line=dict(color="#888", dash="dot"),
                       annotation_text="baseline", annotation_position="bottom left")
-    fig.update_layout(yaxis=dict(title=unit, tickformat="~s"))
+    fig.update_layout(yaxis=dict(title=safe(unit), tickformat="~s"))
     _ticks_months(fig)
-    return _finish(fig, f"{benefit_name}: planned vs actual ({unit})", height=360)
+    return _finish(fig, f"{safe(benefit_name)}: planned vs actual ({safe(unit)})", height=360)
+
+
+def benefit_panels(measurements: pd.DataFrame) -> list[go.Figure]:
+    """One plan-vs-actual figure per benefit of a long frame (views.project_benefits), in id order."""
+    figures = []
+    for benefit_id in sorted(measurements["benefit_id"].dropna().unique()):
+        part = measurements[measurements["benefit_id"] == benefit_id]
+        first = part.iloc[0]
+        figures.append(benefit_plan_actual(part, f"{first['benefit_name']} ({benefit_id})", str(first["unit"])))
+    return figures
 
 
 def team_hours(team: pd.DataFrame) -> go.Figure:
     """Hours planned vs booked per team member to date."""
     df = team.head(25).iloc[::-1]
-    labels = [f"{n} · {r}" if isinstance(n, str) else str(i) for n, r, i in
+    labels = [f"{safe(n)} · {safe(r)}" if isinstance(n, str) else safe(i) for n, r, i in
               zip(df["resource_name"], df["role"], df["resource_id"])]
     fig = go.Figure()
     fig.add_bar(y=labels, x=df["planned_hours_to_date"], orientation="h", name="Planned",
@@ -360,9 +383,9 @@ def cost_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> 
     """Planned vs actual cost to date per group (portfolio, program, cost category, …)."""
     df = frame.iloc[::-1]
     fig = go.Figure()
-    fig.add_bar(y=df["label"], x=df["planned_to_date"], orientation="h", name="Planned to date",
+    fig.add_bar(y=_safe_all(df["label"]), x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
-    fig.add_bar(y=df["label"], x=df["actual_to_date"], orientation="h", name="Actual to date",
+    fig.add_bar(y=_safe_all(df["label"]), x=df["actual_to_date"], orientation="h", name="Actual to date",
                 marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
                 textposition="auto", hovertemplate=f"%{{y}}<br>Actual: {currency}%{{x:,.0f}}<extra></extra>")
     fig.update_layout(barmode="group", height=max(HEIGHT - 60, 100 + 56 * len(df)))
@@ -374,9 +397,9 @@ def variance_bars(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     """Variance at completion per project (BAC − EAC): negative (overrun) red, positive green."""
     df = frame.dropna(subset=["vac"]).iloc[::-1]
     colours = [RAG_COLOURS["red"] if v < 0 else RAG_COLOURS["green"] for v in df["vac"]]
-    fig = go.Figure(go.Bar(y=df["project_name"], x=df["vac"], orientation="h", marker_color=colours,
+    fig = go.Figure(go.Bar(y=_safe_all(df["project_name"]), x=df["vac"], orientation="h", marker_color=colours,
                            text=_text_money(df["vac"], currency), textposition="auto",
-                           customdata=df["project_id"],
+                           customdata=_safe_all(df["project_id"]),
                            hovertemplate=f"%{{y}} (%{{customdata}})<br>VAC: {currency}%{{x:,.0f}}<extra></extra>"))
     fig.update_layout(height=max(HEIGHT - 60, 100 + 36 * len(df)), xaxis=dict(title="BAC − EAC"))
     _money_axis(fig, "x", currency)
@@ -407,9 +430,9 @@ def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | 
     """Utilisation (booked / capacity) and allocation rate (planned / capacity) per group."""
     df = frame.iloc[::-1]
     fig = go.Figure()
-    fig.add_bar(y=df["key"], x=df["allocation_rate"], orientation="h", name="Allocation rate",
+    fig.add_bar(y=_safe_all(df["key"]), x=df["allocation_rate"], orientation="h", name="Allocation rate",
                 marker_color=SERIES["allocated"], hovertemplate="%{y}<br>Allocated: %{x:.1%}<extra></extra>")
-    fig.add_bar(y=df["key"], x=df["utilization"], orientation="h", name="Utilisation",
+    fig.add_bar(y=_safe_all(df["key"]), x=df["utilization"], orientation="h", name="Utilisation",
                 marker_color=SERIES["booked"], text=[f"{v:.0%}" if pd.notna(v) else "" for v in df["utilization"]],
                 textposition="auto", hovertemplate="%{y}<br>Utilisation: %{x:.1%}<extra></extra>")
     if target is not None:
@@ -424,7 +447,7 @@ def allocation_heatmap(frame: pd.DataFrame, group_label: str) -> go.Figure:
     """Allocation rate per group × month ([key, month, value]); above 100 % is over-allocated."""
     wide = frame.pivot_table(index="key", columns="month", values="value", aggfunc="mean").sort_index(ascending=False)
     text = [[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
-    fig = go.Figure(go.Heatmap(x=list(wide.columns), y=list(wide.index), z=wide.to_numpy(), zmin=0, zmax=1.2,
+    fig = go.Figure(go.Heatmap(x=list(wide.columns), y=_safe_all(wide.index), z=wide.to_numpy(), zmin=0, zmax=1.2,
                                colorscale=[[0, "#F4F6F8"], [0.6, "#9DB4D9"], [0.83, "#1F3A68"], [0.84, "#E8A200"],
                                            [1, "#C62828"]],
                                text=text, texttemplate="%{text}", xgap=2, ygap=2,
@@ -453,7 +476,7 @@ def benefits_cumulative(frame: pd.DataFrame, currency: str = "") -> go.Figure:
 def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
     """Financial benefits planned vs realised to date per group, realisation rate in the hover."""
     df = frame[(frame["planned_to_date"] != 0) | (frame["realized_to_date"] != 0)].iloc[::-1]
-    labels = [str(k).replace("_", " ") for k in df["key"]]
+    labels = [safe(str(k).replace("_", " ")) for k in df["key"]]
     fig = go.Figure()
     fig.add_bar(y=labels, x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
@@ -476,9 +499,9 @@ def maturity_radar(scores: pd.DataFrame, business_units: list[str] | None = None
     units = business_units or sorted(scores["business_unit"].dropna().unique())
     for i, bu in enumerate(units):
         part = scores[scores["business_unit"] == bu].set_index("domain").reindex(domains)
-        fig.add_scatterpolar(r=list(part["score"]) + [part["score"].iloc[0]], theta=theta + theta[:1], name=str(bu),
+        fig.add_scatterpolar(r=list(part["score"]) + [part["score"].iloc[0]], theta=theta + theta[:1], name=safe(bu),
                              mode="lines+markers", line=dict(color=CATEGORICAL[i % len(CATEGORICAL)], width=3),
-                             hovertemplate=f"{bu}<br>%{{theta}}: %{{r:.2f}}<extra></extra>")
+                             hovertemplate=f"{safe(bu)}<br>%{{theta}}: %{{r:.2f}}<extra></extra>")
     targets = scores.groupby("domain")["target"].mean().reindex(domains)
     if targets.notna().any():
         fig.add_scatterpolar(r=list(targets) + [targets.iloc[0]], theta=theta + theta[:1], name="Target (mean)",
@@ -495,7 +518,7 @@ def maturity_heatmap(wide: pd.DataFrame) -> go.Figure:
     wide = wide.sort_index(ascending=False)
     text = [[f"{v:.1f}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
     fig = go.Figure(go.Heatmap(
-        x=[DOMAIN_LABELS.get(d, d) for d in wide.columns], y=list(wide.index), z=wide.to_numpy(), zmin=1, zmax=5,
+        x=[DOMAIN_LABELS.get(d, d) for d in wide.columns], y=_safe_all(wide.index), z=wide.to_numpy(), zmin=1, zmax=5,
         colorscale=[[0, "#C62828"], [0.25, "#F28C28"], [0.5, "#F2D04B"], [0.75, "#7CB66B"], [1, "#1B7F3B"]],
         text=text, texttemplate="%{text}", xgap=2, ygap=2, colorbar=dict(title="Score", dtick=1),
         hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))

@@ -837,6 +837,16 @@ def load_attempts(db_path: str | Path) -> pd.DataFrame:
     return frame[cols]
 
 
+def kpi_glossary() -> pd.DataFrame:
+    """Every metric of the registry as a row: group, label, id, unit, better, thresholds, scope, parts, formula."""
+    from . import metrics
+
+    return pd.DataFrame([{
+        "group": metrics.GROUP_LABELS[m.group], "label": m.label, "id": m.id, "unit": m.unit, "better": m.good,
+        "thresholds": metrics._threshold_text(m), "scope": m.scope, "built_from": ", ".join(m.parts),
+        "definition": m.definition} for m in metrics.METRICS.values()])
+
+
 def first_report_month(con) -> str | None:
     """The month of the earliest status report, for empty states ("no status reports before 2025-03")."""
     row = con.execute("SELECT strftime(min(report_date), '%Y-%m') FROM marts.status_reports").fetchone()

@@ -1,0 +1,121 @@
+"""Monthly performance review in presentation mode: one message per screen, in large, high-contrast
+type for a projector, stepped through with Next / Previous (or a clicker's Page Down / Page Up).
+
+The month and the selection are the global filters; the comparison month (`vs`) and the section
+shown (`section`, 1-based) live in the URL, so a copied link reopens the same screen. The same
+review is downloadable as the PowerPoint deck and the HTML pack.
+"""
+import streamlit as st
+
+from pages import _ui as ui
+from pmo_metrics import report
+from pmo_metrics import review as rv
+from pmo_metrics.filters import Filters
+
+# A fixed stylesheet: no value from the data is ever written into it.
+PRESENTATION_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { color: #000; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem; color: #1F3A68; padding-bottom: 0.2rem; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 2.2rem; line-height: 1.25; color: #000; font-weight: 700; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.5rem; color: #1F3A68; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; color: #111; }
+[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.05rem; color: #333; }
+[data-testid="stMainBlockContainer"] [data-testid="stTable"] table { font-size: 1.1rem; color: #000; }
+[data-testid="stMainBlockContainer"] [data-testid="stTable"] th { background: #1F3A68; color: #fff; }
+[data-testid="stMainBlockContainer"] button p { font-size: 1.15rem; }
+</style>
+"""
+SLIDE_ROWS = 10  # table rows one screen shows; the rest fold away
+
+
+@st.cache_data(show_spinner="Preparing the review …", max_entries=32, ttl=3600)
+def load_review(db_path: str, token: str, filters: Filters, previous: str | None) -> rv.Review:
+    # `token` keys the cache to the published database: a new load gives a fresh review.
+    cur = ui.warehouse(db_path).cursor()
+    try:
+        return rv.build_review(cur, filters, previous)
+    finally:
+        cur.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+def pack_bytes(db_path: str, token: str, filters: Filters, previous: str | None, fmt: str,
+               currency: str) -> bytes:
+    review = load_review(db_path, token, filters, previous)
+    return report.render_pptx(review) if fmt == ".pptx" else report.render_html(review, currency).encode("utf-8")
+
+
+def go_to(index: int) -> None:
+    ui.set_page_params(section=str(index))
+
+
+ctx = ui.context()
+ui.require_data(ctx)
+st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+
+months = [m for m in (ctx.options.get("months") or []) if m < ctx.as_of]
+with st.sidebar:
+    st.subheader("Review")
+    vs = ui.page_param("vs", months) or (months[-1] if months else None)
+    if months:
+        previous = st.selectbox("Compare with", months[::-1], index=months[::-1].index(vs), key="review_vs",
+                                help="The month the changes are measured from (default: the month before).")
+        ui.set_page_params(vs=previous if previous != rv.previous_month(ctx.as_of) else None)
+    else:
+        previous = None
+
+try:
+    review = load_review(ctx.db_path, ctx.token, ctx.filters, previous)
+except rv.ReviewError as exc:
+    ui.empty(f"No review for this month: {ui.esc(str(exc))}.")
+    st.stop()
+
+n = len(review.sections)
+index = int(ui.page_param("section", [str(i) for i in range(1, n + 1)]) or 1)
+section = review.sections[index - 1]
+
+with st.sidebar:
+    st.caption("Download the whole review")
+    token, f = ctx.token, ctx.filters
+    st.download_button("PowerPoint deck", key="review_pptx", file_name=f"pmo-review-{review.as_of}.pptx",
+                       mime=report.PPTX_MIME, on_click="ignore", icon=":material/slideshow:",
+                       data=lambda: pack_bytes(ctx.db_path, token, f, previous, ".pptx", ctx.currency))
+    st.download_button("HTML pack", key="review_html", file_name=f"pmo-review-{review.as_of}.html",
+                       mime=report.HTML_MIME, on_click="ignore", icon=":material/html:",
+                       data=lambda: pack_bytes(ctx.db_path, token, f, previous, ".html", ctx.currency))
+    st.caption("Sections")
+    for i, s in enumerate(review.sections, start=1):
+        st.button(f"{i}. {s.title}", key=f"review_goto_{i}", on_click=go_to, args=(i,),
+                  type="primary" if i == index else "tertiary")
+
+st.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
+st.title(section.title)
+st.header(ui.esc(section.message), anchor=False)
+if section.points:
+    st.markdown("\n".join(f"- {ui.esc(p)}" for p in section.points))
+
+fig = rv.section_figure(section, ctx.currency)
+left, right = st.columns([1.1, 1]) if fig is not None else (None, st.container())
+if left is not None:
+    with left:
+        ui.chart(fig, key=f"review_fig_{section.key}")
+with right:
+    for t in section.tables:
+        st.subheader(t.title, anchor=False)
+        if t.is_empty:
+            st.markdown(ui.esc(t.empty_text))
+            continue
+        st.table(t.frame.head(SLIDE_ROWS).fillna(""), hide_index=True)
+        if len(t.frame) > SLIDE_ROWS:
+            with st.expander(f"All {len(t.frame):,} rows"):
+                st.dataframe(t.frame, hide_index=True)
+for note in section.notes:
+    st.caption(ui.esc(note))
+
+prev_col, next_col, _ = st.columns([1, 1, 4])
+prev_col.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
+                shortcut="PageUp", key="review_prev", use_container_width=True)
+next_col.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
+                shortcut="PageDown", key="review_next", type="primary", use_container_width=True)
