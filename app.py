@@ -33,6 +33,7 @@ PAGES = {
         st.Page("pages/resources.py", title="Resources", icon=":material/groups:"),
         st.Page("pages/benefits.py", title="Benefits", icon=":material/savings:"),
         st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:"),
+        st.Page("pages/monthly_review.py", title="Monthly review", icon=":material/co_present:"),
     ],
     "Data": [
         st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:"),

@@ -10,7 +10,7 @@ import streamlit as st
 from pages import _ui as ui
 from pmo_metrics import report
 from pmo_metrics import review as rv
-from pmo_metrics.filters import Filters
+from pmo_metrics.filters import Filters, previous_month
 
 # A fixed stylesheet: no value from the data is ever written into it.
 PRESENTATION_CSS = """
@@ -62,7 +62,7 @@ with st.sidebar:
     if months:
         previous = st.selectbox("Compare with", months[::-1], index=months[::-1].index(vs), key="review_vs",
                                 help="The month the changes are measured from (default: the month before).")
-        ui.set_page_params(vs=previous if previous != rv.previous_month(ctx.as_of) else None)
+        ui.set_page_params(vs=previous if previous != previous_month(ctx.as_of) else None)
     else:
         previous = None
 
@@ -107,7 +107,9 @@ with right:
         if t.is_empty:
             st.markdown(ui.esc(t.empty_text))
             continue
-        st.table(t.frame.head(SLIDE_ROWS).fillna(""), hide_index=True)
+        # st.table reads Markdown in its cells: every text from the data is escaped first.
+        shown = t.frame.head(SLIDE_ROWS).map(lambda v: "" if v is None else ui.esc(v))
+        st.table(shown.rename(columns=ui.esc), hide_index=True)
         if len(t.frame) > SLIDE_ROWS:
             with st.expander(f"All {len(t.frame):,} rows"):
                 st.dataframe(t.frame, hide_index=True)
@@ -116,6 +118,6 @@ for note in section.notes:
 
 prev_col, next_col, _ = st.columns([1, 1, 4])
 prev_col.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
-                shortcut="PageUp", key="review_prev", use_container_width=True)
+                shortcut="PageUp", key="review_prev", width="stretch")
 next_col.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
-                shortcut="PageDown", key="review_next", type="primary", use_container_width=True)
+                shortcut="PageDown", key="review_next", type="primary", width="stretch")
