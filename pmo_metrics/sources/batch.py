@@ -132,6 +132,7 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
         files = [p]
     sink = Sink()
     say = progress or (lambda message, fraction: None)
+    ctx.progress = lambda message: say(message, done / steps)
     say("Finding the batch's files", 0.0)
 
     table_sources = _convention(m, ctx, files, sink)

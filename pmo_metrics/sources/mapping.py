@@ -22,7 +22,8 @@ READ_KEYS = frozenset({"encoding", "encoding_errors", "separator"})
 VALUE_KEYS = frozenset({"empty", "decimal", "thousands", "currency", "date_formats", "not_values"})
 SOURCE_KEYS = frozenset({"kind", "columns", "constants", "description"}) | VALUE_KEYS
 TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scale", "not_value_action",
-                        "drop_if_empty", "dedupe", "description"}) | VALUE_KEYS
+                        "drop_if_empty", "dedupe", "description", "query", "table"}) | VALUE_KEYS
+SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
 LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "description"})
 TOP_KEYS = frozenset({"version", "description", "defaults", "sources", "tables", "lookups"})
 FILTERS = ("upper", "lower", "squash", "slug")
@@ -296,6 +297,11 @@ def _source(ctx: _Ctx, name: str, d: dict) -> SourceSpec:
     for k in ("path", "sheet"):
         if k in options and not isinstance(options[k], str):
             raise ctx.fail(where, f"{k} must be a string")
+    if READER_KINDS[kind].check is not None:
+        try:
+            READER_KINDS[kind].check(options)
+        except ValueError as e:
+            raise ctx.fail(where, str(e)) from None
     columns = {k: parse_spec(ctx, f"{where}.columns", v)
                for k, v in _table(ctx, f"{where}.columns", d.get("columns", {})).items()}
     constants = _constants(ctx, f"{where}.constants", d.get("constants", {}))
@@ -324,6 +330,7 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
             mapping.sources[anon] = SourceSpec(anon, "file", {"path": ref}, origin=f"{where}.from")
             ref = anon
         sources.append(ref)
+    sources = _database_reads(ctx, where, name, d, sources, mapping)
     columns = {k: parse_spec(ctx, f"{where}.columns", v)
                for k, v in _table(ctx, f"{where}.columns", d.get("columns", {})).items()}
     contract_cols("columns", columns)
@@ -382,6 +389,40 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
         dedupe = Dedupe(key, dd.get("keep", "last"), bool(dd.get("fill", False)), from_first)
     return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
                      _value_options(ctx, where, d), action, drop_if_empty, dedupe, where)
+
+
+def _database_reads(ctx: _Ctx, where: str, name: str, d: dict, sources: list[str],
+                    mapping: Mapping) -> list[str]:
+    """A table's `query` or `table` applied to its database sources: each becomes a source of its
+    own, named as findings name it (`pmis:pmis.projects`, `pmis[projects query]`)."""
+    read = {k: d[k] for k in SOURCE_READ_KEYS if k in d}
+    if len(read) > 1:
+        raise ctx.fail(where, "give either query or table, not both")
+    for k, v in read.items():
+        if not isinstance(v, str) or not v.strip():
+            raise ctx.fail(where, f"{k} must be a non-empty string")
+    out = []
+    for ref in sources:
+        src = mapping.sources[ref]
+        if src.kind != "database":
+            out.append(ref)
+            continue
+        if not read:
+            if not any(k in src.options for k in SOURCE_READ_KEYS):
+                raise ctx.fail(where, f"reads database source {ref!r}: give table = \"schema.name\" "
+                                      "or query = \"SELECT …\"")
+            out.append(ref)
+            continue
+        options = {k: v for k, v in src.options.items() if k not in SOURCE_READ_KEYS}
+        options.update(read)
+        derived = f"{ref}:{read['table'].strip()}" if "table" in read else f"{ref}[{name} query]"
+        mapping.sources[derived] = SourceSpec(derived, src.kind, options, src.columns, src.constants,
+                                              src.values, where)
+        out.append(derived)
+    if read and out == sources:
+        raise ctx.fail(where, "query and table read a database source; `from` names none "
+                              "(declare one with kind = \"database\")")
+    return out
 
 
 def _lookup(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> Lookup:

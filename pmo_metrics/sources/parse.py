@@ -116,7 +116,7 @@ def _to_float(x: pl.Series, decimal: str, thousands: str) -> pl.Series:
     d, t = re.escape(decimal), re.escape(thousands) if thousands else ""
     group = rf"\d{{1,3}}(?:{t}\d{{3}})+|" if t else ""
     ok = x.str.contains(rf"^[+-]?(?:{group}\d*)(?:{d}\d+)?$") & x.str.contains(r"\d")
-    y = x.str.replace_all(t, "", literal=True) if t else x
+    y = x.str.replace_all(thousands, "", literal=True) if thousands else x
     if decimal != ".":
         y = y.str.replace(decimal, ".", literal=True)
     out = y.cast(pl.Float64, strict=False)

@@ -52,6 +52,7 @@ class ReadContext:
     batch_dir: Path
     batch_workbook: Path | None = None
     workbooks: dict[Path, Any] = field(default_factory=dict)
+    progress: Callable[[str], None] | None = None  # a reader's progress message (long reads)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ReaderKind:
     name: str
     keys: frozenset[str]  # keys a mapping source of this kind may set, besides the common ones
     read: Callable[[str, dict, ReadContext], list[SourceFrame]]  # (source name, options, ctx)
+    check: Callable[[dict], None] | None = None  # mapping-time check; raises ValueError with the message
 
 
 def unique_headers(names: list[Any]) -> list[str]:
@@ -371,7 +373,21 @@ def claimed_paths(options: dict, ctx: ReadContext) -> list[Path]:
         return []
 
 
+def _read_database(source: str, options: dict, ctx: ReadContext) -> list[SourceFrame]:
+    from .database import read_database  # SQLAlchemy is imported only when a mapping uses a database
+
+    return read_database(source, options, ctx)
+
+
+def _check_database(options: dict) -> None:
+    from .database import check_options
+
+    check_options(options)
+
+
 READER_KINDS: dict[str, ReaderKind] = {
     "file": ReaderKind("file", frozenset({"path", "sheet", "encoding", "encoding_errors", "separator"}),
                        _read_files),
+    "database": ReaderKind("database", frozenset({"url", "url_secret", "query", "table", "chunk_size", "attach"}),
+                           _read_database, _check_database),
 }
