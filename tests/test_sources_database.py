@@ -1,0 +1,368 @@
+"""Database sources: contract tables read straight from SQLite and a real PostgreSQL server."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+from datetime import date
+from glob import glob
+from pathlib import Path
+
+import pytest
+
+from pmo_metrics.db import cursor_for, open_readonly
+from pmo_metrics.findings import BatchError
+from pmo_metrics.sources import load_mapping, read_batch
+from pmo_metrics.sources.mapping import parse_mapping
+from pmo_metrics.warehouse import load_batch
+
+LOAD_DATE = date(2025, 7, 15)
+
+# A PMIS, a finance system and an HR system, each with its own names for the contract's columns.
+PROJECTS = [("P-1", "Data platform", "Digital", "IT", "Agile", "In Flight", "2025-01-06", "2025-12-19", 1200000.50),
+            ("P-2", "New HQ", "Estate", "Facilities", "Waterfall", "Closed Out", "2024-03-01", "2025-06-30", 800000)]
+FINANCE = [("P-1", "2025-06", "CAPEX", 100000.0, 95000.0), ("P-1", "2025-06", "OPEX", 20000.0, None),
+           ("P-2", "2025-05", "CAPEX", 800000.0, 790000.0)]
+PEOPLE = [("R-1", "Ada", "Engineer", "IT", "FTE", 37.5, 80.0, "2020-01-01"),
+          ("R-2", "Bob", "Architect", "IT", "Contractor", 40.0, 120.0, "2024-06-01")]
+
+MAPPING = """
+[sources.pmis]
+kind = "database"
+url = "${PMO_TEST_PMIS_URL}"
+%(attach)s
+
+[tables.projects]
+from = "pmis"
+table = "%(pmis)s.proj"
+values.delivery_approach = { Agile = "agile", Waterfall = "predictive" }
+values.stage = { "In Flight" = "execution", "Closed Out" = "closed" }
+[tables.projects.columns]
+project_id = "proj_code"
+project_name = "title"
+portfolio = "portfolio_name"
+business_unit = "bu"
+delivery_approach = "method"
+stage = "phase"
+start_date = "start_dt"
+baseline_finish_date = "planned_end_dt"
+actual_finish_date = "closed_dt"
+budget_at_completion = "bac"
+
+[tables.financials]
+from = "pmis"
+table = "%(fin)s.ledger"
+[tables.financials.columns]
+project_id = "proj"
+period = "fiscal_month"
+cost_category = "kind"
+planned_cost = "plan_amt"
+actual_cost = "actual_amt"
+
+[tables.resources]
+from = "pmis"
+query = "SELECT emp_no, full_name, job, dept, contract, hours_pw, rate, hired FROM %(hr)s.staff ORDER BY emp_no"
+values.employment_type = { FTE = "employee", Contractor = "contractor" }
+[tables.resources.columns]
+resource_id = "emp_no"
+resource_name = "full_name"
+role = "job"
+department = "dept"
+employment_type = "contract"
+weekly_capacity_hours = "hours_pw"
+hourly_cost = "rate"
+start_date = "hired"
+
+"""
+
+SCHEMA_SQL = [
+    "CREATE TABLE {pmis}.proj (proj_code VARCHAR(10) PRIMARY KEY, title VARCHAR(80), portfolio_name VARCHAR(40), "
+    "bu VARCHAR(40), method VARCHAR(20), phase VARCHAR(20), start_dt DATE, planned_end_dt DATE, closed_dt DATE, "
+    "bac NUMERIC(14, 2))",
+    "CREATE TABLE {fin}.ledger (proj VARCHAR(10), fiscal_month VARCHAR(7), kind VARCHAR(10), plan_amt NUMERIC(14, 2), "
+    "actual_amt NUMERIC(14, 2))",
+    "CREATE TABLE {hr}.staff (emp_no VARCHAR(10), full_name VARCHAR(80), job VARCHAR(40), dept VARCHAR(40), "
+    "contract VARCHAR(20), hours_pw NUMERIC(5, 1), rate NUMERIC(8, 2), hired DATE)",
+]
+
+
+def _insert_rows(execute, pmis: str, fin: str, hr: str, mark: str) -> None:
+    for p in PROJECTS:
+        closed = p[7] if p[5] == "Closed Out" else None
+        execute(f"INSERT INTO {pmis}.proj VALUES ({', '.join([mark] * 10)})", (*p[:8], closed, p[8]))
+    for f in FINANCE:
+        execute(f"INSERT INTO {fin}.ledger VALUES ({', '.join([mark] * 5)})", f)
+    for r in PEOPLE:
+        execute(f"INSERT INTO {hr}.staff VALUES ({', '.join([mark] * 8)})", r)
+
+
+def _write_mapping(folder: Path, pmis: str, fin: str, hr: str, attach: str = "", extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "mapping.toml"
+    path.write_text(MAPPING % {"pmis": pmis, "fin": fin, "hr": hr, "attach": attach} + extra, encoding="utf-8")
+    return path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _count(db: Path, table: str) -> int:
+    con = open_readonly(db)
+    try:
+        return cursor_for(con).execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def sqlite_batch(tmp_path, monkeypatch):
+    """A PMIS database file with `proj` and `ledger` (schema main) and an HR file attached as `hr`."""
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    pmis, hr = sqlite3.connect(batch / "pmis.sqlite"), sqlite3.connect(batch / "hr.sqlite")
+    for sql in SCHEMA_SQL:
+        (hr if "{hr}" in sql else pmis).execute(sql.format(pmis="main", fin="main", hr="main"))
+    _insert_rows(lambda sql, args: (hr if ".staff" in sql else pmis).execute(sql, args), "main", "main", "main", "?")
+    for con in (pmis, hr):
+        con.commit()
+        con.close()
+    monkeypatch.setenv("PMO_TEST_PMIS_URL", f"sqlite:///{batch / 'pmis.sqlite'}")
+    mapping = _write_mapping(batch, "main", "main", "hr", attach='attach = { hr = "hr.sqlite" }')
+    return batch, mapping
+
+
+def test_sqlite_tables_and_query_map_onto_the_contract(sqlite_batch):
+    batch_dir, mapping = sqlite_batch
+    messages = []
+    batch = read_batch(batch_dir, mapping, progress=lambda m, f: messages.append(m))
+    projects = batch.tables["projects"].data
+    assert projects.get_column("project_id").to_list() == ["P-1", "P-2"]
+    assert projects.get_column("stage").to_list() == ["execution", "closed"]
+    assert projects.get_column("budget_at_completion").to_list() == pytest.approx([1200000.5, 800000])
+    assert projects.get_column("_file").to_list() == ["pmis:main.proj"] * 2
+    assert projects.get_column("_row").to_list() == [2, 3]
+    assert batch.tables["financials"].data.height == 3
+    resources = batch.tables["resources"].data
+    assert resources.get_column("employment_type").to_list() == ["employee", "contractor"]
+    assert resources.get_column("_file").to_list() == ["pmis[resources query]"] * 2
+    assert any("pmis:main.proj: 2 rows" in m for m in messages)
+
+
+def test_sqlite_load_and_small_chunks(sqlite_batch, tmp_path):
+    batch_dir, mapping = sqlite_batch
+    text = mapping.read_text().replace('kind = "database"', 'kind = "database"\nchunk_size = 1')
+    mapping.write_text(text)
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
+    assert result.status == "loaded", result.report.render()
+    assert _count(db, "projects") == 2 and _count(db, "financials") == 3 and _count(db, "resources") == 2
+
+
+def test_sqlite_missing_table_and_bad_query(sqlite_batch):
+    batch_dir, mapping = sqlite_batch
+    mapping.write_text(mapping.read_text().replace("main.ledger", "main.ledgr"))
+    with pytest.raises(BatchError, match=r"pmis:main.ledgr: no table 'main.ledgr'"):
+        read_batch(batch_dir, mapping)
+    mapping.write_text(mapping.read_text().replace("main.ledgr", "main.ledger").replace("FROM hr.staff", "FROM hr.staf"))
+    with pytest.raises(BatchError, match=r"pmis\[resources query\]: query failed \(no such table: hr.staf\)"):
+        read_batch(batch_dir, mapping)
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://pmo:s3cret@db.example/pmis",
+                                 "postgresql://pmo:${PW}x@db.example/pmis"])
+def test_mapping_rejects_a_password_in_the_url(url):
+    with pytest.raises(BatchError, match=r"\[sources.pmis\] url contains a password"):
+        parse_mapping({"sources": {"pmis": {"kind": "database", "url": url, "table": "p"}}})
+
+
+def test_mapping_accepts_credentials_from_elsewhere():
+    for src in ({"url": "${PMIS_DB_URL}"}, {"url": "postgresql+psycopg://pmo:${PMIS_PW}@db/pmis"},
+                {"url": "postgresql+psycopg://pmo@db/pmis"}, {"url_secret": "pmis"}):
+        parse_mapping({"sources": {"pmis": {"kind": "database", **src}},
+                       "tables": {"projects": {"from": "pmis", "table": "pmis.projects"}}})
+
+
+def test_mapping_database_mistakes():
+    with pytest.raises(BatchError, match="give table"):
+        parse_mapping({"sources": {"pmis": {"kind": "database", "url": "${X}"}}, "tables": {"projects": {"from": "pmis"}}})
+    with pytest.raises(BatchError, match="either query or table"):
+        parse_mapping({"sources": {"pmis": {"kind": "database", "url": "${X}"}},
+                       "tables": {"projects": {"from": "pmis", "table": "a", "query": "SELECT 1"}}})
+    with pytest.raises(BatchError, match="exactly one of url"):
+        parse_mapping({"sources": {"pmis": {"kind": "database"}}})
+
+
+def test_url_from_secrets_file(sqlite_batch, tmp_path, monkeypatch):
+    batch_dir, mapping = sqlite_batch
+    home = tmp_path / "app"
+    (home / ".streamlit").mkdir(parents=True)
+    (home / ".streamlit" / "secrets.toml").write_text(
+        f'[connections.pmis]\nurl = "sqlite:///{batch_dir / "pmis.sqlite"}"\n', encoding="utf-8")
+    monkeypatch.chdir(home)
+    monkeypatch.delenv("PMO_TEST_PMIS_URL")
+    mapping.write_text(mapping.read_text().replace('url = "${PMO_TEST_PMIS_URL}"', 'url_secret = "pmis"'))
+    assert read_batch(batch_dir, mapping).tables["projects"].data.height == 2
+    mapping.write_text(mapping.read_text().replace('url_secret = "pmis"', 'url_secret = "nope"'))
+    with pytest.raises(BatchError, match=r"no \[connections.nope\]"):
+        read_batch(batch_dir, mapping)
+
+
+def test_missing_environment_variable(sqlite_batch, monkeypatch):
+    batch_dir, mapping = sqlite_batch
+    monkeypatch.delenv("PMO_TEST_PMIS_URL")
+    with pytest.raises(BatchError, match="PMO_TEST_PMIS_URL .* is not set"):
+        read_batch(batch_dir, mapping)
+
+
+def test_example_mapping_parses():
+    m = load_mapping(Path(__file__).parent.parent / "examples" / "database" / "mapping.toml")
+    assert any(s.kind == "database" for s in m.sources.values())
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): install the `postgresql` "
+                "package (.ci/run does) or set PMO_TEST_PG_URL to a server's URL")
+
+
+@pytest.fixture(scope="module")
+def pg_server():
+    """(admin URL, host, port, socket dir or None): PMO_TEST_PG_URL, else a throwaway local cluster."""
+    if os.environ.get("PMO_TEST_PG_URL"):
+        yield os.environ["PMO_TEST_PG_URL"]
+        return
+    bindir = _pg_bin()
+    tmp = Path(tempfile.mkdtemp(prefix="pmo-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(tmp, "postgres", "postgres")
+    data, sock, port = tmp / "data", tmp / "sock", _free_port()
+
+    def run(*cmd: str) -> None:
+        subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)
+
+    run("mkdir", str(sock))
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "admin", "--auth=trust", "-E", "UTF8", "--no-sync")
+    # The admin logs in without a password; everyone else needs one, so a wrong one is refused.
+    (data / "pg_hba.conf").write_text("local all all trust\nhost all admin 127.0.0.1/32 trust\n"
+                                      "host all all 127.0.0.1/32 scram-sha-256\n")
+    opts = f"-p {port} -k {sock} -h 127.0.0.1 -c fsync=off"
+    try:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "-t", "60", "start")
+        yield f"postgresql+psycopg://admin@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg_db(pg_server):
+    """A fresh database with schemas pmis, fin, hr and a password login `pmo_reader` that can read them."""
+    import sqlalchemy as sa
+
+    name = f"pmo_test_{os.getpid()}_{int(time.time())}"
+    admin = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        con.execute(sa.text("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pmo_reader') "
+                            "THEN CREATE ROLE pmo_reader LOGIN PASSWORD 'reader-pw'; END IF; END $$"))
+    url = sa.engine.make_url(pg_server).set(database=name)
+    engine = sa.create_engine(url)
+    with engine.begin() as con:
+        for schema in ("pmis", "fin", "hr"):
+            con.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        for sql in SCHEMA_SQL:
+            con.execute(sa.text(sql.format(pmis="pmis", fin="fin", hr="hr")))
+        raw = con.connection.driver_connection
+        _insert_rows(lambda sql, args: raw.execute(sql, args), "pmis", "fin", "hr", "%s")
+        for schema in ("pmis", "fin", "hr"):
+            con.execute(sa.text(f"GRANT USAGE ON SCHEMA {schema} TO pmo_reader"))
+            con.execute(sa.text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO pmo_reader"))
+    engine.dispose()
+    reader = url.set(username="pmo_reader", password="reader-pw")
+    yield reader
+    with admin.connect() as con:
+        con.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_postgres_load_then_failures_leave_the_warehouse_alone(pg_db, tmp_path, monkeypatch):
+    batch_dir = tmp_path / "batch"
+    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.render_as_string(hide_password=False))
+    mapping = _write_mapping(batch_dir, "pmis", "fin", "hr")
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
+    assert result.status == "loaded", result.report.render()
+    assert result.rows_loaded == {"projects": 2, "financials": 3, "resources": 2}
+    con = open_readonly(db)
+    cur = cursor_for(con)
+    assert cur.execute("SELECT project_id, stage, budget_at_completion, _file, _row FROM projects "
+                       "ORDER BY project_id").fetchall()[0] == ("P-1", "execution", pytest.approx(1200000.5),
+                                                               "pmis:pmis.proj", 2)
+    assert cur.execute("SELECT DISTINCT _file FROM resources").fetchall() == [("pmis[resources query]",)]
+    con.close()
+    before = _digest(db)
+
+    # Wrong password: one line naming the source, nothing loaded.
+    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.set(password="wrong").render_as_string(hide_password=False))
+    with pytest.raises(BatchError, match=r"^pmis:pmis.proj: cannot connect to .*: wrong user name or password") as e:
+        load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
+    assert "\n" not in str(e.value) and "wrong" not in str(e.value).split("wrong user")[0]
+    assert _digest(db) == before
+
+    # Unreachable server.
+    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.set(port=_free_port()).render_as_string(hide_password=False))
+    with pytest.raises(BatchError, match=r"^pmis:pmis.proj: cannot connect to .*: database unreachable"):
+        load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
+    assert _digest(db) == before
+
+    # Missing table.
+    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.render_as_string(hide_password=False))
+    bad = _write_mapping(tmp_path / "missing", "pmis", "fin", "hr").read_text().replace("fin.ledger", "fin.ledgers")
+    (tmp_path / "missing" / "mapping.toml").write_text(bad)
+    with pytest.raises(BatchError, match=r"pmis:fin.ledgers: no table 'fin.ledgers'"):
+        load_batch(tmp_path / "missing", db, tmp_path / "missing" / "mapping.toml", load_date=LOAD_DATE)
+    assert _digest(db) == before
+
+    # Failing query.
+    bad = MAPPING % {"pmis": "pmis", "fin": "fin", "hr": "hr", "attach": ""}
+    (tmp_path / "missing" / "mapping.toml").write_text(bad.replace("hours_pw,", "hours_per_week,"))
+    with pytest.raises(BatchError, match=r"pmis\[resources query\]: query failed \(.*hours_per_week"):
+        load_batch(tmp_path / "missing", db, tmp_path / "missing" / "mapping.toml", load_date=LOAD_DATE)
+    assert _digest(db) == before
+
+    # A query returning a value the contract rejects: the report names the source and the row.
+    neg = (MAPPING % {"pmis": "pmis", "fin": "fin", "hr": "hr", "attach": ""}).replace(
+        'from = "pmis"\ntable = "pmis.proj"',
+        'from = "pmis"\nquery = "SELECT proj_code, title, portfolio_name, bu, method, phase, start_dt, planned_end_dt, '
+        "closed_dt, CASE WHEN proj_code = 'P-2' THEN -bac ELSE bac END AS bac FROM pmis.proj ORDER BY proj_code\"")
+    (tmp_path / "missing" / "mapping.toml").write_text(neg)
+    result = load_batch(tmp_path / "missing", db, tmp_path / "missing" / "mapping.toml", load_date=LOAD_DATE)
+    assert result.status == "rejected"
+    [f] = [f for f in result.report.findings("error") if f.rule_id == "PRJ-BUDGET"]
+    assert (f.file, f.row, f.value) == ("pmis[projects query]", 3, "-800000.0")
+    assert "pmis[projects query], row 3" in result.report.render()
+    assert _digest(db) == before
