@@ -17,6 +17,7 @@ findings, quarantined rows and project snapshots.
 """
 from __future__ import annotations
 
+import codecs
 import fcntl
 import hashlib
 import json
@@ -133,10 +134,15 @@ def _exclusive(db_path: Path, wait_seconds: float) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _batch_digest(files) -> str:
+def _batch_digest(batch) -> str:
+    """Identity of a batch: its files' SHA-256, plus the rows themselves, since a database source
+    has no file whose checksum would change when its tables do."""
     h = hashlib.sha256()
-    for f in sorted(files, key=lambda f: f.name):
+    for f in sorted(batch.files, key=lambda f: f.name):
         h.update(f"{f.name}\0{f.sha256}\n".encode())
+    for name in sorted(batch.tables):
+        data = batch.tables[name].data.drop("_file", "_row", strict=False)
+        h.update(f"{name}\0{data.height}\0{data.hash_rows(seed=0).sum() if data.height else 0}\n".encode())
     return h.hexdigest()
 
 
@@ -205,7 +211,7 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
             raise
         record["files"] = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in batch.files]
         record["rows_read"] = report.rows_read
-        digest = _batch_digest(batch.files)
+        digest = _batch_digest(batch)
         record["batch_sha256"] = digest
 
         if _last_loaded_digest(db_path) == digest:
@@ -289,6 +295,11 @@ def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str,
     previous = db_path if db_path.exists() else None
     rows_loaded: dict[str, int] = {}
     rows_rejected: dict[str, int] = {}
+    archived = None
+    mapping_free = record.get("mapping") is None
+    if archive:
+        progress("archiving the raw files", 0.7)
+        archived = _archive(db_path, load_id, batch.files)
     try:
         con = duckdb.connect(str(tmp), config=OFFLINE_CONFIG)
         try:
@@ -296,10 +307,13 @@ def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str,
             for ddl in META_DDL:
                 con.execute(ddl)
             old_tables: set[tuple[str, str]] = set()
+            old_views: dict[str, str] = {}
             if previous is not None:
                 con.execute("ATTACH ? AS old (READ_ONLY)", [str(previous)])
                 old_tables = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
                                              "WHERE database_name = 'old'").fetchall())
+                old_views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'old' "
+                                             "AND schema_name = 'raw' AND NOT internal").fetchall())
             steps = len(c.LOAD_ORDER)
             for i, name in enumerate(c.LOAD_ORDER):
                 progress(f"writing {name}", 0.7 + 0.2 * i / steps)
@@ -308,7 +322,12 @@ def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str,
                     bad = rejected.get(name)
                     data = drop_rejected(table.data, bad)
                     _insert(con, f'main."{name}"', _contract_frame(name, data, load_id), create=True)
-                    _insert(con, f'raw."{name}"', table.raw.with_columns(pl.lit(load_id).alias("_load_id")), create=True)
+                    view = _raw_view_sql(name, table, archived) if archived and mapping_free else None
+                    if view:
+                        con.execute(view)
+                    else:
+                        _insert(con, f'raw."{name}"', table.raw.with_columns(pl.lit(load_id).alias("_load_id")),
+                                create=True)
                     rows_loaded[name] = data.height
                     rows_rejected[name] = 0 if bad is None else bad.height
                     if bad is not None and bad.height:
@@ -317,6 +336,8 @@ def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str,
                     con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
                     if ("raw", name) in old_tables:
                         con.execute(f'CREATE TABLE raw."{name}" AS SELECT * FROM old.raw."{name}"')
+                    elif name in old_views:
+                        con.execute(old_views[name])
                 else:
                     con.execute(c.create_table_sql(c.TABLES[name]))
                     for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
@@ -357,17 +378,42 @@ def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str,
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        if archive:
-            progress("archiving the raw files", 0.96)
-            _archive(db_path, load_id, batch.files)
         _fsync(tmp)
         progress("publishing the new database", 0.98)
         os.replace(tmp, db_path)
         _fsync(db_path.parent)
+    except BaseException:
+        if archived is not None:
+            shutil.rmtree(archived, ignore_errors=True)  # a load that did not publish keeps no archive
+        raise
     finally:
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
     return rows_loaded, rows_rejected
+
+
+def _raw_view_sql(name: str, table, archived: Path) -> str | None:
+    """The raw layer of a plain CSV or Parquet extract, as a view over its archived copy.
+
+    Copying millions of raw rows into the database a second time would double the load's cost
+    for rows already kept byte for byte in the archive. Extracts read through a mapping, from a
+    workbook or in another encoding are materialised instead, so the raw layer shows exactly what
+    the reader saw.
+    """
+    if len(table.files) != 1:
+        return None
+    path = archived / table.files[0]
+    readers = {".csv": "read_csv({}, all_varchar = true, header = true)", ".parquet": "read_parquet({})"}
+    if table.files[0] != f"{name}{path.suffix}" or path.suffix not in readers or not path.exists():
+        return None
+    if path.suffix == ".csv":
+        try:
+            with open(path, "rb") as fh:
+                codecs.getincrementaldecoder("utf-8")().decode(fh.read(1 << 20), final=False)
+        except UnicodeDecodeError:
+            return None
+    literal = "'" + str(path.resolve()).replace("'", "''") + "'"  # our own archive path, as a quoted literal
+    return f'CREATE VIEW raw."{name}" AS SELECT * FROM {readers[path.suffix].format(literal)}'
 
 
 def _snapshot_month(con: duckdb.DuckDBPyConnection, load_date: date) -> str:
@@ -376,7 +422,7 @@ def _snapshot_month(con: duckdb.DuckDBPyConnection, load_date: date) -> str:
     return (row[0] or load_date).strftime("%Y-%m")
 
 
-def _archive(db_path: Path, load_id: str, files) -> None:
+def _archive(db_path: Path, load_id: str, files) -> Path:
     target = archive_dir(db_path) / load_id
     partial = target.with_name(target.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
@@ -387,6 +433,7 @@ def _archive(db_path: Path, load_id: str, files) -> None:
         manifest.append({"name": f.name, "sha256": f.sha256, "size": f.size, "source": str(f.path)})
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     os.replace(partial, target)
+    return target
 
 
 def _fsync(path: Path) -> None:

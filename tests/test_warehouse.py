@@ -26,8 +26,9 @@ def contents(path: Path) -> dict[str, list]:
     """Every row of every table, sorted: what 'the database is unchanged' means."""
     con = open_readonly(path)
     cur = cursor_for(con)
-    names = cur.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pmo' "
-                        "ORDER BY 1, 2").fetchall()
+    names = cur.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pmo' UNION ALL "
+                        "SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = 'pmo' "
+                        "AND NOT internal ORDER BY 1, 2").fetchall()
     out = {f"{s}.{t}": sorted(map(repr, cur.execute(f'SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {s}."{t}"').fetchall())) for s, t in names}
     con.close()
     return out
