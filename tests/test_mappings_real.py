@@ -20,7 +20,12 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 GMPP_MAPPING = REPO / "examples" / "gmpp_uk" / "mapping.toml"
 US_MAPPING = REPO / "examples" / "us_it_dashboard" / "mapping.toml"
 
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="shared/real is not beside the checkout")
+
+
+def test_the_real_exports_are_beside_the_checkout():
+    # The real public exports live in ../shared/real next to the repository (as in CI); without
+    # them every test below fails on a missing file, and this one says why.
+    assert REAL.is_dir(), f"{REAL} is missing: put the shared/ folder beside the checkout"
 
 
 @pytest.fixture(scope="module")
