@@ -23,7 +23,7 @@ import polars as pl
 
 from . import contract as c
 
-__all__ = ["SCALES", "Scale", "generate_demo"]
+__all__ = ["SCALES", "Scale", "build_demo", "generate_demo", "planned_sizes"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,11 @@ SCALES: dict[str, Scale] = {
     "small": Scale(projects=60, months=24, portfolios=4, programs=8, business_units=5, objectives=6,
                    resources=150, departments=8, team_size=(14, 30), share=(0.25, 0.75), budget=900_000),
     "enterprise": Scale(projects=5000, months=36, portfolios=10, programs=60, business_units=20,
-                        objectives=10, resources=2000, departments=25, team_size=(4, 12), share=(0.08, 0.35), budget=300_000),
+                        objectives=10, resources=2000, departments=25, team_size=(4, 13), share=(0.08, 0.35),
+                        budget=300_000),
 }
 
 _S = {name: i for i, name in enumerate(c.STAGES)}
-_ACTIVE_STAGES = np.array([_S[s] for s in ("initiation", "planning", "execution", "closing", "on_hold")])
 
 _TROUBLED_SHARE = 0.22
 _ABSENCE_RATE = 0.06      # leave and sickness: weekdays a resource books nothing
@@ -149,23 +149,26 @@ _RISK_TITLES = ("Key supplier may not deliver on time", "Loss of key staff durin
                 "Contractor rates increase", "Test environment instability", "Vendor financial stability",
                 "Data privacy impact assessment outstanding", "Exchange rate movement on imported hardware",
                 "Training not completed before go-live")
-# benefit_type -> (category, [(name, unit, baseline low, baseline high, change low, change high, relative)])
-_BENEFITS = {
-    "revenue": ("financial", [("Additional online revenue", "EUR", 0, 0, 0, 0, False),
-                              ("Cross-sell revenue", "EUR", 0, 0, 0, 0, False)]),
-    "cost_saving": ("financial", [("Licence cost savings", "EUR", 0, 0, 0, 0, False),
-                                  ("Reduced manual processing cost", "EUR", 0, 0, 0, 0, False)]),
-    "cost_avoidance": ("financial", [("Avoided hardware refresh", "EUR", 0, 0, 0, 0, False),
-                                     ("Avoided regulatory penalties", "EUR", 0, 0, 0, 0, False)]),
-    "productivity": ("non_financial", [("Orders processed per FTE per day", "orders/FTE/day", 20, 40, .15, .4, True),
-                                       ("Average handling time", "minutes", 8, 15, -.4, -.2, True)]),
-    "customer": ("non_financial", [("Net promoter score", "NPS points", 10, 35, 8, 20, False),
-                                   ("Customer satisfaction", "%", 65, 80, 5, 12, False)]),
-    "compliance": ("non_financial", [("Open audit findings", "findings", 8, 25, -1, -1, True),
-                                     ("Regulatory reports filed on time", "%", 70, 90, 8, 10, False)]),
-    "risk_reduction": ("non_financial", [("Critical vulnerabilities open", "count", 20, 60, -.8, -.6, True),
-                                         ("Residual risk exposure score", "score", 40, 70, -.5, -.3, True)]),
-}
+# (benefit_type, name, unit, baseline low, baseline high, change low, change high, change is relative).
+# Financial benefits are cumulative money realised, from 0; the others are levels that move from a
+# baseline towards a target (down is better for handling times, findings and vulnerabilities).
+_BENEFIT_VARIANTS = (
+    ("revenue", "Additional online revenue", "EUR", 0, 0, 0, 0, False),
+    ("revenue", "Cross-sell revenue", "EUR", 0, 0, 0, 0, False),
+    ("cost_saving", "Licence cost savings", "EUR", 0, 0, 0, 0, False),
+    ("cost_saving", "Reduced manual processing cost", "EUR", 0, 0, 0, 0, False),
+    ("cost_avoidance", "Avoided hardware refresh", "EUR", 0, 0, 0, 0, False),
+    ("cost_avoidance", "Avoided regulatory penalties", "EUR", 0, 0, 0, 0, False),
+    ("productivity", "Orders processed per FTE per day", "orders/FTE/day", 20, 40, 0.15, 0.4, True),
+    ("productivity", "Average handling time", "minutes", 8, 15, -0.4, -0.2, True),
+    ("customer", "Net promoter score", "NPS points", 10, 35, 8, 20, False),
+    ("customer", "Customer satisfaction", "%", 65, 80, 5, 12, False),
+    ("compliance", "Open audit findings", "findings", 8, 25, -1, -1, True),
+    ("compliance", "Regulatory reports filed on time", "%", 70, 90, 8, 10, False),
+    ("risk_reduction", "Critical vulnerabilities open", "count", 20, 60, -0.8, -0.6, True),
+    ("risk_reduction", "Residual risk exposure score", "score", 40, 70, -0.5, -0.3, True),
+)
+_FINANCIAL_TYPES = ("revenue", "cost_saving", "cost_avoidance")
 _CRITERIA = {"strategic_alignment": 3, "governance": 4, "talent": 2, "integration_tools": 3, "performance": 3,
              "value_delivery": 3, "leadership": 2, "change_management": 3, "continuous_improvement": 2}
 _CRITERION_PREFIX = {"strategic_alignment": "SA", "governance": "GOV", "talent": "TAL", "integration_tools": "INT",
@@ -348,6 +351,7 @@ class _Projects:
     overrun: np.ndarray
     ids: pl.Series
     sponsors: pl.Series
+    manager: np.ndarray     # resource index of the project manager
     deliberate: dict[str, int] = field(default_factory=dict)
     frame: pl.DataFrame | None = None
 
@@ -430,7 +434,8 @@ def _projects(s: Scale, rng: np.random.Generator, cal: _Calendar, res: _Resource
     program = _cover(rng.integers(0, s.programs, n), s.programs, rng)
     in_program = rng.random(n) < 0.75
     in_program[np.isin(np.arange(n), _first_of_each(program))] = True
-    portfolio = np.where(in_program, program % s.portfolios, _cover(rng.integers(0, s.portfolios, n), s.portfolios, rng))
+    # Programs belong to one portfolio each; as every program has a project, every portfolio has too.
+    portfolio = np.where(in_program, program % s.portfolios, rng.integers(0, s.portfolios, n))
     programs = [f"{_PROGRAM_THEMES[i % len(_PROGRAM_THEMES)]}"
                 + (f" – {_REGIONS[i // len(_PROGRAM_THEMES)]}" if i >= len(_PROGRAM_THEMES) else "")
                 for i in range(s.programs)]
@@ -438,7 +443,13 @@ def _projects(s: Scale, rng: np.random.Generator, cal: _Calendar, res: _Resource
     objective = rng.integers(0, s.objectives, n)
     has_objective = rng.random(n) < 0.9
     action, subject = rng.integers(0, len(_ACTIONS), n), rng.integers(0, len(_SUBJECTS), n)
-    pm = res.pm[rng.integers(0, len(res.pm), n)]
+    # Each project is run by a project manager who is employed while it runs (any one, if none is).
+    until = np.minimum(work_end, cal.end_day)
+    pm_end = np.where(res.end[res.pm] == _NAT, np.iinfo(np.int64).max, res.end[res.pm])
+    eligible = ((res.start[res.pm][None, :] <= np.maximum(start, cal.start_day)[:, None])
+                & (pm_end[None, :] >= until[:, None]))
+    eligible[~eligible.any(axis=1)] = True
+    pm = res.pm[np.argmax(np.where(eligible, rng.random(eligible.shape), -1.0), axis=1)]
     no_pm = st("idea")
     no_pm[deliberate["no_pm"]] = True
     sponsors = _names(rng, max(8, s.business_units * 2))
@@ -463,12 +474,12 @@ def _projects(s: Scale, rng: np.random.Generator, cal: _Calendar, res: _Resource
         "budget_at_completion": bac,
     })
     # Repeated names get a phase suffix, as a second wave of the same work would be called.
+    wave = pl.int_range(pl.len()).over("project_name") + 1
     frame = frame.with_columns(
-        pl.when(pl.int_range(pl.len()).over("project_name") > 0)
-        .then(pl.col("project_name") + " – phase " + (pl.int_range(pl.len()).over("project_name") + 1).cast(pl.String))
+        pl.when(wave > 1).then(pl.col("project_name") + " – phase " + wave.cast(pl.String))
         .otherwise(pl.col("project_name")).alias("project_name"))
     return _Projects(n, stage, troubled, start, planned, actual, baseline, forecast, actual_finish, work_end, freeze,
-                     bac, overrun, ids, sponsors, deliberate, frame)
+                     bac, overrun, ids, sponsors, pm, deliberate, frame)
 
 
 def _progress(p: _Projects, day: np.ndarray, pid: np.ndarray) -> np.ndarray:
@@ -513,7 +524,7 @@ def _status_reports(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> p
     health = np.where(p.has("on_hold")[pid] & (day > p.freeze[pid]), np.maximum(health, 0.45), health)
     cancelled_last = p.has("cancelled")[pid] & is_last
     health = np.where(cancelled_last, 0.9, health)
-    cuts = [0.4, 0.7]
+    cuts = [0.4, 0.68]
     overall = np.digitize(health, cuts)
     subs = {name: np.digitize(health + shift + rng.normal(0, sd, n), cuts)
             for name, shift, sd in (("schedule_rag", 0.03, 0.12), ("cost_rag", 0.0, 0.15), ("scope_rag", -0.12, 0.12))}
@@ -577,8 +588,10 @@ def _risks(p: _Projects, rng: np.random.Generator, cal: _Calendar, res: _Resourc
     raised = np.maximum(raised, p.start[pid])
     tr = p.troubled[pid]
     levels = np.arange(1, 6)
-    prob = np.where(tr, rng.choice(levels, n, p=[.05, .15, .3, .3, .2]), rng.choice(levels, n, p=[.25, .3, .25, .15, .05]))
-    impact = np.where(tr, rng.choice(levels, n, p=[.05, .1, .3, .3, .25]), rng.choice(levels, n, p=[.2, .3, .3, .15, .05]))
+    prob = np.where(tr, rng.choice(levels, n, p=[.05, .15, .3, .3, .2]),
+                    rng.choice(levels, n, p=[.25, .3, .25, .15, .05]))
+    impact = np.where(tr, rng.choice(levels, n, p=[.05, .1, .3, .3, .25]),
+                      rng.choice(levels, n, p=[.2, .3, .3, .15, .05]))
     finished = p.has("closed", "cancelled")[pid]
     closed_on = raised + rng.integers(7, 160, n)
     is_closed = (rng.random(n) < np.where(finished, 0.9, 0.4)) & (closed_on <= cal.end_day)
@@ -636,7 +649,7 @@ def _financials(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> pl.Da
     credit = p.deliberate["credit"]
     df = df.with_columns(pl.when((pl.col("pid") == credit) & (pl.col("month") == m0[credit] + 1)
                                  & (pl.col("cost_category") == "opex"))
-                         .then(-np.round(min(p.bac[credit] * 0.01, 15_000.0), 2))
+                         .then(-float(np.clip(np.round(p.bac[credit] * 0.02, -1), 2_500, 15_000)))
                          .otherwise(pl.col("actual_cost")).alias("actual_cost"))
     return df.with_columns(project_id=p.ids.gather(df["pid"]), period=pl.Series(cal.label(df["month"].to_numpy())))
 
@@ -661,8 +674,9 @@ def _allocations(s: Scale, p: _Projects, r: _Resources, rng: np.random.Generator
     size = np.where(staffed, np.clip(np.round(rng.uniform(lo_size, hi_size, p.n) * scale), 2, 3 * hi_size), 0)
     pid, k = _expand(size)
     # The first member of each team is its project manager, on board from start to finish.
-    pm_of = r.pm[rng.integers(0, len(r.pm), p.n)]
-    rid = np.where(k == 0, pm_of[pid], rng.integers(0, r.n, len(pid)))
+    # Contractors are hired for project work, so they are drawn onto teams more often.
+    weight = np.where(r.contractor, 3.0, 1.0)
+    rid = np.where(k == 0, p.manager[pid], rng.choice(r.n, len(pid), p=weight / weight.sum()))
     _, first = np.unique(pid * r.n + rid, return_index=True)  # one assignment per person and project
     first.sort()
     pid, rid, k = pid[first], rid[first], k[first]
@@ -782,23 +796,20 @@ def _benefits(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> tuple[p
     count = 1 + (rng.random(p.n) < 0.5) + (rng.random(p.n) < 0.15)
     pid, _ = _expand(count)
     n = len(pid)
-    types = list(_BENEFITS)
-    financial = rng.random(n) < 0.55
-    btype = np.where(financial, rng.integers(0, 3, n), rng.integers(3, 7, n))
-    btype[:len(types)] = rng.permutation(len(types))  # every type appears at least once
-    variant = rng.integers(0, 2, n)
-    category = np.array([c.BENEFIT_CATEGORIES.index(_BENEFITS[t][0]) for t in types])[btype]
-    spec = [[_BENEFITS[t][1][v] for v in (0, 1)] for t in types]
-    field_ = lambda i: np.array([[spec[t][v][i] for v in (0, 1)] for t in range(len(types))])[btype, variant]  # noqa: E731
-    names = np.array([[spec[t][v][0] for v in (0, 1)] for t in range(len(types))], dtype=object)[btype, variant]
-    units = np.array([[spec[t][v][1] for v in (0, 1)] for t in range(len(types))], dtype=object)[btype, variant]
-    b_lo, b_hi, c_lo, c_hi, relative = (field_(i) for i in range(2, 7))
-    relative = relative.astype(bool)
-    fin = category == 0
-    baseline = np.where(fin, 0.0, np.round(rng.uniform(b_lo, b_hi), 1))
-    change = rng.uniform(np.minimum(c_lo, c_hi), np.maximum(c_lo, c_hi))
+    spec = list(zip(*_BENEFIT_VARIANTS))
+    btype, names, units = spec[0], spec[1], spec[2]
+    b_lo, b_hi, c_lo, c_hi, relative = (np.array(col) for col in spec[3:])
+    is_fin = np.isin(btype, _FINANCIAL_TYPES)
+    fin_variants, other_variants = np.flatnonzero(is_fin), np.flatnonzero(~is_fin)
+    variant = np.where(rng.random(n) < 0.55, rng.choice(fin_variants, n), rng.choice(other_variants, n))
+    # Every benefit type appears at least once.
+    first_of_type = np.array([btype.index(t) for t in c.BENEFIT_TYPES])
+    variant[rng.choice(n, len(first_of_type), replace=False)] = first_of_type
+    fin = is_fin[variant]
+    baseline = np.where(fin, 0.0, np.round(rng.uniform(b_lo[variant], b_hi[variant]), 1))
+    change = rng.uniform(c_lo[variant], c_hi[variant])
     target = np.where(fin, np.round(p.bac[pid] * rng.uniform(0.8, 3.0, n), -3),
-                      np.round(np.where(relative, baseline * (1 + change), baseline + change), 1))
+                      np.round(np.where(relative[variant], baseline * (1 + change), baseline + change), 1))
     target = np.where(target == baseline, baseline + 1, target)
 
     start = cal.month_of(p.baseline_finish)[pid] + rng.integers(0, 3, n)
@@ -812,11 +823,11 @@ def _benefits(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> tuple[p
     benefits = pl.DataFrame({
         "benefit_id": _ids("BEN-", n, max(5, len(str(n)))),
         "project_id": p.ids.gather(pid),
-        "benefit_name": pl.Series(names, dtype=pl.String),
-        "category": _pick(c.BENEFIT_CATEGORIES, category),
-        "benefit_type": _pick(types, btype),
+        "benefit_name": _pick(names, variant),
+        "category": _pick(c.BENEFIT_CATEGORIES, (~fin).astype(np.int64)),
+        "benefit_type": _pick(btype, variant),
         "owner": _masked(p.sponsors.gather(rng.integers(0, len(p.sponsors), n)), rng.random(n) < 0.9),
-        "unit": pl.Series(units, dtype=pl.String),
+        "unit": _pick(units, variant),
         "baseline_value": baseline,
         "target_value": target,
         "planned_start": cal.label(start),
@@ -845,9 +856,11 @@ def _benefits(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> tuple[p
 # --- PMO ----------------------------------------------------------------------------------------
 
 def _maturity(s: Scale, rng: np.random.Generator, cal: _Calendar) -> pl.DataFrame:
-    months = np.arange(cal.months)
+    # Assessed every March and September, starting with the last campaign before the window, so every
+    # month of the demo has a maturity score.
+    months = np.arange(-5, cal.months)
     month_of_year = (cal.first + months).astype(int) % 12 + 1
-    campaigns = months[np.isin(month_of_year, (3, 9))]  # assessed every March and September
+    campaigns = months[np.isin(month_of_year, (3, 9))]
     domains = [d for d in c.MATURITY_DOMAINS for _ in range(_CRITERIA[d])]
     crit = [f"{_CRITERION_PREFIX[d]}-{i + 1}" for d in c.MATURITY_DOMAINS for i in range(_CRITERIA[d])]
     dom_idx = np.array([c.MATURITY_DOMAINS.index(d) for d in domains])

@@ -29,6 +29,9 @@ class Case:
         year, month = map(int, end_month.split("-"))
         self.first = dt.date(year, month, 1)
         self.end = (self.first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        m = year * 12 + month - 1 - 23  # the small scale covers 24 months
+        self.window_first = dt.date(m // 12, m % 12 + 1, 1)
+        self.window_first_end = (self.window_first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"seed{s}-{m}" for s, m in CASES])
@@ -183,7 +186,7 @@ def test_project_rules(t, case):
 def test_status_report_rules(t, case):
     s, p = t["status_reports"], t["projects"]
     assert s["percent_complete"].is_between(0, 100).all()
-    assert s["report_date"].max() <= case.end
+    assert s["report_date"].max() <= case.end and s["report_date"].min() >= case.window_first
     assert s.join(p, on="project_id").filter(pl.col("report_date") < pl.col("start_date")).is_empty()
     assert set(s["project_id"]) & set(p.filter(pl.col("stage") == "idea")["project_id"]) == set()
     # Amber and red ratings come with an explanation in plain words.
@@ -228,7 +231,7 @@ def test_resource_allocation_and_timesheet_rules(t, case):
     assert set(r["employment_type"]) == set(c.EMPLOYMENT_TYPES)
     assert (a["planned_hours"] >= 0).all()
     assert ((ts["hours"] > 0) & (ts["hours"] <= 24)).all()
-    assert ts["work_date"].max() <= case.end
+    assert ts["work_date"].max() <= case.end and ts["work_date"].min() >= case.window_first
     assert (ts["work_date"].dt.weekday() <= 5).all()  # Monday = 1 … Friday = 5
     # Every booking has an allocation for that resource, project and month behind it.
     booked = ts.with_columns(period=pl.col("work_date").dt.strftime("%Y-%m")).select(
@@ -248,7 +251,8 @@ def test_benefit_rules(t, case):
     assert b.filter(pl.col("category") == "financial", ~pl.col("benefit_type").is_in(
         ["revenue", "cost_saving", "cost_avoidance"])).is_empty()
     joined = m.join(b, on="benefit_id")
-    assert joined.filter((pl.col("period") < pl.col("planned_start")) | (pl.col("period") > pl.col("planned_end"))).is_empty()
+    outside = (pl.col("period") < pl.col("planned_start")) | (pl.col("period") > pl.col("planned_end"))
+    assert joined.filter(outside).is_empty()
     assert m.filter(pl.col("period") > case.end_month, pl.col("actual_value").is_not_null()).is_empty()
     # Some benefits lag their plan (progress below 80 %), as benefits_at_risk expects to find.
     latest = (joined.filter(pl.col("period") <= case.end_month, pl.col("actual_value").is_not_null())
@@ -263,6 +267,7 @@ def test_maturity_rules(t, case):
     ma = t["maturity_assessments"]
     assert ma["score"].is_between(1, 5).all() and ma["target_score"].is_between(1, 5).all()
     assert ma["assessment_date"].max() <= case.end
+    assert ma["assessment_date"].min() <= case.window_first_end  # a score exists from the first month on
     assert set(ma["domain"]) == set(c.MATURITY_DOMAINS)
     per_domain = ma.group_by("assessment_id", "business_unit", "domain").len()
     assert per_domain["len"].is_between(2, 4).all()
@@ -292,6 +297,22 @@ def test_reports_are_monthly_and_closed_projects_reach_100(t):
     closed = p.filter(pl.col("stage") == "closed")["project_id"]
     final = s.filter(pl.col("project_id").is_in(closed.implode())).sort("report_date").group_by("project_id").last()
     assert (final["percent_complete"] == 100).all()
+
+
+def test_troubled_projects_look_troubled(t):
+    """Projects rated red at some point slip further and spend less efficiently (lower EV / AC)."""
+    s, p, f = t["status_reports"], t["projects"], t["financials"]
+    reports = s.sort("report_date").group_by("project_id").agg(
+        red=(pl.col("overall_rag") == "red").any(), percent=pl.col("percent_complete").last())
+    spent = f.group_by("project_id").agg(pl.col("actual_cost").sum())
+    view = (p.filter(pl.col("stage").is_in(["execution", "closing", "closed"]))
+            .join(reports, on="project_id").join(spent, on="project_id")
+            .with_columns(slip=(pl.coalesce("actual_finish_date", "forecast_finish_date")
+                                - pl.col("baseline_finish_date")).dt.total_days(),
+                          cpi=pl.col("budget_at_completion") * pl.col("percent") / 100 / pl.col("actual_cost")))
+    by = view.group_by("red").agg(pl.col("slip").mean(), pl.col("cpi").median())
+    red, calm = by.filter(pl.col("red")).row(0, named=True), by.filter(~pl.col("red")).row(0, named=True)
+    assert red["slip"] > calm["slip"] and red["cpi"] < calm["cpi"]
 
 
 def test_project_budget_matches_planned_cost_except_one(t):
@@ -335,8 +356,9 @@ def test_sizes_of_the_small_scale(batch, active, case):
     assert 300 <= rows["status_reports"] <= 1200
     assert 10_000 <= rows["timesheets"] <= 200_000
     assert 500 <= rows["allocations"] <= 10_000
-    assessments = sum(1 for i in range(24) if (case.first.month - 1 - i) % 12 + 1 in (3, 9))
-    assert rows["maturity_assessments"] == 5 * 25 * assessments  # units × criteria × campaigns
+    # units × criteria × campaigns (every March and September, from the one before the window)
+    assessments = sum(1 for i in range(29) if (case.first.month - 1 - i) % 12 + 1 in (3, 9))
+    assert rows["maturity_assessments"] == 5 * 25 * assessments
 
 
 def test_resources_are_busy_but_not_swamped(t, case):
@@ -354,6 +376,24 @@ def test_resources_are_busy_but_not_swamped(t, case):
     util = capacity.join(hours, on="first").sort("first").select(pl.col("hours") / pl.col("capacity"))["hours"]
     assert 0.5 <= util.mean() <= 0.9
     assert util.max() <= 1.0 and util[-1] >= 0.35
+
+
+def test_project_managers_work_on_their_projects(t):
+    """The manager named in the PMIS is on the project's team in the HR allocations."""
+    team = (t["allocations"].join(t["resources"], on="resource_id")
+            .group_by("project_id").agg(pl.col("resource_name").unique().alias("team")))
+    managed = t["projects"].filter(pl.col("project_manager").is_not_null()).join(team, on="project_id")
+    assert managed.height >= 30
+    assert managed.filter(~pl.col("team").list.contains(pl.col("project_manager"))).is_empty()
+    assert (t["resources"].filter(pl.col("resource_name").is_in(managed["project_manager"].implode()))
+            ["role"] == "Project Manager").any()
+
+
+def test_contractors_carry_a_fair_share_of_the_hours(t):
+    hours = t["timesheets"].join(t["resources"], on="resource_id").group_by("employment_type").agg(
+        pl.col("hours").sum())
+    share = hours.filter(pl.col("employment_type") == "contractor")["hours"].sum() / hours["hours"].sum()
+    assert 0.1 <= share <= 0.5
 
 
 def test_enterprise_parameters_without_writing_it():
