@@ -54,6 +54,7 @@ GLOBAL_PARAMS = {
     "department": ("f_department", "departments", True),
 }
 KEPT_DEPARTMENTS = "kept_departments"  # survives pages that do not show the department filter
+LATEST = "latest"  # the as-of choice that follows new loads; never written to the URL
 
 
 def build_demo_database(settings) -> None:
@@ -106,7 +107,7 @@ def write_url(values: dict[str, str | list[str] | None]) -> None:
 
 def clear_filters() -> None:
     for param, (key, _, multi) in GLOBAL_PARAMS.items():
-        st.session_state[key] = [] if multi else None
+        st.session_state[key] = [] if multi else LATEST
     st.session_state[KEPT_DEPARTMENTS] = []
 
 
@@ -145,6 +146,8 @@ with st.sidebar:
     for param, (key, _, multi) in GLOBAL_PARAMS.items():
         if param != "department":
             seed_from_url(param, key, valid[param], multi)
+    if st.session_state.get("f_as_of") is None:
+        st.session_state["f_as_of"] = LATEST
     if KEPT_DEPARTMENTS not in st.session_state:
         seed_from_url("department", KEPT_DEPARTMENTS, valid["department"], True)
     else:
@@ -152,8 +155,8 @@ with st.sidebar:
                                               if d in set(valid["department"])]
 
     disabled = not months
-    st.selectbox("As of month", [None] + months[::-1], key="f_as_of", disabled=disabled,
-                 format_func=lambda m: (f"Latest ({default_as_of})" if default_as_of else "Latest") if m is None else m,
+    st.selectbox("As of month", [LATEST] + months[::-1], key="f_as_of", disabled=disabled,
+                 format_func=lambda m: (f"Latest ({default_as_of})" if default_as_of else "Latest") if m == LATEST else m,
                  help="KPIs are computed as of the end of this month; 'Latest' follows new loads.")
     st.multiselect("Portfolio", valid["portfolio"], key="f_portfolio", disabled=disabled)
     st.multiselect("Program", valid["program"], key="f_program", disabled=disabled)
@@ -172,6 +175,7 @@ with st.sidebar:
         st.caption(f"Department filter ({len(st.session_state[KEPT_DEPARTMENTS])}) applies on the "
                    "overview and resources pages.")
     selection = {param: st.session_state.get(key) for param, (key, _, _) in GLOBAL_PARAMS.items()}
+    selection["as_of"] = None if selection["as_of"] == LATEST else selection["as_of"]
     selection["department"] = st.session_state[KEPT_DEPARTMENTS]
     if any(selection[p] for p in GLOBAL_PARAMS):
         st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")
@@ -192,3 +196,5 @@ try:
 except Exception as exc:  # a page must never show a traceback to its audience
     log.exception("page %s failed", page.title)
     st.error(f"This page could not be drawn ({type(exc).__name__}). The details are in the server log.")
+finally:
+    st.session_state.pop(ui.ENTRY_MARK, None)

@@ -24,7 +24,7 @@ from pmo_metrics.settings import Settings, load_settings
 log = logging.getLogger("pmo_dashboard")
 
 CONTEXT_KEY = "pmo_context"
-ENTRY_MARK = "pmo_entry_ran"  # set by app.py right before it runs the page
+ENTRY_MARK = "pmo_entry_running"  # present while app.py runs the page, removed when it returns
 _SETTINGS = load_settings()  # cache sizes are fixed when the decorators below are applied
 
 
@@ -158,7 +158,7 @@ def ensure_entry(page_file: str | None) -> None:
     opens a page link directly, and to every AppTest run. Calling st.navigation switches that mode
     off for good; the rerun then goes through app.py to this same page.
     """
-    if st.session_state.pop(ENTRY_MARK, False) or page_file is None:
+    if st.session_state.get(ENTRY_MARK) or page_file is None:
         return
     st.navigation([st.Page(page_file)], position="hidden")
     st.rerun()
@@ -192,6 +192,8 @@ def provenance_note(ctx: Context) -> None:
 
 def require_data(ctx: Context | None = None) -> None:
     """Explain and stop when there is nothing to show."""
+    caller = inspect.currentframe().f_back
+    ensure_entry(caller.f_globals.get("__file__") if caller else None)
     ctx = ctx or context()
     if ctx.token is None:
         st.info("There is no database yet. Load a batch of extracts on the **Data loads** page "
@@ -247,6 +249,7 @@ def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict
             status = None if r is None else r["status"]
             with col.container(border=True):
                 st.metric(m.label, value, delta=delta, delta_color=colour,
+                          delta_arrow="off" if change == 0 else "auto",
                           help=f"{m.definition}\n\nPrevious month: {'—' if r is None else r['formatted_previous']}",
                           delta_description="vs previous month" if delta else None)
                 badge = _STATUS_BADGE.get(status) if isinstance(status, str) else None
@@ -258,8 +261,14 @@ def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict
 
 # -- tables -----------------------------------------------------------------------------------------
 
+_MONEY_COLUMNS: set[int] = set()  # ids of the configs money_col made, so table() can round them
+
+
 def money_col(label: str) -> Any:
-    return st.column_config.NumberColumn(label, format="localized")
+    """Money in the reporting currency: whole units with thousands separators on screen."""
+    config = st.column_config.NumberColumn(label, format="localized")
+    _MONEY_COLUMNS.add(id(config))
+    return config
 
 
 def pct_col(label: str) -> Any:
@@ -289,6 +298,9 @@ def table(df: pd.DataFrame, name: str, *, columns: dict[str, Any] | None = None,
         return None
     limit = context().settings.table_row_limit
     shown = df.head(limit) if limit and len(df) > limit else df
+    money = [c for c, cfg in (columns or {}).items() if id(cfg) in _MONEY_COLUMNS and c in shown.columns]
+    if money:  # cents are noise on screen; the downloads keep them
+        shown = shown.assign(**{c: pd.to_numeric(shown[c], errors="coerce").round(0) for c in money})
     kwargs: dict[str, Any] = {"hide_index": True, "height": height}
     if columns:
         kwargs["column_config"] = columns
@@ -306,13 +318,14 @@ def table(df: pd.DataFrame, name: str, *, columns: dict[str, Any] | None = None,
 
 def download_buttons(df: pd.DataFrame, name: str, key: str) -> None:
     stem = downloads.file_stem(name)
-    c1, c2, _ = st.columns([1, 1, 6])
-    c1.download_button("Download CSV", data=lambda: downloads.to_csv_bytes(df), file_name=f"{stem}.csv",
-                       mime="text/csv", key=f"dl_csv_{key}", on_click="ignore", icon=":material/download:")
-    c2.download_button("Download Excel", data=lambda: downloads.to_excel_bytes(df, sheet=name),
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("CSV", data=lambda: downloads.to_csv_bytes(df), file_name=f"{stem}.csv",
+                       mime="text/csv", key=f"dl_csv_{key}", on_click="ignore", icon=":material/download:",
+                       help=f"Download every row of “{esc(name)}” as CSV")
+    row.download_button("Excel", data=lambda: downloads.to_excel_bytes(df, sheet=name),
                        file_name=f"{stem}.xlsx", on_click="ignore", key=f"dl_xlsx_{key}",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon=":material/table_view:")
+                       icon=":material/download:", help=f"Download every row of “{esc(name)}” as an Excel workbook")
 
 
 def selected_row(event) -> int | None:

@@ -18,7 +18,7 @@ ids = projects["project_id"].tolist()
 names = dict(zip(projects["project_id"], projects["project_name"]))
 wanted = ui.page_param("project", ids)
 if st.session_state.get("project_pick") not in ids:  # first visit, or a link / the drill-down opened it
-    st.session_state["project_pick"] = wanted or ids[0]
+    st.session_state["project_pick"] = wanted or views.default_project(projects)
 project_id = st.selectbox("Project", ids, key="project_pick", format_func=lambda p: f"{p} · {names.get(p) or ''}")
 ui.set_page_params(project=project_id)
 
@@ -63,7 +63,7 @@ with tabs[0]:
         ui.empty(f"No status reports for this project up to {ctx.as_of}.")
     else:
         ui.chart(charts.rag_history(history))
-        if history["percent_complete"].notna().any():
+        if history["percent_complete"].notna().sum() > 1:
             ui.chart(charts.percent_complete(history))
         ui.table(history.iloc[::-1], f"Status reports {project_id}", key="history",
                  columns={"report_date": ui.date_col("Report"), "overall_rag": ui.text_col("Overall"),

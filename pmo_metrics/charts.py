@@ -27,13 +27,15 @@ SERIES = {  # one colour per meaning, used by every chart
 }
 CATEGORICAL = ("#1F3A68", "#E8A200", "#1B7F3B", "#C62828", "#5B7DB1", "#7B4F9D", "#00838F", "#8D6E63",
                "#AD1457", "#558B2F")
-FONT = "Source Sans 3, Segoe UI, Helvetica, Arial, sans-serif"
+# System fonts only: plotly measures labels before a web font has loaded, and a web font that
+# arrives later overflows the margins it measured (cut-off axis labels and legends).
+FONT = "Segoe UI, Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif"
 FONT_SIZE = 16
 HEIGHT = 420
 DOMAIN_LABELS = {d: d.replace("_", " ").capitalize() for d in c.MATURITY_DOMAINS}
 
 # d3 formats (plotly axes and hover): compact money, whole hours, percentages.
-MONEY_TICK = "~s"
+MONEY_TICK = ".3~s"
 MONEY_HOVER = ",.0f"
 PCT_TICK = ".0%"
 PCT_HOVER = ".1%"
@@ -52,6 +54,7 @@ def template() -> go.layout.Template:
         yaxis=dict(gridcolor="#E3E6EA", zerolinecolor="#999", automargin=True, title=dict(standoff=8)),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=dict(text="")),
         hoverlabel=dict(font=dict(size=FONT_SIZE - 1)),
+        uniformtext=dict(minsize=12, mode="hide"),
         margin=dict(l=10, r=10, t=80, b=10),
         height=HEIGHT,
         separators=".,",
@@ -86,8 +89,20 @@ def _text_money(values, currency: str = "") -> list[str]:
     return out
 
 
+def _months(values) -> list:
+    """'YYYY-MM' strings as the first day of the month, so plotly spaces and labels them as dates."""
+    return [pd.Timestamp(f"{m}-01") for m in values]
+
+
 def _ticks_months(fig: go.Figure, axis: str = "x") -> None:
-    fig.update_layout({f"{axis}axis": dict(type="category")})
+    fig.update_layout({f"{axis}axis": dict(type="date", tickformat="%b %Y", hoverformat="%b %Y")})
+
+
+def _mark_month(fig: go.Figure, month: str, text: str = "") -> None:
+    """A dotted line after `month` (between it and the next), e.g. actuals | plan."""
+    x = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=12)).timestamp() * 1000
+    fig.add_vline(x=x, line=dict(color="#555", dash="dot"), annotation_text=text or None,
+                  annotation_position="top right")
 
 
 def safe(text) -> str:
@@ -98,6 +113,29 @@ def safe(text) -> str:
 
 def _safe_all(values) -> list[str]:
     return [safe(v) for v in values]
+
+
+def _wrap(text: str, width: int = 26) -> str:
+    """A long category label on two or three lines (plotly does not wrap axis labels itself)."""
+    words, lines, line = text.split(" "), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "<br>".join(lines[:3]) + ("…" if len(lines) > 3 else "")
+
+
+def _short(text, n: int) -> str:
+    text = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _labels(values, width: int = 26) -> list[str]:
+    """Category labels from the data: escaped, then wrapped."""
+    return [_wrap(safe(v), width) for v in values]
 
 
 def rag_colour(rag) -> str:
@@ -123,18 +161,18 @@ def rag_mix(counts: dict[str, int], title: str = "RAG mix of active projects (nu
 
 def kpi_trend(series: pd.DataFrame, label: str, unit: str, currency: str = "") -> go.Figure:
     """A metric month by month ([month, value]); the title carries the unit."""
-    fig = go.Figure(go.Scatter(x=series["month"], y=series["value"], mode="lines+markers",
+    fig = go.Figure(go.Scatter(x=_months(series["month"]), y=series["value"], mode="lines+markers",
                                line=dict(color=SERIES["actual"], width=3), name=label))
     unit_text = {"share": "%", "money": currency or "reporting currency", "days": "days", "ratio": "ratio",
                  "count": "number", "hours": "hours", "score": "score 1–5"}.get(unit, unit)
     if unit == "share":
         fig.update_layout(yaxis=dict(tickformat=PCT_TICK, rangemode="tozero"))
-        fig.update_traces(hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+        fig.update_traces(hovertemplate="%{x|%b %Y}: %{y:.1%}<extra></extra>")
     elif unit == "money":
         _money_axis(fig, currency=currency)
-        fig.update_traces(hovertemplate=f"%{{x}}: {currency}%{{y:,.0f}}<extra></extra>")
+        fig.update_traces(hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}}<extra></extra>")
     else:
-        fig.update_traces(hovertemplate="%{x}: %{y:,.2f}<extra></extra>")
+        fig.update_traces(hovertemplate="%{x|%b %Y}: %{y:,.2f}<extra></extra>")
     _ticks_months(fig)
     return _finish(fig, f"{label} by month ({unit_text})", height=320)
 
@@ -143,7 +181,7 @@ def spend_and_benefits(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     """Grouped horizontal bars per strategic objective: actual cost to date vs financial benefits realised."""
     df = frame.iloc[::-1]
     fig = go.Figure()
-    labels = _safe_all(df["objective"])
+    labels = _labels(df["objective"])
     fig.add_bar(y=labels, x=df["actual_to_date"], orientation="h", name="Actual cost to date",
                 marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
                 textposition="auto", hovertemplate=f"%{{y}}<br>Spend: {currency}%{{x:,.0f}}<extra></extra>")
@@ -162,7 +200,7 @@ def drill_bars(rollup: pd.DataFrame, level_label: str) -> go.Figure:
     df = rollup.iloc[::-1]
     fig = go.Figure()
     for rag, col in (("red", "red"), ("amber", "amber"), ("green", "green"), ("none", "no_report")):
-        fig.add_bar(y=_safe_all(df["label"]), x=df[col], orientation="h", name=RAG_LABELS[rag],
+        fig.add_bar(y=_labels(df["label"]), x=df[col], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], customdata=df["key"],
                     hovertemplate=f"%{{y}}<br>{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
     fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects", dtick=1),
@@ -222,7 +260,8 @@ def percent_complete(history: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Scatter(x=df["report_date"], y=df["percent_complete"] / 100, mode="lines+markers",
                                line=dict(color=SERIES["actual"], width=3),
                                hovertemplate="%{x|%Y-%m-%d}: %{y:.0%}<extra></extra>", name="% complete"))
-    fig.update_layout(yaxis=dict(tickformat=PCT_TICK, range=[0, 1.05]), xaxis=dict(title="Report date"))
+    fig.update_layout(yaxis=dict(tickformat=PCT_TICK, range=[0, 1.05]),
+                      xaxis=dict(title="Report date", type="date", tickformat="%b %Y"))
     return _finish(fig, "Percent complete by status report (%)", height=300)
 
 
@@ -233,9 +272,9 @@ def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
     for col, name, colour, dash in (("pv", "Planned value (PV)", SERIES["planned"], "dot"),
                                     ("ev", "Earned value (EV)", SERIES["earned"], "solid"),
                                     ("ac", "Actual cost (AC)", SERIES["actual"], "solid")):
-        fig.add_scatter(x=curve["month"], y=curve[col], name=name, mode="lines+markers",
+        fig.add_scatter(x=_months(curve["month"]), y=curve[col], name=name, mode="lines+markers",
                         line=dict(color=colour, width=3, dash=dash),
-                        hovertemplate=f"%{{x}}<br>{name}: {currency}%{{y:,.0f}}<extra></extra>")
+                        hovertemplate=f"%{{x|%b %Y}}<br>{name}: {currency}%{{y:,.0f}}<extra></extra>")
     if bac is not None and pd.notna(bac) and len(curve):
         fig.add_hline(y=bac, line=dict(color=SERIES["target"], dash="dash"),
                       annotation_text=f"Budget at completion {_text_money([bac], currency)[0]}",
@@ -300,9 +339,9 @@ def benefit_plan_actual(measurements: pd.DataFrame, benefit_name: str, unit: str
     """One benefit's planned vs actual value per month, with its baseline and target."""
     df = measurements
     fig = go.Figure()
-    fig.add_scatter(x=df["period"], y=df["planned_value"], name="Planned", mode="lines+markers",
+    fig.add_scatter(x=_months(df["period"]), y=df["planned_value"], name="Planned", mode="lines+markers",
                     line=dict(color=SERIES["planned"], width=3, dash="dot"))
-    fig.add_scatter(x=df["period"], y=df["actual_value"], name="Actual", mode="lines+markers",
+    fig.add_scatter(x=_months(df["period"]), y=df["actual_value"], name="Actual", mode="lines+markers",
                     line=dict(color=SERIES["benefit"], width=3))
     if len(df):
         fig.add_hline(y=float(df["target_value"].iloc[0]), line=dict(color=SERIES["target"], dash="dash"),
@@ -342,9 +381,9 @@ def team_hours(team: pd.DataFrame) -> go.Figure:
 def hours_by_month(frame: pd.DataFrame, title: str = "Hours planned vs booked by month (hours)") -> go.Figure:
     """[month, planned_hours, hours] as grouped bars."""
     fig = go.Figure()
-    fig.add_bar(x=frame["month"], y=frame["planned_hours"], name="Planned", marker_color=SERIES["allocated"],
+    fig.add_bar(x=_months(frame["month"]), y=frame["planned_hours"], name="Planned", marker_color=SERIES["allocated"],
                 hovertemplate="%{x}<br>Planned: %{y:,.0f} h<extra></extra>")
-    fig.add_bar(x=frame["month"], y=frame["hours"], name="Booked", marker_color=SERIES["booked"],
+    fig.add_bar(x=_months(frame["month"]), y=frame["hours"], name="Booked", marker_color=SERIES["booked"],
                 hovertemplate="%{x}<br>Booked: %{y:,.0f} h<extra></extra>")
     fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat=",.0f"))
     _ticks_months(fig)
@@ -356,26 +395,26 @@ def hours_by_month(frame: pd.DataFrame, title: str = "Hours planned vs booked by
 def cost_by_month(frame: pd.DataFrame, as_of: str | None = None, currency: str = "") -> go.Figure:
     """Monthly planned, actual and forecast cost (bars) with cumulative planned and actual (lines)."""
     fig = go.Figure()
-    fig.add_bar(x=frame["period"], y=frame["planned_cost"], name="Planned", marker_color=SERIES["planned"],
-                hovertemplate=f"%{{x}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
-    fig.add_bar(x=frame["period"], y=frame["actual_cost"], name="Actual", marker_color=SERIES["actual"],
-                hovertemplate=f"%{{x}}<br>Actual: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_bar(x=_months(frame["period"]), y=frame["planned_cost"], name="Planned", marker_color=SERIES["planned"],
+                hovertemplate=f"%{{x|%b %Y}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_bar(x=_months(frame["period"]), y=frame["actual_cost"], name="Actual", marker_color=SERIES["actual"],
+                hovertemplate=f"%{{x|%b %Y}}<br>Actual: {currency}%{{y:,.0f}}<extra></extra>")
     if frame["forecast_cost"].notna().any():
-        fig.add_bar(x=frame["period"], y=frame["forecast_cost"], name="Forecast", marker_color=SERIES["forecast"],
-                    hovertemplate=f"%{{x}}<br>Forecast: {currency}%{{y:,.0f}}<extra></extra>")
-    fig.add_scatter(x=frame["period"], y=frame["planned_cumulative"], name="Planned, cumulative", yaxis="y2",
+        fig.add_bar(x=_months(frame["period"]), y=frame["forecast_cost"], name="Forecast", marker_color=SERIES["forecast"],
+                    hovertemplate=f"%{{x|%b %Y}}<br>Forecast: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=_months(frame["period"]), y=frame["planned_cumulative"], name="Planned, cumulative", yaxis="y2",
                     mode="lines", line=dict(color=SERIES["planned"], width=3, dash="dot"),
-                    hovertemplate=f"%{{x}}<br>Planned to date: {currency}%{{y:,.0f}}<extra></extra>")
-    fig.add_scatter(x=frame["period"], y=frame["actual_cumulative"], name="Actual, cumulative", yaxis="y2",
+                    hovertemplate=f"%{{x|%b %Y}}<br>Planned to date: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=_months(frame["period"]), y=frame["actual_cumulative"], name="Actual, cumulative", yaxis="y2",
                     mode="lines", line=dict(color=SERIES["actual"], width=3),
-                    hovertemplate=f"%{{x}}<br>Actual to date: {currency}%{{y:,.0f}}<extra></extra>")
+                    hovertemplate=f"%{{x|%b %Y}}<br>Actual to date: {currency}%{{y:,.0f}}<extra></extra>")
     fig.update_layout(barmode="group",
                       yaxis=dict(title="Per month", tickformat=MONEY_TICK, tickprefix=currency),
                       yaxis2=dict(title="Cumulative", overlaying="y", side="right", tickformat=MONEY_TICK,
                                   tickprefix=currency, showgrid=False, rangemode="tozero"))
     _ticks_months(fig)
-    if as_of is not None and as_of in set(frame["period"]):
-        fig.add_vline(x=list(frame["period"]).index(as_of) + 0.5, line=dict(color="#555", dash="dot"))
+    if as_of is not None and as_of in set(frame["period"]) and as_of != frame["period"].iloc[-1]:
+        _mark_month(fig, as_of, "plan →")
     return _finish(fig, money_title("Cost by month: planned, actual and forecast", currency), height=460)
 
 
@@ -383,9 +422,9 @@ def cost_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> 
     """Planned vs actual cost to date per group (portfolio, program, cost category, …)."""
     df = frame.iloc[::-1]
     fig = go.Figure()
-    fig.add_bar(y=_safe_all(df["label"]), x=df["planned_to_date"], orientation="h", name="Planned to date",
+    fig.add_bar(y=_labels(df["label"]), x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
-    fig.add_bar(y=_safe_all(df["label"]), x=df["actual_to_date"], orientation="h", name="Actual to date",
+    fig.add_bar(y=_labels(df["label"]), x=df["actual_to_date"], orientation="h", name="Actual to date",
                 marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
                 textposition="auto", hovertemplate=f"%{{y}}<br>Actual: {currency}%{{x:,.0f}}<extra></extra>")
     fig.update_layout(barmode="group", height=max(HEIGHT - 60, 100 + 56 * len(df)))
@@ -397,7 +436,8 @@ def variance_bars(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     """Variance at completion per project (BAC − EAC): negative (overrun) red, positive green."""
     df = frame.dropna(subset=["vac"]).iloc[::-1]
     colours = [RAG_COLOURS["red"] if v < 0 else RAG_COLOURS["green"] for v in df["vac"]]
-    fig = go.Figure(go.Bar(y=_safe_all(df["project_name"]), x=df["vac"], orientation="h", marker_color=colours,
+    labels = [f"{safe(i)} · {safe(_short(n, 30))}" for n, i in zip(df["project_name"], df["project_id"])]
+    fig = go.Figure(go.Bar(y=labels, x=df["vac"], orientation="h", marker_color=colours,
                            text=_text_money(df["vac"], currency), textposition="auto",
                            customdata=_safe_all(df["project_id"]),
                            hovertemplate=f"%{{y}} (%{{customdata}})<br>VAC: {currency}%{{x:,.0f}}<extra></extra>"))
@@ -411,18 +451,17 @@ def variance_bars(frame: pd.DataFrame, currency: str = "") -> go.Figure:
 def capacity_by_month(frame: pd.DataFrame, as_of: str | None = None) -> go.Figure:
     """Capacity (line) against allocated and booked hours (bars) per month."""
     fig = go.Figure()
-    fig.add_bar(x=frame["month"], y=frame["planned_hours"], name="Allocated", marker_color=SERIES["allocated"],
+    fig.add_bar(x=_months(frame["month"]), y=frame["planned_hours"], name="Allocated", marker_color=SERIES["allocated"],
                 hovertemplate="%{x}<br>Allocated: %{y:,.0f} h<extra></extra>")
-    fig.add_bar(x=frame["month"], y=frame["hours"], name="Booked", marker_color=SERIES["booked"],
+    fig.add_bar(x=_months(frame["month"]), y=frame["hours"], name="Booked", marker_color=SERIES["booked"],
                 hovertemplate="%{x}<br>Booked: %{y:,.0f} h<extra></extra>")
-    fig.add_scatter(x=frame["month"], y=frame["capacity_hours"], name="Capacity", mode="lines+markers",
+    fig.add_scatter(x=_months(frame["month"]), y=frame["capacity_hours"], name="Capacity", mode="lines+markers",
                     line=dict(color=SERIES["capacity"], width=3),
                     hovertemplate="%{x}<br>Capacity: %{y:,.0f} h<extra></extra>")
     fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat="~s"))
     _ticks_months(fig)
-    if as_of is not None and as_of in set(frame["month"]):
-        fig.add_vline(x=list(frame["month"]).index(as_of) + 0.5, line=dict(color="#555", dash="dot"),
-                      annotation_text="plan ahead →", annotation_position="top right")
+    if as_of is not None and as_of in set(frame["month"]) and as_of != frame["month"].iloc[-1]:
+        _mark_month(fig, as_of, "plan →")
     return _finish(fig, "Capacity vs allocated vs booked hours by month (hours)", height=440)
 
 
@@ -430,9 +469,9 @@ def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | 
     """Utilisation (booked / capacity) and allocation rate (planned / capacity) per group."""
     df = frame.iloc[::-1]
     fig = go.Figure()
-    fig.add_bar(y=_safe_all(df["key"]), x=df["allocation_rate"], orientation="h", name="Allocation rate",
+    fig.add_bar(y=_labels(df["key"]), x=df["allocation_rate"], orientation="h", name="Allocation rate",
                 marker_color=SERIES["allocated"], hovertemplate="%{y}<br>Allocated: %{x:.1%}<extra></extra>")
-    fig.add_bar(y=_safe_all(df["key"]), x=df["utilization"], orientation="h", name="Utilisation",
+    fig.add_bar(y=_labels(df["key"]), x=df["utilization"], orientation="h", name="Utilisation",
                 marker_color=SERIES["booked"], text=[f"{v:.0%}" if pd.notna(v) else "" for v in df["utilization"]],
                 textposition="auto", hovertemplate="%{y}<br>Utilisation: %{x:.1%}<extra></extra>")
     if target is not None:
@@ -462,12 +501,12 @@ def allocation_heatmap(frame: pd.DataFrame, group_label: str) -> go.Figure:
 def benefits_cumulative(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     """Financial benefits planned vs realised to date, month by month."""
     fig = go.Figure()
-    fig.add_scatter(x=frame["month"], y=frame["planned"], name="Planned to date", mode="lines+markers",
+    fig.add_scatter(x=_months(frame["month"]), y=frame["planned"], name="Planned to date", mode="lines+markers",
                     line=dict(color=SERIES["planned"], width=3, dash="dot"),
-                    hovertemplate=f"%{{x}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
-    fig.add_scatter(x=frame["month"], y=frame["realized"], name="Realised to date", mode="lines+markers",
+                    hovertemplate=f"%{{x|%b %Y}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=_months(frame["month"]), y=frame["realized"], name="Realised to date", mode="lines+markers",
                     line=dict(color=SERIES["benefit"], width=3), fill="tozeroy", fillcolor="rgba(27,127,59,0.12)",
-                    hovertemplate=f"%{{x}}<br>Realised: {currency}%{{y:,.0f}}<extra></extra>")
+                    hovertemplate=f"%{{x|%b %Y}}<br>Realised: {currency}%{{y:,.0f}}<extra></extra>")
     _money_axis(fig, currency=currency)
     _ticks_months(fig)
     return _finish(fig, money_title("Financial benefits: planned vs realised to date", currency))
@@ -476,7 +515,7 @@ def benefits_cumulative(frame: pd.DataFrame, currency: str = "") -> go.Figure:
 def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
     """Financial benefits planned vs realised to date per group, realisation rate in the hover."""
     df = frame[(frame["planned_to_date"] != 0) | (frame["realized_to_date"] != 0)].iloc[::-1]
-    labels = [safe(str(k).replace("_", " ")) for k in df["key"]]
+    labels = _labels(str(k).replace("_", " ") for k in df["key"])
     fig = go.Figure()
     fig.add_bar(y=labels, x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")

@@ -4,9 +4,12 @@ benefits, maturity and data quality.
 Plain library code: every function takes an open connection (a `Warehouse.cursor()`), the user's
 `Filters` where they apply, and returns a pandas DataFrame (or a dict for a single record). Values
 are always bound parameters; the few names that vary (a breakdown dimension) are checked against
-allow-lists and then bound as values too, mapped to columns by a CASE inside the SQL. Projects are
-selected exactly as the KPIs select them (`sql/kpis/selected_projects.sql`), so a table on a page
-and the card above it count the same projects.
+allow-lists and then bound as values too, mapped to columns by a CASE inside the SQL.
+
+The queries read the contract tables (CONTRACT §1), the loader's `meta.*` tables and the public
+functions of `kpis` — never the KPI engine's internal SQL, which is free to change. Projects are
+selected as CONTRACT §3 says (filters passed, stage not idea or cancelled), the same rule the KPI
+cards apply.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import pandas as pd
 from . import contract as c
 from .filters import Filters, month_add, month_end, month_start, months_between, previous_month
 from .findings import WARNING
-from .marts import load_sql, sql_params
+from .marts import sql_params
 
 PROJECT_DIMENSIONS = ("portfolio", "program", "business_unit", "objective")
 FINANCE_DIMENSIONS = PROJECT_DIMENSIONS + ("cost_category",)
@@ -41,8 +44,8 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
-def _selected(filters: Filters, group_by: str = "all", project_id: str | None = None) -> dict[str, Any]:
-    return {"group_by": group_by, "project_id": project_id, **filters.project_params()}
+def _selected(filters: Filters, group_by: str = "all") -> dict[str, Any]:
+    return {"group_by": group_by, **filters.project_params()}
 
 
 def _run(con, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -55,9 +58,40 @@ def _run(con, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     return con.execute(sql, {k: params[k] for k in names}).df()
 
 
+_PROJECTS = """
+objective_names as (
+    select objective_id, any_value(objective_name) as objective_name
+    from main.strategic_objectives group by objective_id
+),
+filtered_projects as (
+    select p.*, p.strategic_objective_id as objective_id,
+           coalesce(o.objective_name, p.strategic_objective_id) as objective_name,
+           coalesce(p.stage not in ('idea', 'cancelled'), false) as is_selectable
+    from main.projects as p
+    left join objective_names as o on o.objective_id = p.strategic_objective_id
+    where (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], p.portfolio))
+      and (len($programs::varchar[]) = 0 or list_contains($programs::varchar[], p.program))
+      and (len($business_units::varchar[]) = 0 or list_contains($business_units::varchar[], p.business_unit))
+      and (len($objectives::varchar[]) = 0 or list_contains($objectives::varchar[], p.strategic_objective_id))
+),
+selected_projects as (
+    -- CONTRACT §3: passes the filters, stage not idea or cancelled; keyed by the breakdown asked for
+    select *,
+        case $group_by when 'portfolio' then portfolio when 'program' then program
+                       when 'business_unit' then business_unit when 'objective' then objective_id
+                       else 'all' end as group_key,
+        case $group_by when 'portfolio' then portfolio when 'program' then program
+                       when 'business_unit' then business_unit when 'objective' then objective_name
+                       else 'all' end as group_label
+    from filtered_projects
+    where is_selectable
+)"""
+
+
 def _with_selected(body: str) -> str:
-    """`body` preceded by the selected_projects CTE of the KPI engine."""
-    return f"with selected_projects as (\n{load_sql('kpis/selected_projects')}\n),\n{body}"
+    """`body` preceded by the filtered_projects and selected_projects CTEs (needs $group_by and the
+    four filter lists)."""
+    return f"with {_PROJECTS.strip()},\n{body}"
 
 
 def _as_of(con, filters: Filters) -> str | None:
@@ -119,12 +153,8 @@ def is_empty(con) -> bool:
 
 _PROJECT_LIST = _with_selected("""
 final as (
-    select p.project_id, p.project_name, p.portfolio, p.program, p.business_unit, p.stage
-    from marts.projects as p
-    where (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], p.portfolio))
-      and (len($programs::varchar[]) = 0 or list_contains($programs::varchar[], p.program))
-      and (len($business_units::varchar[]) = 0 or list_contains($business_units::varchar[], p.business_unit))
-      and (len($objectives::varchar[]) = 0 or list_contains($objectives::varchar[], p.objective_id))
+    select project_id, project_name, portfolio, program, business_unit, stage
+    from filtered_projects
 )
 select * from final order by project_id
 """)
@@ -135,9 +165,28 @@ def project_list(con, filters: Filters) -> pd.DataFrame:
     return _run(con, _PROJECT_LIST, _selected(filters))
 
 
+ACTIVE_STAGES = ("execution", "closing", "planning", "initiation", "on_hold")
+
+
+def default_project(projects: pd.DataFrame) -> str | None:
+    """The project a page opens on when none is asked for: the first one in execution, else the first
+    in another active stage, else the first listed."""
+    if projects.empty:
+        return None
+    for stage in ACTIVE_STAGES:
+        hit = projects[projects["stage"] == stage]
+        if not hit.empty:
+            return str(hit["project_id"].iloc[0])
+    return str(projects["project_id"].iloc[0])
+
+
 def project_header(con, project_id: str, as_of: str | None) -> dict[str, Any] | None:
     """The facts at the top of the project page: the project row, its objective and its latest report ≤ end(M)."""
-    frame = con.execute("SELECT * FROM marts.projects WHERE project_id = ?", [project_id]).df()
+    frame = con.execute(
+        "SELECT p.*, p.strategic_objective_id AS objective_id, o.objective_name FROM main.projects AS p "
+        "LEFT JOIN (SELECT objective_id, any_value(objective_name) AS objective_name FROM main.strategic_objectives "
+        "GROUP BY objective_id) AS o ON o.objective_id = p.strategic_objective_id WHERE p.project_id = ?",
+        [project_id]).df()
     if frame.empty:
         return None
     out = frame.iloc[0].to_dict()
@@ -150,7 +199,7 @@ def project_header(con, project_id: str, as_of: str | None) -> dict[str, Any] | 
             [project_id, month_end(as_of)]).df()
         if not rep.empty:
             out.update(rep.iloc[0].to_dict())
-    return {k: (None if _missing(v) else v) for k, v in out.items()}
+    return {k: (None if _missing(v) else v) for k, v in out.items() if not k.startswith("_")}
 
 
 def _missing(v) -> bool:
@@ -223,9 +272,9 @@ def project_team(con, project_id: str, as_of: str | None) -> pd.DataFrame:
         ),
         booked as (
             select resource_id,
-                   sum(hours) filter (where month_start = $start) as hours_month,
-                   sum(hours) filter (where month_start <= $start) as hours_to_date
-            from marts.timesheet_hours where project_id = $p group by all
+                   sum(hours) filter (where work_date >= $start and work_date <= $end) as hours_month,
+                   sum(hours) filter (where work_date <= $end) as hours_to_date
+            from main.timesheets where project_id = $p group by all
         ),
         team as (
             select coalesce(a.resource_id, b.resource_id) as resource_id,
@@ -240,7 +289,7 @@ def project_team(con, project_id: str, as_of: str | None) -> pd.DataFrame:
         from team as t left join resources as r using (resource_id)
         where t.planned_hours_to_date > 0 or t.hours_to_date > 0
         order by t.hours_to_date desc, t.resource_id
-    """, {"p": project_id, "m": as_of, "start": start}).df()
+    """, {"p": project_id, "m": as_of, "start": start, "end": month_end(as_of)}).df()
 
 
 def project_team_by_month(con, project_id: str, as_of: str | None, months: int = 12) -> pd.DataFrame:
@@ -252,8 +301,8 @@ def project_team_by_month(con, project_id: str, as_of: str | None, months: int =
         with months as (select unnest($months::varchar[]) as month),
         alloc as (select period as month, sum(planned_hours) as planned_hours
                   from allocations where project_id = $p group by all),
-        booked as (select strftime(month_start, '%Y-%m') as month, sum(hours) as hours
-                   from marts.timesheet_hours where project_id = $p group by all)
+        booked as (select strftime(work_date, '%Y-%m') as month, sum(hours) as hours
+                   from main.timesheets where project_id = $p group by all)
         select m.month, coalesce(a.planned_hours, 0) as planned_hours, coalesce(b.hours, 0) as hours
         from months as m left join alloc as a using (month) left join booked as b using (month)
         order by m.month
@@ -338,7 +387,7 @@ def value_vs_risk(con, filters: Filters) -> pd.DataFrame:
         "SELECT p.project_id, p.priority_score, "
         "coalesce(sum(r.probability * r.impact) FILTER (WHERE r.risk_id IS NOT NULL), 0) AS risk_exposure, "
         "count(r.risk_id) AS open_risks "
-        "FROM marts.projects AS p LEFT JOIN risks AS r ON r.project_id = p.project_id AND r.raised_date <= ? "
+        "FROM main.projects AS p LEFT JOIN main.risks AS r ON r.project_id = p.project_id AND r.raised_date <= ? "
         " AND (r.closed_date > ? OR (r.closed_date IS NULL AND r.status = 'open')) "
         "WHERE list_contains(?::varchar[], p.project_id) GROUP BY ALL",
         [end, end, table["project_id"].tolist()]).df()
@@ -475,9 +524,25 @@ def largest_variances(con, filters: Filters, n: int = 15) -> pd.DataFrame:
 
 # -- resources ------------------------------------------------------------------------------------
 
+_RESOURCE_COLUMNS = ["month", "resource_id", "resource_name", "role", "department", "employment_type",
+                     "capacity_hours", "hours", "planned_hours", "is_overallocated"]
+
+
 def _resource_months(con, filters: Filters, months: list[str]) -> pd.DataFrame:
-    sql = load_sql("kpis/resource_months")
-    return _run(con, sql, {"months": months, "group_by": "all", "departments": list(filters.departments)})
+    """Per resource of the selected departments × month: capacity, booked and planned hours — the rows
+    behind the utilisation KPI (kpis.kpi_rows), so these tables add up to the cards."""
+    from .kpis import kpi_rows
+
+    frames = []
+    for month in months:
+        rows = kpi_rows(con, "utilization", filters.with_as_of(month))
+        if not rows.empty:
+            frames.append(rows.assign(month=month))
+    if not frames:
+        return pd.DataFrame(columns=_RESOURCE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    out["is_overallocated"] = out["is_overallocated"].fillna(False).astype(bool)
+    return out[_RESOURCE_COLUMNS]
 
 
 def resources_by_month(con, filters: Filters, months: int = 12, ahead: int = 3) -> pd.DataFrame:
@@ -556,7 +621,7 @@ def overallocated_people(con, filters: Filters) -> pd.DataFrame:
     alloc = con.execute(
         "SELECT a.resource_id, string_agg(coalesce(p.project_name, a.project_id) || ' (' || "
         "  CAST(round(a.planned_hours) AS BIGINT) || ' h)', '; ' ORDER BY a.planned_hours DESC) AS projects "
-        "FROM allocations AS a LEFT JOIN marts.projects AS p USING (project_id) "
+        "FROM main.allocations AS a LEFT JOIN main.projects AS p USING (project_id) "
         "WHERE a.period = ? AND list_contains(?::varchar[], a.resource_id) GROUP BY a.resource_id",
         [as_of, rows["resource_id"].tolist()]).df()
     rows = rows.merge(alloc, on="resource_id", how="left")
@@ -566,23 +631,48 @@ def overallocated_people(con, filters: Filters) -> pd.DataFrame:
 
 # -- benefits -------------------------------------------------------------------------------------
 
-def _benefit_months(con, filters: Filters, months: list[str], group_by: str = "all") -> pd.DataFrame:
-    sql = load_sql("kpis/benefit_months")
-    return _run(con, sql, {"months": months, **_selected(filters, group_by)})
+_BENEFIT_DETAILS = """
+select b.benefit_id, b.owner, b.unit, p.strategic_objective_id as objective_id,
+       coalesce(o.objective_name, p.strategic_objective_id) as objective
+from main.benefits as b
+left join main.projects as p using (project_id)
+left join (select objective_id, any_value(objective_name) as objective_name
+           from main.strategic_objectives group by objective_id) as o
+    on o.objective_id = p.strategic_objective_id
+where list_contains(?::varchar[], b.benefit_id)
+"""
+
+
+def _benefit_rows(con, filters: Filters) -> pd.DataFrame:
+    """Every benefit of the selected projects at M (the rows behind the benefit KPIs, kpis.kpi_rows),
+    with its owner, unit and strategic objective."""
+    from .kpis import kpi_rows
+
+    rows = kpi_rows(con, "benefits_at_risk", filters)
+    if rows.empty or "benefit_id" not in rows:
+        return pd.DataFrame()
+    details = con.execute(_BENEFIT_DETAILS, [rows["benefit_id"].tolist()]).df()
+    rows = rows.merge(details, on="benefit_id", how="left")
+    rows["is_financial"] = rows["category"] == "financial"
+    rows["is_at_risk"] = rows["is_at_risk"].fillna(False).astype(bool)
+    return rows
 
 
 def benefits_cumulative(con, filters: Filters, months: int = 24) -> pd.DataFrame:
     """[month, planned, realized] for the financial benefits of the selected projects: each month's
-    figures are benefits_planned_to_date and benefits_realized_to_date as of that month."""
+    benefits_planned_to_date and benefits_realized_to_date KPIs."""
+    from .kpis import kpi_series
+
     as_of = _as_of(con, filters)
     if as_of is None:
         return pd.DataFrame(columns=["month", "planned", "realized"])
-    span = months_between(month_add(as_of, -(months - 1)), as_of)
-    rows = _benefit_months(con, filters, span)
-    rows = rows[rows["is_financial"].astype(bool)]
-    out = rows.groupby("month").agg(planned=("planned_value", "sum"), realized=("actual_value", "sum"))
-    out = out.reindex(span, fill_value=0.0).rename_axis("month").reset_index()
-    return out
+    start = month_add(as_of, -(months - 1))
+    planned = kpi_series(con, "benefits_planned_to_date", filters, start=start, end=as_of)
+    realized = kpi_series(con, "benefits_realized_to_date", filters, start=start, end=as_of)
+    out = planned.rename(columns={"value": "planned"}).merge(
+        realized.rename(columns={"value": "realized"}), on="month", how="outer")
+    out[["planned", "realized"]] = out[["planned", "realized"]].astype(float).fillna(0.0)
+    return out.sort_values("month").reset_index(drop=True)
 
 
 def benefits_by(con, filters: Filters, by: str) -> pd.DataFrame:
@@ -594,11 +684,10 @@ def benefits_by(con, filters: Filters, by: str) -> pd.DataFrame:
     cols = ["key", "benefits", "at_risk", "target", "planned_to_date", "realized_to_date", "realization_rate"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    rows = _benefit_months(con, filters, [as_of], "objective" if by == "objective" else "all")
+    rows = _benefit_rows(con, filters.with_as_of(as_of))
     if rows.empty:
         return pd.DataFrame(columns=cols)
-    key_col = "group_label" if by == "objective" else by
-    rows = rows.assign(key=_label(rows[key_col]))
+    rows = rows.assign(key=_label(rows[by]))
     fin = rows["is_financial"].astype(bool)
     rows = rows.assign(target_fin=rows["target_value"].where(fin),
                        planned_fin=rows["planned_value"].where(fin),
@@ -618,7 +707,9 @@ def benefits_register(con, filters: Filters) -> pd.DataFrame:
             "actual_value", "progress", "is_at_risk"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    rows = _benefit_months(con, filters, [as_of])
+    rows = _benefit_rows(con, filters.with_as_of(as_of))
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
     return rows[cols].sort_values(["is_at_risk", "benefit_id"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -758,7 +849,7 @@ def warnings_by_manager(con) -> pd.DataFrame:
         select coalesce(p.project_manager, '(no project manager)') as project_manager, f.rule_id,
                count(*) as warnings, count(distinct f.project_id) as projects
         from meta.findings as f
-        left join marts.projects as p using (project_id)
+        left join main.projects as p using (project_id)
         where f.severity = ? and f.project_id is not null
         group by all
         order by warnings desc, project_manager, rule_id
@@ -847,16 +938,14 @@ def kpi_glossary() -> pd.DataFrame:
         "definition": m.definition} for m in metrics.METRICS.values()])
 
 
-def first_report_month(con) -> str | None:
-    """The month of the earliest status report, for empty states ("no status reports before 2025-03")."""
-    row = con.execute("SELECT strftime(min(report_date), '%Y-%m') FROM marts.status_reports").fetchone()
-    return row[0] if row else None
-
-
 def data_months(con) -> dict[str, str | None]:
-    """First and last month with data, from the calendar mart (for empty-state messages)."""
-    row = con.execute("SELECT first_month, latest_observed_month, latest_report_month FROM marts.calendar").fetchone()
-    if not row:
-        return {"first": None, "last": None, "last_report": None}
-    return {"first": row[0], "last": row[1], "last_report": row[2]}
+    """First and last month with data, and the months of the first and last status report (for
+    empty-state messages such as "no status reports before 2025-03")."""
+    from .kpis import available_months
+
+    months = available_months(con)
+    row = con.execute("SELECT strftime(min(report_date), '%Y-%m'), strftime(max(report_date), '%Y-%m') "
+                      "FROM main.status_reports").fetchone()
+    return {"first": months[0] if months else None, "last": months[-1] if months else None,
+            "first_report": row[0] if row else None, "last_report": row[1] if row else None}
 
