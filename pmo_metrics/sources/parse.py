@@ -130,7 +130,7 @@ def parse_number(s: pl.Series, opts: ValueOptions, *, percent: bool = True,
     comma only when some value proves it (see `_decimal_comma_evidence`)."""
     decimal = opts.decimal
     if first is not None:
-        out = first
+        out = pl.select(pl.when(first.is_finite()).then(first)).to_series()  # "nan", "inf" are no amounts
     elif decimal in (None, "."):
         out = pl.select(_fast_number(pl.lit(s))).to_series()
     else:
@@ -169,7 +169,7 @@ def parse_int(s: pl.Series, opts: ValueOptions, first: pl.Series | None = None) 
 # --- dates and months -----------------------------------------------------------------------
 
 def _date_with(x: pl.Series, fmt: str) -> pl.Series:
-    d = x.str.to_date(fmt, strict=False)
+    d = x.str.to_date(fmt, strict=False, cache=False)  # the cache costs more than it saves
     # %Y happily reads "30.06.08" as the year 8 AD; no PMO date is that old, so treat it as a
     # miss and let a later format (%y) have it.
     return pl.select(pl.when(d.dt.year() >= 1000).then(d)).to_series()
@@ -322,11 +322,11 @@ def first_attempt(e: pl.Expr, type_: str, opts: ValueOptions) -> pl.Expr | None:
     """The cheap first parse of a column as an expression, or None when the type has none."""
     if type_ == DATE:
         if opts.date_formats:
-            d = e.str.to_date(opts.date_formats[0], strict=False)
+            d = e.str.to_date(opts.date_formats[0], strict=False, cache=False)
             return pl.when(d.dt.year() >= 1000).then(d)
-        return e.str.to_date("%Y-%m-%d", strict=False)
+        return e.str.to_date("%Y-%m-%d", strict=False, cache=False)
     if type_ in (NUM, MONEY) and opts.decimal in (None, "."):
-        return _fast_number(e)
+        return e.cast(pl.Float64, strict=False)  # parse_number drops nan/inf afterwards
     if type_ == INT:
         return e.cast(pl.Int64, strict=False)
     if type_ == MONTH:

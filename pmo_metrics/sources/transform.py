@@ -101,11 +101,13 @@ class View:
         return None
 
     def clean(self, name: str, opts: ValueOptions, where: str) -> pl.Expr:
-        c = pl.col(self.column(name, where)).str.strip_chars()
-        empty = c.str.len_bytes() == 0
+        # One strip, then a cheap pass: writing the strip twice (in a when/then) doubles its cost
+        # on a 5-million-row column, as polars does not share the subexpression here.
+        c = pl.col(self.column(name, where)).str.strip_chars().replace("", None)
         if opts.empty:
-            empty = empty | c.str.to_lowercase().is_in([t.strip().lower() for t in opts.empty])
-        return pl.when(empty).then(None).otherwise(c)
+            tokens = [t.strip().lower() for t in opts.empty]
+            c = c.map_batches(lambda s: drop_tokens(s, tokens), return_dtype=pl.String)
+        return c
 
     def expr(self, spec: Spec, opts: ValueOptions, where: str, *, raw: bool = False) -> pl.Expr:
         """The spec as a string expression; `raw` skips trimming (the typed parsers trim the cells
@@ -124,7 +126,12 @@ class View:
                 e = _filter(e, f, self.lookups)
             parts.append(e)
         out = parts[0] if len(parts) == 1 else pl.concat_str(parts)  # null when any part is null
-        return pl.when(out.str.len_bytes() > 0).then(out)
+        return out.replace("", None)
+
+
+def drop_tokens(s: pl.Series, tokens: list[str]) -> pl.Series:
+    """Cells equal (case-insensitively) to an empty token become null."""
+    return pl.select(pl.when(s.str.to_lowercase().is_in(tokens)).then(None).otherwise(s)).to_series().alias(s.name)
 
 
 def _filter(e: pl.Expr, name: str, lookups: "Lookups") -> pl.Expr:
