@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -121,8 +121,8 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
     else:
         m = Mapping()
     # The mapping object is extended with this batch's convention sources: work on a copy.
-    m = Mapping(m.path, dict(m.read_defaults), m.value_defaults, dict(m.sources), dict(m.tables),
-                dict(m.lookups), m.description)
+    m = replace(m, read_defaults=dict(m.read_defaults), sources=dict(m.sources), tables=dict(m.tables),
+                lookups=dict(m.lookups))
     p = p.resolve()
     if p.is_dir():
         ctx = ReadContext(p)

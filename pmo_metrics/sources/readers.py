@@ -266,7 +266,7 @@ def read_sheet(path: Path, sheet: str | None, ctx: ReadContext, label: str | Non
     header, data = rows[0], rows[1:]
     # Columns with neither a header nor a value are padding, not data.
     keep = [j for j in range(width) if str(header[j]).strip() or any(r[j] not in ("", None) for r in data)]
-    names_ = unique_headers([header[j] if str(header[j]).strip() else f"column_{j + 1}" for j in keep])
+    names_ = unique_headers([_cell_text(header[j]) or f"column_{j + 1}" for j in keep])  # a header 2024 is "2024"
     strings, native = {}, {}
     for name, j in zip(names_, keep):
         col = [r[j] for r in data]
