@@ -1,0 +1,188 @@
+"""End-to-end fixtures: a demo warehouse built once, the dashboard served by `streamlit run`, and
+Debian's Chromium driven by Playwright.
+
+The browser is the system one (`apt-get install chromium`, /usr/bin/chromium); Playwright's own
+browser download is never used. Screenshots land in tests/artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = os.environ.get("PMO_E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+DEMO_END_MONTH = "2026-10"
+HEALTH_TIMEOUT_S = 60
+RUN_TIMEOUT_MS = 30_000          # one script run of a page, worst case on a slow CI machine
+VIEWPORT = {"width": 1440, "height": 1000}
+# The PMO-lead password of the Data loads page, given to the test server only (its own secrets file,
+# never the developer's .streamlit/secrets.toml).
+DATA_LOADS_PASSWORD = "e2e-pmo-lead"
+
+
+# -- waiting for the app -----------------------------------------------------------------------------
+
+def wait_for_run(page, timeout: float = RUN_TIMEOUT_MS) -> None:
+    """Wait until the app is connected, its script is not running, the running indicator is gone and
+    no skeleton placeholder is left. Explicit waits only (no sleeps).
+
+    After an interaction, first wait for something the interaction must change (a URL, a text), then
+    call this: a rerun that has not started yet looks exactly like one that has finished.
+    """
+    from playwright.sync_api import expect
+
+    app = page.locator('[data-testid="stApp"]')
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_be_hidden(timeout=timeout)
+    expect(page.locator('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]')).to_have_count(
+        0, timeout=timeout)
+
+
+def assert_no_error(page, where: str = "") -> None:
+    """No exception box, and not the entry file's 'This page could not be drawn' fallback either
+    (app.py catches a page's exception and logs the traceback: see tests/artifacts/streamlit.log)."""
+    boxes = page.locator('[data-testid="stException"]')
+    fallback = page.get_by_text(re.compile(r"could not be drawn|cannot be read"))
+    found = boxes.all_inner_texts() + fallback.all_inner_texts()
+    assert not found, f"{where or page.url}: {found} (server log: tests/artifacts/streamlit.log)"
+
+
+def shoot(page, name: str) -> Path:
+    """Full-page screenshot into tests/artifacts/<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    return path
+
+
+# -- the server --------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The small seeded demo batch, loaded once into a throwaway warehouse."""
+    from pmo_metrics.demo import generate_demo
+    from pmo_metrics.warehouse import load_batch
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    generate_demo(tmp / "batch", scale="small", seed=42, end_month=DEMO_END_MONTH)
+    result = load_batch(tmp / "batch", tmp / "pmo.duckdb")
+    assert result.ok, f"the demo batch did not load: {result.message}"
+    return tmp / "pmo.duckdb"
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory):
+    """`streamlit run app.py` on a free port against the demo warehouse; yields the base URL."""
+    port = _free_port()
+    logdir = tmp_path_factory.mktemp("server")
+    env = dict(os.environ)
+    env.update({
+        "PMO_DB": str(demo_db),
+        "PMO_BUILD_DEMO_WHEN_EMPTY": "false",
+        "PMO_DEMO_DIR": str(logdir / "demo"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    secrets = logdir / "secrets.toml"
+    secrets.write_text(f'[data_loads]\npassword = "{DATA_LOADS_PASSWORD}"\n', encoding="utf-8")
+    env["PMO_DATA_LOADS_PASSWORD"] = DATA_LOADS_PASSWORD
+    log_path = logdir / "streamlit.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--secrets.files", str(secrets)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    healthy = False
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    healthy = True
+                    break
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.25)  # polling interval of the health check, not a wait on the UI
+    if not healthy:
+        proc.kill()
+        proc.wait(10)
+        log.close()
+        pytest.fail(f"streamlit did not become healthy within {HEALTH_TIMEOUT_S} s "
+                    f"(exit code {proc.returncode}); log:\n{log_path.read_text()[-4000:]}")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log_path, ARTIFACTS / "streamlit.log")
+
+
+# -- the browser -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: the browser tests need Debian's Chromium "
+                    "(`apt-get install chromium`; .ci/run installs it). Set PMO_E2E_CHROMIUM to use another "
+                    "binary.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    """A fresh browser context per test (own Streamlit session, own downloads)."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, base_url=server)
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def open_page(page, server):
+    """Open a path of the app (e.g. 'portfolio?drill_portfolio=X') and wait for its run to finish."""
+    def _open(path: str = ""):
+        page.goto(f"{server}/{path.lstrip('/')}")
+        wait_for_run(page)
+        return page
+    return _open

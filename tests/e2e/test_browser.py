@@ -1,0 +1,238 @@
+"""The dashboard in a real browser: navigation, drill-down, filters, shareable links, downloads,
+uploads and the monthly review, as a user does them.
+
+The server runs against the seeded small demo batch (conftest.py), so the data is the same on
+every run; each test opens its own browser context, i.e. its own Streamlit session.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import DEMO_END_MONTH, assert_no_error, shoot, wait_for_run
+
+SIDEBAR = '[data-testid="stSidebar"]'
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def widget(page, key: str):
+    """A widget by its Streamlit key (Streamlit puts `st-key-<key>` on the widget's container)."""
+    return page.locator(f".st-key-{key}")
+
+
+def kpi_value(page, label: str) -> str:
+    card = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+    expect(card).to_have_count(1)
+    return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+NAV_LINK = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
+
+
+def nav_links(page) -> list[tuple[str, str]]:
+    """(title, href) of every page in the navigation; the title is the link's `label` span."""
+    links = page.locator(NAV_LINK)
+    expect(links.first).to_be_visible()
+    return [(links.nth(i).locator("span[label]").get_attribute("label"), links.nth(i).get_attribute("href"))
+            for i in range(links.count())]
+
+
+def click_nav(page, title: str) -> None:
+    page.locator(NAV_LINK).filter(has=page.locator(f'span[label="{title}"]')).click()
+
+
+def pick_multiselect(page, key: str, option: str) -> None:
+    """Open a multiselect and choose one option from its drop-down."""
+    widget(page, key).get_by_role("combobox").click()
+    # exact text: the list also offers "Select all"
+    page.get_by_role("option").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
+    page.keyboard.press("Escape")
+
+
+def demo_portfolios(demo_db: Path) -> list[str]:
+    with open(demo_db.parent / "batch" / "projects.csv", newline="", encoding="utf-8") as fh:
+        return sorted({row["portfolio"] for row in csv.DictReader(fh) if row.get("portfolio")})
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dataframe_rows(frame) -> int:
+    """Data rows of an st.dataframe: the grid announces its rows (header included) in aria-rowcount."""
+    grid = frame.locator("[aria-rowcount]").first
+    expect(grid).to_be_attached()
+    return int(grid.get_attribute("aria-rowcount")) - 1
+
+
+# -- scenarios ---------------------------------------------------------------------------------------
+
+def test_every_page_in_the_navigation_opens_without_an_error(open_page):
+    page = open_page("")
+    pages = nav_links(page)
+    titles = [t for t, _ in pages]
+    assert {"Executive overview", "Portfolio", "Data loads"} <= set(titles), titles
+    for title, href in pages:
+        click_nav(page, title)
+        expect(page).to_have_url(re.compile(re.escape(href.rstrip("/")) + r"/?(\?.*)?$"))
+        wait_for_run(page)
+        expect(page.locator("h1").first).to_be_visible()
+        assert_no_error(page, title)
+        shoot(page, "page-" + re.sub(r"\W+", "-", title.lower()).strip("-"))
+
+
+def test_clicking_a_portfolio_bar_drills_down(open_page):
+    page = open_page("portfolio")
+    assert "drill_portfolio" not in query(page)
+    expect(widget(page, "crumb_portfolio")).to_have_count(0)
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    bar = chart.locator(".barlayer .point path").first
+    expect(bar).to_be_visible()
+    box = bar.bounding_box()
+    assert box and box["width"] > 2, box
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(re.compile(r"[?&]drill_portfolio="), timeout=30_000)
+    wait_for_run(page)
+    picked = query(page)["drill_portfolio"][0]
+    expect(widget(page, "crumb_portfolio")).to_contain_text(picked)
+    assert_no_error(page)
+    shoot(page, "portfolio-drilled")
+
+
+def test_a_sidebar_filter_changes_a_kpi_card(open_page, demo_db):
+    page = open_page("")
+    before = kpi_value(page, "Active projects")
+    portfolio = demo_portfolios(demo_db)[0]
+    pick_multiselect(page, "f_portfolio", portfolio)
+    expect(page).to_have_url(re.compile(r"[?&]portfolio="))
+    wait_for_run(page)
+    assert query(page)["portfolio"] == [portfolio]
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Active projects")
+           .locator('[data-testid="stMetricValue"]')).not_to_have_text(before)
+    after = kpi_value(page, "Active projects")
+    assert int(after.replace(",", "")) < int(before.replace(",", "")), (before, after)
+    assert_no_error(page)
+
+
+def test_a_copied_link_reopens_the_same_view(open_page, demo_db):
+    portfolio = demo_portfolios(demo_db)[-1]
+    as_of = "2026-06"
+    page = open_page("portfolio?" + urlencode({"as_of": as_of, "portfolio": portfolio, "drill_portfolio": portfolio}))
+    assert_no_error(page)
+    expect(widget(page, "f_as_of").get_by_role("combobox")).to_have_value(as_of)
+    expect(widget(page, "f_portfolio").locator("[data-tag]")).to_have_text([portfolio])
+    expect(widget(page, "crumb_portfolio")).to_contain_text(portfolio)
+    expect(page.get_by_text(f"as of {as_of}").first).to_be_visible()
+    params = query(page)
+    assert params["as_of"] == [as_of] and params["portfolio"] == [portfolio], params
+    assert params["drill_portfolio"] == [portfolio], params
+
+
+def test_a_table_download_holds_the_rows_shown(open_page):
+    page = open_page("portfolio")
+    table = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator("[aria-rowcount]")).last
+    shown = dataframe_rows(table)
+    assert shown > 0
+    with page.expect_download() as info:
+        widget(page, "dl_csv_project_table").get_by_role("button").first.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == shown, (len(rows), shown)
+    assert "project_id" in rows[0]
+
+
+def test_a_bad_batch_shows_the_report_and_leaves_the_data_alone(open_page, demo_db, tmp_path):
+    page = open_page("")
+    active_before = kpi_value(page, "Active projects")
+    digest_before = sha256(demo_db)
+
+    bad = tmp_path / "projects.csv"
+    source = (demo_db.parent / "batch" / "projects.csv").read_text(encoding="utf-8").splitlines()
+    header, first = source[0], source[1].split(",")
+    cols = header.split(",")
+    first[cols.index("project_id")] = ""                     # a key may not be empty
+    first[cols.index("start_date")] = "not-a-date"
+    bad.write_text("\n".join([header, ",".join(first), source[2]]) + "\n", encoding="utf-8")
+
+    click_nav(page, "Data loads")
+    expect(page.locator("h1", has_text="Data loads")).to_be_visible()
+    wait_for_run(page)
+    unlock_data_loads(page)
+    uploader = page.locator('[data-testid="stFileUploader"]').first
+    uploader.locator('input[type="file"]').set_input_files(str(bad))
+    expect(page.get_by_text("This batch would be rejected")).to_be_visible(timeout=30_000)
+    wait_for_run(page)
+    errors = page.locator('[data-testid="stMetric"]').filter(has_text="Errors").locator(
+        '[data-testid="stMetricValue"]')
+    assert int(errors.inner_text().replace(",", "")) > 0
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    expect(widget(page, "upload_load").get_by_role("button").first).to_be_disabled()
+    assert_no_error(page)
+    shoot(page, "data-loads-rejected")
+
+    assert sha256(demo_db) == digest_before
+    click_nav(page, "Executive overview")
+    expect(page.locator("h1", has_text="Executive overview")).to_be_visible()
+    wait_for_run(page)
+    assert kpi_value(page, "Active projects") == active_before
+
+
+def unlock_data_loads(page) -> None:
+    """The Data loads page may ask PMO leads for a password; conftest gives the server a known one."""
+    from conftest import DATA_LOADS_PASSWORD
+
+    box = page.locator('input[type="password"]')
+    if box.count():
+        box.first.fill(DATA_LOADS_PASSWORD)
+        box.first.press("Enter")
+        expect(page.locator('[data-testid="stFileUploader"]').first).to_be_visible()
+        wait_for_run(page)
+
+
+def test_monthly_review_steps_through_its_sections(open_page):
+    page = open_page("")
+    click_nav(page, "Monthly review")
+    caption = page.get_by_text(re.compile(r"section \d+ of \d+"))
+    expect(caption).to_be_visible()
+    wait_for_run(page)
+    total = int(re.search(r"section 1 of (\d+)", caption.inner_text()).group(1))
+    assert total >= 3
+    first_title = page.locator("h1").first.inner_text()
+    expect(widget(page, "review_prev").get_by_role("button").first).to_be_disabled()
+    shoot(page, "monthly-review-1")
+
+    widget(page, "review_next").get_by_role("button").first.click()
+    expect(caption).to_contain_text(f"section 2 of {total}")
+    expect(page).to_have_url(re.compile(r"[?&]section=2"))
+    wait_for_run(page)
+    expect(page.locator("h1").first).not_to_have_text(first_title)
+    assert_no_error(page)
+    shoot(page, "monthly-review-2")
+
+    widget(page, "review_prev").get_by_role("button").first.click()
+    expect(caption).to_contain_text(f"section 1 of {total}")
+    wait_for_run(page)
+    expect(page.locator("h1").first).to_have_text(first_title)
+
+    page.goto(re.sub(r"section=\d+", f"section={total}", page.url) if "section=" in page.url
+              else page.url + ("&" if "?" in page.url else "?") + f"section={total}")
+    wait_for_run(page)
+    expect(caption).to_contain_text(f"section {total} of {total}")
+    expect(widget(page, "review_next").get_by_role("button").first).to_be_disabled()
+    assert_no_error(page)
