@@ -160,8 +160,15 @@ def ensure_entry(page_file: str | None) -> None:
     """
     if st.session_state.get(ENTRY_MARK) or page_file is None:
         return
-    st.navigation([st.Page(page_file)], position="hidden")
+    # This page must not be the default of the stand-in navigation: a default page's URL is "/",
+    # and the browser would report the page it asked for as not found.
+    st.navigation([st.Page(_entry_placeholder, title="PMO analytics", url_path="start", default=True),
+                   st.Page(page_file)], position="hidden")
     st.rerun()
+
+
+def _entry_placeholder() -> None:
+    """Never shown: the default page of the stand-in navigation that ensure_entry() declares."""
 
 
 def header(title: str, subtitle: str | None = None) -> Context:
@@ -361,12 +368,23 @@ def page_param(name: str, valid: list[str] | set[str]) -> str | None:
 
 
 def set_page_params(**values: str | None) -> None:
+    """Write a page's own parameters into the URL (None removes one). Written on every run, not only on
+    change: a change made just before st.rerun() may never reach the browser."""
     for name, value in values.items():
         if value is None:
             if name in st.query_params:
                 del st.query_params[name]
-        elif st.query_params.get(name) != value:
+        else:
             st.query_params[name] = value
+
+
+def key_suffix(*parts: str | None) -> str:
+    """A widget-key suffix for a combination of values from the data (names with any characters):
+    the first part as is, then a short digest, so keys stay valid CSS class names."""
+    import hashlib
+
+    first, rest = parts[0] or "", "\x1f".join(p or "" for p in parts[1:])
+    return f"{first}_{hashlib.sha1(rest.encode()).hexdigest()[:10]}" if rest.strip("\x1f") else str(first)
 
 
 def as_of_end(ctx: Context):

@@ -40,8 +40,8 @@ if rollup.empty:
     ui.empty(ui.no_rows_message(ctx, "active projects"))
 else:
     # A key per level: a selection made at one level must not drill again at the next.
-    suffix = "|".join(filter(None, (level, portfolio, program)))
-    event = ui.chart(charts.drill_bars(rollup, level_label), key=f"drill_chart|{suffix}", on_select="rerun")
+    suffix = ui.key_suffix(level, portfolio, program)
+    event = ui.chart(charts.drill_bars(rollup, level_label), key=f"drill_chart_{suffix}", on_select="rerun")
     point = ui.selected_point(event)
     picked = None
     if point is not None:
@@ -49,7 +49,7 @@ else:
         if isinstance(picked, list):
             picked = picked[0] if picked else None
     row_event = ui.table(
-        rollup, f"{level_label.capitalize()} roll-up {ctx.as_of}", key=f"drill_table|{suffix}", selectable=True,
+        rollup, f"{level_label.capitalize()} roll-up {ctx.as_of}", key=f"drill_table_{suffix}", selectable=True,
         columns={"label": ui.text_col(level_label.capitalize()), "projects": ui.num_col("Active", "%d"),
                  "red": ui.num_col("Red", "%d"), "amber": ui.num_col("Amber", "%d"),
                  "green": ui.num_col("Green", "%d"), "no_report": ui.num_col("No report", "%d"),

@@ -251,7 +251,7 @@ def rag_history(history: pd.DataFrame) -> go.Figure:
                                colorscale=scale, showscale=False, text=text, xgap=2, ygap=2,
                                hovertemplate="%{x} · %{y}: %{text}<extra></extra>"))
     fig.update_layout(xaxis=dict(type="category", title="Report date"))
-    return _finish(fig, "Status and RAG history (one column per status report)", height=300)
+    return _finish(fig, "Status history: one column per status report (RAG rating per report)", height=300)
 
 
 def percent_complete(history: pd.DataFrame) -> go.Figure:

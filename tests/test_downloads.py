@@ -1,0 +1,109 @@
+"""Downloads are safe to open in a spreadsheet; uploads are staged as a batch without escaping their folder."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from pmo_metrics import downloads
+
+
+@pytest.fixture
+def hostile() -> pd.DataFrame:
+    return pd.DataFrame({
+        "project_name": ['=HYPERLINK("http://evil","x")', "+1+2", "-cmd", "@SUM(A1)", "\t=1", "plain", None],
+        "value": [1.5, -2.0, 3.0, None, 0.0, 10.0, 7.0],
+        "=formula header": ["a", "b", "c", "d", "e", "f", "g"],
+    })
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@x", "\tx", "\rx"])
+def test_a_cell_that_starts_a_formula_is_quoted(text):
+    assert downloads.neutralise_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["plain", "a=b", "", 3, -3.5, None])
+def test_other_values_are_left_alone(value):
+    assert downloads.neutralise_cell(value) == value
+
+
+def test_csv_quotes_formulas_and_keeps_numbers(hostile):
+    text = downloads.to_csv_bytes(hostile).decode("utf-8-sig")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert frame.columns[-1] == "'=formula header"
+    assert frame["project_name"].tolist()[:5] == ["'" + v for v in hostile["project_name"][:5]]
+    assert frame["project_name"].tolist()[5:] == ["plain", ""]
+    assert frame["value"].tolist()[:3] == ["1.5", "-2.0", "3.0"]  # negative numbers stay numbers
+
+
+def test_excel_holds_values_never_formulas(hostile):
+    book = openpyxl.load_workbook(io.BytesIO(downloads.to_excel_bytes(hostile, sheet="Projects: [x]")))
+    sheet = book.worksheets[0]
+    assert sheet.title == "Projects   x"
+    cells = [c.value for c in sheet["A"]][1:]
+    assert cells[0] == "'" + hostile["project_name"][0]
+    assert all(c is None or not str(c).startswith("=") for row in sheet.iter_rows() for c in
+               (cell.value for cell in row))
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert [c.value for c in sheet["B"]][1:4] == [1.5, -2.0, 3.0]
+
+
+def test_excel_with_several_sheets_and_time_zones():
+    a = pd.DataFrame({"t": pd.to_datetime(["2025-01-01 10:00"]).tz_localize("UTC")})
+    book = openpyxl.load_workbook(io.BytesIO(downloads.to_excel_bytes({"one": a, "One": a})))
+    assert [s.title for s in book.worksheets] == ["one", "One_2"]
+
+
+def test_a_table_too_long_for_excel_is_refused(monkeypatch):
+    monkeypatch.setattr(downloads, "EXCEL_MAX_ROWS", 2)
+    with pytest.raises(ValueError, match="CSV"):
+        downloads.to_excel_bytes(pd.DataFrame({"a": [1, 2, 3]}))
+
+
+def test_file_stem():
+    assert downloads.file_stem("Largest variances 2025-03") == "largest_variances_2025-03"
+    assert downloads.file_stem("../../etc/passwd") == "etc_passwd"
+    assert downloads.file_stem("") == "table"
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_a_zip_is_unpacked_flat_and_cannot_escape(tmp_path):
+    data = _zip({"../../outside/projects.csv": b"a\n1\n", "export/risks.csv": b"b\n", "__MACOSX/._x": b"",
+                 "mapping.toml": b"x = 1\n", "notes.docx": b"?"})
+    staged = downloads.stage_upload([("batch.zip", data)], tmp_path / "up")
+    assert staged.batch_path == tmp_path / "up" / "batch"
+    assert sorted(staged.files) == ["projects.csv", "risks.csv"]
+    assert staged.mapping_path == tmp_path / "up" / "mapping.toml"
+    assert staged.ignored == ["notes.docx"]
+    assert not (tmp_path / "outside").exists()
+    assert sorted(p.name for p in (tmp_path / "up" / "batch").iterdir()) == ["projects.csv", "risks.csv"]
+
+
+def test_one_workbook_is_the_batch(tmp_path):
+    staged = downloads.stage_upload([("pmis.xlsx", b"PK")], tmp_path)
+    assert staged.batch_path == tmp_path / "batch" / "pmis.xlsx"
+
+
+def test_an_upload_without_tables_is_refused(tmp_path):
+    with pytest.raises(downloads.UploadError, match="no table files"):
+        downloads.stage_upload([("readme.md", b"x")], tmp_path)
+    with pytest.raises(downloads.UploadError, match="cannot be opened"):
+        downloads.stage_upload([("x.zip", b"not a zip")], tmp_path / "b")
+    with pytest.raises(downloads.UploadError, match="both named"):
+        downloads.stage_upload([("a/projects.csv", b"x"), ("b/projects.csv", b"y")], tmp_path / "c")
+
+
+def test_a_zip_bomb_is_refused(tmp_path):
+    data = _zip({"projects.csv": b"0" * 5000})
+    with pytest.raises(downloads.UploadError, match="unpacks to more than"):
+        downloads.stage_upload([("big.zip", data)], tmp_path, max_bytes=1000)
