@@ -15,13 +15,20 @@ uses `render_pptx` / `render_html` for its download buttons.
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
 import io
 import os
 import uuid
 from pathlib import Path
 
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.text import PP_ALIGN
+from pptx.util import Inches, Pt
+
+from .charts import CATEGORICAL, RAG_COLOURS
 from .db import cursor_for, open_readonly
 from .downloads import neutralise_cell
 from .filters import Filters
@@ -109,9 +116,6 @@ def _cell(value, limit: int | None = None) -> str:
 
 def render_pptx(review: Review) -> bytes:
     """The deck as bytes: a title slide, then one slide per section."""
-    from pptx import Presentation
-    from pptx.util import Inches
-
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
     prs.core_properties.title = review.title
@@ -125,14 +129,10 @@ def render_pptx(review: Review) -> bytes:
 
 
 def _rgb(hex_colour: str):
-    from pptx.dml.color import RGBColor
-
     return RGBColor.from_string(hex_colour.lstrip("#").upper())
 
 
 def _style_runs(paragraph, size: int, bold: bool = False, colour: str = INK) -> None:
-    from pptx.util import Pt
-
     for run in paragraph.runs:
         run.font.size = Pt(size)
         run.font.bold = bold
@@ -140,23 +140,18 @@ def _style_runs(paragraph, size: int, bold: bool = False, colour: str = INK) -> 
 
 
 def _set_title(slide, text: str, top: float = 0.3, size: int = TITLE_PT) -> None:
-    from pptx.util import Inches
-
     title = slide.shapes.title
     title.left, title.top = Inches(MARGIN), Inches(top)
     title.width, title.height = Inches(SLIDE_W - 2 * MARGIN), Inches(0.8)
     title.text_frame.text = text
     title.text_frame.word_wrap = True
     p = title.text_frame.paragraphs[0]
-    from pptx.enum.text import PP_ALIGN
     p.alignment = PP_ALIGN.LEFT
     _style_runs(p, size, bold=True, colour=HEADER_FILL)
 
 
 def _text_box(slide, left, top, width, height, paragraphs: list[tuple[str, int, bool, str]],
               bullets: bool = False):
-    from pptx.util import Inches, Pt
-
     box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
     tf = box.text_frame
     tf.word_wrap = True
@@ -202,8 +197,6 @@ _CHART_TYPES = {"column": "COLUMN_CLUSTERED", "bar": "BAR_CLUSTERED", "stacked_b
 
 
 def _series_colour(name: str, index: int) -> str:
-    from .charts import CATEGORICAL, RAG_COLOURS
-
     for state, label in (("green", "Green"), ("amber", "Amber"), ("red", "Red"), ("none", "No report")):
         if name.startswith(label):
             return RAG_COLOURS[state]
@@ -212,10 +205,6 @@ def _series_colour(name: str, index: int) -> str:
 
 def _native_chart(slide, chart: Chart, left, top, width, height):
     """The chart as a PowerPoint chart object fed with CategoryChartData (never a picture)."""
-    from pptx.chart.data import CategoryChartData
-    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
-    from pptx.util import Inches, Pt
-
     data = CategoryChartData(number_format=chart.number_format)
     data.categories = [_cell(c) for c in chart.categories]
     for name, values in chart.series.items():
@@ -285,7 +274,6 @@ def _row_height(texts: list[str], widths: list[float]) -> float:
 def _table_shape(slide, table: Table, left, top, width, height) -> None:
     """One PowerPoint table: as many rows as fit in `height`, and a line saying how many more
     the HTML pack holds. Cells are cut to two lines."""
-    from pptx.util import Inches
 
     _text_box(slide, left, top, width, 0.3, [(table.title, 12, True, INK)])
     top += 0.34
@@ -328,8 +316,6 @@ def _table_shape(slide, table: Table, left, top, width, height) -> None:
 
 
 def _fill_cell(cell, text: str, header: bool = False, stripe: bool = False) -> None:
-    from pptx.util import Inches, Pt
-
     cell.text = text
     cell.margin_left = cell.margin_right = Inches(0.05)
     cell.margin_top = cell.margin_bottom = Inches(0.02)

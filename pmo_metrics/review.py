@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import metrics as registry
 from .db import DatabaseError
-from .filters import Filters, month_add, month_end, month_start, months_between, parse_month, previous_month
+from .filters import Filters, month_add, month_end, month_start, parse_month, previous_month
 
 # The KPIs the headline section shows, in the order a review meeting reads them.
 HEADLINE_KPIS: tuple[str, ...] = (
