@@ -2,7 +2,8 @@
 
 Every command takes `--db PATH` and, on failure, exits non-zero with a one-line reason on stderr:
 1 the data broke a rule (the report says which), 2 the input cannot be used at all (missing path,
-malformed mapping, unreadable file or database), 3 another load is running.
+malformed mapping, unreadable file or database), 3 another load is running, 4 anything else went
+wrong (a full disk, say) — in every case the database is left as it was.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from .db import DEFAULT_DB, DatabaseError
 from .findings import BatchError
 
-EXIT_RULES, EXIT_INPUT, EXIT_BUSY = 1, 2, 3
+EXIT_RULES, EXIT_INPUT, EXIT_BUSY, EXIT_FAILED = 1, 2, 3, 4
 
 
 class Failure(Exception):
@@ -89,7 +90,7 @@ def cmd_validate(args) -> int:
 def cmd_load(args) -> int:
     from .warehouse import load_batch
     result = load_batch(args.batch, args.db, args.mapping, quarantine=args.quarantine,
-                        progress=_Progress(args.quiet), wait_seconds=args.wait)
+                        progress=_Progress(args.quiet), wait_seconds=args.wait, replace_corrupt=args.replace_corrupt)
     print(result.report.render(None if args.all else args.limit))
     print(result.message)
     _write_report(result.report, args.report_csv)
@@ -161,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "load":
             p.add_argument("--quarantine", action="store_true", help="load the valid rows, set the rejected ones aside")
             p.add_argument("--wait", type=float, default=30.0, help="seconds to wait for a running load (default 30)")
+            p.add_argument("--replace-corrupt", action="store_true",
+                           help="if the database file is unreadable, set it aside and build a new one")
         p.set_defaults(func=func)
 
     def add_filters(p):
@@ -198,5 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         code, message = EXIT_BUSY, str(exc)
     except KeyboardInterrupt:
         code, message = 130, "interrupted; the database is unchanged"
+    except Exception as exc:  # a disk that fills up, a file that vanishes: one line, not a traceback
+        code, message = EXIT_FAILED, f"{args.command} failed ({type(exc).__name__}: {exc})" + (
+            "; the database is unchanged" if args.command == "load" else "")
     print(f"error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
     return code

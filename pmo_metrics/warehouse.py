@@ -189,8 +189,12 @@ def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db
 
 def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping: str | Path | None = None, *,
                quarantine: bool = False, load_date: date | None = None, progress: Progress | None = None,
-               wait_seconds: float = 30.0, archive: bool = True) -> LoadResult:
-    """Validate a batch and publish it into the warehouse, all or nothing."""
+               wait_seconds: float = 30.0, archive: bool = True, replace_corrupt: bool = False) -> LoadResult:
+    """Validate a batch and publish it into the warehouse, all or nothing.
+
+    With `replace_corrupt`, a live database file that cannot be opened is moved aside (kept as
+    `<name>.corrupt-<load id>`) and the batch builds a new one; without it, such a file stops the load.
+    """
     db_path = Path(db_path)
     load_date = load_date or date.today()
     progress = progress or (lambda msg, frac: None)
@@ -205,6 +209,7 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
             leftover.unlink(missing_ok=True)  # from a load that was killed; we hold the lock
         _append_log(db_path, record)
         try:
+            _check_live(db_path, replace_corrupt, load_id)
             batch, report = validate_batch(batch_path, mapping, db_path, load_date, progress)
         except (BatchError, DatabaseError) as exc:
             _finish(db_path, record, "failed", str(exc))
@@ -242,6 +247,17 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
         _finish(db_path, record, "loaded", msg)
         progress("done", 1.0)
         return LoadResult("loaded", report, load_id, msg, rows_loaded, rows_rejected)
+
+
+def _check_live(db_path: Path, replace_corrupt: bool, load_id: str) -> None:
+    if not db_path.exists():
+        return
+    try:
+        open_readonly(db_path).close()
+    except DatabaseError as exc:
+        if not replace_corrupt:
+            raise DatabaseError(f"{exc}; or load with --replace-corrupt to set it aside and build a new one") from exc
+        os.replace(db_path, db_path.with_name(f"{db_path.name}.corrupt-{load_id}"))
 
 
 def _finish(db_path: Path, record: dict, status: str, message: str) -> None:

@@ -1,0 +1,112 @@
+"""Faults around a load: a full disk, a corrupt database file, two loads at once."""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pmo_metrics.cli import main
+from pmo_metrics.db import DatabaseError, Warehouse
+from pmo_metrics.warehouse import _exclusive, load_batch, load_history
+
+from batches import tiny_tables, write_batch
+from test_warehouse import contents, digest
+
+REPO = Path(__file__).resolve().parents[1]
+LOAD_DATE = date(2025, 6, 15)
+
+
+@pytest.fixture()
+def loaded_db(tmp_path):
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(write_batch(tmp_path / "v1"), db, load_date=LOAD_DATE).status == "loaded"
+    return db
+
+
+def _more_risks(tmp_path: Path) -> Path:
+    tables = tiny_tables()
+    tables["risks"] += [dict(risk_id=f"K{i}", project_id="P1", title="more", probability="2", impact="3",
+                             status="open", raised_date="2025-03-01") for i in range(2, 200)]
+    return write_batch(tmp_path / "v2", tables)
+
+
+def test_disk_full_while_writing_leaves_the_old_database(loaded_db, tmp_path):
+    batch = _more_risks(tmp_path)
+    before_bytes, before = digest(loaded_db), contents(loaded_db)
+    limit = 1 << 20  # no file may grow past 1 MiB: the extracts and the log fit, a new database does not
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run([sys.executable, "-m", "pmo_metrics", "load", str(batch), "--db", str(loaded_db), "--quiet"],
+                          cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), preexec_fn=cap,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: load failed") and "database is unchanged" in last
+    assert digest(loaded_db) == before_bytes and contents(loaded_db) == before
+    assert not list(tmp_path.glob("pmo.duckdb.new-*"))
+    assert load_history(loaded_db)[0]["status"] == "failed"
+    assert not [p for p in (tmp_path / "archive" / "pmo").iterdir() if p.name.endswith(".partial")]
+
+
+def test_corrupt_database_gives_a_clear_message_and_a_way_to_rebuild(tmp_path, capsys):
+    db = tmp_path / "pmo.duckdb"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="not a readable PMO database"):
+        Warehouse(db).cursor()
+    batch = write_batch(tmp_path / "b")
+    assert main(["load", str(batch), "--db", str(db), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--replace-corrupt" in err and len(err.strip().splitlines()) == 1
+    assert main(["load", str(batch), "--db", str(db), "--quiet", "--replace-corrupt"]) == 0
+    assert Warehouse(db).cursor().execute("SELECT count(*) FROM projects").fetchall() == [(2,)]
+    kept = list(tmp_path.glob("pmo.duckdb.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not")
+
+
+def test_two_loads_at_once_second_is_refused_clearly(loaded_db, tmp_path):
+    batch = _more_risks(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(REPO), PMO_PAUSE_AT="writing timesheets")
+    first = subprocess.Popen([sys.executable, "-m", "pmo_metrics", "load", str(batch), "--db", str(loaded_db)],
+                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in first.stderr:
+            if line.startswith("paused at"):
+                break
+        second = subprocess.run([sys.executable, "-m", "pmo_metrics", "load", str(batch), "--db", str(loaded_db),
+                                 "--wait", "1", "--quiet"], cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)),
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3
+        assert second.stderr.strip() == f"error: another load is writing {loaded_db}; try again when it has finished"
+    finally:
+        first.kill()
+        first.wait()
+    assert load_batch(batch, loaded_db, load_date=LOAD_DATE).status == "loaded"
+    assert Warehouse(loaded_db).cursor().execute("SELECT count(*) FROM risks").fetchall() == [(199,)]
+
+
+def test_a_waiting_load_goes_ahead_when_the_first_finishes(loaded_db, tmp_path):
+    batch = _more_risks(tmp_path)
+    held = threading.Event()
+
+    def hold_lock():
+        with _exclusive(loaded_db, 0):
+            held.set()
+            time.sleep(1.0)
+
+    t = threading.Thread(target=hold_lock)
+    t.start()
+    held.wait()
+    started = time.monotonic()
+    result = load_batch(batch, loaded_db, load_date=LOAD_DATE, wait_seconds=30)
+    t.join()
+    assert result.status == "loaded"
+    assert time.monotonic() - started >= 0.5  # it waited for the lock rather than barging in
