@@ -468,11 +468,11 @@ budgets as (
 ),
 totals as (
     select key, any_value(label) as label,
-        sum(planned_cost) filter (where period <= $m) as planned_to_date,
-        sum(actual_cost) filter (where period <= $m) as actual_to_date,
-        sum(planned_cost) filter (where period between $year_start and $m) as planned_ytd,
-        sum(actual_cost) filter (where period between $year_start and $m) as actual_ytd,
-        sum(planned_cost) as planned_total,
+        coalesce(sum(planned_cost) filter (where period <= $m), 0) as planned_to_date,
+        coalesce(sum(actual_cost) filter (where period <= $m), 0) as actual_to_date,
+        coalesce(sum(planned_cost) filter (where period between $year_start and $m), 0) as planned_ytd,
+        coalesce(sum(actual_cost) filter (where period between $year_start and $m), 0) as actual_ytd,
+        coalesce(sum(planned_cost), 0) as planned_total,
         sum(coalesce(actual_cost, 0)) filter (where period <= $m)
           + coalesce(sum(coalesce(forecast_cost, planned_cost)) filter (where period > $m), 0) as forecast_total
     from costs group by key
@@ -498,7 +498,7 @@ def finance_by(con, filters: Filters, by: str) -> pd.DataFrame:
     frame = _run(con, _FINANCE_BY, {**_selected(filters, group_by), "by": by, "m": as_of,
                                     "year_start": f"{as_of[:4]}-01"})
     frame["label"] = _label(frame["label"])
-    frame["variance_to_date"] = frame["actual_to_date"].fillna(0) - frame["planned_to_date"].fillna(0)
+    frame["variance_to_date"] = frame["actual_to_date"] - frame["planned_to_date"]
     return frame[cols].reset_index(drop=True)
 
 
