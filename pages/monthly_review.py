@@ -24,7 +24,7 @@ PRESENTATION_CSS = """
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.05rem; color: #333; }
 [data-testid="stMainBlockContainer"] [data-testid="stTable"] table { font-size: 1.1rem; color: #000; }
 [data-testid="stMainBlockContainer"] [data-testid="stTable"] th { background: #1F3A68; color: #fff; }
-[data-testid="stMainBlockContainer"] button p { font-size: 1.15rem; }
+[data-testid="stMainBlockContainer"] button [data-testid="stMarkdownContainer"] p { font-size: 1.1rem; color: inherit; }
 </style>
 """
 SLIDE_ROWS = 10  # table rows one screen shows; the rest fold away
@@ -90,7 +90,13 @@ with st.sidebar:
         st.button(f"{i}. {s.title}", key=f"review_goto_{i}", on_click=go_to, args=(i,),
                   type="primary" if i == index else "tertiary")
 
-st.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
+# Navigation on top, where a presenter's eye and pointer are; Page Down / Page Up work from a clicker.
+prev_col, next_col, where = st.columns([1.4, 1.4, 5], vertical_alignment="center")
+prev_col.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
+                shortcut="PageUp", key="review_prev", width="stretch")
+next_col.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
+                shortcut="PageDown", key="review_next", type="primary", width="stretch")
+where.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
 st.title(section.title)
 st.header(ui.esc(section.message), anchor=False)
 if section.points:
@@ -107,17 +113,14 @@ with right:
         if t.is_empty:
             st.markdown(ui.esc(t.empty_text))
             continue
-        # st.table reads Markdown in its cells: every text from the data is escaped first.
-        shown = t.frame.head(SLIDE_ROWS).map(lambda v: "" if v is None else ui.esc(v))
+        # The screen shows the table's essential columns; st.table reads Markdown in its cells, so
+        # every text from the data is escaped first.
+        brief = t.frame[t.slide_columns] if t.slide_columns else t.frame
+        shown = brief.head(SLIDE_ROWS).map(lambda v: "" if v is None else ui.esc(v))
         st.table(shown.rename(columns=ui.esc), hide_index=True)
-        if len(t.frame) > SLIDE_ROWS:
-            with st.expander(f"All {len(t.frame):,} rows"):
+        if len(t.frame) > SLIDE_ROWS or brief.shape[1] < t.frame.shape[1]:
+            with st.expander(f"All {len(t.frame):,} rows and columns"):
                 st.dataframe(t.frame, hide_index=True)
 for note in section.notes:
     st.caption(ui.esc(note))
 
-prev_col, next_col, _ = st.columns([1, 1, 4])
-prev_col.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
-                shortcut="PageUp", key="review_prev", width="stretch")
-next_col.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
-                shortcut="PageDown", key="review_next", type="primary", width="stretch")

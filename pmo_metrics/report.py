@@ -42,7 +42,7 @@ HTML_MIME = "text/html"
 # of a meeting room.
 SLIDE_W, SLIDE_H = 13.333, 7.5
 MARGIN = 0.45
-TITLE_PT, MESSAGE_PT, POINT_PT, TABLE_PT, NOTE_PT = 28, 20, 14, 10, 10
+TITLE_PT, MESSAGE_PT, POINT_PT, TABLE_PT, NOTE_PT = 28, 18, 14, 10, 10
 SLIDE_TABLE_COLUMNS = 6        # columns a slide table shows at most
 
 INK = "1A1A1A"
@@ -176,20 +176,21 @@ def _title_slide(prs, review: Review) -> None:
 def _section_slide(prs, review: Review, section: Section) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[5])
     _set_title(slide, section.title)
-    _text_box(slide, MARGIN, 1.05, SLIDE_W - 2 * MARGIN, 0.6, [(section.message, MESSAGE_PT, True, INK)])
-    _text_box(slide, MARGIN, 1.65, SLIDE_W - 2 * MARGIN, 0.9,
+    _text_box(slide, MARGIN, 1.0, SLIDE_W - 2 * MARGIN, 0.7, [(section.message, MESSAGE_PT, True, INK)])
+    _text_box(slide, MARGIN, 1.7, SLIDE_W - 2 * MARGIN, 1.0,
               [(p, POINT_PT, False, MUTED) for p in section.points[:3]], bullets=True)
-    top, bottom = 2.75, SLIDE_H - 0.45
-    tables = [t for t in section.tables]
+    top, bottom = 2.8, SLIDE_H - 0.45
+    tables = section.tables
     if section.chart is not None:
         chart_w = 6.0 if tables else SLIDE_W - 2 * MARGIN
         _native_chart(slide, section.chart, MARGIN, top, chart_w, bottom - top)
         _tables(slide, tables, MARGIN + chart_w + 0.25, top, SLIDE_W - 2 * MARGIN - chart_w - 0.25, bottom - top)
     else:
         _tables(slide, tables, MARGIN, top, SLIDE_W - 2 * MARGIN, bottom - top)
-    foot = " ".join(section.notes)
+    # The footer carries the section's caveats, else where the slide comes from; one line.
+    foot = " ".join(section.notes) or f"{review.title} · {review.subtitle}"
     _text_box(slide, MARGIN, SLIDE_H - 0.42, SLIDE_W - 2 * MARGIN, 0.3,
-              [(f"{review.title} · {review.subtitle}" + (f" · {foot}" if foot else ""), NOTE_PT, False, MUTED)])
+              [(_cell(foot, 190), NOTE_PT, False, MUTED)])
 
 
 _CHART_TYPES = {"column": "COLUMN_CLUSTERED", "bar": "BAR_CLUSTERED", "stacked_bar": "BAR_STACKED",

@@ -400,7 +400,7 @@ def rag_movement_section(ctx: _Context) -> Section:
     categories = rollup["label"].tolist()
     series = {f"{STATE_LABELS[t]} in {ctx.m}": [float(v) for v in rollup[t if t != "none" else "no_report"]]
               for t in to_order}
-    chart = Chart("rag_transitions", f"Active projects in {ctx.m} by their RAG in {ctx.p} (number of projects)",
+    chart = Chart("rag_transitions", f"{ctx.m} active projects by their {ctx.p} RAG (number)",
                   "stacked_bar", "count", categories, series, rollup,
                   options={"level_label": f"RAG in {ctx.p}"})
 

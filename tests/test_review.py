@@ -334,7 +334,12 @@ def test_months_without_data_and_bad_comparisons_are_refused(cur):
 def test_the_first_month_has_no_history_but_still_builds(cur):
     first = kpis.available_months(cur)[0]
     r = build_review(cur, Filters(as_of=first))
-    assert r.section("rag_movement").tables[0].is_empty or True
+    assert r.previous == month_add(first, -1)
+    # nothing was active the month before the data starts: every active project is new
+    chart = r.section("rag_movement").chart
+    active = kpis.compute_kpis(cur, Filters(as_of=first))["active_projects"]
+    new = chart.categories.index(next(c for c in chart.categories if c.startswith("Not active")))
+    assert sum(v[new] for v in chart.series.values()) == active
     assert r.section("headline").message
 
 
