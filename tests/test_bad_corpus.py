@@ -73,7 +73,8 @@ def test_bad_case(name, preloaded, tmp_path):
     findings = report.findings()
     for want in case.get("findings", []):
         hits = [f for f in findings if f.rule_id == want["rule"]
-                and all(getattr(f, k) == want[k] for k in ("row", "column", "value") if k in want)]
+                and all(getattr(f, k) == want[k] for k in ("row", "column", "value") if k in want)
+                and want.get("message", "") in f.message]
         assert hits, f"no finding {want}:\n{shown}"
     for key, values in case.get("values", {}).items():
         table, column = key.split(".")
