@@ -211,7 +211,7 @@ def build_part(table: Table, spec: TableSpec, source: SourceSpec | None, view: V
     None when the frame has no rows."""
     frame, name, label = view.frame, table.name, view.label
     if frame.empty:
-        sink.add(Finding("SCHEMA", ERROR, name, "the file is empty (0 bytes)", label))
+        sink.add(Finding("SCHEMA", ERROR, name, "the file is empty (no header, no rows)", label))
         return None
     if frame.strings.height == 0:
         sink.add(Finding("SCHEMA", ERROR, name, "no data rows, only a header: a full snapshot with no "
