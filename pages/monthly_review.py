@@ -91,7 +91,7 @@ with st.sidebar:
                   type="primary" if i == index else "tertiary")
 
 # Navigation on top, where a presenter's eye and pointer are; Page Down / Page Up work from a clicker.
-prev_col, next_col, where = st.columns([1.4, 1.4, 5], vertical_alignment="center")
+prev_col, next_col, where = st.columns([1, 1, 2], vertical_alignment="center")
 prev_col.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
                 shortcut="PageUp", key="review_prev", width="stretch")
 next_col.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +137,12 @@ def month_label(month: str) -> str:
     """'2025-06' → 'June 2025'."""
     y, m = parse_month(month)
     return f"{calendar.month_name[m]} {y}"
+
+
+def short_month(month: str) -> str:
+    """'2025-06' → 'Jun 2025'."""
+    y, m = parse_month(month)
+    return f"{calendar.month_abbr[m]} {y}"
 
 
 def _missing(v) -> bool:
@@ -393,14 +398,14 @@ def rag_movement_section(ctx: _Context) -> Section:
     rollup = []
     for s in order:
         part = current[current["from"] == s]
-        label = f"{STATE_LABELS[s]} in {ctx.p}" if s != "inactive" else f"Not active in {ctx.p}"
+        label = {"none": "Had no report", "inactive": "Was not active"}.get(s, f"Was {s}")
         rollup.append({"key": s, "label": label, **{t if t != "none" else "no_report": int((part["to"] == t).sum())
                                                    for t in to_order}})
     rollup = pd.DataFrame(rollup)
     categories = rollup["label"].tolist()
     series = {f"{STATE_LABELS[t]} in {ctx.m}": [float(v) for v in rollup[t if t != "none" else "no_report"]]
               for t in to_order}
-    chart = Chart("rag_transitions", f"{ctx.m} active projects by their {ctx.p} RAG (number)",
+    chart = Chart("rag_transitions", f"Active projects by their RAG in {short_month(ctx.previous)} (number)",
                   "stacked_bar", "count", categories, series, rollup,
                   options={"level_label": f"RAG in {ctx.p}"})
 
@@ -886,17 +891,10 @@ def data_quality_section(ctx: _Context) -> Section:
 
 # -- figures --------------------------------------------------------------------------------------------
 
-def _escape_labels(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Names from the data escaped for plotly, which reads a few HTML tags in labels and hovers."""
-    out = frame.copy()
-    for col in columns:
-        if col in out.columns:
-            out[col] = out[col].map(lambda v: html.escape(str(v), quote=False) if isinstance(v, str) else v)
-    return out
-
-
 def section_figure(section: Section, currency: str = ""):
-    """The section's chart as a plotly figure from the dashboard's chart module, or None."""
+    """The section's chart as a plotly figure from the dashboard's chart module, or None.
+
+    The factories escape names from the data themselves (plotly reads <b>, <a href> … in labels)."""
     from . import charts
 
     chart = section.chart
@@ -907,12 +905,12 @@ def section_figure(section: Section, currency: str = ""):
         counts = frame.iloc[0].to_dict() if len(frame) else {}
         return charts.rag_mix({k: int(v) for k, v in counts.items()}, title=chart.options.get("title", chart.title))
     if chart.kind == "rag_transitions":
-        fig = charts.drill_bars(_escape_labels(frame, ("label", "key")), chart.options["level_label"])
-        fig.update_layout(title_text=html.escape(chart.title, quote=False), clickmode="none")
+        fig = charts.drill_bars(frame, chart.options["level_label"])
+        fig.update_layout(title_text=charts.safe(chart.title), clickmode="none")
         return fig
     if chart.kind == "variance_bars":
-        fig = charts.variance_bars(_escape_labels(frame, ("project_name", "project_id")), currency=currency)
-        fig.update_layout(title_text=html.escape(chart.title, quote=False))
+        fig = charts.variance_bars(frame, currency=currency)
+        fig.update_layout(title_text=charts.safe(chart.title))
         return fig
     if chart.kind == "kpi_trend":
         mid = chart.options["metric_id"]
@@ -921,15 +919,13 @@ def section_figure(section: Section, currency: str = ""):
     if chart.kind == "evm_curve":
         return charts.evm_curve(frame, currency=currency, title="Earned value")
     if chart.kind == "utilisation_by_group":
-        return charts.utilisation_by_group(_escape_labels(frame, ("key",)), chart.options["group_label"],
+        return charts.utilisation_by_group(frame, chart.options["group_label"],
                                            target=chart.options.get("target"))
     if chart.kind == "benefits_by_group":
-        return charts.benefits_by_group(_escape_labels(frame, ("key",)), chart.options["group_label"],
+        return charts.benefits_by_group(frame, chart.options["group_label"],
                                         currency=currency)
     if chart.kind == "maturity_radar":
-        safe = _escape_labels(frame, ("business_unit",))
-        units = [html.escape(str(u), quote=False) for u in chart.options.get("business_units", [])]
-        return charts.maturity_radar(safe, units or None)
+        return charts.maturity_radar(frame, chart.options.get("business_units") or None)
     if chart.kind == "rule_pass_rates":
         return charts.rule_pass_rates(frame) if len(frame) else None
     raise KeyError(f"no figure for chart kind {chart.kind!r}")
