@@ -178,7 +178,7 @@ with st.sidebar:
     selection["as_of"] = None if selection["as_of"] == LATEST else selection["as_of"]
     selection["department"] = st.session_state[KEPT_DEPARTMENTS]
     if any(selection[p] for p in GLOBAL_PARAMS):
-        st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")
+        st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:", key="clear_filters")
 
 write_url(selection)
 filters = Filters(as_of=selection["as_of"] or default_as_of, portfolios=selection["portfolio"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -150,25 +151,23 @@ def fmt_pct(value, digits: int = 1) -> str:
 
 # -- page furniture ---------------------------------------------------------------------------------
 
+ENTRY_FILE = Path(__file__).resolve().parent.parent / "app.py"
+
+
 def ensure_entry(page_file: str | None) -> None:
     """Make sure the page runs inside app.py (filters, context), not on its own.
 
     Until some session has called st.navigation, Streamlit serves a `pages/` folder next to the entry
     file the old way — the page alone. That happens to the first request after a server start that
-    opens a page link directly, and to every AppTest run. Calling st.navigation switches that mode
-    off for good; the rerun then goes through app.py to this same page.
+    opens a page link directly, and to every AppTest run. The entry file is then run here, in this
+    same script run (so a button click or an upload in it is not lost), and it runs this page; its
+    st.navigation switches the old mode off for good.
     """
     if st.session_state.get(ENTRY_MARK) or page_file is None:
         return
-    # This page must not be the default of the stand-in navigation: a default page's URL is "/",
-    # and the browser would report the page it asked for as not found.
-    st.navigation([st.Page(_entry_placeholder, title="PMO analytics", url_path="start", default=True),
-                   st.Page(page_file)], position="hidden")
-    st.rerun()
-
-
-def _entry_placeholder() -> None:
-    """Never shown: the default page of the stand-in navigation that ensure_entry() declares."""
+    code = compile(ENTRY_FILE.read_text(encoding="utf-8"), str(ENTRY_FILE), "exec")
+    exec(code, {"__name__": "__main__", "__file__": str(ENTRY_FILE)})  # noqa: S102 — our own entry file
+    st.stop()
 
 
 def header(title: str, subtitle: str | None = None) -> Context:
@@ -192,7 +191,8 @@ def provenance_note(ctx: Context) -> None:
                    "organisation's extracts. Load your own on the *Data loads* page.", icon="🧪")
     files = p.get("files") or []
     shown = ", ".join(esc(f) for f in files[:12]) + (f" and {len(files) - 12} more" if len(files) > 12 else "")
-    st.caption(f"Data loaded {p['loaded_at']:%Y-%m-%d %H:%M} UTC from {esc(p.get('batch'))}"
+    more = f" and {p['loads'] - 1} earlier load{'s' if p['loads'] > 2 else ''}" if p.get("loads", 1) > 1 else ""
+    st.caption(f"Data loaded {p['loaded_at']:%Y-%m-%d %H:%M} UTC from {esc(p.get('batch'))}{more}"
                f" ({len(files)} file{'s' if len(files) != 1 else ''}: {shown}) · "
                f"{esc(ctx.filters.describe())}")
 

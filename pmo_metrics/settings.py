@@ -70,7 +70,10 @@ def _parse(setting: Setting, text: str) -> Any:
             return False
         raise ValueError(f"{setting.env_var}={text!r} is not a yes/no value")
     if kind is int:
-        value = int(text.strip())
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError(f"{setting.env_var}={text!r} is not a whole number") from None
         if value < 0:
             raise ValueError(f"{setting.env_var}={text!r} must not be negative")
         return value

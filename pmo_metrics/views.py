@@ -112,33 +112,48 @@ def _label(s: pd.Series) -> pd.Series:
 
 # -- provenance ------------------------------------------------------------------------------------
 
-def data_provenance(con) -> dict[str, Any] | None:
-    """The load the data on screen comes from: when, which batch and files, rows; None before any load.
+UPLOAD_MARK = "pmo-upload-"  # the temporary folder the Data loads page stages an upload in
 
-    `is_demo` is true when the batch folder is named 'demo' (the app's first-run demo batch)."""
+
+def data_provenance(con) -> dict[str, Any] | None:
+    """Where the data on screen comes from: the latest load (when, which batch), every file of the
+    loads whose tables are still in place (a later partial load replaces only its own tables), and
+    whether any of them is the demo batch (its folder is named 'demo'). None before any load."""
     if not _table_exists(con, "meta", "load_log"):
         return None
-    frame = con.execute(
-        "SELECT load_id, finished_at, batch, files, rows_loaded, load_date, message FROM meta.load_log "
-        "WHERE status = 'loaded' ORDER BY finished_at DESC LIMIT 1").df()
-    if frame.empty:
+    log = con.execute("SELECT load_id, finished_at, batch, files, rows_loaded FROM meta.load_log "
+                      "WHERE status = 'loaded' ORDER BY finished_at DESC").df()
+    if log.empty:
         return None
-    row = frame.iloc[0].to_dict()
-    try:
-        files = [f.get("name") for f in json.loads(row["files"] or "[]")]
-    except (TypeError, ValueError):
-        files = []
-    try:
-        rows = json.loads(row["rows_loaded"] or "{}")
-    except (TypeError, ValueError):
-        rows = {}
-    loads = con.execute("SELECT count(*) FROM meta.load_log WHERE status = 'loaded'").fetchone()[0]
-    batch = str(row["batch"] or "")
+    current = set(log["load_id"])
+    if _table_exists(con, "meta", "table_rows"):
+        supplying = con.execute("""
+            SELECT t.load_id FROM meta.table_rows AS t JOIN meta.load_log AS l USING (load_id)
+            QUALIFY row_number() OVER (PARTITION BY t."table" ORDER BY l.finished_at DESC) = 1
+        """).df()["load_id"]
+        current = set(supplying) or current
+    in_place = log[log["load_id"].isin(current)]
+    files: list[str] = []
+    rows: dict[str, int] = {}
+    for _, load in in_place.iterrows():
+        try:
+            files += [f.get("name") for f in json.loads(load["files"] or "[]") if f.get("name") not in files]
+            for table, n in json.loads(load["rows_loaded"] or "{}").items():
+                rows.setdefault(table, n)  # newest first: the load that supplies the table now
+        except (TypeError, ValueError, AttributeError):
+            continue
+    latest = log.iloc[0]
+    batches = [str(b or "") for b in in_place["batch"]]
     return {
-        "load_id": row["load_id"], "loaded_at": pd.Timestamp(row["finished_at"]).to_pydatetime(),
-        "batch": batch, "files": files, "rows": rows, "load_date": row["load_date"],
-        "loads": int(loads), "is_demo": Path(batch).name == "demo",
+        "load_id": latest["load_id"], "loaded_at": pd.Timestamp(latest["finished_at"]).to_pydatetime(),
+        "batch": describe_batch(str(latest["batch"] or "")), "files": files, "rows": rows,
+        "loads": len(in_place), "is_demo": any(Path(b).name == "demo" for b in batches),
     }
+
+
+def describe_batch(path: str) -> str:
+    """A batch path as a user knows it: an upload is 'an upload', not a temporary folder."""
+    return "an upload on the Data loads page" if UPLOAD_MARK in path else path
 
 
 def is_empty(con) -> bool:
