@@ -76,6 +76,8 @@ def write_report(db_path, as_of: str | None, out, previous: str | None = None,
     """
     out = Path(out)
     fmt = report_format(out)
+    if out.is_dir():
+        raise ReportError(f"{out} is a folder: give the pack's file name, e.g. {out / 'pack'}{fmt}")
     filters = (filters or Filters())
     if as_of is not None:
         filters = filters.with_as_of(as_of)
@@ -85,16 +87,26 @@ def write_report(db_path, as_of: str | None, out, previous: str | None = None,
         data = render_pptx(review) if fmt == ".pptx" else render_html(review).encode("utf-8")
     finally:
         con.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "xb") as fh:
             fh.write(data)
         os.replace(tmp, out)
+    except OSError as exc:
+        _discard(tmp)
+        raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _discard(tmp)
         raise
     return out
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # nothing was written there (its folder does not exist)
 
 
 def file_name(review: Review, fmt: str) -> str:

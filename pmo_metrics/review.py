@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from . import metrics as registry
@@ -595,7 +596,7 @@ def snapshot_month(con, month: str) -> str | None:
     try:
         row = con.execute("SELECT max(snapshot_month) FROM meta.project_snapshots WHERE snapshot_month <= ?",
                           [month]).fetchone()
-    except Exception:  # a database written before snapshots existed
+    except duckdb.CatalogException:  # a database written before snapshots existed
         return None
     return row[0] if row else None
 
@@ -848,7 +849,7 @@ def findings_by_rule(con, as_of: str) -> pd.DataFrame:
             "FROM meta.findings AS f LEFT JOIN meta.load_log AS l USING (load_id) "
             'GROUP BY ALL ORDER BY f.severity, findings DESC, f.rule_id, f."table"',
             [month_start(as_of), month_end(as_of)]).df()
-    except Exception:  # a database without the meta tables
+    except duckdb.CatalogException:  # a database without the meta tables
         return pd.DataFrame(columns=cols)
 
 
@@ -857,7 +858,7 @@ def loads_in_month(con, as_of: str) -> pd.DataFrame:
         return con.execute("SELECT load_id, load_date, batch, message FROM meta.load_log "
                            "WHERE load_date BETWEEN ? AND ? ORDER BY finished_at",
                            [month_start(as_of), month_end(as_of)]).df()
-    except Exception:
+    except duckdb.CatalogException:
         return pd.DataFrame(columns=["load_id", "load_date", "batch", "message"])
 
 

@@ -252,6 +252,17 @@ def test_write_report_refuses_other_extensions_and_months_without_data(report_db
     assert list(tmp_path.iterdir()) == []
 
 
+def test_write_report_explains_a_destination_it_cannot_write(report_db, tmp_path):
+    folder = tmp_path / "packs.pptx"
+    folder.mkdir()
+    with pytest.raises(ReportError, match="is a folder"):
+        write_report(report_db, M, folder)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(ReportError, match="cannot write"):
+        write_report(report_db, M, blocker / "pack.html")
+
+
 def test_write_report_defaults_to_the_latest_month_and_the_month_before(report_db, tmp_path, cur):
     out = write_report(report_db, None, tmp_path / "sub" / "PACK.HTML")
     assert out == tmp_path / "sub" / "PACK.HTML"
