@@ -67,6 +67,9 @@ def shoot(page, name: str) -> Path:
     """Full-page screenshot into tests/artifacts/<name>.png."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # the main area scrolls inside its own container: show each page from its top
+    page.evaluate("() => document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stAppScrollToBottomContainer\"]')"
+                  ".forEach(e => e.scrollTo(0, 0))")
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
 
