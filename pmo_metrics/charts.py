@@ -310,7 +310,7 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
                     hovertemplate="%{y}<br>Achieved: %{x|%Y-%m-%d}<extra></extra>")
     if as_of_end is not None:
         fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color="#555", dash="dot"),
-                      annotation_text="as of", annotation_position="top")
+                      annotation_text="as of", annotation_position="bottom right")
     fig.update_layout(xaxis=dict(type="date", title="Date", showgrid=True, gridcolor="#E3E6EA"),
                       height=max(320, 120 + 36 * len(df)))
     return _finish(fig, "Milestones: baseline vs forecast vs actual (dates; ◆ = stage gate)")
@@ -476,7 +476,7 @@ def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | 
                 textposition="auto", hovertemplate="%{y}<br>Utilisation: %{x:.1%}<extra></extra>")
     if target is not None:
         fig.add_vline(x=target, line=dict(color=RAG_COLOURS["green"], dash="dash"),
-                      annotation_text=f"green ≥ {target:.0%}", annotation_position="top")
+                      annotation_text=f"green ≥ {target:.0%}", annotation_position="bottom right")
     fig.update_layout(barmode="group", xaxis=dict(tickformat=PCT_TICK, rangemode="tozero"),
                       height=max(HEIGHT - 60, 100 + 52 * len(df)))
     return _finish(fig, f"Utilisation and allocation by {group_label} (% of capacity)")
@@ -579,14 +579,18 @@ def maturity_change(frame: pd.DataFrame) -> go.Figure:
 # -- data quality ---------------------------------------------------------------------------------
 
 def rule_pass_rates(frame: pd.DataFrame) -> go.Figure:
-    """Pass rate of each rule on each table (share of rows without a finding), worst first."""
+    """Pass rate of each rule on each table (share of rows without a finding), worst first: green when
+    every row passes, amber when a warning rule fails some rows, red when an error rule does."""
     df = frame.dropna(subset=["pass_rate"]).sort_values(["pass_rate", "table", "rule_id"], ascending=[False, True, True])
-    labels = [f"{t} · {r}" for t, r in zip(df["table"], df["rule_id"])]
-    colours = [RAG_COLOURS["green"] if v >= 0.999 else RAG_COLOURS["amber"] if v >= 0.95 else RAG_COLOURS["red"]
-               for v in df["pass_rate"]]
+    labels = [f"{safe(t)} · {safe(r)}" for t, r in zip(df["table"], df["rule_id"])]
+    severity = df["severity"] if "severity" in df else pd.Series("warning", index=df.index)
+    colours = [RAG_COLOURS["green"] if failed == 0 else RAG_COLOURS["red"] if sev == "error" else RAG_COLOURS["amber"]
+               for failed, sev in zip(df["rows_failed"], severity)]
+    # 99.97 % must not read as 100 %: two decimals once a rate is that close
+    text = [f"{v:.2%}" if 0.999 <= v < 1 else f"{v:.1%}" for v in df["pass_rate"]]
     fig = go.Figure(go.Bar(y=labels, x=df["pass_rate"], orientation="h", marker_color=colours,
-                           customdata=list(zip(df["rows_failed"], df["rows_checked"])),
-                           text=[f"{v:.1%}" for v in df["pass_rate"]], textposition="auto",
+                           customdata=list(zip(df["rows_failed"], df["rows_checked"])), text=text,
+                           textposition="auto",
                            hovertemplate="%{y}: %{x:.2%} pass<br>%{customdata[0]:,} of %{customdata[1]:,} rows fail"
                                          "<extra></extra>"))
     fig.update_layout(xaxis=dict(tickformat=PCT_TICK, range=[0, 1.02]), height=max(HEIGHT, 100 + 24 * len(df)))
