@@ -28,10 +28,10 @@ crumbs = st.columns([2, 3, 3, 4])
 crumbs[0].button("All portfolios", on_click=go, type="tertiary" if level == "portfolio" else "secondary",
                  icon=":material/home:", key="crumb_all")
 if portfolio:
-    crumbs[1].button(portfolio, on_click=go, args=(portfolio,), key="crumb_portfolio",
+    crumbs[1].button(ui.esc(portfolio), on_click=go, args=(portfolio,), key="crumb_portfolio",
                      type="tertiary" if level == "program" else "secondary", icon=":material/chevron_right:")
 if program:
-    crumbs[2].button(program, on_click=go, args=(portfolio, program), key="crumb_program", type="tertiary",
+    crumbs[2].button(ui.esc(program), on_click=go, args=(portfolio, program), key="crumb_program", type="tertiary",
                      icon=":material/chevron_right:")
 
 rollup = views.drill_rollup(projects, level, portfolio, program)

@@ -263,7 +263,7 @@ def test_drill_down_by_selection_narrows_the_view(demo, use_db):
     assert not problems(at)
     portfolio = at.query_params["drill_portfolio"]
     assert portfolio == top["label"].iloc[0] if "label" in top else portfolio
-    assert at.button(key="crumb_portfolio").label == portfolio
+    assert at.button(key="crumb_portfolio").label.replace("\\", "") == portfolio  # escaped markdown
     programs = at.dataframe[0].value
     in_portfolio = demo["projects"]["portfolio"] == portfolio
     assert len(programs) <= demo["projects"][in_portfolio]["program"].fillna("(none)").nunique()
@@ -343,7 +343,8 @@ def test_an_upload_loads_and_every_page_shows_the_new_data(demo, use_db, tmp_pat
     use_db(db)
     projects = demo["projects"].copy()
     pid = projects["project_id"].iloc[3]
-    projects.loc[projects["project_id"] == pid, "project_name"] = "Renamed by an upload"
+    hostile = "Renamed *by* [an upload](http://example.org) <b>x</b>"
+    projects.loc[projects["project_id"] == pid, "project_name"] = hostile
     csv = projects.to_csv(index=False).encode("utf-8")
 
     at = app()
@@ -359,7 +360,9 @@ def test_an_upload_loads_and_every_page_shows_the_new_data(demo, use_db, tmp_pat
     at.query_params["project"] = pid
     at.switch_page("pages/project.py").run()
     assert not problems(at)
-    assert any("Renamed by an upload" in h.value for h in at.subheader)
+    # the new name shows at once, as text: its markdown and HTML are escaped, never rendered
+    assert any(h.value.replace("\\", "") == hostile and "\\*by\\*" in h.value and "\\[an" in h.value
+               for h in at.subheader), [h.value for h in at.subheader]
 
 
 # -- first start ----------------------------------------------------------------------------------------------
