@@ -112,7 +112,11 @@ def clear_filters() -> None:
 
 
 page = st.navigation(PAGES)
-settings = load_settings()
+try:
+    settings = load_settings()
+except ValueError as exc:  # a malformed PMO_* environment variable: say which, not a traceback
+    st.error(f"The dashboard's settings are invalid: {ui.esc(exc)}")
+    st.stop()
 db_path = str(settings.database_path)
 
 if database_version(db_path) is None and settings.build_demo_when_empty:

@@ -26,7 +26,10 @@ log = logging.getLogger("pmo_dashboard")
 
 CONTEXT_KEY = "pmo_context"
 ENTRY_MARK = "pmo_entry_running"  # present while app.py runs the page, removed when it returns
-_SETTINGS = load_settings()  # cache sizes are fixed when the decorators below are applied
+try:
+    _SETTINGS = load_settings()  # cache sizes are fixed when the decorators below are applied
+except ValueError:
+    _SETTINGS = load_settings({})  # app.py reports the bad variable on the page
 
 
 # -- context ----------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ the money and the benefits go."""
 import streamlit as st
 
 from pages import _ui as ui
-from pmo_metrics import charts, kpis, views
+from pmo_metrics import charts, kpis, metrics, views
 
 CARDS = [
     "active_projects", "rag_green_share", "rag_amber_share", "rag_red_share",
@@ -24,6 +24,14 @@ ui.kpi_cards(frame, CARDS, notes={
     "utilization": "Scoped by the department filter only.",
     "maturity_score": "Scoped by the business-unit filter only.",
 })
+
+with st.expander("Trend of a key figure", icon=":material/show_chart:"):
+    picked = st.selectbox("Key figure", CARDS, format_func=lambda m: metrics.get(m).label, key="trend_metric")
+    series = ui.q(kpis.kpi_series, picked, f)
+    if series.empty or series["value"].isna().all():
+        ui.empty(ui.no_rows_message(ctx, f"values of {metrics.get(picked).label.lower()}"))
+    else:
+        ui.chart(charts.kpi_trend(series, metrics.get(picked).label, metrics.get(picked).unit, ctx.currency))
 
 active = values.get("active_projects") or 0
 if active:
