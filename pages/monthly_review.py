@@ -109,7 +109,7 @@ if left is not None:
         ui.chart(fig, key=f"review_fig_{section.key}")
 with right:
     for t in section.tables:
-        st.subheader(t.title, anchor=False)
+        st.subheader(ui.esc(t.title), anchor=False)
         if t.is_empty:
             st.markdown(ui.esc(t.empty_text))
             continue
