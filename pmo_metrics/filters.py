@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 

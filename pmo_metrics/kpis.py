@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from . import metrics as registry
-from .filters import Filters, month_add, month_end, months_between, previous_month
+from .filters import Filters, month_add, months_between, previous_month
 from .marts import check_marts, load_sql, sql_params
 
 # Each engine is one query returning, per month and breakdown group, the columns named here.
@@ -59,6 +59,15 @@ def _query(con, name: str, params: dict[str, Any]) -> pd.DataFrame:
     return con.execute(sql, bound).df()
 
 
+def _records(con, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Like _query, as plain dicts: the KPI cards need a few rows, and a DataFrame costs more
+    to build than the query takes to run."""
+    sql = load_sql(name)
+    cur = con.execute(sql, {k: params.get(k) for k in sql_params(sql)})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
 def _params(filters: Filters, months: list[str], group_by: str = "all",
             project_id: str | None = None, **extra) -> dict[str, Any]:
     return {
@@ -86,22 +95,19 @@ def _scalar(metric_id: str, value):
 
 
 def _resolve_as_of(con, filters: Filters) -> str | None:
-    return filters.as_of or default_as_of(con)
-
-
-def _engine_frame(con, engine: str, filters: Filters, months: list[str], group_by: str = "all",
-                  project_id: str | None = None) -> pd.DataFrame:
-    name, _ = ENGINES[engine]
-    return _query(con, name, _params(filters, months, group_by, project_id))
+    if filters.as_of is not None:
+        check_marts(con)
+        return filters.as_of
+    return default_as_of(con)
 
 
 def _values_by_month(con, filters: Filters, months: list[str], engines) -> dict[str, dict[str, Any]]:
     """{month: {metric_id: value}} for the metrics of the given engines (no breakdown)."""
     out: dict[str, dict[str, Any]] = {m: {} for m in months}
     for engine in engines:
-        frame = _engine_frame(con, engine, filters, months)
-        _, ids = ENGINES[engine]
-        for row in frame.to_dict("records"):
+        name, ids = ENGINES[engine]
+        for row in _records(con, name, _params(filters, months)):
+            # without a breakdown every engine returns exactly one row per month (group 'all')
             out[row["month"]].update({m: _scalar(m, row[m]) for m in ids})
     return out
 
@@ -110,8 +116,9 @@ def _values_by_month(con, filters: Filters, months: list[str], engines) -> dict[
 
 def _calendar(con) -> dict[str, str | None]:
     check_marts(con)
-    row = con.execute("SELECT * FROM marts.calendar").df().to_dict("records")
-    return row[0] if row else {}
+    cur = con.execute("SELECT * FROM marts.calendar")
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else {}
 
 
 def default_as_of(con) -> str | None:
@@ -246,20 +253,33 @@ def kpi_breakdown(con, metric_id: str, filters: Filters, by: str) -> pd.DataFram
     as_of = _resolve_as_of(con, filters)
     if as_of is None:
         return pd.DataFrame(columns=["group", "label", "value"])
-    frame = _engine_frame(con, engine, filters, [as_of], group_by=by)
+    rows = _records(con, ENGINES[engine][0], _params(filters, [as_of], group_by=by))
+    labels = _group_labels(con, by)
     out = pd.DataFrame({
-        "group": frame["group_key"].astype(object).where(frame["group_key"].notna(), None),
-        "label": frame["group_label"].astype(object).where(frame["group_label"].notna(), None),
-        "value": pd.Series([_scalar(metric_id, v) for v in frame[metric_id]], dtype=float),
+        "group": pd.Series([r["group_key"] for r in rows], dtype=object),
+        "label": pd.Series([labels.get(r["group_key"], r["group_key"]) for r in rows], dtype=object),
+        "value": pd.Series([_scalar(metric_id, r[metric_id]) for r in rows], dtype=float),
     })
     return out.sort_values("group", na_position="last", key=lambda s: s.astype(str)).reset_index(drop=True)
+
+
+def _group_labels(con, by: str) -> dict[str, str]:
+    """Display names of breakdown groups whose key is an id (objectives, projects)."""
+    if by == "objective":
+        sql = ("SELECT objective_id, any_value(objective_name) FROM marts.projects "
+               "WHERE objective_name IS NOT NULL GROUP BY objective_id")
+    elif by == "project":
+        sql = "SELECT project_id, project_name FROM marts.projects"
+    else:
+        return {}
+    return dict(con.execute(sql).fetchall())
 
 
 def project_table(con, filters: Filters) -> pd.DataFrame:
     """One row per selected project at M (active or not; `active` says which)."""
     as_of = _resolve_as_of(con, filters)
-    months = [as_of] if as_of else []
-    return _query(con, "kpis/project_table", _params(filters, months))
+    months = [previous_month(as_of), as_of] if as_of else []
+    return _query(con, "kpis/project_table", _params(filters, months, as_of=as_of))
 
 
 def evm_curve(con, filters: Filters, project_id: str | None = None, start: str | None = None,
@@ -296,11 +316,12 @@ def evm_curve(con, filters: Filters, project_id: str | None = None, start: str |
     if not months:
         return empty
     facts = _query(con, "kpis/project_months", _params(Filters(), months, project_id=project_id))
-    facts = facts.sort_values("month")
-    return pd.DataFrame({"month": facts["month"].astype(str).tolist(),
-                         "pv": facts["pv"].astype(float).tolist(),
-                         "ev": facts["ev"].astype(float).tolist(),
-                         "ac": facts["ac"].astype(float).tolist()})
+    # months before the project started, reported or booked anything have no facts: nothing yet
+    facts = facts.set_index("month").reindex(months)
+    return pd.DataFrame({"month": months,
+                         "pv": facts["pv"].fillna(0.0).astype(float).to_numpy(),
+                         "ev": facts["ev"].astype(float).to_numpy(),
+                         "ac": facts["ac"].fillna(0.0).astype(float).to_numpy()})
 
 
 def changes_since_last_month(con, filters: Filters) -> dict[str, pd.DataFrame]:
@@ -316,7 +337,7 @@ def changes_since_last_month(con, filters: Filters) -> dict[str, pd.DataFrame]:
         empty = pd.DataFrame()
         return {k: empty for k in ("rag_moves", "missed_milestones", "benefits_fell_behind", "new_high_risks")}
     prev = previous_month(as_of)
-    facts = _query(con, "kpis/project_months", _params(filters, [prev, as_of]))
+    facts = _query(con, "kpis/project_rows", _params(filters, [prev, as_of]))
     now = facts[facts["month"] == as_of].set_index("project_id")
     before = facts[facts["month"] == prev].set_index("project_id")["overall_rag"]
     now = now.assign(from_rag=before.reindex(now.index))
@@ -331,14 +352,15 @@ def changes_since_last_month(con, filters: Filters) -> dict[str, pd.DataFrame]:
         "report_date": moved["report_date"].to_numpy(),
     }).sort_values("project_id").reset_index(drop=True)
 
-    benefits = _query(con, "kpis/benefit_months", _params(filters, [prev, as_of]))
+    benefits = _query(con, "kpis/benefit_rows", _params(filters, [prev, as_of]))
     b_now = benefits[benefits["month"] == as_of].set_index("benefit_id")
     b_before = benefits[benefits["month"] == prev].set_index("benefit_id")["progress"]
     b_now = b_now.assign(previous_progress=b_before.reindex(b_now.index))
     fell = b_now[(b_now["previous_progress"] >= 0.8) & (b_now["progress"] < 0.8)]
-    fell = fell.reset_index()[["benefit_id", "benefit_name", "category", "project_id", "project_name",
-                               "baseline_value", "planned_value", "actual_value", "previous_progress",
-                               "progress"]].sort_values("benefit_id").reset_index(drop=True)
+    fell = fell.reset_index()
+    fell = fell[["benefit_id", "benefit_name", "category", "project_id", "project_name", "baseline_value",
+                 "planned_value", "actual_value", "previous_progress", "progress"]]
+    fell = fell.sort_values("benefit_id").reset_index(drop=True)
 
     params = _params(filters, [as_of])
     return {
@@ -371,8 +393,7 @@ def kpi_rows(con, metric_id: str, filters: Filters) -> pd.DataFrame:
         return pd.DataFrame(columns=["counted"])
     params = _params(filters, [as_of])
     if engine == "projects":
-        frame = _query(con, "kpis/project_months", params)
-        frame = _project_rows(metric_id, frame)
+        frame = _project_rows(metric_id, _query(con, "kpis/project_rows", params))
     elif engine == "milestones":
         frame = _query(con, "kpis/milestone_rows", params).assign(counted=lambda f: f["on_time"])
     elif engine == "resources":
@@ -427,7 +448,7 @@ def _project_rows(metric_id: str, facts: pd.DataFrame) -> pd.DataFrame:
 
 def _benefit_rows(con, metric_id: str, params: dict[str, Any]) -> pd.DataFrame:
     if metric_id == "benefit_cost_ratio":
-        projects = _query(con, "kpis/project_months", params)[_PROJECT_ROW_COLUMNS + ["ac"]]
+        projects = _query(con, "kpis/project_rows", params)[_PROJECT_ROW_COLUMNS + ["ac"]]
         benefits = _query(con, "kpis/benefit_months", params)
         realized = (benefits[benefits["is_financial"]].groupby("project_id")["actual_value"].sum(min_count=1)
                     .rename("benefits_realized"))
@@ -435,7 +456,7 @@ def _benefit_rows(con, metric_id: str, params: dict[str, Any]) -> pd.DataFrame:
             realized, how="left", left_on="project_id", right_index=True)
         out["benefits_realized"] = out["benefits_realized"].fillna(0.0)
         return out.assign(counted=(out["actual_cost_to_date"] != 0) | (out["benefits_realized"] != 0))
-    frame = _query(con, "kpis/benefit_months", params)
+    frame = _query(con, "kpis/benefit_rows", params)
     cols = ["benefit_id", "benefit_name", "category", "benefit_type", "project_id", "project_name",
             "portfolio", "baseline_value", "target_value", "planned_period", "planned_value",
             "actual_period", "actual_value", "progress", "is_at_risk"]

@@ -26,10 +26,12 @@ MARTS: tuple[str, ...] = (
     "projects",
     "status_reports",
     "project_costs",
+    "project_month_facts",
     "milestone_months",
     "timesheet_hours",
     "resource_months",
     "benefit_measurements",
+    "benefit_month_facts",
     "maturity_domains",
     "calendar",
 )

@@ -170,7 +170,8 @@ _DECLARED = (
     # -- maturity (scoped by business unit only) -----------------------------------------------
     _m("maturity_score", "PMO maturity score", "score", ".2f", "up", (3.0, 2.0), "maturity",
        "For each business unit of the selection, its latest assessment with assessment_date ≤ end(M) "
-       "(ties on the date: the greatest assessment_id). Domain score = mean of that assessment's "
+       "(an assessment whose rows carry several dates is dated by the latest; ties on the date go to the "
+       "greatest assessment_id). Domain score = mean of that assessment's "
        "criterion scores in the domain; a business unit's score = mean of its assessed domain scores; "
        "the selection's score = mean of its business units' scores. Empty when no business unit has "
        "been assessed by end(M)."),

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi_fixtures import (
-    allocation, benefit, cost, make_db, measurement, milestone, objective, project, report, resource,
-    risk, timesheet,
+    allocation, assessment, benefit, cost, make_db, measurement, milestone, objective, project, report,
+    resource, risk, timesheet,
 )
 from pmo_metrics import kpis
 from pmo_metrics.filters import Filters
@@ -755,3 +755,188 @@ def test_compute_kpis_returns_every_metric_with_plain_types(evm_db):
     for key, value in k.items():
         assert value is None or type(value) in (int, float), key
     assert type(k["active_projects"]) is int
+
+
+# -- months outside the span of the data (marts/project_month_facts.sql) ---------------------------
+
+def test_months_past_the_last_data_read_the_final_state():
+    con = make_db({
+        "projects": [project("A", start_date="2024-01-01", baseline_finish_date="2024-06-30"),
+                     project("B", start_date="2024-01-01", actual_finish_date="2026-01-15",
+                             stage="closing")],
+        "status_reports": [report("A", "2024-01-31", "red", 10.0)],
+        "financials": [cost("A", "2024-01", 100, 90), cost("A", "2024-02", 50, 40)],
+    })
+    # 2024-02: A's report is 29 days old (fresh); 2024-03: 60 days (stale)
+    assert kpis.compute_kpis(con, Filters(as_of="2024-02"))["stale_status_share"] == 0.5   # B has none
+    assert kpis.compute_kpis(con, Filters(as_of="2024-03"))["stale_status_share"] == 1.0
+    late = kpis.compute_kpis(con, Filters(as_of="2025-12"))
+    # both still active (A never finished; B finishes 2026-01-15); A keeps its red report and costs
+    assert late["active_projects"] == 2
+    assert late["rag_red_share"] == 0.5
+    assert (late["planned_value"], late["actual_cost"], late["earned_value"]) == (150, 130, 100)
+    # nothing booked in 2025: year-to-date is 0; in 2024 it was everything
+    assert (late["budget_ytd"], late["actual_cost_ytd"]) == (0, 0)
+    assert kpis.compute_kpis(con, Filters(as_of="2024-11"))["budget_ytd"] == 150
+    # B has finished by 2026-01-31
+    assert kpis.compute_kpis(con, Filters(as_of="2026-01"))["active_projects"] == 1
+    assert kpis.compute_kpis(con, Filters(as_of="2030-06"))["active_projects"] == 1
+    # long before anything: nothing
+    early = kpis.compute_kpis(con, Filters(as_of="2019-01"))
+    assert early["active_projects"] == 0 and early["planned_value"] == 0 and early["earned_value"] is None
+
+
+def test_benefits_past_their_last_measurement():
+    con = make_db({
+        "projects": [project("A")],
+        "benefits": [benefit("B", "A")],
+        "benefit_measurements": [measurement("B", "2024-01", 100, 50), measurement("B", "2024-02", 200, None)],
+    })
+    k = kpis.compute_kpis(con, Filters(as_of="2027-01"))
+    assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (200, 50, 1)
+    k = kpis.compute_kpis(con, Filters(as_of="2023-12"))
+    assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (0, 0, 0)
+
+
+# -- a second, independent implementation -------------------------------------------------------
+
+def _naive():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_kpis.py"
+    spec = importlib.util.spec_from_file_location("bench_kpis", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NAIVE = _naive()
+
+_DAYS = ["2023-11-20", "2023-12-31", "2024-01-01", "2024-01-31", "2024-02-15", "2024-02-29", "2024-03-01",
+         "2024-03-31", "2024-05-10", "2024-08-31", "2025-01-15"]
+_MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02", "2024-03", "2024-04", "2024-06", "2024-09", "2025-01",
+           "2025-02", "2026-03"]
+
+
+@st.composite
+def warehouses(draw):
+    """Small random warehouses over a few months, with every kind of row the KPIs read."""
+    day, month = st.sampled_from(_DAYS), st.sampled_from(_MONTHS)
+    money = st.one_of(st.just(0.0), st.floats(-50, 5000, allow_nan=False).map(lambda x: round(x, 2)))
+    n = draw(st.integers(1, 5))
+    tables = {k: [] for k in ("projects", "status_reports", "financials", "milestones", "resources",
+                              "allocations", "timesheets", "benefits", "benefit_measurements",
+                              "maturity_assessments")}
+    for i in range(n):
+        pid = f"P{i}"
+        start = draw(day)
+        finish = draw(st.one_of(st.none(), day))
+        finish = finish if finish is None or finish >= start else None
+        baseline = draw(day)
+        baseline = baseline if baseline >= start else start
+        tables["projects"].append(project(
+            pid, portfolio=draw(st.sampled_from(["X", "Y"])), business_unit=draw(st.sampled_from(["U", "V"])),
+            stage=draw(st.sampled_from(["execution", "closed", "idea", "cancelled", "on_hold"])),
+            start_date=start, actual_finish_date=finish, baseline_finish_date=baseline,
+            forecast_finish_date=draw(st.one_of(st.none(), st.just(baseline), day.filter(lambda d: d >= start))),
+            budget_at_completion=draw(st.floats(0, 1e5, allow_nan=False))))
+        for d in draw(st.sets(day, max_size=3)):
+            tables["status_reports"].append(report(pid, d, draw(st.sampled_from(["green", "amber", "red"])),
+                                                   draw(st.one_of(st.none(), st.floats(0, 100, allow_nan=False)))))
+        for period in draw(st.sets(month, max_size=3)):
+            tables["financials"].append(cost(pid, period, draw(money).__abs__(), draw(st.one_of(st.none(), money))))
+        for j in range(draw(st.integers(0, 2))):
+            tables["milestones"].append(milestone(pid, draw(day), actual_date=draw(st.one_of(st.none(), day)),
+                                                  milestone_id=f"{pid}m{j}"))
+        for j in range(draw(st.integers(0, 2))):
+            bid = f"{pid}b{j}"
+            base = draw(st.sampled_from([0.0, 10.0]))
+            tables["benefits"].append(benefit(bid, pid, baseline_value=base,
+                                              category=draw(st.sampled_from(["financial", "non_financial"]))))
+            for period in draw(st.sets(month, max_size=3)):
+                tables["benefit_measurements"].append(measurement(
+                    bid, period, draw(st.sampled_from([base, 20.0, 100.0])),
+                    draw(st.one_of(st.none(), st.sampled_from([0.0, 5.0, 18.0, 90.0])))))
+    for r in range(draw(st.integers(0, 3))):
+        rid = f"R{r}"
+        start = draw(day)
+        end = draw(st.one_of(st.none(), day))
+        tables["resources"].append(resource(rid, department=draw(st.sampled_from(["IT", "Ops"])),
+                                            employment_type=draw(st.sampled_from(["employee", "contractor"])),
+                                            start_date=start, end_date=end if end is None or end >= start else None,
+                                            weekly_capacity_hours=draw(st.sampled_from([20.0, 37.5, 40.0]))))
+        for d in draw(st.sets(day, max_size=3)):
+            tables["timesheets"].append(timesheet(rid, "P0", d, draw(st.sampled_from([1.0, 7.5, 12.0]))))
+        for period in draw(st.sets(month, max_size=2)):
+            tables["allocations"].append(allocation(rid, "P0", period, draw(st.sampled_from([0.0, 40.0, 200.0]))))
+    for a in range(draw(st.integers(0, 3))):
+        assessed_on, unit = draw(day), draw(st.sampled_from(["U", "V"]))
+        for domain in draw(st.sets(st.sampled_from(["governance", "talent"]), min_size=1)):
+            tables["maturity_assessments"].append(assessment(
+                f"A{a}", assessed_on, unit, domain, "c1", draw(st.sampled_from([1.0, 1.4, 1.8, 2.8, 3.0, 4.5]))))
+    return tables
+
+
+@given(tables=warehouses(), as_of=st.sampled_from(_MONTHS + ["2019-06", "2031-01"]),
+       filters=st.sampled_from([Filters(), Filters(portfolios=("X",)), Filters(business_units=("V",)),
+                                Filters(departments=("IT",))]))
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_engine_agrees_with_a_literal_pandas_reading_of_the_contract(tables, as_of, filters):
+    con = make_db(tables)
+    f = filters.with_as_of(as_of)
+    engine = kpis.compute_kpis(con, f)
+    naive = NAIVE.naive_kpis(NAIVE.read_tables(con), f)
+    assert NAIVE.compare(engine, naive) == []
+
+
+# -- the published database is read-only ------------------------------------------------------------
+
+def test_every_call_works_on_a_read_only_attached_database(tmp_path):
+    import duckdb
+
+    path = tmp_path / "pmo.duckdb"
+    writer = duckdb.connect(str(path))
+    make_db({
+        "projects": [project("A", program="G"), project("B", stage="closed", actual_finish_date="2024-02-01")],
+        "status_reports": [report("A", "2024-03-05", "amber", 40.0), report("A", "2024-02-05", "green", 30.0)],
+        "financials": [cost("A", "2024-03", 100, 90)],
+        "milestones": [milestone("A", "2024-03-10")],
+        "risks": [risk("A", 5, 5, "2024-03-02")],
+        "resources": [resource("R")], "timesheets": [timesheet("R", "A", "2024-03-04", 8.0)],
+        "benefits": [benefit("X", "A")], "benefit_measurements": [measurement("X", "2024-03", 10, 5)],
+        "maturity_assessments": [assessment("M", "2024-01-01", "Retail", "talent", "t", 3.0, 4.0)],
+    }, con=writer)
+    writer.close()
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS pmo (READ_ONLY)", [str(path)])
+    con.execute("USE pmo")
+    f = Filters()
+    assert kpis.default_as_of(con) == "2024-03"
+    assert kpis.compute_kpis(con, f)["active_projects"] == 1
+    assert len(kpis.compare_kpis(con, f)) == len(METRICS)
+    for metric in METRICS:
+        kpis.kpi_series(con, metric, f)
+        kpis.kpi_rows(con, metric, f)
+        by = kpis.BREAKDOWNS[kpis.METRIC_ENGINE[metric]][0]
+        kpis.kpi_breakdown(con, metric, f, by)
+    assert len(kpis.project_table(con, f)) == 2
+    assert len(kpis.evm_curve(con, f, project_id="A")) == 3
+    changes = kpis.changes_since_last_month(con, f)
+    assert changes["rag_moves"]["to"].tolist() == ["amber"]
+    assert kpis.filter_options(con)["programs"] == ["G"]
+    assert len(kpis.maturity_scores(con, f)) == 1 and len(kpis.maturity_history(con, f)) == 1
+    with pytest.raises(Exception):
+        con.execute("CREATE TABLE pmo.main.x (i INTEGER)")   # truly read-only
+
+
+def test_database_without_marts_is_refused_with_a_reason():
+    import duckdb
+
+    from pmo_metrics.marts import MartsMissing
+
+    con = duckdb.connect()
+    with pytest.raises(MartsMissing, match="marts"):
+        kpis.compute_kpis(con, Filters(as_of="2024-03"))
+    with pytest.raises(MartsMissing):
+        kpis.default_as_of(con)

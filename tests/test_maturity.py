@@ -135,3 +135,13 @@ def test_level_tolerates_float_error_in_means():
         assessment("A", "2024-01-01", bu, "governance", "g1", s) for bu, s in (("U1", 1.4), ("U2", 2.8), ("U3", 1.8))
     ]})
     assert kpis.compute_kpis(con, M)["maturity_level"] == 2
+
+
+def test_an_assessment_is_dated_by_its_last_row():
+    # A0's rows carry two dates; the assessment counts from the later one (when it was complete)
+    con = make_db({"maturity_assessments": [
+        assessment("A0", "2024-01-20", "Retail", "talent", "t1", 2.0),
+        assessment("A0", "2024-02-10", "Retail", "governance", "g1", 4.0),
+    ]})
+    assert kpis.compute_kpis(con, Filters(as_of="2024-01"))["maturity_score"] is None
+    assert kpis.compute_kpis(con, Filters(as_of="2024-02"))["maturity_score"] == 3.0   # mean(2, 4)

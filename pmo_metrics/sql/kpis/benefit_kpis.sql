@@ -22,7 +22,6 @@ benefit_totals as (
     select
         m.month,
         g.group_key,
-        g.group_label,
         coalesce(sum(b.planned_value) filter (where b.is_financial), 0) as benefits_planned_to_date,
         coalesce(sum(b.actual_value) filter (where b.is_financial), 0) as benefits_realized_to_date,
         count(*) filter (where b.is_at_risk) as benefits_at_risk
@@ -30,21 +29,21 @@ benefit_totals as (
     cross join groups as g
     left join benefit_months as b
         on b.month = m.month and b.group_key is not distinct from g.group_key
-    group by m.month, g.group_key, g.group_label
+    group by m.month, g.group_key
 ),
 
 cost_totals as (
-    -- the benefit-cost ratio divides by the cost of every selected project, active or not
+    -- the benefit-cost ratio divides by the actual cost to date of every selected project,
+    -- active or not
     select month, group_key, sum(ac) as selected_actual_cost
     from project_months
-    group by month, group_key
+    group by all
 ),
 
 final as (
     select
         t.month,
         t.group_key,
-        t.group_label,
         t.benefits_planned_to_date,
         t.benefits_realized_to_date,
         t.benefits_realized_to_date / nullif(t.benefits_planned_to_date, 0) as benefit_realization_rate,

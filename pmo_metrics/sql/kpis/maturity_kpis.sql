@@ -47,7 +47,6 @@ final as (
     select
         m.month,
         g.group_key,
-        g.group_key as group_label,
         coalesce(s.business_units, 0) as business_units,
         coalesce(l.domains, 0) as domains,
         s.maturity_score,

@@ -30,21 +30,19 @@ totals as (
     select
         m.month,
         g.group_key,
-        g.group_label,
         coalesce(sum(d.milestones_due), 0) as milestones_due,
         coalesce(sum(d.milestones_on_time), 0) as milestones_on_time
     from months as m
     cross join groups as g
     left join due_by_month as d
         on d.group_key is not distinct from g.group_key and d.baseline_month_start <= m.month_start
-    group by m.month, g.group_key, g.group_label
+    group by m.month, g.group_key
 ),
 
 final as (
     select
         month,
         group_key,
-        group_label,
         milestones_due,
         milestones_on_time,
         milestones_on_time / nullif(milestones_due, 0) as milestone_on_time_rate

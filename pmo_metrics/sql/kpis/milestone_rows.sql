@@ -29,7 +29,8 @@ final as (
         coalesce(ms.actual_date <= ms.baseline_date and ms.actual_date <= m.month_end, false) as on_time
     from months as m
     join source_milestones as ms on ms.baseline_date <= m.month_end
-    join selected_projects as p on p.project_id = ms.project_id
+    join selected_projects as sp on sp.project_id = ms.project_id
+    join marts.projects as p on p.project_id = ms.project_id
 )
 
 select * from final

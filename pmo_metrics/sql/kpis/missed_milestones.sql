@@ -28,7 +28,8 @@ final as (
         ms.actual_date
     from months as m
     join source_milestones as ms on ms.baseline_date between m.month_start and m.month_end
-    join selected_projects as p on p.project_id = ms.project_id
+    join selected_projects as sp on sp.project_id = ms.project_id
+    join marts.projects as p on p.project_id = ms.project_id
     where ms.actual_date is null or ms.actual_date > ms.baseline_date
 )
 

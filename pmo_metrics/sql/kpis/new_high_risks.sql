@@ -30,7 +30,8 @@ final as (
         r.closed_date
     from months as m
     join source_risks as r on r.raised_date between m.month_start and m.month_end
-    join selected_projects as p on p.project_id = r.project_id
+    join selected_projects as sp on sp.project_id = r.project_id
+    join marts.projects as p on p.project_id = r.project_id
     where r.probability * r.impact >= 15
 )
 

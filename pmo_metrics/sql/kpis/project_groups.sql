@@ -8,9 +8,9 @@ selected_projects as (
 ),
 
 final as (
-    select distinct group_key, group_label from selected_projects
+    select distinct group_key from selected_projects
     union
-    select 'all' as group_key, 'all' as group_label where $group_by = 'all'
+    select 'all' as group_key where $group_by = 'all'
 )
 
 select * from final

@@ -19,7 +19,6 @@ totals as (
     select
         m.month,
         g.group_key,
-        g.group_label,
         count(f.project_id) as selected_projects,
         count(*) filter (where f.is_active) as active_projects,
         count(*) filter (where f.is_active and f.overall_rag = 'green') as green_projects,
@@ -42,14 +41,13 @@ totals as (
     cross join groups as g
     left join project_months as f
         on f.month = m.month and f.group_key is not distinct from g.group_key
-    group by m.month, g.group_key, g.group_label
+    group by m.month, g.group_key
 ),
 
 final as (
     select
         month,
         group_key,
-        group_label,
         selected_projects,
         active_projects,
         green_projects / nullif(active_projects, 0) as rag_green_share,

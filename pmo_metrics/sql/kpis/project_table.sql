@@ -1,7 +1,12 @@
--- One row per selected project as of M: where it sits, its status and trend, earned value, next
--- milestone, open high risks and financial benefits. Its PV, EV and AC are the ones the KPI cards sum.
+-- One row per selected project as of M ($as_of; $months holds M − 1 and M): where it sits, its
+-- status and trend, earned value, next milestone, open high risks and financial benefits. Its PV,
+-- EV and AC are the ones the KPI cards sum.
 
 with
+
+months as (
+    {{ ref('kpis/months') }}
+),
 
 project_months as (
     {{ ref('kpis/project_months') }}
@@ -11,8 +16,13 @@ benefit_months as (
     {{ ref('kpis/benefit_months') }}
 ),
 
-reports as (
-    select project_id, report_date, overall_rag from marts.status_reports
+selected_projects as (
+    -- every selected project, including those that have not started, reported or booked anything
+    {{ ref('kpis/selected_projects') }}
+),
+
+project_dim as (
+    select * from marts.projects
 ),
 
 source_milestones as (
@@ -23,36 +33,41 @@ source_risks as (
     select * from risks
 ),
 
-with_previous_rag as (
-    -- the latest report ≤ end(M − 1), i.e. dated before the first day of M
-    select f.*, r.overall_rag as previous_rag, r.report_date as previous_report_date
-    from project_months as f
-    asof left join reports as r
-        on r.project_id = f.project_id and r.report_date < f.month_start
+as_of as (
+    select * from months where month = $as_of
+),
+
+current_facts as (
+    select * from project_months where month = $as_of
+),
+
+previous_facts as (
+    select * from project_months where month <> $as_of
 ),
 
 next_milestones as (
     -- the earliest milestone not achieved by end(M), by its forecast (else baseline) date
     select
-        f.project_id,
+        ms.project_id,
         ms.milestone_name as next_milestone,
         coalesce(ms.forecast_date, ms.baseline_date) as next_milestone_date
-    from project_months as f
-    join source_milestones as ms
-        on ms.project_id = f.project_id and (ms.actual_date is null or ms.actual_date > f.month_end)
-    qualify row_number() over (partition by f.project_id
+    from as_of as m
+    join source_milestones as ms on ms.actual_date is null or ms.actual_date > m.month_end
+    join selected_projects as sp on sp.project_id = ms.project_id
+    qualify row_number() over (partition by ms.project_id
                                order by coalesce(ms.forecast_date, ms.baseline_date), ms.milestone_id) = 1
 ),
 
 open_high_risks as (
     -- open at end(M): raised by then and not closed by then; a closed risk without a closed_date
     -- is taken as closed already
-    select f.project_id, count(*) as open_high_risks
-    from project_months as f
-    join source_risks as r on r.project_id = f.project_id
+    select r.project_id, count(*) as open_high_risks
+    from as_of as m
+    join source_risks as r
+        on r.raised_date <= m.month_end
+       and (r.closed_date > m.month_end or (r.closed_date is null and r.status = 'open'))
+    join selected_projects as sp on sp.project_id = r.project_id
     where r.probability * r.impact >= 15
-      and r.raised_date <= f.month_end
-      and (r.closed_date > f.month_end or (r.closed_date is null and r.status = 'open'))
     group by all
 ),
 
@@ -62,58 +77,64 @@ project_benefits as (
         coalesce(sum(planned_value) filter (where is_financial), 0) as benefits_planned,
         coalesce(sum(actual_value) filter (where is_financial), 0) as benefits_realized
     from benefit_months
+    where month = $as_of
     group by all
 ),
 
 final as (
     select
-        f.project_id,
-        f.project_name,
-        f.portfolio,
-        f.program,
-        f.business_unit,
-        f.objective_id,
-        f.objective_name,
-        f.stage,
-        f.project_manager,
-        f.sponsor,
-        f.is_active as active,
+        p.project_id,
+        p.project_name,
+        p.portfolio,
+        p.program,
+        p.business_unit,
+        p.objective_id,
+        p.objective_name,
+        p.stage,
+        p.project_manager,
+        p.sponsor,
+        coalesce(f.is_active, false) as active,
         f.overall_rag,
         f.report_date,
-        f.previous_rag,
+        prev.overall_rag as previous_rag,
         case
             when f.overall_rag is null then null
-            when f.previous_rag is null then 'new'
-            when f.overall_rag = f.previous_rag then 'unchanged'
+            when prev.overall_rag is null then 'new'
+            when f.overall_rag = prev.overall_rag then 'unchanged'
             when (case f.overall_rag when 'green' then 3 when 'amber' then 2 else 1 end)
-               > (case f.previous_rag when 'green' then 3 when 'amber' then 2 else 1 end) then 'improved'
+               > (case prev.overall_rag when 'green' then 3 when 'amber' then 2 else 1 end) then 'improved'
             else 'worsened'
         end as rag_trend,
         f.days_since_report,
-        f.is_stale,
+        coalesce(f.is_stale, true) as is_stale,
         f.percent_complete,
-        f.pv,
+        coalesce(f.pv, 0) as pv,
         f.ev,
-        f.ac,
+        coalesce(f.ac, 0) as ac,
         f.project_spi as spi,
         f.project_cpi as cpi,
-        f.eac,
-        f.bac,
-        f.bac - f.eac as vac,
-        f.start_date,
-        f.baseline_finish_date,
-        f.forecast_finish_date,
-        f.actual_finish_date,
-        f.finish_slip_days,
+        -- a project with no facts yet has AC = EV = 0, so EAC = AC + BAC − EV = BAC
+        coalesce(f.eac, p.budget_at_completion) as eac,
+        p.budget_at_completion as bac,
+        p.budget_at_completion - coalesce(f.eac, p.budget_at_completion) as vac,
+        p.start_date,
+        p.baseline_finish_date,
+        p.forecast_finish_date,
+        p.actual_finish_date,
+        date_diff('day', p.baseline_finish_date,
+                  coalesce(p.forecast_finish_date, p.baseline_finish_date)) as finish_slip_days,
         nm.next_milestone,
         nm.next_milestone_date,
         coalesce(r.open_high_risks, 0) as open_high_risks,
         coalesce(b.benefits_planned, 0) as benefits_planned,
         coalesce(b.benefits_realized, 0) as benefits_realized
-    from with_previous_rag as f
-    left join next_milestones as nm using (project_id)
-    left join open_high_risks as r using (project_id)
-    left join project_benefits as b using (project_id)
+    from selected_projects as sp
+    join project_dim as p on p.project_id = sp.project_id
+    left join current_facts as f on f.project_id = sp.project_id
+    left join previous_facts as prev on prev.project_id = sp.project_id
+    left join next_milestones as nm on nm.project_id = sp.project_id
+    left join open_high_risks as r on r.project_id = sp.project_id
+    left join project_benefits as b on b.project_id = sp.project_id
 )
 
 select * from final

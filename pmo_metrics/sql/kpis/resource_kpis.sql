@@ -37,7 +37,6 @@ final as (
     select
         month,
         group_key,
-        group_key as group_label,
         resources,
         capacity_hours,
         hours,

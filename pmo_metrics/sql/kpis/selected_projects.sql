@@ -10,7 +10,12 @@ project_dim as (
 
 final as (
     select
-        *,
+        project_id,
+        start_date,
+        baseline_finish_date,
+        forecast_finish_date,
+        actual_finish_date,
+        budget_at_completion,
         case $group_by
             when 'portfolio' then portfolio
             when 'program' then program
@@ -18,15 +23,7 @@ final as (
             when 'objective' then objective_id
             when 'project' then project_id
             else 'all'
-        end as group_key,
-        case $group_by
-            when 'portfolio' then portfolio
-            when 'program' then program
-            when 'business_unit' then business_unit
-            when 'objective' then coalesce(objective_name, objective_id)
-            when 'project' then project_name
-            else 'all'
-        end as group_label
+        end as group_key
     from project_dim
     where is_selectable
       and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
