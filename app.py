@@ -194,11 +194,9 @@ if problem:
     st.error(f"The database at {ui.esc(db_path)} cannot be read: {ui.esc(problem)}. "
              "Load a batch on the Data loads page to rebuild it.")
 
-st.session_state[ui.ENTRY_MARK] = True
-try:
-    page.run()
-except Exception as exc:  # a page must never show a traceback to its audience
-    log.exception("page %s failed", page.title)
-    st.error(f"This page could not be drawn ({type(exc).__name__}). The details are in the server log.")
-finally:
-    st.session_state.pop(ui.ENTRY_MARK, None)
+with ui.running_page():
+    try:
+        page.run()
+    except Exception as exc:  # a page must never show a traceback to its audience
+        log.exception("page %s failed", page.title)
+        st.error(f"This page could not be drawn ({type(exc).__name__}). The details are in the server log.")

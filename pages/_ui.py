@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -25,7 +27,6 @@ from pmo_metrics.settings import Settings, load_settings
 log = logging.getLogger("pmo_dashboard")
 
 CONTEXT_KEY = "pmo_context"
-ENTRY_MARK = "pmo_entry_running"  # present while app.py runs the page, removed when it returns
 try:
     _SETTINGS = load_settings()  # cache sizes are fixed when the decorators below are applied
 except ValueError:
@@ -155,6 +156,19 @@ def fmt_pct(value, digits: int = 1) -> str:
 # -- page furniture ---------------------------------------------------------------------------------
 
 ENTRY_FILE = Path(__file__).resolve().parent.parent / "app.py"
+# Whether app.py is running the page on this thread (each session's script runs on its own thread).
+# Not in st.session_state: a value removed there after st.stop() is not removed for the next run.
+_entry = threading.local()
+
+
+@contextmanager
+def running_page():
+    """app.py runs the page inside this block."""
+    _entry.depth = getattr(_entry, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _entry.depth -= 1
 
 
 def ensure_entry(page_file: str | None) -> None:
@@ -166,7 +180,7 @@ def ensure_entry(page_file: str | None) -> None:
     same script run (so a button click or an upload in it is not lost), and it runs this page; its
     st.navigation switches the old mode off for good.
     """
-    if st.session_state.get(ENTRY_MARK) or page_file is None:
+    if getattr(_entry, "depth", 0) or page_file is None:
         return
     code = compile(ENTRY_FILE.read_text(encoding="utf-8"), str(ENTRY_FILE), "exec")
     exec(code, {"__name__": "__main__", "__file__": str(ENTRY_FILE)})  # noqa: S102 — our own entry file

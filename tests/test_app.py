@@ -7,11 +7,13 @@ and the app is pointed at it with PMO_DB, exactly as a deployment would be.
 """
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -379,12 +381,26 @@ def test_first_start_without_a_database_builds_the_demo(tmp_path, monkeypatch):
     assert int(cards(at)["active_projects"]) > 0
 
 
-def test_without_a_database_and_without_the_demo_the_pages_explain(tmp_path, use_db):
-    use_db(tmp_path / "missing.duckdb")
+def test_without_a_database_the_pages_explain_until_a_zip_is_uploaded(demo, tmp_path, use_db):
+    use_db(tmp_path / "pmo.duckdb")
     at = app()
     assert not problems(at)
     assert any("no database yet" in i.value for i in at.info)
     assert walk(at) == {}
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(demo["batch"].glob("*.csv")):
+            z.write(f, f"export/{f.name}")
+    at.switch_page("pages/data_loads.py").run()
+    at.file_uploader[0].upload("batch.zip", archive.getvalue(), "application/zip")
+    at.run()
+    assert not problems(at)
+    at.button(key="upload_load").click().run()
+    assert any("loaded" in s.value for s in at.success)
+    at.switch_page("pages/overview.py").run()
+    assert not problems(at)
+    assert int(cards(at)["active_projects"]) > 0
 
 
 # -- settings --------------------------------------------------------------------------------------------------
