@@ -9,17 +9,13 @@ the data offers, so nothing a URL says reaches a query unchecked.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import streamlit as st
 
 st.set_page_config(page_title="PMO analytics", page_icon=":material/insights:", layout="wide")
 
 from pages import _ui as ui  # noqa: E402  (set_page_config comes first)
-from pmo_metrics import kpis, views  # noqa: E402
-from pmo_metrics.db import DatabaseError, database_version  # noqa: E402
 from pmo_metrics.filters import Filters  # noqa: E402
-from pmo_metrics.marts import MartsMissing  # noqa: E402
 from pmo_metrics.settings import load_settings  # noqa: E402
 
 log = logging.getLogger("pmo_dashboard")
@@ -55,25 +51,6 @@ GLOBAL_PARAMS = {
 }
 KEPT_DEPARTMENTS = "kept_departments"  # survives pages that do not show the department filter
 LATEST = "latest"  # the as-of choice that follows new loads; never written to the URL
-
-
-def build_demo_database(settings) -> None:
-    """First start without a database: write the small demo batch and load it, showing progress."""
-    from pmo_metrics.demo import generate_demo
-    from pmo_metrics.warehouse import LoadBusy, load_batch
-
-    bar = st.progress(0.0, text="No database yet: generating the demo data …")
-    try:
-        generate_demo(settings.demo_dir, scale="small", seed=settings.demo_seed,
-                      progress=lambda msg, f: bar.progress(min(0.4 * f, 1.0), text=f"Demo data: {msg}"))
-        result = load_batch(settings.demo_dir, settings.database_path,
-                            progress=lambda msg, f: bar.progress(min(0.4 + 0.6 * f, 1.0), text=f"Loading: {msg}"))
-    except LoadBusy:
-        result = None  # another session is loading the demo right now; its result is used below
-    finally:
-        bar.empty()
-    if result is not None and not result.ok:
-        st.error(f"The demo data could not be loaded: {result.message}")
 
 
 def seed_from_url(param: str, key: str, valid: list[str], multi: bool):
@@ -117,28 +94,11 @@ try:
 except ValueError as exc:  # a malformed PMO_* environment variable: say which, not a traceback
     st.error(f"The dashboard's settings are invalid: {ui.esc(exc)}")
     st.stop()
-db_path = str(settings.database_path)
 
-if database_version(db_path) is None and settings.build_demo_when_empty:
-    build_demo_database(settings)
-
-version = database_version(db_path)
-token = version.token if version else None
-options: dict[str, list[str]] = {}
-has_data, provenance, default_as_of, months, span, problem = False, None, None, [], {}, None
-if token is not None:
-    try:
-        base = ui.Context(settings, db_path, token, Filters(), False, None)
-        ui.set_context(base)
-        options = ui.q(kpis.filter_options)
-        default_as_of = ui.q(kpis.default_as_of)
-        has_data = not ui.q(views.is_empty)
-        provenance = ui.q(views.data_provenance)
-        span = ui.q(views.data_months)
-        months = list(options.get("months") or [])
-    except (MartsMissing, DatabaseError) as exc:
-        problem = str(exc).splitlines()[0]
-        token = None
+if settings.build_demo_when_empty:
+    ui.ensure_demo_database(settings)
+data = ui.open_data(settings)
+options, months, default_as_of = data.options, list(data.options.get("months") or []), data.default_as_of
 
 with st.sidebar:
     st.subheader("Filters")
@@ -188,10 +148,10 @@ write_url(selection)
 filters = Filters(as_of=selection["as_of"] or default_as_of, portfolios=selection["portfolio"],
                   programs=selection["program"], business_units=selection["business_unit"],
                   objectives=selection["objective"], departments=selection["department"])
-ui.set_context(ui.Context(settings, db_path, token, filters, has_data, provenance, options, span))
-
-if problem:
-    st.error(f"The database at {ui.esc(db_path)} cannot be read: {ui.esc(problem)}. "
+ui.set_context(ui.Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
+                          data.data_months))
+if data.problem:
+    st.error(f"The database at {ui.esc(data.db_path)} cannot be read: {ui.esc(data.problem)}. "
              "Load a batch on the Data loads page to rebuild it.")
 
 with ui.running_page():

@@ -12,14 +12,14 @@ import logging
 import re
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
 
-from pmo_metrics import charts, downloads, kpis, metrics, views
+from pmo_metrics import downloads, kpis, metrics, views
 from pmo_metrics.db import Warehouse, database_version
 from pmo_metrics.filters import Filters, month_end
 from pmo_metrics.settings import Settings, load_settings
@@ -119,6 +119,60 @@ def q(fn: Callable, *args, **kwargs) -> Any:
     if ctx.token is None:
         raise RuntimeError("no database")
     return _cached_call(name, ctx.db_path, ctx.token, args, tuple(sorted(kwargs.items())))
+
+
+# -- the database behind this run ---------------------------------------------------------------------
+
+def ensure_demo_database(settings: Settings) -> None:
+    """First start without a database: write the small demo batch and load it, showing progress."""
+    if database_version(settings.database_path) is not None:
+        return
+    from pmo_metrics.demo import generate_demo
+    from pmo_metrics.warehouse import LoadBusy, load_batch
+
+    bar = st.progress(0.0, text="No database yet: generating the demo data …")
+    try:
+        generate_demo(settings.demo_dir, scale="small", seed=settings.demo_seed,
+                      progress=lambda msg, f: bar.progress(min(0.4 * f, 1.0), text=f"Demo data: {msg}"))
+        result = load_batch(settings.demo_dir, settings.database_path,
+                            progress=lambda msg, f: bar.progress(min(0.4 + 0.6 * f, 1.0), text=f"Loading: {msg}"))
+    except LoadBusy:
+        result = None  # another session is loading the demo at this moment; its result is used
+    finally:
+        bar.empty()
+    if result is not None and not result.ok:
+        st.error(f"The demo data could not be loaded: {esc(result.message)}")
+
+
+@dataclass(frozen=True)
+class DataState:
+    """What the database offers this run: its version, the filter choices, where the data came from."""
+
+    db_path: str
+    token: str | None
+    options: dict[str, list[str]]
+    default_as_of: str | None
+    has_data: bool
+    provenance: dict[str, Any] | None
+    data_months: dict[str, str | None]
+    problem: str | None = None
+
+
+def open_data(settings: Settings) -> DataState:
+    """Read the published database's identity and the values the filters may take (cached per version)."""
+    from pmo_metrics.db import DatabaseError
+    from pmo_metrics.marts import MartsMissing
+
+    db_path = str(settings.database_path)
+    version = database_version(db_path)
+    if version is None:
+        return DataState(db_path, None, {}, None, False, None, {})
+    set_context(Context(settings, db_path, version.token, Filters(), False, None))
+    try:
+        return DataState(db_path, version.token, q(kpis.filter_options), q(kpis.default_as_of),
+                         not q(views.is_empty), q(views.data_provenance), q(views.data_months))
+    except (MartsMissing, DatabaseError) as exc:
+        return DataState(db_path, None, {}, None, False, None, {}, problem=str(exc).splitlines()[0])
 
 
 # -- text -------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from . import contract as c
-from .filters import Filters, month_add, month_end, month_start, months_between, previous_month
+from .filters import Filters, month_add, month_end, month_start, months_between
 from .findings import WARNING
 from .marts import sql_params
 
