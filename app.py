@@ -145,9 +145,8 @@ with st.sidebar:
         st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:", key="clear_filters")
 
 write_url(selection)
-filters = Filters(as_of=selection["as_of"] or default_as_of, portfolios=selection["portfolio"],
-                  programs=selection["program"], business_units=selection["business_unit"],
-                  objectives=selection["objective"], departments=selection["department"])
+filters = Filters(**{field: selection[param] for param, (_, field, _) in GLOBAL_PARAMS.items()})
+filters = filters.with_as_of(filters.as_of or default_as_of)
 ui.set_context(ui.Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
                           data.data_months))
 if data.problem:

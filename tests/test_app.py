@@ -223,6 +223,27 @@ def test_query_params_round_trip(demo, use_db):
     assert at.query_params == {}
 
 
+def test_the_department_filter_shows_where_resources_do_and_is_kept_elsewhere(demo, use_db):
+    use_db(demo["db"])
+    cur = Warehouse(demo["db"]).cursor()
+    try:
+        department = kpis.filter_options(cur)["departments"][0]
+    finally:
+        cur.close()
+    at = app({"department": department})
+    assert at.multiselect(key="f_department").value == [department]
+    everyone = cards(app())["utilization"]
+    assert cards(at)["utilization"] != everyone
+    at.switch_page("pages/finance.py").run()
+    assert not problems(at)
+    assert "f_department" not in [w.key for w in at.multiselect]
+    assert at.query_params["department"] == department          # kept in the link all the same
+    at.switch_page("pages/resources.py").run()
+    assert at.multiselect(key="f_department").value == [department]
+    shown = at.dataframe[1].value                                 # resources by department
+    assert set(shown["key"]) == {department}
+
+
 def test_an_invalid_month_in_the_url_is_ignored(demo, use_db):
     use_db(demo["db"])
     for bad in ("2099-13", "1900-01", "'; DROP TABLE projects; --"):
