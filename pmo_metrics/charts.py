@@ -154,7 +154,7 @@ def rag_mix(counts: dict[str, int], title: str = "RAG mix of active projects (nu
                     marker_color=RAG_COLOURS[rag], text=[f"{n} ({n / total:.0%})" if n else ""],
                     textposition="inside", insidetextanchor="middle",
                     hovertemplate=f"{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
-    fig.update_layout(barmode="stack", showlegend=True, yaxis=dict(visible=False),
+    fig.update_layout(barmode="stack", showlegend=True, yaxis=dict(visible=False), legend=dict(traceorder="normal"),
                       xaxis=dict(title="Active projects", dtick=max(1, total // 10)))
     return _finish(fig, title, height=200)
 
@@ -204,6 +204,7 @@ def drill_bars(rollup: pd.DataFrame, level_label: str) -> go.Figure:
                     marker_color=RAG_COLOURS[rag], customdata=df["key"],
                     hovertemplate=f"%{{y}}<br>{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
     fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects", dtick=1),
+                      legend=dict(traceorder="normal"),
                       height=max(HEIGHT - 60, 110 + 42 * len(df)))
     return _finish(fig, f"Active projects by {level_label}, by RAG (number of projects) — click a bar to drill down")
 

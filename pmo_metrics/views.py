@@ -369,7 +369,7 @@ def drill_rollup(projects: pd.DataFrame, level: str, portfolio: str | None = Non
 def drill_projects(frame: pd.DataFrame, portfolio: str | None = None, program: str | None = None,
                    ids=None) -> pd.DataFrame:
     """The rows of a project-level frame inside the drill-down path (program NO_VALUE = without program);
-    or, given `ids`, the rows of those projects."""
+    or, given `ids`, the rows of those projects. Active projects come first when the frame says which."""
     if frame.empty:
         return frame
     keep = pd.Series(True, index=frame.index)
@@ -380,7 +380,10 @@ def drill_projects(frame: pd.DataFrame, portfolio: str | None = None, program: s
             keep &= frame["portfolio"] == portfolio
         if program is not None:
             keep &= _label(frame["program"]) == program
-    return frame[keep].reset_index(drop=True)
+    out = frame[keep]
+    if "active" in out:
+        out = out.sort_values("active", ascending=False, kind="stable")
+    return out.reset_index(drop=True)
 
 
 def value_vs_risk(con, filters: Filters) -> pd.DataFrame:
