@@ -1,24 +1,31 @@
 """Data loads: upload extracts (files, a zip or one workbook) with an optional mapping, read the
 validation report, then load — all or nothing, with a progress bar.
 
-The whole page is `render()`, so access control (a PMO-lead password, say) wraps one call.
+Only PMO leads may load: the page asks for the password configured as `[data_loads] password` in
+.streamlit/secrets.toml (or PMO_DATA_LOADS_PASSWORD) before it shows any upload widget, and
+without one configured it explains how to switch loading on and loads nothing.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
+import time
 
 import streamlit as st
 
 from pages import _ui as ui
-from pmo_metrics import downloads
+from pmo_metrics import access, downloads
 from pmo_metrics.findings import BatchError
 from pmo_metrics.warehouse import LoadBusy, load_batch, validate_batch
 
 STATE = "upload_state"      # the staged upload and its validation report
 RESULT = "upload_result"    # the outcome of the last load, shown once after the rerun
 GENERATION = "upload_gen"   # bumped after a load so the uploaders start empty
+UNLOCKED = "data_loads_unlocked"   # fingerprint of the password this session was unlocked with
+FAILURES = "data_loads_failures"  # (consecutive failed attempts, time of the last one)
+PASSWORD_BOX = "data_loads_password"
 TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet", "zip"]
 
 
@@ -103,8 +110,64 @@ def _load(state: dict, db_path: str, quarantine: bool) -> None:
     st.rerun()
 
 
+@st.cache_resource(show_spinner=False)
+def _throttle() -> access.Throttle:
+    """One guessing throttle for the whole server: a fresh browser session starts no fresh count."""
+    return access.Throttle()
+
+
+def _secrets():
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 — no secrets file at all is a normal deployment
+        return {}
+
+
+def _check_password(expected: str) -> None:
+    given = st.session_state.get(PASSWORD_BOX) or ""
+    st.session_state[PASSWORD_BOX] = ""  # never kept in the session
+    if not given:
+        return
+    failures, last = st.session_state.get(FAILURES, (0, None))
+    if _throttle().locked_for(failures, last) > 0:
+        return
+    if access.password_matches(given, expected):
+        st.session_state[UNLOCKED] = access.password_fingerprint(expected)
+        st.session_state.pop(FAILURES, None)
+        return
+    time.sleep(_throttle().delay_after_failure())
+    st.session_state[FAILURES] = (failures + 1, time.monotonic())
+
+
+def unlocked() -> bool:
+    """Whether this session may load data; otherwise shows why not (and the password box)."""
+    expected = access.data_loads_password(_secrets(), os.environ)
+    if expected is None:
+        st.info("Loading data is switched off: no PMO-lead password is configured. To switch it on, set "
+                "`password` under `[data_loads]` in `.streamlit/secrets.toml` (see "
+                "`.streamlit/secrets.toml.example`) or the environment variable `PMO_DATA_LOADS_PASSWORD`, "
+                "and restart the dashboard. Until then the data can be loaded from the command line: "
+                "`python -m pmo_metrics load BATCH`.", icon=":material/lock:")
+        return False
+    if st.session_state.get(UNLOCKED) == access.password_fingerprint(expected):
+        return True
+    failures, last = st.session_state.get(FAILURES, (0, None))
+    wait = _throttle().locked_for(failures, last)
+    if wait > 0:
+        st.error(f"Too many wrong passwords. Try again in {wait / 60:.0f} minute(s).", icon=":material/lock:")
+        return False
+    st.markdown("Loading data is for PMO leads. Enter the PMO-lead password to upload extracts.")
+    st.text_input("PMO-lead password", type="password", key=PASSWORD_BOX, on_change=_check_password,
+                  args=(expected,), autocomplete="current-password")
+    if failures:
+        st.error(f"Wrong password ({failures} of {_throttle().max_attempts} attempts).")
+    return False
+
+
 def render() -> None:
     ctx = ui.header("Data loads")
+    if not unlocked():
+        return
     st.markdown(
         "Upload one file per table, named after it (`projects.csv`, `status_reports.xlsx`, …), a **zip** of "
         "them, or **one workbook** with a sheet per table. Each table you upload replaces that table's rows; "

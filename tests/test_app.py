@@ -30,6 +30,7 @@ APP = ROOT / "app.py"
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
 END_MONTH = "2026-10"
 TIMEOUT = 90
+LOADS_PASSWORD = "test-pmo-lead"
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
@@ -76,8 +77,12 @@ def empty_db(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def use_db(monkeypatch):
-    def point_at(path: Path, **env: str) -> None:
+    def point_at(path: Path, loads: bool = False, **env: str) -> None:
         monkeypatch.setenv("PMO_DB", str(path))
+        if loads:
+            monkeypatch.setenv("PMO_DATA_LOADS_PASSWORD", LOADS_PASSWORD)
+        else:
+            monkeypatch.delenv("PMO_DATA_LOADS_PASSWORD", raising=False)
         monkeypatch.setenv("PMO_BUILD_DEMO_WHEN_EMPTY", "0")
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -89,6 +94,14 @@ def app(query: dict | None = None) -> AppTest:
     if query:
         at.query_params.update(query)
     return at.run()
+
+
+def open_data_loads(at: AppTest) -> AppTest:
+    """The Data loads page, unlocked with the PMO-lead password (set by `use_db(..., loads=True)`)."""
+    at.switch_page("pages/data_loads.py").run()
+    at.text_input(key="data_loads_password").input(LOADS_PASSWORD).run()
+    assert at.file_uploader, [e.value for e in at.error]
+    return at
 
 
 def problems(at: AppTest) -> list[str]:
@@ -332,7 +345,7 @@ def test_picking_a_project_in_the_drill_down_opens_its_page(demo, use_db):
 # -- data loads -------------------------------------------------------------------------------------------
 
 def test_the_upload_page_rejects_a_bad_batch_and_leaves_the_data_alone(demo, use_db):
-    use_db(demo["db"])
+    use_db(demo["db"], loads=True)
     version = database_version(demo["db"])
     at = app()
     before = cards(at)
@@ -343,7 +356,7 @@ def test_the_upload_page_rejects_a_bad_batch_and_leaves_the_data_alone(demo, use
     row[cols.index("start_date")] = "not a date"                # SCHEMA
     bad = "\n".join([source[0], ",".join(row), *source[2:]]) + "\n"
 
-    at.switch_page("pages/data_loads.py").run()
+    open_data_loads(at)
     at.file_uploader[0].upload("projects.csv", bad.encode("utf-8"), "text/csv")
     at.run()
     assert not at.exception
@@ -363,7 +376,7 @@ def test_the_upload_page_rejects_a_bad_batch_and_leaves_the_data_alone(demo, use
 def test_an_upload_loads_and_every_page_shows_the_new_data(demo, use_db, tmp_path):
     db = tmp_path / "pmo.duckdb"
     shutil.copyfile(demo["db"], db)
-    use_db(db)
+    use_db(db, loads=True)
     projects = demo["projects"].copy()
     pid = projects["project_id"].iloc[3]
     hostile = "Renamed *by* [an upload](http://example.org) <b>x</b>"
@@ -371,7 +384,7 @@ def test_an_upload_loads_and_every_page_shows_the_new_data(demo, use_db, tmp_pat
     csv = projects.to_csv(index=False).encode("utf-8")
 
     at = app()
-    at.switch_page("pages/data_loads.py").run()
+    open_data_loads(at)
     at.file_uploader[0].upload("projects.csv", csv, "text/csv")
     at.run()
     assert not problems(at)
@@ -403,7 +416,7 @@ def test_first_start_without_a_database_builds_the_demo(tmp_path, monkeypatch):
 
 
 def test_without_a_database_the_pages_explain_until_a_zip_is_uploaded(demo, tmp_path, use_db):
-    use_db(tmp_path / "pmo.duckdb")
+    use_db(tmp_path / "pmo.duckdb", loads=True)
     at = app()
     assert not problems(at)
     assert any("no database yet" in i.value for i in at.info)
@@ -413,7 +426,7 @@ def test_without_a_database_the_pages_explain_until_a_zip_is_uploaded(demo, tmp_
     with zipfile.ZipFile(archive, "w") as z:
         for f in sorted(demo["batch"].glob("*.csv")):
             z.write(f, f"export/{f.name}")
-    at.switch_page("pages/data_loads.py").run()
+    open_data_loads(at)
     at.file_uploader[0].upload("batch.zip", archive.getvalue(), "application/zip")
     at.run()
     assert not problems(at)

@@ -1,0 +1,159 @@
+"""Who may do what: the PMO-lead password that unlocks loading data, and business-unit scoping.
+
+Plain Python, like the rest of the library: the app passes in its secrets (a mapping, e.g.
+`st.secrets`) and the identity of the person using it; nothing is read at import time.
+
+Scoping narrows the global filters (`Scope.apply`), so every figure, table, download and export
+built from those filters is narrowed too. Views that are not built from the filters (row-level
+data-quality findings, the load history) are the page's to withhold from a scoped user.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping
+
+from .filters import Filters
+
+PASSWORD_ENV = "PMO_DATA_LOADS_PASSWORD"
+USER_ENV = "PMO_USER"
+# A business-unit value no extract can hold by accident: selecting only it selects no project.
+NO_UNIT = "\u2205 no business unit in scope"
+ALL_UNITS = "*"
+
+
+# -- the PMO-lead password ----------------------------------------------------------------------------
+
+def _section(secrets: Mapping[str, Any] | None, name: str) -> Mapping[str, Any]:
+    try:
+        value = (secrets or {}).get(name)
+    except Exception:  # noqa: BLE001 — st.secrets raises when there is no secrets file at all
+        return {}
+    return value if isinstance(value, Mapping) else {}
+
+
+def data_loads_password(secrets: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The configured PMO-lead password: `[data_loads] password` in the secrets, else the
+    PMO_DATA_LOADS_PASSWORD environment variable; None (loading switched off) when neither is set
+    or the value is empty or still the example's placeholder."""
+    environ = os.environ if environ is None else environ
+    value = _section(secrets, "data_loads").get("password") or environ.get(PASSWORD_ENV) or ""
+    value = str(value)
+    if not value.strip() or value == "change-me":
+        return None
+    return value
+
+
+def password_matches(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of two passwords (as UTF-8 bytes)."""
+    return hmac.compare_digest((given or "").encode("utf-8"), expected.encode("utf-8"))
+
+
+def password_fingerprint(expected: str) -> str:
+    """A value a session may keep to remember it was unlocked, without keeping the password; a
+    changed password no longer matches it, so every session is locked again."""
+    return hashlib.sha256(b"pmo-data-loads\0" + expected.encode("utf-8")).hexdigest()
+
+
+class Throttle:
+    """Slows down guessing: each failed attempt waits longer (server-wide, since a new browser
+    session is free), and a session that fails `max_attempts` times in a row is locked out for
+    `lockout_s` seconds."""
+
+    def __init__(self, base_delay_s: float = 1.0, max_delay_s: float = 8.0, window_s: float = 300.0,
+                 max_attempts: int = 5, lockout_s: float = 300.0):
+        self.base_delay_s, self.max_delay_s, self.window_s = base_delay_s, max_delay_s, window_s
+        self.max_attempts, self.lockout_s = max_attempts, lockout_s
+        self._lock = threading.Lock()
+        self._failures: list[float] = []
+
+    def delay_after_failure(self) -> float:
+        """Record a failure; the seconds the caller should wait before answering."""
+        now = time.monotonic()
+        with self._lock:
+            self._failures = [t for t in self._failures if now - t < self.window_s] + [now]
+            recent = len(self._failures)
+        return min(self.base_delay_s * recent, self.max_delay_s)
+
+    def locked_for(self, failures: int, last_failure: float | None) -> float:
+        """Seconds a session with `failures` consecutive failures (the last at `last_failure`,
+        time.monotonic()) must still wait; 0 when it may try again."""
+        if failures < self.max_attempts or last_failure is None:
+            return 0.0
+        return max(0.0, self.lockout_s - (time.monotonic() - last_failure))
+
+
+# -- business-unit scoping ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """The business units one person may see; `business_units` None means every unit (no scoping)."""
+
+    user: str | None = None
+    business_units: frozenset[str] | None = None
+
+    @property
+    def restricted(self) -> bool:
+        return self.business_units is not None
+
+    def allows(self, business_unit: str | None) -> bool:
+        return self.business_units is None or business_unit in self.business_units
+
+    def visible(self, values: Iterable[str]) -> list[str]:
+        """The business units among `values` this scope may see, in their order."""
+        return [v for v in values if self.allows(v)]
+
+    def apply(self, filters: Filters) -> Filters:
+        """The filters narrowed to this scope: the chosen units intersected with the allowed ones
+        (all allowed ones when none is chosen). An empty intersection selects no project, never
+        every project."""
+        if self.business_units is None:
+            return filters
+        chosen = set(filters.business_units) & self.business_units if filters.business_units \
+            else set(self.business_units)
+        return replace(filters, business_units=tuple(chosen) or (NO_UNIT,))
+
+    def describe(self) -> str:
+        if self.business_units is None:
+            return "every business unit"
+        units = sorted(self.business_units)
+        return ", ".join(units) if units else "no business unit"
+
+
+UNRESTRICTED = Scope()
+
+
+def scoping_configured(secrets: Mapping[str, Any] | None) -> bool:
+    return bool(_section(secrets, "scoping"))
+
+
+def resolve_scope(secrets: Mapping[str, Any] | None, user: str | None = None,
+                  environ: Mapping[str, str] | None = None) -> Scope:
+    """The scope of the person using the dashboard.
+
+    Without a `[scoping]` section everyone sees everything. With one, the identity is `user` (the
+    signed-in account, from the app's authentication), else PMO_USER, else `[scoping] default_user`;
+    `[scoping.users]` maps identities (compared without regard to case) to lists of business units,
+    where "*" means every unit. An identity that is missing or not listed sees nothing.
+    """
+    environ = os.environ if environ is None else environ
+    section = _section(secrets, "scoping")
+    if not section:
+        return UNRESTRICTED
+    identity = (user or environ.get(USER_ENV) or str(section.get("default_user") or "")).strip() or None
+    users = section.get("users")
+    users = users if isinstance(users, Mapping) else {}
+    allowed: Any = None
+    if identity is not None:
+        by_lower = {str(k).strip().lower(): v for k, v in users.items()}
+        allowed = by_lower.get(identity.lower())
+    if isinstance(allowed, str):
+        allowed = [allowed]
+    units = [str(u) for u in (allowed or [])]
+    if ALL_UNITS in units:
+        return Scope(identity, None)
+    return Scope(identity, frozenset(units))
