@@ -940,3 +940,21 @@ def test_database_without_marts_is_refused_with_a_reason():
         kpis.compute_kpis(con, Filters(as_of="2024-03"))
     with pytest.raises(MartsMissing):
         kpis.default_as_of(con)
+
+
+# -- filters and months ---------------------------------------------------------------------------
+
+def test_filters_normalise_and_validate():
+    from pmo_metrics.filters import month_add, month_end, months_between, previous_month
+
+    f = Filters(as_of="2024-03", portfolios=["B", "A", "A"], departments="IT")
+    assert f.as_of == "2024-03" and f.portfolios == ("A", "B") and f.departments == ("IT",)
+    assert hash(f) == hash(Filters(as_of="2024-03", portfolios=("B", "A"), departments=("IT",)))
+    assert f.previous().as_of == "2024-02" and f.with_as_of(None).as_of is None
+    for bad in ("2024-13", "2024-00", "2024-3", "24-01", "March", "2024-01-01"):
+        with pytest.raises(ValueError):
+            Filters(as_of=bad)
+    assert previous_month("2024-01") == "2023-12" and month_add("2023-11", 3) == "2024-02"
+    assert month_end("2024-02") == dt.date(2024, 2, 29) and month_end("2023-02") == dt.date(2023, 2, 28)
+    assert months_between("2023-11", "2024-02") == ["2023-11", "2023-12", "2024-01", "2024-02"]
+    assert months_between("2024-02", "2024-01") == []
