@@ -15,6 +15,7 @@ import streamlit as st
 st.set_page_config(page_title="PMO analytics", page_icon=":material/insights:", layout="wide")
 
 from pages import _ui as ui  # noqa: E402  (set_page_config comes first)
+from pmo_metrics import views  # noqa: E402
 from pmo_metrics.filters import Filters  # noqa: E402
 from pmo_metrics.settings import load_settings  # noqa: E402
 
@@ -95,13 +96,23 @@ except ValueError as exc:  # a malformed PMO_* environment variable: say which, 
     st.error(f"The dashboard's settings are invalid: {ui.esc(exc)}")
     st.stop()
 
+scope = ui.current_scope()
 if settings.build_demo_when_empty:
     ui.ensure_demo_database(settings)
 data = ui.open_data(settings)
 options, months, default_as_of = data.options, list(data.options.get("months") or []), data.default_as_of
+if scope.restricted and data.token is not None:
+    # The choices offered are those of the units in scope, so no other unit's names show.
+    in_scope = ui.q(views.project_list, scope.apply(Filters()))
+    options = {**options, "business_units": scope.visible(options.get("business_units", [])),
+               "portfolios": sorted(in_scope["portfolio"].dropna().unique().tolist()),
+               "programs": sorted(in_scope["program"].dropna().unique().tolist())}
 
 with st.sidebar:
     st.subheader("Filters")
+    if scope.restricted:
+        st.caption(f"Signed in as {ui.esc(scope.user or 'nobody')}: business units "
+                   f"{ui.esc(scope.describe())}.")
     valid = {
         "as_of": months, "portfolio": options.get("portfolios", []), "program": options.get("programs", []),
         "business_unit": options.get("business_units", []), "objective": options.get("objectives", []),
@@ -146,9 +157,10 @@ with st.sidebar:
 
 write_url(selection)
 filters = Filters(**{field: selection[param] for param, (_, field, _) in GLOBAL_PARAMS.items()})
-filters = filters.with_as_of(filters.as_of or default_as_of)
+# The one place business-unit scoping is enforced for everything built from the filters.
+filters = scope.apply(filters.with_as_of(filters.as_of or default_as_of))
 ui.set_context(ui.Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
-                          data.data_months))
+                          data.data_months, scope))
 if data.problem:
     st.error(f"The database at {ui.esc(data.db_path)} cannot be read: {ui.esc(data.problem)}. "
              "Load a batch on the Data loads page to rebuild it.")

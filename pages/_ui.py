@@ -19,7 +19,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from pmo_metrics import downloads, kpis, metrics, views
+from pmo_metrics import access, downloads, kpis, metrics, views
 from pmo_metrics.db import Warehouse, database_version
 from pmo_metrics.filters import Filters, month_end
 from pmo_metrics.settings import Settings, load_settings
@@ -47,6 +47,8 @@ class Context:
     provenance: dict[str, Any] | None
     options: dict[str, list[str]] = field(default_factory=dict)
     data_months: dict[str, str | None] = field(default_factory=dict)
+    scope: access.Scope = access.UNRESTRICTED  # already applied to `filters`; pages use it for views
+                                               # that are not built from the filters
 
     @property
     def as_of(self) -> str | None:
@@ -69,6 +71,34 @@ def context() -> Context:
         ctx = Context(settings, settings.database_path, version.token if version else None, Filters(),
                       False, None)
     return ctx
+
+
+# -- who is looking ------------------------------------------------------------------------------------
+
+def secrets() -> dict[str, Any]:
+    """The app's secrets as a plain dict; empty when there is no secrets file."""
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 — no secrets file at all is a normal deployment
+        return {}
+
+
+def current_scope() -> access.Scope:
+    """The business units this person may see (see pmo_metrics.access.resolve_scope). With an
+    `[auth]` section in the secrets the identity is the signed-in account, and a visitor who has not
+    signed in is asked to, and sees nothing else."""
+    conf = secrets()
+    if not access.scoping_configured(conf):
+        return access.UNRESTRICTED
+    user = None
+    if "auth" in conf:
+        if not st.user.get("is_logged_in"):
+            st.title("PMO analytics")
+            st.info("Sign in to see the dashboard.")
+            st.button("Sign in", on_click=st.login, icon=":material/login:", key="sign_in")
+            st.stop()
+        user = st.user.get("email") or st.user.get("name")
+    return access.resolve_scope(conf, user)
 
 
 # -- cached library calls ---------------------------------------------------------------------------

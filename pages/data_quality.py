@@ -32,18 +32,25 @@ else:
                       "rows_checked": ui.num_col("Rows checked", "%d"), "rows_failed": ui.num_col("Rows failing", "%d"),
                       "pass_rate": ui.pct_col("Pass rate")})
 
-st.subheader("Warnings by project manager")
-by_manager = ui.q(views.warnings_by_manager)
-ui.table(by_manager, "Warnings by project manager", key="dq_managers",
-         empty_message="No warning names a project.",
-         columns={"project_manager": ui.text_col("Project manager"), "rule_id": ui.text_col("Rule"),
-                  "warnings": ui.num_col("Warnings", "%d"), "projects": ui.num_col("Projects", "%d")})
-with st.expander("Every warning and error recorded by the loads behind this data"):
-    ui.table(ui.q(views.findings), "Findings", key="dq_findings", empty_message="No findings were recorded.",
-             columns={"rule_id": ui.text_col("Rule"), "severity": ui.text_col("Severity"), "table": ui.text_col("Table"),
-                      "file": ui.text_col("File"), "row": ui.num_col("Row", "%d"), "column": ui.text_col("Column"),
-                      "value": ui.text_col("Value"), "project_id": ui.text_col("Project"),
-                      "message": st.column_config.TextColumn("Message", width="large")})
+if ctx.scope.restricted:
+    # Findings, quarantined rows and the load history hold rows of every business unit; a person
+    # who sees only some units gets the pass rates and the stale reports of their own.
+    ui.empty("Row-level findings, quarantined rows and the load history cover every business unit, so "
+             "they are shown only to people who see every unit.")
+else:
+    st.subheader("Warnings by project manager")
+    by_manager = ui.q(views.warnings_by_manager)
+    ui.table(by_manager, "Warnings by project manager", key="dq_managers",
+             empty_message="No warning names a project.",
+             columns={"project_manager": ui.text_col("Project manager"), "rule_id": ui.text_col("Rule"),
+                      "warnings": ui.num_col("Warnings", "%d"), "projects": ui.num_col("Projects", "%d")})
+    with st.expander("Every warning and error recorded by the loads behind this data"):
+        ui.table(ui.q(views.findings), "Findings", key="dq_findings", empty_message="No findings were recorded.",
+                 columns={"rule_id": ui.text_col("Rule"), "severity": ui.text_col("Severity"),
+                          "table": ui.text_col("Table"), "file": ui.text_col("File"), "row": ui.num_col("Row", "%d"),
+                          "column": ui.text_col("Column"), "value": ui.text_col("Value"),
+                          "project_id": ui.text_col("Project"),
+                          "message": st.column_config.TextColumn("Message", width="large")})
 
 st.subheader(f"Stale status reports, {ctx.as_of or '—'}")
 if ctx.has_data and ctx.as_of:
@@ -55,18 +62,19 @@ if ctx.has_data and ctx.as_of:
 else:
     ui.empty("No status reports are loaded.")
 
-st.subheader("Quarantined rows")
-ui.table(ui.q(views.quarantined_rows), "Quarantined rows", key="dq_quarantine",
-         empty_message="No rows are set aside: every load so far was all-or-nothing or fully valid.",
-         columns={"load_id": ui.text_col("Load"), "table": ui.text_col("Table"), "file": ui.text_col("File"),
-                  "row": ui.num_col("Row", "%d"), "rule_ids": ui.text_col("Rules"),
-                  "reasons": st.column_config.TextColumn("Reasons", width="large"), "record": ui.text_col("Record")})
+if not ctx.scope.restricted:
+    st.subheader("Quarantined rows")
+    ui.table(ui.q(views.quarantined_rows), "Quarantined rows", key="dq_quarantine",
+             empty_message="No rows are set aside: every load so far was all-or-nothing or fully valid.",
+             columns={"load_id": ui.text_col("Load"), "table": ui.text_col("Table"), "file": ui.text_col("File"),
+                      "row": ui.num_col("Row", "%d"), "rule_ids": ui.text_col("Rules"),
+                      "reasons": st.column_config.TextColumn("Reasons", width="large"), "record": ui.text_col("Record")})
 
-st.subheader("Load history")
-attempts = views.load_attempts(ctx.db_path)  # a small file beside the database; read every run
-ui.table(attempts, "Load attempts", key="dq_attempts",
-         empty_message="No load attempt is recorded beside this database.",
-         columns={"started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
-                  "status": ui.text_col("Status"), "batch": ui.text_col("Batch"), "files": ui.text_col("Files"),
-                  "rows_read": ui.num_col("Rows read", "%d"), "rows_loaded": ui.num_col("Rows loaded", "%d"),
-                  "message": st.column_config.TextColumn("Message", width="large"), "load_id": ui.text_col("Load id")})
+    st.subheader("Load history")
+    attempts = views.load_attempts(ctx.db_path)  # a small file beside the database; read every run
+    ui.table(attempts, "Load attempts", key="dq_attempts",
+             empty_message="No load attempt is recorded beside this database.",
+             columns={"started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
+                      "status": ui.text_col("Status"), "batch": ui.text_col("Batch"), "files": ui.text_col("Files"),
+                      "rows_read": ui.num_col("Rows read", "%d"), "rows_loaded": ui.num_col("Rows loaded", "%d"),
+                      "message": st.column_config.TextColumn("Message", width="large"), "load_id": ui.text_col("Load id")})

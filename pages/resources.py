@@ -44,7 +44,9 @@ else:
         ui.chart(charts.allocation_heatmap(heat, labels[by]))
 
 st.subheader("Over-allocated people")
-over = ui.q(views.overallocated_people, f)
+# People are not in a business unit, but the projects they work on are: a scoped viewer reads only
+# their own units' project names.
+over = ui.q(views.overallocated_people, f, f.business_units if ctx.scope.restricted else ())
 ui.table(over, f"Over-allocated people {ctx.as_of}", key="overallocated",
          empty_message=f"Nobody in the selected departments is planned above their capacity in {ctx.as_of}.",
          columns={"resource_name": ui.text_col("Name"), "role": ui.text_col("Role"),

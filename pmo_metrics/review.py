@@ -695,7 +695,7 @@ def spend_section(ctx: _Context) -> Section:
 def resources_section(ctx: _Context) -> Section:
     from .views import overallocated_people, resources_by
 
-    people = overallocated_people(ctx.con, ctx.filters)
+    people = overallocated_people(ctx.con, ctx.filters, ctx.filters.business_units)
     depts = resources_by(ctx.con, ctx.filters, "department")
     over = depts[(depts["allocation_rate"].astype(float) > 1) | (depts["utilization"].astype(float) > 1)] \
         if len(depts) else depts

@@ -624,9 +624,11 @@ def resource_heatmap(con, filters: Filters, by: str = "department", months: int 
     return out[["key", "month", "value"]]
 
 
-def overallocated_people(con, filters: Filters) -> pd.DataFrame:
+def overallocated_people(con, filters: Filters, name_units: tuple[str, ...] = ()) -> pd.DataFrame:
     """People of the selected departments whose planned hours for M exceed their capacity, with the
-    projects they are allocated to (largest first)."""
+    projects they are allocated to (largest first). With `name_units`, only projects of those business
+    units are named; hours on any other project are summed as 'other business units', so a person
+    scoped to some units never reads another unit's project names here."""
     as_of = _as_of(con, filters)
     cols = ["resource_id", "resource_name", "role", "department", "employment_type", "capacity_hours",
             "planned_hours", "over_by_hours", "hours", "projects"]
@@ -637,11 +639,20 @@ def overallocated_people(con, filters: Filters) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=cols)
     alloc = con.execute(
-        "SELECT a.resource_id, string_agg(coalesce(p.project_name, a.project_id) || ' (' || "
-        "  CAST(round(a.planned_hours) AS BIGINT) || ' h)', '; ' ORDER BY a.planned_hours DESC) AS projects "
-        "FROM main.allocations AS a LEFT JOIN main.projects AS p USING (project_id) "
-        "WHERE a.period = ? AND list_contains(?::varchar[], a.resource_id) GROUP BY a.resource_id",
-        [as_of, rows["resource_id"].tolist()]).df()
+        "WITH named AS ("
+        "  SELECT a.resource_id, a.planned_hours, "
+        "    CASE WHEN len(?::varchar[]) = 0 OR list_contains(?::varchar[], p.business_unit) "
+        "         THEN coalesce(p.project_name, a.project_id) END AS project "
+        "  FROM main.allocations AS a LEFT JOIN main.projects AS p USING (project_id) "
+        "  WHERE a.period = ? AND list_contains(?::varchar[], a.resource_id)), "
+        "parts AS ("
+        "  SELECT resource_id, coalesce(project, 'other business units') AS project, "
+        "    sum(planned_hours) AS planned_hours, project IS NULL AS is_other "
+        "  FROM named GROUP BY ALL) "
+        "SELECT resource_id, string_agg(project || ' (' || CAST(round(planned_hours) AS BIGINT) || ' h)', '; ' "
+        "  ORDER BY is_other, planned_hours DESC) AS projects "
+        "FROM parts GROUP BY resource_id",
+        [list(name_units), list(name_units), as_of, rows["resource_id"].tolist()]).df()
     rows = rows.merge(alloc, on="resource_id", how="left")
     rows["over_by_hours"] = rows["planned_hours"] - rows["capacity_hours"]
     return rows[cols].sort_values("over_by_hours", ascending=False).reset_index(drop=True)

@@ -101,3 +101,289 @@ def test_a_session_is_locked_out_after_repeated_failures(demo, use_db, monkeypat
         at.text_input(key="data_loads_password").input("wrong").run()
     assert any("Too many wrong passwords" in e.value for e in at.error)
     assert not at.text_input and not at.file_uploader
+
+
+# -- business-unit scoping ---------------------------------------------------------------------------
+
+ALLOWED = "Retail"
+SCOPED = {"scoping": {"default_user": "alice", "users": {"alice": [ALLOWED], "boss": ["*"]}}}
+ALL_PAGES = ["pages/overview.py", "pages/portfolio.py", "pages/project.py", "pages/finance.py",
+             "pages/resources.py", "pages/benefits.py", "pages/maturity.py", "pages/monthly_review.py",
+             "pages/data_quality.py", "pages/data_loads.py", "pages/glossary.py"]
+
+
+def _nodes(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _nodes(child)
+
+
+def page_text(at: AppTest) -> str:
+    """Everything a page put on the screen: element protos (text, options, figure specs) and the
+    full contents of every table."""
+    import pandas as pd
+
+    out = []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+        try:
+            value = node.value
+        except Exception:  # noqa: BLE001 — not every element has a value
+            value = None
+        if isinstance(value, (pd.DataFrame, pd.Series)):
+            out.append(value.to_csv())
+        elif isinstance(value, (str, list, tuple)):
+            out.append(str(value))
+    return "\n".join(out)
+
+
+def other_units(demo) -> tuple[set[str], set[str]]:
+    """(project ids, project names) of every project outside the allowed unit."""
+    p = demo["projects"]
+    other = p[p["business_unit"] != ALLOWED]
+    return set(other["project_id"]), set(other["project_name"])
+
+
+def leaks(text: str, demo) -> list[str]:
+    ids, names = other_units(demo)
+    found = [i for i in ids if i in text] + [n for n in names if n in text]
+    p = demo["projects"]
+    found += [u for u in set(p["business_unit"]) - {ALLOWED} if f'"{u}"' in text or f",{u}," in text]
+    return found
+
+
+@pytest.fixture
+def recorded_downloads(monkeypatch):
+    """Every table download offered, rendered as the CSV a click would give."""
+    import pages._ui as ui
+    from pmo_metrics import downloads
+
+    seen: list[bytes] = []
+    original = ui.download_buttons
+
+    def record(df, name, key):
+        seen.append(downloads.to_csv_bytes(df))
+        return original(df, name, key)
+
+    monkeypatch.setattr(ui, "download_buttons", record)
+    return seen
+
+
+def test_scope_narrows_filters_and_an_empty_intersection_selects_nothing():
+    scope = access.Scope("alice", frozenset({"Retail", "Logistics"}))
+    assert scope.apply(Filters()).business_units == ("Logistics", "Retail")
+    assert scope.apply(Filters(business_units=("Retail", "Manufacturing"))).business_units == ("Retail",)
+    assert scope.apply(Filters(business_units=("Manufacturing",))).business_units == (access.NO_UNIT,)
+    assert access.Scope("x", frozenset()).apply(Filters()).business_units == (access.NO_UNIT,)
+    assert access.UNRESTRICTED.apply(Filters(portfolios=("P",))) == Filters(portfolios=("P",))
+
+    conf = {"scoping": {"default_user": "alice", "users": {"Alice": ["Retail"], "boss": ["*"], "solo": "Logistics"}}}
+    assert access.resolve_scope({}, "anyone", {}) is access.UNRESTRICTED
+    assert access.resolve_scope(conf, None, {}).business_units == {"Retail"}          # default_user, any case
+    assert access.resolve_scope(conf, None, {"PMO_USER": "solo"}).business_units == {"Logistics"}
+    assert access.resolve_scope(conf, "boss", {"PMO_USER": "solo"}).business_units is None  # signed-in wins
+    assert access.resolve_scope(conf, "mallory", {}).business_units == frozenset()   # not listed: nothing
+    assert access.resolve_scope({"scoping": {"users": {"a": ["Retail"]}}}, None, {}).business_units == frozenset()
+
+
+def test_a_scoped_user_sees_only_their_unit_on_every_page(demo, use_db, recorded_downloads):
+    use_db(demo["db"])
+    at = _at(SCOPED).run()
+    assert not problems(at)
+    in_unit = demo["projects"].query("business_unit == @ALLOWED")
+    assert at.multiselect(key="f_business_unit").options == [ALLOWED]
+    for page in ALL_PAGES:
+        at.switch_page(page).run()
+        assert not problems(at), page
+        assert not leaks(page_text(at), demo), page
+    assert recorded_downloads and not any(leaks(b.decode("utf-8-sig"), demo) for b in recorded_downloads)
+    at.switch_page("pages/project.py").run()
+    assert set(at.selectbox(key="project_pick").options) <= {
+        f"{p} · {n}" for p, n in zip(in_unit["project_id"], in_unit["project_name"])}
+
+
+def test_another_units_filter_value_or_project_link_opens_nothing_of_it(demo, use_db):
+    use_db(demo["db"])
+    p = demo["projects"]
+    other = p[p["business_unit"] != ALLOWED].iloc[0]
+    only_other_portfolios = set(p["portfolio"]) - set(p.query("business_unit == @ALLOWED")["portfolio"])
+    baseline = _at(SCOPED).run()
+    cards = {m.label: m.value for m in baseline.metric}
+
+    at = _at(SCOPED, {"business_unit": other["business_unit"], "project": other["project_id"],
+                      **({"portfolio": sorted(only_other_portfolios)} if only_other_portfolios else {})}).run()
+    assert not problems(at)
+    assert at.multiselect(key="f_business_unit").value == []
+    assert {m.label: m.value for m in at.metric} == cards          # the same as the unit's own figures
+    assert not leaks(page_text(at), demo)
+    at.switch_page("pages/project.py").run()
+    assert not problems(at)
+    assert at.selectbox(key="project_pick").value != other["project_id"]
+    assert not leaks(page_text(at), demo)
+
+
+def test_the_review_exports_hold_only_the_users_unit(demo, use_db):
+    import io
+
+    from pptx import Presentation
+
+    from pmo_metrics import report
+    from pmo_metrics import review as rv
+    from pmo_metrics.db import Warehouse
+
+    use_db(demo["db"])
+    at = _at(SCOPED).run()
+    at.switch_page("pages/monthly_review.py").run()
+    assert not problems(at)
+    ctx = at.session_state["pmo_context"]
+    assert ctx.filters.business_units == (ALLOWED,)
+    cur = Warehouse(demo["db"]).cursor()
+    try:
+        review = rv.build_review(cur, ctx.filters, None)    # what the page's download buttons render
+    finally:
+        cur.close()
+    html = report.render_html(review, "")
+    deck = Presentation(io.BytesIO(report.render_pptx(review)))
+    deck_text = "\n".join(shape.text_frame.text for slide in deck.slides for shape in slide.shapes
+                          if shape.has_text_frame)
+    deck_text += "\n".join(str(cell.text) for slide in deck.slides for shape in slide.shapes
+                           if shape.has_table for row in shape.table.rows for cell in row.cells)
+    assert ALLOWED in html
+    assert not leaks(html, demo) and not leaks(deck_text, demo)
+
+
+def test_an_unlisted_user_sees_nothing_and_the_signed_in_account_decides(demo, use_db):
+    use_db(demo["db"], PMO_USER="mallory")
+    at = _at(SCOPED).run()
+    assert not problems(at)
+    assert {m.label: m.value for m in at.metric}["Active projects"] == "0"
+    assert not leaks(page_text(at), demo)
+
+    auth = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}}
+    at = _at({**SCOPED, **auth}, user={"is_logged_in": False}).run()
+    assert at.button(key="sign_in") and not at.metric         # not signed in: nothing but the sign-in
+    at = _at({**SCOPED, **auth}, user={"is_logged_in": True, "email": "BOSS"}).run()
+    assert not problems(at)
+    assert len(at.multiselect(key="f_business_unit").options) == demo["projects"]["business_unit"].nunique()
+
+
+# -- hostile values in the URL and in the data -------------------------------------------------------
+
+INJECTIONS = ["' OR 1=1 --", '"; DROP TABLE projects; --']
+URL_PARAMS = ["as_of", "portfolio", "program", "business_unit", "objective", "department", "project",
+              "drill_portfolio", "drill_program", "vs", "section"]
+
+
+def _sha(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def _figures(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_sql_in_every_url_parameter_is_inert_on_every_page(demo, use_db):
+    use_db(demo["db"])
+    digest = _sha(demo["db"])
+    clean = _at().run()
+    expected = {}
+    for page in ALL_PAGES:
+        clean.switch_page(page).run()
+        expected[page] = _figures(clean)
+    for payload in INJECTIONS:
+        at = _at(query={p: payload for p in URL_PARAMS}).run()
+        for page in ALL_PAGES:
+            at.query_params.update({p: payload for p in URL_PARAMS})
+            at.switch_page(page).run()
+            assert not problems(at), (payload, page)
+            assert at.title, (payload, page)
+            assert _figures(at) == expected[page], (payload, page)
+            assert not {p for p in ("as_of", "portfolio", "program", "business_unit", "objective", "department")
+                        if at.query_params.get(p) == payload}, (payload, page)
+    assert _sha(demo["db"]) == digest
+    from pmo_metrics.db import Warehouse
+
+    cur = Warehouse(demo["db"]).cursor()
+    try:
+        assert cur.execute("select count(*) from main.projects").fetchone()[0] == len(demo["projects"])
+    finally:
+        cur.close()
+
+
+HOSTILE = {"html": "<img src=x onerror=alert(1)>", "md": "**bold** [link](javascript:alert(1))",
+           "formula": '=HYPERLINK("http://evil.example","click")'}
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory, demo):
+    """The demo with three active projects renamed to markup, markdown and a spreadsheet formula,
+    and one portfolio renamed to markdown."""
+    import shutil
+
+    import pandas as pd
+
+    from pmo_metrics.warehouse import load_batch
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(demo["batch"], tmp / "batch")
+    projects = pd.read_csv(tmp / "batch" / "projects.csv")
+    active = projects.index[projects["stage"] == "execution"][:3]
+    for i, name in zip(active, HOSTILE.values()):
+        projects.loc[i, "project_name"] = name
+    portfolio = projects.loc[active[0], "portfolio"]
+    projects.loc[projects["portfolio"] == portfolio, "portfolio"] = "__Port__ <b>folio</b>"
+    projects.to_csv(tmp / "batch" / "projects.csv", index=False)
+    result = load_batch(tmp / "batch", tmp / "pmo.duckdb")
+    assert result.ok, result.message
+    return {"db": tmp / "pmo.duckdb", "ids": projects.loc[active, "project_id"].tolist()}
+
+
+RAW_MARKUP = [r"(?<!\\)<img", r"(?<!\\)<b>", r"(?<![\\*])\*\*bold", r"(?<!\\)\]\(javascript", r"(?<![\\_])__Port"]
+
+
+def _markdown_texts(at: AppTest) -> list[str]:
+    texts = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "success"):
+        texts += [e.value for e in getattr(at, kind)]
+    texts += [b.label for b in at.button] + [e.label for e in at.expander] + [t.label for t in at.tabs]
+    texts += [m.label for m in at.metric] + [m.value for m in at.metric]
+    return texts
+
+
+def test_names_from_the_data_show_literally_on_every_page(hostile_db, use_db, recorded_downloads):
+    import csv
+    import io
+    import re
+
+    use_db(hostile_db["db"])
+    at = _at().run()
+    for pid in [None, *hostile_db["ids"]]:
+        for page in ALL_PAGES:
+            if pid is not None and page != "pages/project.py":
+                continue
+            if pid is not None:
+                at.query_params["project"] = pid
+                at.session_state["project_pick"] = pid
+            at.switch_page(page).run()
+            assert not problems(at), page
+            for text in _markdown_texts(at):
+                for pattern in RAW_MARKUP:
+                    assert not re.search(pattern, text), (page, pattern, text)
+            if pid is not None:  # the name is on screen, escaped, not dropped
+                assert any(HOSTILE["html"] in h.value.replace("\\", "") or HOSTILE["md"] in h.value.replace("\\", "")
+                           or "HYPERLINK" in h.value for h in at.subheader)
+    # every table download of every page: no cell can run as a spreadsheet formula
+    assert recorded_downloads
+    hits = 0
+    for data in recorded_downloads:
+        for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
+            for cell in row:
+                assert not cell.startswith(("=", "@", "+")), cell
+                if "HYPERLINK" in cell:
+                    hits += 1
+                    assert cell.startswith("'"), cell
+    assert hits, "no download held the formula-named project"
