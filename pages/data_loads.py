@@ -42,11 +42,13 @@ def _discard(state: dict | None) -> None:
         shutil.rmtree(state["dir"], ignore_errors=True)
 
 
-def _stage_and_validate(files, mapping, db_path: str, max_bytes: int) -> dict:
+def _stage_and_validate(files, mapping, db_path: str, max_mb: int) -> dict:
     work = tempfile.mkdtemp(prefix="pmo-upload-")
     state: dict = {"dir": work, "report": None, "staged": None, "problem": None}
     try:
-        staged = downloads.stage_upload([(f.name, f.getvalue()) for f in files], work, max_bytes=max_bytes,
+        # A batch, as uploaded or unpacked, may be ten times the per-file limit (CSV zips about that well).
+        staged = downloads.stage_upload([(f.name, f.getvalue()) for f in files], work,
+                                        max_bytes=max_mb * 1024 ** 2 * 10, max_upload_bytes=max_mb * 1024 ** 2 * 10,
                                         mapping=None if mapping is None else (mapping.name, mapping.getvalue()))
         state["staged"] = staged
         bar = st.progress(0.0, text="Checking the batch …")
@@ -200,7 +202,7 @@ def render() -> None:
     signature = _signature(files, mapping, quarantine)
     if state is None or state.get("signature") != signature:
         _discard(state)
-        state = _stage_and_validate(files, mapping, ctx.db_path, max_mb * 1024 ** 2 * 10)
+        state = _stage_and_validate(files, mapping, ctx.db_path, max_mb)
         state["signature"] = signature
         st.session_state[STATE] = state
 

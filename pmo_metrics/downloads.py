@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +102,7 @@ def file_stem(title: str) -> str:
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAPPING_SUFFIXES = (".toml",)
+MAX_ZIP_ENTRIES = 2000  # a batch has a dozen tables; thousands of members is an attack, not an export
 
 
 class UploadError(ValueError):
@@ -123,14 +125,19 @@ def _safe_name(name: str) -> str:
 
 
 def stage_upload(files: list[tuple[str, bytes]], dest: str | Path, *, mapping: tuple[str, bytes] | None = None,
-                 max_bytes: int = 2 * 1024 ** 3) -> StagedUpload:
+                 max_bytes: int = 2 * 1024 ** 3, max_upload_bytes: int | None = None) -> StagedUpload:
     """Write uploaded files into `dest` as a batch: one zip (unpacked, folders flattened), one workbook,
     or several table files. A `.toml` among them (or `mapping`) becomes the mapping.
 
-    Zip members are never written outside `dest` (names are reduced to their base name) and the
-    unpacked total is capped at `max_bytes`, so a hostile archive cannot fill the disk.
+    Zip members are never written outside `dest` (names are reduced to their base name), and the
+    unpacked total is capped at `max_bytes`, so a hostile archive cannot fill
+    the disk (the uploaded files themselves at `max_upload_bytes` when given). Files of other types are set aside in `ignored`; an upload with no table at all is
+    refused with a message naming what was ignored.
     """
     dest = Path(dest)
+    uploaded = sum(len(data) for _, data in files) + (len(mapping[1]) if mapping is not None else 0)
+    if max_upload_bytes is not None and uploaded > max_upload_bytes:
+        raise UploadError(f"the upload is larger than {max_upload_bytes / 1024 ** 2:,.0f} MB")
     batch_dir = dest / "batch"
     batch_dir.mkdir(parents=True, exist_ok=True)
     entries: list[tuple[str, bytes]] = []
@@ -161,8 +168,10 @@ def stage_upload(files: list[tuple[str, bytes]], dest: str | Path, *, mapping: t
         (batch_dir / safe).write_bytes(data)
         staged.files.append(safe)
     if not staged.files:
-        raise UploadError("no table files found: upload CSV, Excel or Parquet files named after their tables, "
-                          "a zip of them, or one workbook")
+        ignored = f" ({', '.join(staged.ignored[:5])} {'is' if len(staged.ignored) == 1 else 'are'} not a " \
+                  "supported type)" if staged.ignored else ""
+        raise UploadError(f"no table files found{ignored}: upload CSV, Excel or Parquet files named after "
+                          "their tables, a zip of them, or one workbook")
     if len(staged.files) == 1 and Path(staged.files[0]).suffix.lower() in WORKBOOK_SUFFIXES \
             and staged.mapping_path is None:
         staged.batch_path = batch_dir / staged.files[0]
@@ -176,11 +185,18 @@ def _unzip(data: bytes, max_bytes: int) -> list[tuple[str, bytes]]:
         raise UploadError(f"the zip file cannot be opened ({exc})") from None
     out, total = [], 0
     with archive:
-        for info in archive.infolist():
-            if info.is_dir() or "__MACOSX" in info.filename:
-                continue
+        members = [i for i in archive.infolist() if not i.is_dir() and "__MACOSX" not in i.filename]
+        if len(members) > MAX_ZIP_ENTRIES:
+            raise UploadError(f"the zip holds {len(members):,} files; a batch has at most {MAX_ZIP_ENTRIES:,}")
+        for info in members:
             total += info.file_size
             if total > max_bytes:
                 raise UploadError(f"the zip unpacks to more than {max_bytes / 1024 ** 2:,.0f} MB")
-            out.append((info.filename, archive.read(info)))
+            try:
+                # Reads at most the declared size; a member that inflates beyond it fails its CRC check.
+                out.append((info.filename, archive.read(info)))
+            except RuntimeError:  # zipfile's word for an encrypted member
+                raise UploadError(f"{info.filename} in the zip is encrypted; upload an unencrypted zip") from None
+            except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, zlib.error) as exc:
+                raise UploadError(f"{info.filename} in the zip cannot be unpacked ({exc})") from None
     return out

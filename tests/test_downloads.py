@@ -107,3 +107,44 @@ def test_a_zip_bomb_is_refused(tmp_path):
     data = _zip({"projects.csv": b"0" * 5000})
     with pytest.raises(downloads.UploadError, match="unpacks to more than"):
         downloads.stage_upload([("big.zip", data)], tmp_path, max_bytes=1000)
+
+
+def test_a_member_that_lies_about_its_size_is_refused(tmp_path):
+    data = bytearray(_zip({"projects.csv": b"0" * 5000}))
+    # shrink the declared size in the central directory and the local header: the member now inflates
+    # beyond what it says, which the cap is computed from
+    import struct
+
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, cd + 24, 10)
+    struct.pack_into("<I", data, 0 + 22, 10)
+    with pytest.raises(downloads.UploadError, match="cannot be unpacked"):
+        downloads.stage_upload([("lying.zip", bytes(data))], tmp_path, max_bytes=1000)
+
+
+def test_a_zip_with_too_many_members_is_refused(tmp_path):
+    data = _zip({f"f{i}.csv": b"" for i in range(downloads.MAX_ZIP_ENTRIES + 1)})
+    with pytest.raises(downloads.UploadError, match="holds 2,001 files"):
+        downloads.stage_upload([("many.zip", data)], tmp_path)
+
+
+def test_an_upload_larger_than_the_limit_is_refused(tmp_path):
+    with pytest.raises(downloads.UploadError, match="larger than"):
+        downloads.stage_upload([("projects.csv", b"x" * 3 * 1024 ** 2)], tmp_path,
+                                max_upload_bytes=2 * 1024 ** 2)
+    assert not (tmp_path / "batch").exists()
+
+
+@pytest.mark.parametrize("name", ["/etc/projects.csv", "C:\\\\Windows\\\\projects.csv", "..\\\\..\\\\projects.csv",
+                                  "../../../projects.csv", "./projects.csv"])
+def test_member_paths_never_leave_the_staging_folder(tmp_path, name):
+    staged = downloads.stage_upload([("batch.zip", _zip({name: b"a\n1\n", ".hidden.csv": b"x"}))], tmp_path / "up")
+    assert staged.files == ["projects.csv"] and staged.ignored == [".hidden.csv"]
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()] == [
+        "up/batch/projects.csv"]
+
+
+def test_unsupported_types_are_named_in_the_refusal(tmp_path):
+    with pytest.raises(downloads.UploadError, match=r"no table files found \(run\.exe, notes\.docx are not a "
+                                                    r"supported type\)"):
+        downloads.stage_upload([("run.exe", b"MZ"), ("notes.docx", b"PK")], tmp_path)

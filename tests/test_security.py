@@ -387,3 +387,37 @@ def test_names_from_the_data_show_literally_on_every_page(hostile_db, use_db, re
                     hits += 1
                     assert cell.startswith("'"), cell
     assert hits, "no download held the formula-named project"
+
+
+def test_the_upload_page_refuses_unsupported_files_and_bombs_with_one_line(demo, use_db, tmp_path):
+    import io
+    import zipfile
+
+    from test_app import LOADS_PASSWORD
+
+    use_db(demo["db"], PMO_DATA_LOADS_PASSWORD=LOADS_PASSWORD, PMO_MAX_UPLOAD_MB="1")
+    digest = _sha(demo["db"])
+    at = _at().run()
+    at.switch_page("pages/data_loads.py").run()
+    at.text_input(key="data_loads_password").input(LOADS_PASSWORD).run()
+    # Streamlit's uploader refuses other extensions itself; inside a zip, the staging does
+    exe = io.BytesIO()
+    with zipfile.ZipFile(exe, "w") as z:
+        z.writestr("run.exe", b"MZ\x90\x00")
+    at.file_uploader[0].upload("tools.zip", exe.getvalue(), "application/zip")
+    at.run()
+    assert not at.exception
+    assert any("run.exe is not a supported type" in e.value.replace("\\", "") for e in at.error)
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("projects.csv", b"0" * (11 * 1024 ** 2))    # 11 MB from a few kB: past 10 × 1 MB
+    at = _at().run()
+    at.switch_page("pages/data_loads.py").run()
+    at.text_input(key="data_loads_password").input(LOADS_PASSWORD).run()
+    at.file_uploader[0].upload("bomb.zip", bomb.getvalue(), "application/zip")
+    at.run()
+    assert not at.exception
+    assert any("unpacks to more than 10 MB" in e.value for e in at.error)
+    assert not any(b.key == "upload_load" for b in at.button)
+    assert _sha(demo["db"]) == digest
