@@ -378,19 +378,25 @@ def _state(active, rag) -> str:
 
 
 def rag_movement_section(ctx: _Context) -> Section:
-    now = ctx.projects.set_index("project_id")
-    before = ctx.projects_before.set_index("project_id")
-    ids = sorted(set(now.index[now["active"].astype(bool)]) | set(before.index[before["active"].astype(bool)]))
-    moves = []
-    for pid in ids:
-        a = before.loc[pid] if pid in before.index else None
-        b = now.loc[pid] if pid in now.index else None
-        s_from = "inactive" if a is None else _state(a["active"], a["overall_rag"])
-        s_to = "inactive" if b is None else _state(b["active"], b["overall_rag"])
-        row = b if b is not None else a
-        moves.append({"project_id": pid, "project_name": row["project_name"], "portfolio": row["portfolio"],
-                      "from": s_from, "to": s_to, "stage": row["stage"]})
-    moves = pd.DataFrame(moves, columns=["project_id", "project_name", "portfolio", "from", "to", "stage"])
+    # One merge, not a lookup per project: the enterprise portfolio has thousands of projects.
+    cols = ["project_id", "project_name", "portfolio", "stage", "active", "overall_rag"]
+    both = ctx.projects[cols].merge(ctx.projects_before[cols], on="project_id", how="outer", suffixes=("", "_b"))
+
+    def state(active: pd.Series, rag: pd.Series) -> pd.Series:
+        is_active = active.astype("boolean").fillna(False).astype(bool)
+        named = rag.where(rag.isin(RAG_STATES), "none").astype(object)
+        return named.where(is_active, "inactive")
+
+    s_to, s_from = state(both["active"], both["overall_rag"]), state(both["active_b"], both["overall_rag_b"])
+    keep = ((s_to != "inactive") | (s_from != "inactive")).to_numpy()
+    present = both["project_name"].notna() | both["active"].notna()
+    moves = pd.DataFrame({
+        "project_id": both["project_id"],
+        "project_name": both["project_name"].where(present, both["project_name_b"]),
+        "portfolio": both["portfolio"].where(present, both["portfolio_b"]),
+        "from": s_from, "to": s_to,
+        "stage": both["stage"].where(present, both["stage_b"]),
+    })[keep].sort_values("project_id").reset_index(drop=True)
 
     order = ("green", "amber", "red", "none", "inactive")
     to_order = ("red", "amber", "green", "none")
