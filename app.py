@@ -103,7 +103,10 @@ data = ui.open_data(settings)
 options, months, default_as_of = data.options, list(data.options.get("months") or []), data.default_as_of
 if scope.restricted and data.token is not None:
     # The choices offered are those of the units in scope, so no other unit's names show.
-    in_scope = ui.q(views.project_list, scope.apply(Filters()))
+    try:
+        in_scope = ui.q(views.project_list, scope.apply(Filters()))
+    except ui.DatabaseChanged:
+        st.rerun()
     options = {**options, "business_units": scope.visible(options.get("business_units", [])),
                "portfolios": sorted(in_scope["portfolio"].dropna().unique().tolist()),
                "programs": sorted(in_scope["program"].dropna().unique().tolist())}
@@ -168,6 +171,8 @@ if data.problem:
 with ui.running_page():
     try:
         page.run()
+    except ui.DatabaseChanged:  # a load published new data mid-run: draw the page again, all of it new
+        st.rerun()
     except Exception as exc:  # a page must never show a traceback to its audience
         log.exception("page %s failed", page.title)
         st.error(f"This page could not be drawn ({type(exc).__name__}). The details are in the server log.")

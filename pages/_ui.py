@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from pmo_metrics import access, downloads, kpis, metrics, views
-from pmo_metrics.db import Warehouse, database_version
+from pmo_metrics.db import DatabaseChanged, Warehouse, database_version
 from pmo_metrics.filters import Filters, month_end
 from pmo_metrics.settings import Settings, load_settings
 
@@ -132,8 +132,10 @@ _FUNCTIONS: dict[str, Callable] = {
 def _cached_call(name: str, db_path: str, token: str, args: tuple, kwargs: tuple) -> Any:
     # `token` is only part of the key: a load publishes a new file, the token changes, and every
     # result is computed afresh on the next click without a restart.
+    # The cursor is pinned to that version too: a load published since this run began raises
+    # DatabaseChanged (never cached), and app.py reruns the page on the new data.
     fn = _FUNCTIONS[name]
-    cur = warehouse(db_path).cursor()
+    cur = warehouse(db_path).cursor(token)
     try:
         return fn(cur, *args, **dict(kwargs))
     finally:
@@ -194,15 +196,20 @@ def open_data(settings: Settings) -> DataState:
     from pmo_metrics.marts import MartsMissing
 
     db_path = str(settings.database_path)
-    version = database_version(db_path)
-    if version is None:
-        return DataState(db_path, None, {}, None, False, None, {})
-    set_context(Context(settings, db_path, version.token, Filters(), False, None))
-    try:
-        return DataState(db_path, version.token, q(kpis.filter_options), q(kpis.default_as_of),
-                         not q(views.is_empty), q(views.data_provenance), q(views.data_months))
-    except (MartsMissing, DatabaseError) as exc:
-        return DataState(db_path, None, {}, None, False, None, {}, problem=str(exc).splitlines()[0])
+    for attempt in range(3):  # a load may publish between reading the version and the queries
+        version = database_version(db_path)
+        if version is None:
+            return DataState(db_path, None, {}, None, False, None, {})
+        set_context(Context(settings, db_path, version.token, Filters(), False, None))
+        try:
+            return DataState(db_path, version.token, q(kpis.filter_options), q(kpis.default_as_of),
+                             not q(views.is_empty), q(views.data_provenance), q(views.data_months))
+        except DatabaseChanged:
+            if attempt == 2:
+                raise
+        except (MartsMissing, DatabaseError) as exc:
+            return DataState(db_path, None, {}, None, False, None, {}, problem=str(exc).splitlines()[0])
+    raise AssertionError("unreachable")
 
 
 # -- text -------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ SLIDE_ROWS = 10  # table rows one screen shows; the rest fold away
 @st.cache_data(show_spinner="Preparing the review …", max_entries=32, ttl=3600)
 def load_review(db_path: str, token: str, filters: Filters, previous: str | None) -> rv.Review:
     # `token` keys the cache to the published database: a new load gives a fresh review.
-    cur = ui.warehouse(db_path).cursor()
+    cur = ui.warehouse(db_path).cursor(token)
     try:
         return rv.build_review(cur, filters, previous)
     finally:

@@ -26,6 +26,10 @@ class DatabaseError(Exception):
     """The warehouse file is missing or unreadable; the message says what to do."""
 
 
+class DatabaseChanged(Exception):
+    """A load published a new database since the caller read its version: start over on the new one."""
+
+
 @dataclass(frozen=True)
 class Version:
     inode: int
@@ -86,11 +90,15 @@ class Warehouse:
     def version(self) -> Version | None:
         return database_version(self.path)
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self, token: str | None = None) -> duckdb.DuckDBPyConnection:
+        """A cursor on the published database; with `token`, on that version only (DatabaseChanged
+        when a load has replaced it), so one page run never reads two versions."""
         with self._lock:
             current = database_version(self.path)
             if current is None:
                 raise DatabaseError(f"no database at {self.path}: load a batch first")
+            if token is not None and current.token != token:
+                raise DatabaseChanged(f"{self.path} was replaced by a load")
             if self._con is None or current != self._version:
                 # The old connection is left to the garbage collector: cursors handed out
                 # earlier keep reading the old file until their caller is done with them.
