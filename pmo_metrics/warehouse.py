@@ -294,8 +294,7 @@ def _quarantine_frame(name: str, table, rejected: pl.DataFrame, load_id: str) ->
 
 def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame, create: bool = False) -> None:
     """Write a frame into an allow-listed table name; arrow hands it over without copying."""
-    arrow = frame.to_arrow()  # noqa: F841 — referenced by name in the SQL below
-    con.register("_incoming", arrow)
+    con.register("_incoming", frame.to_arrow())
     try:
         if create:
             con.execute(f"CREATE TABLE {target} AS SELECT * FROM _incoming")
