@@ -108,7 +108,9 @@ def test_sessions_see_the_old_or_the_new_data_never_a_mix(demo, use_db, tmp_path
     started = time.monotonic()
     for t in threads:
         t.start()
-    time.sleep(2)  # let every session start its first runs before the load begins
+    # the load begins once every session has drawn a page on the old data
+    while time.monotonic() - started < 60 and len({s[0] for s in seen}) < SESSIONS and not errors:
+        time.sleep(0.1)
     load = subprocess.run([sys.executable, "-m", "pmo_metrics", "load", str(new), "--db", str(db), "--quiet"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     done.set()
