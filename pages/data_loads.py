@@ -17,6 +17,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pmo_metrics import access, downloads
+from pmo_metrics.db import unreadable
 from pmo_metrics.findings import BatchError
 from pmo_metrics.warehouse import LoadBusy, load_batch, validate_batch
 
@@ -52,7 +53,8 @@ def _stage_and_validate(files, mapping, db_path: str, max_mb: int) -> dict:
                                         mapping=None if mapping is None else (mapping.name, mapping.getvalue()))
         state["staged"] = staged
         bar = st.progress(0.0, text="Checking the batch …")
-        _, report = validate_batch(staged.batch_path, staged.mapping_path, db_path,
+        # An unreadable database has no loaded tables to check references against; the load rebuilds it.
+        _, report = validate_batch(staged.batch_path, staged.mapping_path, None if unreadable(db_path) else db_path,
                                    progress=lambda msg, frac: bar.progress(min(frac / 0.7, 1.0), text=msg))
         bar.empty()
         state["report"] = report
@@ -94,7 +96,8 @@ def _load(state: dict, db_path: str, quarantine: bool) -> None:
     bar = st.progress(0.0, text="Loading …")
     try:
         result = load_batch(staged.batch_path, db_path, staged.mapping_path, quarantine=quarantine,
-                            progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg))
+                            progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg),
+                            replace_corrupt=unreadable(db_path))
     except LoadBusy as exc:
         bar.empty()
         st.warning(str(exc))
@@ -182,6 +185,10 @@ def render() -> None:
         if result["status"] == "loaded":
             st.caption("Every page now shows the new data.")
         ui.table(result["report"], "Load report", key="load_report")
+
+    if unreadable(ctx.db_path):
+        st.warning("The current database file cannot be read. Loading a batch here sets it aside (kept beside "
+                   "it as `….corrupt-<load id>`) and builds a new database from the batch.")
 
     gen = st.session_state.get(GENERATION, 0)
     max_mb = ctx.settings.max_upload_mb

@@ -61,9 +61,19 @@ def open_readonly(path: str | Path) -> duckdb.DuckDBPyConnection:
         con.execute(f"USE {CATALOG}")
     except duckdb.Error as exc:
         con.close()
-        raise DatabaseError(f"{path} is not a readable PMO database ({str(exc).splitlines()[0]}); "
-                            f"move it aside and load a batch again to rebuild it") from exc
+        raise DatabaseError(f"{path} is not a readable PMO database ({str(exc).splitlines()[0]})") from exc
     return con
+
+
+def unreadable(path: str | Path) -> bool:
+    """Whether a database file exists at `path` but cannot be opened (a corrupt or foreign file)."""
+    if not Path(path).exists():
+        return False
+    try:
+        open_readonly(path).close()
+    except DatabaseError:
+        return True
+    return False
 
 
 def cursor_for(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

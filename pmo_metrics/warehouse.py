@@ -256,7 +256,7 @@ def _check_live(db_path: Path, replace_corrupt: bool, load_id: str) -> None:
         open_readonly(db_path).close()
     except DatabaseError as exc:
         if not replace_corrupt:
-            raise DatabaseError(f"{exc}; or load with --replace-corrupt to set it aside and build a new one") from exc
+            raise DatabaseError(f"{exc}; load with --replace-corrupt to set it aside and build a new one") from exc
         os.replace(db_path, db_path.with_name(f"{db_path.name}.corrupt-{load_id}"))
 
 

@@ -401,6 +401,32 @@ def test_an_upload_loads_and_every_page_shows_the_new_data(demo, use_db, tmp_pat
                for h in at.subheader), [h.value for h in at.subheader]
 
 
+def test_a_corrupt_database_is_explained_and_rebuilt_by_an_upload(demo, use_db, tmp_path):
+    db = tmp_path / "pmo.duckdb"
+    db.write_bytes(b"not a database at all" * 200)
+    use_db(db, loads=True)
+    at = app()
+    assert not at.exception
+    assert any("cannot be read" in e.value for e in at.error)
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(demo["batch"].glob("*.csv")):
+            z.write(f, f.name)
+    open_data_loads(at)
+    assert any("sets it aside" in w.value for w in at.warning)
+    at.file_uploader[0].upload("batch.zip", archive.getvalue(), "application/zip")
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Errors"] == "0"
+    at.button(key="upload_load").click().run()
+    assert any("loaded" in s.value for s in at.success)
+    assert len(list(tmp_path.glob("pmo.duckdb.corrupt-*"))) == 1
+    at.switch_page("pages/overview.py").run()
+    assert not problems(at)
+    assert int(cards(at)["active_projects"]) > 0
+
+
 # -- first start ----------------------------------------------------------------------------------------------
 
 def test_first_start_without_a_database_builds_the_demo(tmp_path, monkeypatch):
