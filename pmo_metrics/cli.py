@@ -137,12 +137,19 @@ def cmd_report(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes end like every other failure: one line on stderr (the usage stays in --help)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pmo_metrics", description="PMO analytics: load extracts, check them, compute KPIs.")
-    common = argparse.ArgumentParser(add_help=False)
+    parser = _Parser(prog="python -m pmo_metrics", description="PMO analytics: load extracts, check them, compute KPIs.")
+    common = _Parser(add_help=False)
     common.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"warehouse file (default {DEFAULT_DB})")
     common.add_argument("--quiet", action="store_true", help="no progress lines")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("demo", parents=[common], help="write a realistic demo batch")
     p.add_argument("--scale", choices=["small", "enterprise"], default="small")
