@@ -99,6 +99,13 @@ def cmd_load(args) -> int:
     return 0
 
 
+def cmd_rebuild(args) -> int:
+    from .warehouse import rebuild_marts
+    rebuild_marts(args.db, wait_seconds=args.wait)
+    print(f"rebuilt the KPI marts of {args.db}")
+    return 0
+
+
 def _filters(args):
     from .filters import Filters
     return Filters(as_of=args.as_of, portfolios=tuple(args.portfolio or ()), programs=tuple(args.program or ()),
@@ -172,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--replace-corrupt", action="store_true",
                            help="if the database file is unreadable, set it aside and build a new one")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("rebuild", parents=[common], help="rebuild the KPI marts after an upgrade")
+    p.add_argument("--wait", type=float, default=30.0, help="seconds to wait for a running load (default 30)")
+    p.set_defaults(func=cmd_rebuild)
 
     def add_filters(p):
         p.add_argument("--as-of", type=_month, help="month YYYY-MM (default: month of the latest status report)")

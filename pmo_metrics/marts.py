@@ -11,15 +11,23 @@ always bound parameters.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).parent / "sql"
 
-# Bump when a mart's meaning changes: a database built by an older version is then refused
-# rather than shown with numbers computed under old rules.
-MARTS_VERSION = 1
+
+
+@lru_cache(maxsize=None)
+def marts_version() -> str:
+    """A fingerprint of every SQL model: a database whose marts were built by other SQL is refused
+    rather than shown with numbers computed under other rules (or failing on a changed column)."""
+    h = hashlib.sha256()
+    for path in sorted(SQL_DIR.rglob("*.sql")):
+        h.update(path.relative_to(SQL_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 # Build order: a mart comes after the marts it reads.
 MARTS: tuple[str, ...] = (
@@ -73,8 +81,8 @@ def build_marts(con) -> None:
     for name in MARTS:
         # `name` comes from the MARTS allow-list above, never from input.
         con.execute(f'CREATE OR REPLACE TABLE marts."{name}" AS\n{load_sql(f"marts/{name}")}')
-    con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT ?::INTEGER AS marts_version, "
-                "current_timestamp AS built_at", [MARTS_VERSION])
+    con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT ?::VARCHAR AS marts_version, "
+                "current_timestamp AS built_at", [marts_version()])
 
 
 def check_marts(con) -> None:
@@ -84,6 +92,6 @@ def check_marts(con) -> None:
     except Exception as exc:  # duckdb.CatalogException: the schema or table does not exist
         raise MartsMissing("the database has no KPI marts; load it with `python -m pmo_metrics load` "
                            "(or call pmo_metrics.marts.build_marts after writing the tables)") from exc
-    if row is None or row[0] != MARTS_VERSION:
-        raise MartsMissing(f"the database's KPI marts are version {row and row[0]}, this version needs "
-                           f"{MARTS_VERSION}; reload the data to rebuild them")
+    if row is None or str(row[0]) != marts_version():
+        raise MartsMissing("the database's KPI marts were built by another version of the product; "
+                           "rebuild them with `python -m pmo_metrics rebuild`")

@@ -249,6 +249,52 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
         return LoadResult("loaded", report, load_id, msg, rows_loaded, rows_rejected)
 
 
+def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) -> None:
+    """Rebuild the published database's marts with this version's SQL (after an upgrade).
+
+    The same new-file-and-swap as a load: every other table is copied as it is, the marts are
+    built anew, and readers see the result on their next query.
+    """
+    db_path = Path(db_path)
+    with _exclusive(db_path, wait_seconds):
+        if not db_path.exists():
+            raise DatabaseError(f"no database at {db_path}: load a batch first")
+        _check_live(db_path, False, "")
+        tmp = db_path.with_name(f"{db_path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        try:
+            con = duckdb.connect(str(tmp), config=OFFLINE_CONFIG)
+            try:
+                con.execute("ATTACH ? AS old (READ_ONLY)", [str(db_path)])
+                tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'old' "
+                                     "AND schema_name <> 'marts' ORDER BY 1, 2").fetchall()
+                views = con.execute("SELECT schema_name, sql FROM duckdb_views() WHERE database_name = 'old' "
+                                    "AND NOT internal").fetchall()
+                for schema in sorted({s for s, _ in tables} | {s for s, _ in views}):
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+                for schema, table in tables:
+                    con.execute(f"CREATE TABLE {_ident(schema)}.{_ident(table)} AS "
+                                f"SELECT * FROM old.{_ident(schema)}.{_ident(table)}")
+                for _, sql in views:
+                    con.execute(sql)  # our own raw-layer view definitions, as the catalog stored them
+                con.execute("DETACH old")
+                from .marts import build_marts
+                build_marts(con)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            _fsync(tmp)
+            os.replace(tmp, db_path)
+            _fsync(db_path.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+
+
+def _ident(name: str) -> str:
+    """A name read from the database's own catalog, quoted as an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _check_live(db_path: Path, replace_corrupt: bool, load_id: str) -> None:
     if not db_path.exists():
         return

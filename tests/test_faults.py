@@ -110,3 +110,25 @@ def test_a_waiting_load_goes_ahead_when_the_first_finishes(loaded_db, tmp_path):
     t.join()
     assert result.status == "loaded"
     assert time.monotonic() - started >= 0.5  # it waited for the lock rather than barging in
+
+
+def test_marts_built_by_another_version_are_refused_then_rebuilt(loaded_db, capsys):
+    import duckdb
+
+    from pmo_metrics.kpis import compute_kpis
+    from pmo_metrics.filters import Filters
+    from pmo_metrics.marts import MartsMissing, check_marts
+
+    before = compute_kpis(Warehouse(loaded_db).cursor(), Filters(as_of="2025-06"))
+    con = duckdb.connect(str(loaded_db))  # an older release's marts, simulated
+    con.execute("UPDATE marts.build_info SET marts_version = 'older-release'")
+    con.close()
+    with pytest.raises(MartsMissing, match="python -m pmo_metrics rebuild"):
+        check_marts(Warehouse(loaded_db).cursor())
+    tables_before = {k: v for k, v in contents(loaded_db).items() if not k.startswith("marts.")}
+
+    assert main(["rebuild", "--db", str(loaded_db), "--quiet"]) == 0
+    cur = Warehouse(loaded_db).cursor()
+    check_marts(cur)
+    assert compute_kpis(cur, Filters(as_of="2025-06")) == before
+    assert {k: v for k, v in contents(loaded_db).items() if not k.startswith("marts.")} == tables_before
