@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
+import PIL.Image  # noqa: F401 — see below
 import streamlit as st
 
 from pmo_metrics import access, downloads, kpis, metrics, views
@@ -25,6 +26,11 @@ from pmo_metrics.filters import Filters, month_end
 from pmo_metrics.settings import Settings, load_settings
 
 log = logging.getLogger("pmo_dashboard")
+
+# plotly's JSON encoder imports PIL lazily, on the first figure drawn. When the first sessions of a
+# fresh server draw figures at the same moment, two threads import PIL at once and one of them gets
+# a partially initialised module (PIL's circular imports). Importing it here, inside this module's
+# own import (which the other script threads wait for), makes that first import happen once.
 
 CONTEXT_KEY = "pmo_context"
 try:
