@@ -124,3 +124,5 @@ with right:
 for note in section.notes:
     st.caption(ui.esc(note))
 
+# Where the figures come from, at the foot of the screen where it does not compete with the message.
+ui.provenance_note(ctx)
