@@ -19,6 +19,7 @@ from pages import _ui as ui
 from pmo_metrics import access, downloads
 from pmo_metrics.db import unreadable
 from pmo_metrics.findings import BatchError
+from pmo_metrics.sources.policy import SourcePolicy
 from pmo_metrics.warehouse import LoadBusy, load_batch, validate_batch
 
 STATE = "upload_state"      # the staged upload and its validation report
@@ -43,7 +44,7 @@ def _discard(state: dict | None) -> None:
         shutil.rmtree(state["dir"], ignore_errors=True)
 
 
-def _stage_and_validate(files, mapping, db_path: str, max_mb: int) -> dict:
+def _stage_and_validate(files, mapping, db_path: str, max_mb: int, policy: SourcePolicy) -> dict:
     work = tempfile.mkdtemp(prefix="pmo-upload-")
     state: dict = {"dir": work, "report": None, "staged": None, "problem": None}
     try:
@@ -55,7 +56,8 @@ def _stage_and_validate(files, mapping, db_path: str, max_mb: int) -> dict:
         bar = st.progress(0.0, text="Checking the batch …")
         # An unreadable database has no loaded tables to check references against; the load rebuilds it.
         _, report = validate_batch(staged.batch_path, staged.mapping_path, None if unreadable(db_path) else db_path,
-                                   progress=lambda msg, frac: bar.progress(min(frac / 0.7, 1.0), text=msg))
+                                   progress=lambda msg, frac: bar.progress(min(frac / 0.7, 1.0), text=msg),
+                                   policy=policy)
         bar.empty()
         state["report"] = report
     except (downloads.UploadError, BatchError) as exc:
@@ -91,13 +93,13 @@ def _show_report(report, quarantine: bool) -> bool:
     return True
 
 
-def _load(state: dict, db_path: str, quarantine: bool) -> None:
+def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy) -> None:
     staged = state["staged"]
     bar = st.progress(0.0, text="Loading …")
     try:
         result = load_batch(staged.batch_path, db_path, staged.mapping_path, quarantine=quarantine,
                             progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg),
-                            replace_corrupt=unreadable(db_path))
+                            replace_corrupt=unreadable(db_path), policy=policy)
     except LoadBusy as exc:
         bar.empty()
         st.warning(str(exc))
@@ -209,7 +211,7 @@ def render() -> None:
     signature = _signature(files, mapping, quarantine)
     if state is None or state.get("signature") != signature:
         _discard(state)
-        state = _stage_and_validate(files, mapping, ctx.db_path, max_mb)
+        state = _stage_and_validate(files, mapping, ctx.db_path, max_mb, SourcePolicy.for_upload(ctx.settings))
         state["signature"] = signature
         st.session_state[STATE] = state
 
@@ -223,7 +225,7 @@ def render() -> None:
     loadable = _show_report(state["report"], quarantine)
     if st.button("Load into the database", type="primary", disabled=not loadable, key="upload_load",
                  icon=":material/database_upload:"):
-        _load(state, ctx.db_path, quarantine)
+        _load(state, ctx.db_path, quarantine, SourcePolicy.for_upload(ctx.settings))
 
 
 render()

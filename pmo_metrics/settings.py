@@ -53,6 +53,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Prefix for money values ('£' shows £1.2 M); empty shows plain numbers in the reporting currency."),
     Setting("quarantine_uploads", False,
             "Default of the Data loads page's 'load the valid rows, set the rejected ones aside' option."),
+    Setting("mapping_variables", "*_DB_URL *_DB_USER *_DB_PASSWORD",
+            "Environment variables a mapping may name in ${VAR} (names or shell patterns, separated by "
+            "spaces or commas). Any other variable is refused, so a mapping cannot read the server's "
+            "environment."),
+    Setting("upload_database_sources", False,
+            "Let mappings uploaded on the Data loads page read databases (kind = \"database\"). Off by "
+            "default: such a mapping could otherwise reach any database the server can."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -92,6 +99,8 @@ class Settings:
     table_row_limit: int
     currency_symbol: str
     quarantine_uploads: bool
+    mapping_variables: str
+    upload_database_sources: bool
 
     @property
     def db_path(self) -> Path:

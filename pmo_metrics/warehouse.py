@@ -164,14 +164,16 @@ def _loaded_reader(db_path: Path):
 
 
 def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db_path: str | Path | None = DEFAULT_DB,
-                   load_date: date | None = None, progress: Progress | None = None):
-    """Read and check a batch against every rule; writes nothing. Returns (batch, report)."""
+                   load_date: date | None = None, progress: Progress | None = None, policy=None):
+    """Read and check a batch against every rule; writes nothing. Returns (batch, report).
+
+    `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the CLI's."""
     from .sources import read_batch  # readers are heavy; keep `import pmo_metrics.warehouse` light
 
     load_date = load_date or date.today()
     progress = progress or (lambda msg, frac: None)
     progress("reading files", 0.0)
-    batch = read_batch(batch_path, mapping, progress=lambda m, f: progress(m, 0.5 * f))
+    batch = read_batch(batch_path, mapping, progress=lambda m, f: progress(m, 0.5 * f), policy=policy)
     report = ValidationReport()
     report.extend(batch.findings)
     report.rows_read = {name: t.data.height for name, t in batch.tables.items()}
@@ -189,8 +191,11 @@ def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db
 
 def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping: str | Path | None = None, *,
                quarantine: bool = False, load_date: date | None = None, progress: Progress | None = None,
-               wait_seconds: float = 30.0, archive: bool = True, replace_corrupt: bool = False) -> LoadResult:
+               wait_seconds: float = 30.0, archive: bool = True, replace_corrupt: bool = False,
+               policy=None) -> LoadResult:
     """Validate a batch and publish it into the warehouse, all or nothing.
+
+    `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the CLI's.
 
     With `replace_corrupt`, a live database file that cannot be opened is moved aside (kept as
     `<name>.corrupt-<load id>`) and the batch builds a new one; without it, such a file stops the load.
@@ -210,7 +215,7 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
         _append_log(db_path, record)
         try:
             _check_live(db_path, replace_corrupt, load_id)
-            batch, report = validate_batch(batch_path, mapping, db_path, load_date, progress)
+            batch, report = validate_batch(batch_path, mapping, db_path, load_date, progress, policy)
         except (BatchError, DatabaseError) as exc:
             _finish(db_path, record, "failed", str(exc))
             raise

@@ -37,7 +37,7 @@ def contract_kpi_ids() -> list[str]:
     for line in section.splitlines():
         if line.startswith("| `"):
             first_cell = line.split("|")[1]
-            ids += re.findall(r"`([a-z_]+)`", first_cell)
+            ids += re.findall(r"`([a-z0-9_]+)`", first_cell)
     return ids
 
 
@@ -46,14 +46,28 @@ def test_contract_ids_parse():
     assert "active_projects" in ids and "maturity_level" in ids and len(ids) >= 30
 
 
+# KPIs CONTRACT §3 names that are not built yet, with the issue that builds each. The list only
+# shrinks: a KPI that gets built must leave it (the test below fails until it does).
+PENDING_KPIS = {
+    "gate_on_time_rate": "#15", "gates_overdue": "#15", "gate_approval_rate": "#15",
+    "open_change_requests": "#15", "decision_cycle_days": "#15", "escalated_decision_share": "#15",
+    "approved_change_cost_ytd": "#15", "pmo_cost_ytd": "#15", "pmo_cost_share": "#15",
+    "spi_t": "#14", "rcf_cost_exposure_p80": "#14", "forecast_optimism_days": "#14", "rcf_p80_coverage": "#14",
+}
+
+
 def test_every_contract_kpi_is_registered_in_contract_order():
     ids = contract_kpi_ids()
-    assert [m for m in METRICS if m in ids] == ids
-    assert set(ids) <= set(METRICS)
+    built = [i for i in ids if i not in PENDING_KPIS]
+    assert [m for m in METRICS if m in ids] == built
+    missing = set(ids) - set(METRICS)
+    assert missing == set(PENDING_KPIS), (
+        f"not built and not listed as pending: {sorted(missing - set(PENDING_KPIS))}; "
+        f"built, so remove from PENDING_KPIS: {sorted(set(PENDING_KPIS) - missing)}")
 
 
 def test_registry_has_nothing_beyond_the_contract():
-    assert set(METRICS) == set(contract_kpi_ids())
+    assert set(METRICS) <= set(contract_kpi_ids())
 
 
 @pytest.mark.parametrize("metric", list(METRICS.values()), ids=list(METRICS))

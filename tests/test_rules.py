@@ -64,12 +64,26 @@ def test_clean_tables_have_no_findings():
     assert validate_tables(base(), None, LOAD_DATE).height == 0
 
 
+# Rules CONTRACT §2 names that are not built yet, with the issue that builds each. The list only
+# shrinks: a rule that gets built must leave it (the test below fails until it does).
+PENDING_RULES = {
+    "REF-QUARANTINED": "#13", "PRJ-BUDGET-JUMP": "#13", "MAP-CHECK": "#13", "MAP-DATE-AMBIGUOUS": "#13",
+    "GATE-MILESTONE": "#15", "CR-DATES": "#15", "CR-DECISION": "#15", "PMO-COST": "#15",
+    "SCORE-RANGE": "#16",
+    "KEY-NEAR-DUPLICATE": "#20", "DATE-PLAUSIBLE": "#20", "XLSX-FORMULA": "#20", "XLSX-HIDDEN": "#20",
+    "STS-FUTURE-REPORT": "#20", "HDR-DUPLICATE": "#20",
+}
+
+
 def test_every_contract_rule_is_registered():
     contract = Path(__file__).resolve().parents[2] / "shared" / "CONTRACT.md"
     text = contract.read_text() if contract.exists() else ""
-    ids = set(re.findall(r"^\| ([A-Z]+(?:-[A-Z]+)*) \| [a-z_, ]+ \| (?:error|warning) \|", text, re.M))
+    ids = set(re.findall(r"^\| ([A-Z]+(?:-[A-Z]+)*) \| [^|]+ \| (?:[a-z ]+) \|", text, re.M))
     assert ids, "CONTRACT.md §2 rule table not found"
-    assert ids <= set(RULES)
+    missing = ids - set(RULES)
+    assert missing == set(PENDING_RULES), (
+        f"not built and not listed as pending: {sorted(missing - set(PENDING_RULES))}; "
+        f"built, so remove from PENDING_RULES: {sorted(set(PENDING_RULES) - missing)}")
 
 
 @pytest.mark.parametrize("rows, column, value, message", [

@@ -421,3 +421,45 @@ def test_the_upload_page_refuses_unsupported_files_and_bombs_with_one_line(demo,
     assert any("unpacks to more than 10 MB" in e.value for e in at.error)
     assert not any(b.key == "upload_load" for b in at.button)
     assert _sha(demo["db"]) == digest
+
+
+def test_an_uploaded_mapping_cannot_read_the_server_or_a_database(demo, use_db, tmp_path, monkeypatch):
+    """A mapping uploaded on the page may not name files outside the upload, nor read a database
+    (not even during validation, before anyone presses Load)."""
+    import sqlite3
+
+    from test_app import LOADS_PASSWORD
+
+    secret = tmp_path / "server-secret.csv"
+    secret.write_text("project_id\nS3cretPgPass!\n", encoding="utf-8")
+    source = tmp_path / "pmis.sqlite"
+    con = sqlite3.connect(source)
+    con.execute("CREATE TABLE proj (x)")
+    con.commit()
+    con.close()
+    source_digest = _sha(source)
+    monkeypatch.setenv("PMIS_DB_URL", f"sqlite:///{source}")
+    use_db(demo["db"], PMO_DATA_LOADS_PASSWORD=LOADS_PASSWORD)
+    digest = _sha(demo["db"])
+    projects = (demo["batch"] / "projects.csv").read_bytes()
+    mappings = {
+        "outside": (f'[tables.projects]\nfrom = "{secret}"\n', "is outside the batch folder"),
+        "dotdot": ('[tables.projects]\nfrom = "../../server-secret.csv"\n', "is outside the batch folder"),
+        "database": ('[sources.pmis]\nkind = "database"\nurl = "${PMIS_DB_URL}"\n'
+                     '[tables.projects]\nfrom = "pmis"\nquery = "DROP TABLE proj"\n',
+                     "reads a database; a mapping uploaded on the Data loads page may not"),
+    }
+    for name, (text, expected) in mappings.items():
+        at = _at().run()
+        at.switch_page("pages/data_loads.py").run()
+        at.text_input(key="data_loads_password").input(LOADS_PASSWORD).run()
+        at.file_uploader[0].upload("projects.csv", projects, "text/csv")
+        at.file_uploader[1].upload("mapping.toml", text.encode("utf-8"), "application/toml")
+        at.run()
+        assert not at.exception, name
+        shown = " ".join(e.value.replace("\\", "") for e in at.error)
+        assert expected in shown, (name, shown)
+        assert "S3cret" not in shown
+        assert not any(b.key == "upload_load" and not b.disabled for b in at.button), name
+    assert _sha(demo["db"]) == digest
+    assert _sha(source) == source_digest

@@ -19,7 +19,7 @@ from pmo_metrics.db import cursor_for, open_readonly
 from pmo_metrics.findings import BatchError
 from pmo_metrics.sources import load_mapping, read_batch
 from pmo_metrics.sources.mapping import parse_mapping
-from pmo_metrics.warehouse import load_batch
+from pmo_metrics.warehouse import load_batch, validate_batch
 
 LOAD_DATE = date(2025, 7, 15)
 
@@ -34,7 +34,7 @@ PEOPLE = [("R-1", "Ada", "Engineer", "IT", "FTE", 37.5, 80.0, "2020-01-01"),
 MAPPING = """
 [sources.pmis]
 kind = "database"
-url = "${PMO_TEST_PMIS_URL}"
+url = "${PMO_TEST_PMIS_DB_URL}"
 %(attach)s
 
 [tables.projects]
@@ -134,7 +134,7 @@ def sqlite_batch(tmp_path, monkeypatch):
     for con in (pmis, hr):
         con.commit()
         con.close()
-    monkeypatch.setenv("PMO_TEST_PMIS_URL", f"sqlite:///{batch / 'pmis.sqlite'}")
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", f"sqlite:///{batch / 'pmis.sqlite'}")
     mapping = _write_mapping(batch, "main", "main", "hr", attach='attach = { hr = "hr.sqlite" }')
     return batch, mapping
 
@@ -207,8 +207,8 @@ def test_url_from_secrets_file(sqlite_batch, tmp_path, monkeypatch):
     (home / ".streamlit" / "secrets.toml").write_text(
         f'[connections.pmis]\nurl = "sqlite:///{batch_dir / "pmis.sqlite"}"\n', encoding="utf-8")
     monkeypatch.chdir(home)
-    monkeypatch.delenv("PMO_TEST_PMIS_URL")
-    mapping.write_text(mapping.read_text().replace('url = "${PMO_TEST_PMIS_URL}"', 'url_secret = "pmis"'))
+    monkeypatch.delenv("PMO_TEST_PMIS_DB_URL")
+    mapping.write_text(mapping.read_text().replace('url = "${PMO_TEST_PMIS_DB_URL}"', 'url_secret = "pmis"'))
     assert read_batch(batch_dir, mapping).tables["projects"].data.height == 2
     mapping.write_text(mapping.read_text().replace('url_secret = "pmis"', 'url_secret = "nope"'))
     with pytest.raises(BatchError, match=r"no \[connections.nope\]"):
@@ -217,8 +217,8 @@ def test_url_from_secrets_file(sqlite_batch, tmp_path, monkeypatch):
 
 def test_missing_environment_variable(sqlite_batch, monkeypatch):
     batch_dir, mapping = sqlite_batch
-    monkeypatch.delenv("PMO_TEST_PMIS_URL")
-    with pytest.raises(BatchError, match="PMO_TEST_PMIS_URL .* is not set"):
+    monkeypatch.delenv("PMO_TEST_PMIS_DB_URL")
+    with pytest.raises(BatchError, match="PMO_TEST_PMIS_DB_URL .* is not set"):
         read_batch(batch_dir, mapping)
 
 
@@ -294,6 +294,7 @@ def pg_db(pg_server):
     with engine.begin() as con:
         for schema in ("pmis", "fin", "hr"):
             con.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        con.execute(sa.text("CREATE SEQUENCE pmis.proj_seq"))
         for sql in SCHEMA_SQL:
             con.execute(sa.text(sql.format(pmis="pmis", fin="fin", hr="hr")))
         raw = con.connection.driver_connection
@@ -311,7 +312,7 @@ def pg_db(pg_server):
 
 def test_postgres_load_then_failures_leave_the_warehouse_alone(pg_db, tmp_path, monkeypatch):
     batch_dir = tmp_path / "batch"
-    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.render_as_string(hide_password=False))
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_db.render_as_string(hide_password=False))
     mapping = _write_mapping(batch_dir, "pmis", "fin", "hr")
     db = tmp_path / "pmo.duckdb"
     result = load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
@@ -327,20 +328,20 @@ def test_postgres_load_then_failures_leave_the_warehouse_alone(pg_db, tmp_path, 
     before = _digest(db)
 
     # Wrong password: one line naming the source, nothing loaded.
-    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.set(password="wrong").render_as_string(hide_password=False))
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_db.set(password="wrong").render_as_string(hide_password=False))
     with pytest.raises(BatchError, match=r"^pmis:pmis.proj: cannot connect to .*: wrong user name or password") as e:
         load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
     assert "\n" not in str(e.value) and "wrong" not in str(e.value).split("wrong user")[0]
     assert _digest(db) == before
 
     # Unreachable server.
-    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.set(port=_free_port()).render_as_string(hide_password=False))
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_db.set(port=_free_port()).render_as_string(hide_password=False))
     with pytest.raises(BatchError, match=r"^pmis:pmis.proj: cannot connect to .*: database unreachable"):
         load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
     assert _digest(db) == before
 
     # Missing table.
-    monkeypatch.setenv("PMO_TEST_PMIS_URL", pg_db.render_as_string(hide_password=False))
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_db.render_as_string(hide_password=False))
     bad = _write_mapping(tmp_path / "missing", "pmis", "fin", "hr").read_text().replace("fin.ledger", "fin.ledgers")
     (tmp_path / "missing" / "mapping.toml").write_text(bad)
     with pytest.raises(BatchError, match=r"pmis:fin.ledgers: no table 'fin.ledgers'"):
@@ -366,3 +367,160 @@ def test_postgres_load_then_failures_leave_the_warehouse_alone(pg_db, tmp_path, 
     assert (f.file, f.row, f.value) == ("pmis[projects query]", 3, "-800000.0")
     assert "pmis[projects query], row 3" in result.report.render()
     assert _digest(db) == before
+
+
+# --- the source is never changed ------------------------------------------------------------------
+
+def _projects_query_mapping(batch_dir: Path, query: str) -> Path:
+    """The SQLite mapping with the projects table read by `query` instead of by name."""
+    text = (MAPPING % {"pmis": "main", "fin": "main", "hr": "hr", "attach": 'attach = { hr = "hr.sqlite" }'})
+    text = text.replace('from = "pmis"\ntable = "main.proj"', f'from = "pmis"\nquery = """{query}"""')
+    path = batch_dir / "mapping.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _folder_state(folder: Path) -> dict[str, str]:
+    return {p.name: _digest(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != "mapping.toml"}
+
+
+SQLITE_WRITES = {
+    "drop": "DROP TABLE proj",
+    "create-as": "CREATE TABLE stolen AS SELECT * FROM proj",
+    "pragma": "PRAGMA user_version = 42",
+    "vacuum-into": "VACUUM INTO '{dir}/copy.db'",
+    "attach": "ATTACH DATABASE '{dir}/created.db' AS created",
+    "delete-returning": "DELETE FROM proj RETURNING *",
+    "update-returning": "UPDATE proj SET title = 'x' RETURNING *",
+    "insert-select": "INSERT INTO proj SELECT * FROM proj RETURNING *",
+    "replace": "REPLACE INTO proj SELECT * FROM proj",
+    "two-statements": "SELECT * FROM proj; DROP TABLE proj",
+    "cte-delete": "WITH gone AS (DELETE FROM proj RETURNING *) SELECT * FROM gone",
+    "select-into": "SELECT * INTO stolen FROM proj",
+    "for-update": "SELECT * FROM proj FOR UPDATE",
+}
+
+
+@pytest.mark.parametrize("name", SQLITE_WRITES)
+@pytest.mark.parametrize("command", ["validate", "load"])
+def test_sqlite_writes_are_refused_before_they_run(sqlite_batch, tmp_path, name, command):
+    batch_dir, _ = sqlite_batch
+    mapping = _projects_query_mapping(batch_dir, SQLITE_WRITES[name].format(dir=batch_dir))
+    before = _folder_state(batch_dir)
+    db = tmp_path / "pmo.duckdb"
+    with pytest.raises(BatchError, match=r"^pmis\[projects query\]: .*(only reads|runs exactly one SELECT)") as e:
+        if command == "validate":
+            validate_batch(batch_dir, mapping, None, load_date=LOAD_DATE)
+        else:
+            load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
+    assert "\n" not in str(e.value)
+    assert _folder_state(batch_dir) == before          # byte-identical, and no file created beside it
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("name", ["drop", "create-as", "pragma", "vacuum-into", "attach", "delete-returning",
+                                  "update-returning", "insert-select"])
+def test_sqlite_connection_refuses_writes_even_past_the_parser(sqlite_batch, monkeypatch, name):
+    """Defence in depth: with the statement check switched off, the read-only connection still refuses."""
+    from pmo_metrics.sources import database
+
+    batch_dir, _ = sqlite_batch
+    monkeypatch.setattr(database, "check_query", lambda *a: None)
+    mapping = _projects_query_mapping(batch_dir, SQLITE_WRITES[name].format(dir=batch_dir))
+    before = _folder_state(batch_dir)
+    with pytest.raises(BatchError, match=r"^pmis\[projects query\]: query failed \((not authorized|authorization denied|attempt to write)"):
+        validate_batch(batch_dir, mapping, None, load_date=LOAD_DATE)
+    assert _folder_state(batch_dir) == before
+
+
+def test_a_read_only_select_with_ctes_and_unions_still_works(sqlite_batch):
+    batch_dir, _ = sqlite_batch
+    mapping = _projects_query_mapping(batch_dir, "WITH p AS (SELECT * FROM proj WHERE proj_code = 'P-1') "
+                                                 "SELECT * FROM p UNION ALL SELECT * FROM proj WHERE proj_code = 'P-2'")
+    batch = read_batch(batch_dir, mapping)
+    assert batch.tables["projects"].data.get_column("project_id").to_list() == ["P-1", "P-2"]
+
+
+PG_WRITES = {
+    "drop": "DROP TABLE pmis.proj",
+    "create-as": "CREATE TABLE pmis.stolen AS SELECT * FROM pmis.proj",
+    "select-into": "SELECT * INTO pmis.stolen FROM pmis.proj",
+    "delete-returning": "DELETE FROM pmis.proj RETURNING *",
+    "update-returning": "UPDATE pmis.proj SET title = 'x' RETURNING *",
+    "cte-delete": "WITH gone AS (DELETE FROM pmis.proj RETURNING *) SELECT * FROM gone",
+    "two-statements": "SELECT * FROM pmis.proj; DROP TABLE pmis.proj",
+    "for-update": "SELECT * FROM pmis.proj FOR UPDATE",
+    "set-config": "SELECT *, set_config('default_transaction_read_only', 'off', false) FROM pmis.proj",
+    "do-block": "DO $$ BEGIN DELETE FROM pmis.proj; END $$",
+    "copy": "COPY pmis.proj TO '/tmp/pmo-stolen.csv'",
+    "truncate": "TRUNCATE pmis.proj",
+}
+
+
+def _pg_state(url) -> list:
+    """Every table of the test database with a digest of its rows: equal means nothing changed."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as con:
+            tables = con.execute(sa.text("SELECT table_schema, table_name FROM information_schema.tables "
+                                         "WHERE table_schema IN ('pmis', 'fin', 'hr') ORDER BY 1, 2")).fetchall()
+            state = []
+            for schema, table in tables:  # names from the catalog of our own test database
+                digest = con.execute(sa.text(f'SELECT md5(coalesce(string_agg(t::text, \',\' ORDER BY t::text), \'\')) '
+                                             f'FROM "{schema}"."{table}" t')).scalar()
+                state.append((schema, table, digest))
+            return state
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture()
+def pg_writer(pg_server, pg_db):
+    """The test database's URL as its owner (who could write), to show the read itself refuses."""
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(pg_server).set(database=pg_db.database)
+
+
+@pytest.mark.parametrize("name", PG_WRITES)
+def test_postgres_writes_are_refused_before_they_run(pg_writer, tmp_path, monkeypatch, name):
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_writer.render_as_string(hide_password=False))
+    batch_dir = tmp_path / "batch"
+    mapping = _write_mapping(batch_dir, "pmis", "fin", "hr")
+    text = mapping.read_text().replace('from = "pmis"\ntable = "pmis.proj"',
+                                       f'from = "pmis"\nquery = """{PG_WRITES[name]}"""')
+    mapping.write_text(text)
+    before = _pg_state(pg_writer)
+    with pytest.raises(BatchError, match=r"^pmis\[projects query\]: .*(only reads|runs exactly one SELECT|"
+                                         r"changes the server)"):
+        validate_batch(batch_dir, mapping, None, load_date=LOAD_DATE)
+    assert _pg_state(pg_writer) == before
+    assert not Path("/tmp/pmo-stolen.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["drop", "create-as", "select-into", "delete-returning", "cte-delete", "set-config",
+                                  "nextval"])
+def test_postgres_read_only_transaction_refuses_writes_past_the_parser(pg_writer, tmp_path, monkeypatch, name):
+    """Even as the owner and with the statement check switched off, the server refuses: statements
+    that are no SELECT cannot be a cursor's, and a SELECT that writes meets the READ ONLY transaction."""
+    from pmo_metrics.sources import database
+
+    monkeypatch.setattr(database, "check_query", lambda *a: None)
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_writer.render_as_string(hide_password=False))
+    batch_dir = tmp_path / "batch"
+    mapping = _write_mapping(batch_dir, "pmis", "fin", "hr")
+    query, why = PG_WRITES.get(name), r".*"
+    if name == "set-config":  # turning read-only off inside the query cannot take effect
+        query = "SELECT p.* FROM pmis.proj p, (SELECT set_config('transaction_read_only', 'off', true)) s"
+        why = r".*(read-only transaction|read-write mode)"
+    if name == "nextval":     # a function that writes, called from a plain SELECT
+        query = "SELECT p.*, nextval('pmis.proj_seq') AS n FROM pmis.proj p"
+        why = r"cannot execute nextval\(\) in a read-only transaction"
+    mapping.write_text(mapping.read_text().replace('from = "pmis"\ntable = "pmis.proj"',
+                                                   f'from = "pmis"\nquery = """{query}"""'))
+    before = _pg_state(pg_writer)
+    with pytest.raises(BatchError, match=rf"^pmis\[projects query\]: query failed \({why}"):
+        validate_batch(batch_dir, mapping, None, load_date=LOAD_DATE)
+    assert _pg_state(pg_writer) == before

@@ -12,6 +12,7 @@ import polars as pl
 from ..contract import LOAD_ORDER, TABLES
 from ..findings import WARNING, BatchError, Finding
 from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
+from .policy import SourcePolicy, confine, default_policy
 from .readers import (DATA_EXTS, FILE, READER_KINDS, ROW, WORKBOOK_EXTS, ReadContext, SourceFrame,
                       claimed_paths, file_label, open_workbook)
 from .transform import MISSING, Lookups, Sink, View, build_part, dedupe
@@ -105,12 +106,14 @@ def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Sin
 
 
 def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
-               progress: Progress | None = None) -> Batch:
+               progress: Progress | None = None, policy: SourcePolicy | None = None) -> Batch:
     """Read every table of a batch, typed as the contract says, with findings for what is wrong.
 
     `path` is a folder (one file per table, named after it), one workbook (a sheet per table), or
     one file named after a table; with a mapping, its sources' paths are relative to that folder
-    (the workbook's or file's folder). Raises BatchError when the batch cannot be read at all."""
+    (the workbook's or file's folder) and must stay inside it. `policy` says what the mapping may
+    reach (default: the command line's, from the settings; the Data loads page passes a stricter
+    one). Raises BatchError when the batch cannot be read at all."""
     p = Path(path).expanduser()
     if not p.exists():
         raise BatchError(f"{p}: batch path does not exist")
@@ -120,15 +123,24 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
         m = load_mapping(mapping)
     else:
         m = Mapping()
+    policy = policy or default_policy()
+    if not policy.database_sources:
+        databases = [n for n, src in m.sources.items() if src.kind == "database"]
+        if databases:
+            raise BatchError(f"{m.label}: [sources.{databases[0]}] reads a database; a mapping uploaded on the "
+                             "Data loads page may not (an administrator can allow it with "
+                             "PMO_UPLOAD_DATABASE_SOURCES=1, or load it with python -m pmo_metrics load)")
     # The mapping object is extended with this batch's convention sources: work on a copy.
     m = replace(m, read_defaults=dict(m.read_defaults), sources=dict(m.sources), tables=dict(m.tables),
                 lookups=dict(m.lookups))
     p = p.resolve()
     if p.is_dir():
-        ctx = ReadContext(p)
+        ctx = ReadContext(p, policy=policy)
         files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$")))
+        for f in files:  # a file linked in from elsewhere is no part of the batch folder
+            confine(f, p, f"{f.name} (a symlink)")
     else:
-        ctx = ReadContext(p.parent, p if p.suffix.lower() in WORKBOOK_EXTS else None)
+        ctx = ReadContext(p.parent, p if p.suffix.lower() in WORKBOOK_EXTS else None, policy=policy)
         files = [p]
     sink = Sink()
     say = progress or (lambda message, fraction: None)

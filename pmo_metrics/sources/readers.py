@@ -20,6 +20,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..findings import BatchError
+from .policy import SourcePolicy, confine
 
 CSV_EXTS = (".csv", ".tsv", ".txt")
 WORKBOOK_EXTS = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -53,6 +54,7 @@ class ReadContext:
     batch_workbook: Path | None = None
     workbooks: dict[Path, Any] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None  # a reader's progress message (long reads)
+    policy: SourcePolicy | None = None            # what the mapping may reach (None: the CLI's)
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,24 @@ def _empty_frame(label: str, path: Path | None) -> SourceFrame:
 
 
 def resolve_paths(pattern: str, ctx: ReadContext, source: str) -> list[Path]:
-    """A mapping path or glob → existing files (sorted), relative to the batch folder."""
+    """A mapping path or glob → existing files (sorted), relative to the batch folder.
+
+    Every path must resolve (symlinks followed) inside the batch folder: `/etc/passwd`, `../x` or a
+    link pointing out of the folder is refused before anything is read, so a mapping — uploaded,
+    say — cannot make the server read its own files."""
+    what = f"mapping source {source!r}: path {pattern!r}"
     p = Path(pattern).expanduser()
-    base = p if p.is_absolute() else ctx.batch_dir / p
+    # Checked before looking, so nothing tells whether a file outside the folder exists.
+    confine(p if p.is_absolute() else ctx.batch_dir / p, ctx.batch_dir, what)
+    if p.is_absolute():
+        p = p.resolve().relative_to(ctx.batch_dir.resolve())
+    base = ctx.batch_dir / p
     if any(ch in pattern for ch in "*?["):
-        root = Path(base.anchor) if base.is_absolute() else ctx.batch_dir
-        rel = base.relative_to(root) if base.is_absolute() else p
-        found = sorted(x for x in root.glob(str(rel)) if x.is_file())
+        found = sorted(x for x in ctx.batch_dir.glob(str(p)) if x.is_file())
     else:
         found = [base] if base.is_file() else []
+    for x in found:  # a symlink inside the folder may still point out of it
+        confine(x, ctx.batch_dir, what if x == base else f"{what} ({file_label(x, ctx)})")
     if not found:
         raise BatchError(f"mapping source {source!r}: {pattern!r} matches no file in {ctx.batch_dir}")
     return found
