@@ -3,14 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
 import time
 from datetime import date
-from glob import glob
 from pathlib import Path
 
 import pytest
@@ -20,6 +15,7 @@ from pmo_metrics.findings import BatchError
 from pmo_metrics.sources import load_mapping, read_batch
 from pmo_metrics.sources.mapping import parse_mapping
 from pmo_metrics.warehouse import load_batch, validate_batch
+from support import free_port
 
 LOAD_DATE = date(2025, 7, 15)
 
@@ -229,55 +225,6 @@ def test_example_mapping_parses():
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pg_bin() -> Path:
-    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(initdb).parent
-    pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): install the `postgresql` "
-                "package (.ci/run does) or set PMO_TEST_PG_URL to a server's URL")
-
-
-@pytest.fixture(scope="module")
-def pg_server():
-    """(admin URL, host, port, socket dir or None): PMO_TEST_PG_URL, else a throwaway local cluster."""
-    if os.environ.get("PMO_TEST_PG_URL"):
-        yield os.environ["PMO_TEST_PG_URL"]
-        return
-    bindir = _pg_bin()
-    tmp = Path(tempfile.mkdtemp(prefix="pmo-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(tmp, "postgres", "postgres")
-    data, sock, port = tmp / "data", tmp / "sock", _free_port()
-
-    def run(*cmd: str) -> None:
-        subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)
-
-    run("mkdir", str(sock))
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "admin", "--auth=trust", "-E", "UTF8", "--no-sync")
-    # The admin logs in without a password; everyone else needs one, so a wrong one is refused.
-    (data / "pg_hba.conf").write_text("local all all trust\nhost all admin 127.0.0.1/32 trust\n"
-                                      "host all all 127.0.0.1/32 scram-sha-256\n")
-    opts = f"-p {port} -k {sock} -h 127.0.0.1 -c fsync=off"
-    try:
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "-t", "60", "start")
-        yield f"postgresql+psycopg://admin@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def pg_db(pg_server):
     """A fresh database with schemas pmis, fin, hr and a password login `pmo_reader` that can read them."""
@@ -335,7 +282,7 @@ def test_postgres_load_then_failures_leave_the_warehouse_alone(pg_db, tmp_path, 
     assert _digest(db) == before
 
     # Unreachable server.
-    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_db.set(port=_free_port()).render_as_string(hide_password=False))
+    monkeypatch.setenv("PMO_TEST_PMIS_DB_URL", pg_db.set(port=free_port()).render_as_string(hide_password=False))
     with pytest.raises(BatchError, match=r"^pmis:pmis.proj: cannot connect to .*: database unreachable"):
         load_batch(batch_dir, db, mapping, load_date=LOAD_DATE)
     assert _digest(db) == before
