@@ -32,6 +32,9 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_path", "data/pmo.duckdb",
             "The DuckDB warehouse the dashboard reads and the upload page loads into.", env="PMO_DB"),
+    Setting("app_state_url", "",
+            "SQLAlchemy URL of the app-state store (notes, decisions, saved scenarios). Empty: a SQLite "
+            "file appstate.sqlite beside the database. Several app servers share one PostgreSQL URL."),
     Setting("demo_dir", "data/demo",
             "Where the demo batch is written when the dashboard starts without a database."),
     Setting("build_demo_when_empty", True,
@@ -90,6 +93,7 @@ def _parse(setting: Setting, text: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     database_path: str
+    app_state_url: str
     demo_dir: str
     build_demo_when_empty: bool
     demo_seed: int
@@ -105,6 +109,15 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return Path(self.database_path)
+
+    @property
+    def store_url(self) -> str:
+        """The app-state store's URL: the setting, else a SQLite file beside the database."""
+        if self.app_state_url:
+            return self.app_state_url
+        from .appstate import default_url  # SQLAlchemy and Alembic load only when the store is used
+
+        return default_url(self.database_path)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
