@@ -63,6 +63,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("upload_database_sources", False,
             "Let mappings uploaded on the Data loads page read databases (kind = \"database\"). Off by "
             "default: such a mapping could otherwise reach any database the server can."),
+    Setting("dashboard_url", "",
+            "The dashboard's address as its readers open it (https://pmo.example.org). Digests, alerts and "
+            "chase lists link to the exact view there; empty: messages carry no links."),
+    Setting("subscriptions_file", "",
+            "A TOML file of [subscriptions.NAME] tables, read besides those in secrets.toml and the app-state "
+            "store. Webhook addresses may not be written in it (use teams_env / slack_env)."),
+    Setting("mail_from", "",
+            "The From address of digests, packs, alerts and chase lists sent by e-mail."),
+    Setting("smtp_host", "localhost", "The mail server that e-mail subscriptions are sent through."),
+    Setting("smtp_port", 0,
+            "Its port; 0 takes the usual one for smtp_security (587 starttls, 465 ssl, 25 none)."),
+    Setting("smtp_security", "starttls",
+            "starttls, ssl or none. none (no encryption) is allowed only for a server on this machine "
+            "(localhost). The login is [smtp] username and password in secrets.toml, or PMO_SMTP_USERNAME "
+            "and PMO_SMTP_PASSWORD."),
+    Setting("smtp_ca_file", "",
+            "A PEM file of the certificate authorities the mail server's certificate is checked against "
+            "(a company CA); empty: the system's."),
+    Setting("send_timeout_seconds", 30,
+            "Seconds to wait for the mail server or a webhook before counting the attempt as failed."),
+    Setting("send_attempts", 4,
+            "Attempts per message when the server cannot be reached or answers 'try again later'; the "
+            "other subscribers are served between attempts."),
+    Setting("send_retry_ms", 5000,
+            "Wait before the second attempt, in milliseconds; it doubles before each further one."),
+    Setting("send_claim_timeout_seconds", 900,
+            "A send claimed by a run on another machine that has not finished after this many seconds is "
+            "taken over (a run on this machine whose process is gone is taken over at once)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -105,6 +133,17 @@ class Settings:
     quarantine_uploads: bool
     mapping_variables: str
     upload_database_sources: bool
+    dashboard_url: str
+    subscriptions_file: str
+    mail_from: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_ca_file: str
+    send_timeout_seconds: int
+    send_attempts: int
+    send_retry_ms: int
+    send_claim_timeout_seconds: int
 
     @property
     def db_path(self) -> Path:

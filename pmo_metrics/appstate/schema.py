@@ -1,7 +1,8 @@
 """The app-state store's tables, as SQLAlchemy Core metadata (the migrations create them).
 
 What people write lives here, never in the DuckDB warehouse that each load replaces: notes and
-decisions on figures (with every revision kept), saved selection scenarios. Types are portable
+decisions on figures (with every revision kept), saved selection scenarios, subscriptions to the
+digests and alerts, and the log of what was sent. Types are portable
 (SQLite by default, PostgreSQL when several app servers share the store); JSON documents are
 stored as text so both behave alike.
 """
@@ -53,4 +54,39 @@ scenarios = sa.Table(
     sa.Column("author", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# -- distribution: who receives what, and what was sent ------------------------------------------
+
+subscriptions = sa.Table(
+    "subscriptions", metadata,
+    sa.Column("subscription_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("definition", sa.Text, nullable=False),            # JSON: the keys of a [subscriptions.NAME] table
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+SEND_STATUSES = ("sending", "sent", "failed", "nothing")
+
+# One row per (subscription, month, load): the unique key is what makes a send happen once, even
+# when two schedulers run at the same moment — the second one's insert fails and it backs off.
+sends = sa.Table(
+    "sends", metadata,
+    sa.Column("send_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subscription", sa.String(64), nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("load_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),          # one of SEND_STATUSES
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("channel", sa.String(16), nullable=False),         # email | teams | slack
+    sa.Column("recipient", sa.String(320), nullable=False),      # the address, or the webhook's host only
+    sa.Column("message_id", sa.String(200)),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("claimed_by", sa.String(200), nullable=False),     # host:pid of the run that holds it
+    sa.Column("claimed_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.UniqueConstraint("subscription", "month", "load_id", name="uq_sends_key"),
+    sa.Index("ix_sends_month", "month"),
 )
