@@ -113,8 +113,8 @@ def send_email(config: SmtpConfig, msg: EmailMessage) -> None:
     except smtplib.SMTPSenderRefused as exc:
         raise _code_error(f"the mail server refused the sender {config.sender}", exc.smtp_code, exc.smtp_error) from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise PermanentError(f"the mail server {config.server} does not offer {clean(exc, 60) or 'STARTTLS'}; "
-                             "check smtp_security") from None
+        raise PermanentError(f"the mail server {config.server} cannot do what the settings ask "
+                             f"({clean(exc, 80).rstrip('.')}); check smtp_security and the login") from None
     except smtplib.SMTPResponseException as exc:
         raise _code_error(f"the mail server {config.server} refused the message", exc.smtp_code, exc.smtp_error) from None
     except ssl.SSLCertVerificationError as exc:
