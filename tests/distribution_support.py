@@ -323,15 +323,6 @@ def leaks(text: str, projects: pd.DataFrame) -> list[str]:
     return found
 
 
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 def write_toml(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path

@@ -17,7 +17,7 @@ import pytest
 from distribution_support import (  # noqa: F401 — fixtures
     ALLOWED, DASHBOARD, END_MONTH, HOSTILE_NAME, HOSTILE_PROJECT, MANAGER, SECRETS, SENDER, certificate,
     dist_demo, html_references, leaks, message_text, parts, pptx_text, settings_for, smtp_server,
-    wait_for, webhook_server, write_toml,
+    webhook_server, write_toml,
 )
 from test_appstate import store_url  # noqa: F401 — the SQLite / PostgreSQL store fixture
 
@@ -313,7 +313,7 @@ def test_a_refused_login_is_reported_at_once_and_not_retried(dist_demo, store, s
     assert _statuses(report) == {"m": "failed", "h": "sent"} and report.exit_code == 4
     [failed] = [o for o in report.outcomes if o.failed]
     assert failed.attempts == 1 and report.sleeps == []
-    assert f"refused the login of 'pmo' (535" in failed.line()
+    assert "refused the login of 'pmo' (535" in failed.line()
     assert not mail.handler.received
 
 

@@ -99,10 +99,6 @@ class Bundle:
         return ", ".join(parts) or "nothing"
 
 
-def scope_text(scope: Scope) -> str:
-    return scope.describe()
-
-
 class Run:
     """One send: the warehouse as one load left it, one month, the settings and the store."""
 
@@ -159,7 +155,7 @@ class Run:
             return dashboard_link(base, filters, page, **params)
 
         currency = self.settings.currency_symbol
-        bundle = Bundle(sub, self.month, self.previous, scope_text(scope), self.loaded_at,
+        bundle = Bundle(sub, self.month, self.previous, scope.describe(), self.loaded_at,
                         dashboard=link(), review_link=link("monthly_review"),
                         quality_link=link("data_quality"))
         frame = self.frame(filters)

@@ -134,6 +134,8 @@ def send_due(db_path: str | Path, store: AppState | None, settings: Settings, se
     DistributionError when nothing can be sent at all; otherwise a SendReport whose outcomes say,
     one line per subscriber, what happened, and whose exit_code a scheduler can act on.
     """
+    if store is None and dry_run_dir is None:
+        raise DistributionError("sending needs the app-state store for its send log (only a dry run goes without)")
     if settings.dashboard_url and check_base_url(settings.dashboard_url):
         raise DistributionError(f"dashboard_url {settings.dashboard_url!r} {check_base_url(settings.dashboard_url)}")
     stored = stored_definitions(store) if store is not None else []
@@ -212,7 +214,7 @@ def _prepare(run: Run, sub: Subscription, report: SendReport, store: AppState | 
         path = out_dir / _file_name(sub, run.month, suffix)
         _write(path, data)
         return outcome("written", f"{bundle.contents()} to {path}")
-    if store is None or not claim(store, key, sub.channel, sub.recipient, stale_after=_lease(run.settings)):
+    if not claim(store, key, sub.channel, sub.recipient, stale_after=_lease(run.settings)):
         return outcome("busy", "another run is sending it now")
     return _Delivery(sub, key, send, bundle.contents(), message_id)
 
