@@ -361,3 +361,26 @@ def test_the_library_never_imports_streamlit():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_note_on_a_kpi_is_its_why_line_for_those_who_see_the_whole_figure(dist_demo, tmp_path):
+    from pmo_metrics.db import cursor_for, open_readonly
+    from pmo_metrics.distribution.mail import render_html
+
+    store = AppState.open(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    store.add_note("kpi", "cpi", "Vendor invoice <booked twice>, reversed in November\nsecond line", "alice",
+                   month="2026-10")
+    con = open_readonly(dist_demo["db"])
+    try:
+        run = Run(cursor_for(con), "2026-10", "L", None, settings_for(), {}, store)
+        everyone = run.compose(parse_subscription("a", {"email": "a@example.org", "kpis": ["cpi", "spi"]}))
+        scoped = run.compose(parse_subscription("b", {"email": "b@example.org", "kpis": ["cpi"],
+                                                      "business_units": ["Retail"]}))
+    finally:
+        con.close()
+        store.close()
+    whys = {line.metric_id: line.why for line in everyone.digest.lines}
+    assert whys["cpi"] == "Note: Vendor invoice <booked twice>, reversed in November"
+    assert not whys["spi"].startswith("Note:")
+    assert "&lt;booked twice&gt;" in render_html(everyone) and "<booked" not in render_html(everyone)
+    assert not scoped.digest.lines[0].why.startswith("Note:")      # a note may speak of any unit's project
