@@ -72,7 +72,7 @@ def money_title(text: str, currency: str = "") -> str:
 
 
 def _text_money(values, currency: str = "") -> list[str]:
-    """Money as bar labels: 1.2 M, 350 k; nothing for a missing value."""
+    """Money as bar labels: 1.2 M, 350.0 k; nothing for a missing value."""
     return [fmt.money(v, currency, empty="") for v in values]
 
 

@@ -174,7 +174,7 @@ def arrow(text: str | None) -> str | None:
 
 
 def signed_money(value: Any, currency: str = "", *, empty: str | None = NO_DATA) -> str | None:
-    """A change of money as an arrow: '▲ 1.2 M', '▼ 350 k', '±0'."""
+    """A change of money as an arrow: '▲ 1.2 M', '▼ 350.0 k', '±0'."""
     return empty if is_missing(value) else arrow(change("money", value, currency=currency))
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pmo_metrics.contract import BENEFIT_ON_TRACK, EXCLUDED_STAGES, LOAD_ORDER, STALE_REPORT_DAYS, TABLES
+from pmo_metrics.contract import BENEFIT_ON_TRACK, EXCLUDED_STAGES, LOAD_ORDER, RAG, STALE_REPORT_DAYS, TABLES
 from pmo_metrics.filters import Filters, month_end, month_start
 
 
@@ -61,7 +61,7 @@ def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int 
     latest = sr.sort_values("report_date").groupby("project_id").tail(1).set_index("project_id")
     rag = _lookup(latest["overall_rag"], active["project_id"])
     last = _lookup(latest["report_date"], active["project_id"])
-    for colour in ("green", "amber", "red"):
+    for colour in RAG:
         out[f"rag_{colour}_share"] = _ratio(int((rag == colour).sum()), n)
     out["rag_missing_share"] = _ratio(int(last.isna().sum()), n)
     out["stale_status_share"] = _ratio(int(((end - last).dt.days > STALE_REPORT_DAYS).sum() + last.isna().sum()), n)

@@ -2,6 +2,9 @@
 the words around them. Every figure comes from the KPI engine (`kpis`), the page tables (`views`)
 or the review's own queries (`review.queries`); a section only selects, compares and words them,
 and formats each value by its unit (`formatting`).
+
+A little over 500 lines on purpose: the nine sections read top to bottom in the order the meeting
+takes them, and share the context and the wording helpers at the top.
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .. import kpis
+from ..contract import RAG_ORDER
 from ..filters import Filters, month_add, month_end, month_start, months_between, previous_month
 from ..formatting import NO_GROUP, is_missing
 from ..queries import run
@@ -92,8 +93,7 @@ def team_by_month(con, project_id: str, as_of: str | None, months: int = 12) -> 
 
 # -- the portfolio ---------------------------------------------------------------------------------
 
-_ROLLUP_COLUMNS = ["key", "label", "projects", "red", "amber", "green", "no_report", "bac", "pv", "ev", "ac",
-                   "eac", "spi", "cpi"]
+_ROLLUP_COLUMNS = ["key", "label", "projects", *RAG_ORDER, "no_report", "bac", "pv", "ev", "ac", "eac", "spi", "cpi"]
 
 
 def drill_rollup(con, filters: Filters, level: str, portfolio: str | None = None,
