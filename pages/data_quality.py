@@ -5,6 +5,7 @@ import streamlit as st
 from pages import _widgets as ui
 from pages._cache import cached
 from pmo_metrics import charts
+from pmo_metrics import formatting as fmt
 from pmo_metrics.contract import STALE_REPORT_DAYS
 from pmo_metrics.views import quality
 
@@ -19,10 +20,11 @@ if rates.empty:
     ui.empty("No load has recorded row counts yet, so there are no pass rates to show.")
 else:
     failing = rates[rates["rows_failed"] > 0]
+    summary = quality.rule_summary(rates)
     c1, c2, c3 = st.columns(3)
-    c1.metric("Rules checked", f"{len(rates):,}")
-    c2.metric("Rules with findings", f"{len(failing):,}")
-    c3.metric("Rows with a finding", f"{int(rates['rows_failed'].sum()):,}")
+    c1.metric("Rules checked", fmt.count(summary["rules_checked"]))
+    c2.metric("Rules with findings", fmt.count(summary["rules_with_findings"]))
+    c3.metric("Rows with a finding", fmt.count(summary["rows_with_a_finding"]))
     show_all = st.toggle("Show every rule (not only those with findings)", key="dq_all")
     plotted = rates if show_all or failing.empty else failing
     if plotted.empty:

@@ -100,6 +100,13 @@ def rule_pass_rates(con) -> pd.DataFrame:
                                                       "rule_descriptions": descriptions})[cols]
 
 
+def rule_summary(rates: pd.DataFrame) -> dict[str, int]:
+    """The figures above the pass-rate chart: rules checked, rules with findings, rows with a finding."""
+    failing = rates[rates["rows_failed"] > 0]
+    return {"rules_checked": len(rates), "rules_with_findings": len(failing),
+            "rows_with_a_finding": int(rates["rows_failed"].sum())}
+
+
 def findings(con, severity: str | None = None, limit: int = 100_000) -> pd.DataFrame:
     """The findings of the loads behind the current data (warnings that loaded; errors of quarantined rows)."""
     if not _has_meta(con, "findings"):
