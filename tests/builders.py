@@ -14,6 +14,7 @@ from itertools import count
 from typing import Callable
 
 import duckdb
+import pandas as pd
 
 from pmo_metrics.contract import DATE, LOAD_ORDER, TABLES, create_table_sql
 from pmo_metrics.marts import build_marts
@@ -133,3 +134,8 @@ def measurement(benefit_id, period, planned_value, actual_value=None):
 def assessment(assessment_id, assessment_date, business_unit, domain, criterion_id, score, target_score=None):
     return {"assessment_id": assessment_id, "assessment_date": assessment_date, "business_unit": business_unit,
             "domain": domain, "criterion_id": criterion_id, "score": score, "target_score": target_score}
+
+
+def records(frame: pd.DataFrame, key: str) -> dict:
+    """A result's rows by `key`, as dicts, for asserting on a few of them."""
+    return frame.set_index(key).to_dict("index")

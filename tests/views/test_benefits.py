@@ -1,19 +1,15 @@
 """The benefits page's tables (pmo_metrics.views.benefits) on the tiny seeded warehouse (M = 2025-06)."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
+from builders import records
 from pmo_metrics.filters import Filters
 from pmo_metrics.formatting import NO_GROUP
 from pmo_metrics.views import benefits
 
 M = "2025-06"
 F = Filters(as_of=M)
-
-
-def records(frame: pd.DataFrame, key: str) -> dict:
-    return frame.set_index(key).to_dict("index")
 
 
 def test_benefits_by_type_owner_objective(tiny_db):

@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
+from builders import records
 from pmo_metrics.filters import Filters
 from pmo_metrics.formatting import NO_GROUP
 from pmo_metrics.views import finance
 
 M = "2025-06"
 F = Filters(as_of=M)
-
-
-def records(frame: pd.DataFrame, key: str) -> dict:
-    return frame.set_index(key).to_dict("index")
 
 
 def test_finance_by_portfolio(tiny_db):

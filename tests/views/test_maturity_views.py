@@ -3,17 +3,13 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 
+from builders import records
 from pmo_metrics.filters import Filters
 from pmo_metrics.views import maturity
 
 F = Filters(as_of="2025-06")
-
-
-def records(frame: pd.DataFrame, key: str) -> dict:
-    return frame.set_index(key).to_dict("index")
 
 
 def test_maturity_tables(tiny_db):

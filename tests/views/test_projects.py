@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from builders import records
 from pmo_metrics import kpis
 from pmo_metrics.db import Warehouse
 from pmo_metrics.filters import Filters
@@ -16,10 +17,6 @@ from pmo_metrics.views import UnknownDimension, projects
 
 M = "2025-06"
 F = Filters(as_of=M)
-
-
-def records(frame: pd.DataFrame, key: str) -> dict:
-    return frame.set_index(key).to_dict("index")
 
 
 def test_milestones_as_of_the_month(tiny_db):

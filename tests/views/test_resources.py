@@ -3,20 +3,15 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 
-from builders import make_db, resource, timesheet
+from builders import make_db, records, resource, timesheet
 from pmo_metrics import kpis
 from pmo_metrics.filters import Filters
 from pmo_metrics.views import resources
 
 M = "2025-06"
 F = Filters(as_of=M)
-
-
-def records(frame: pd.DataFrame, key: str) -> dict:
-    return frame.set_index(key).to_dict("index")
 
 
 def test_resources_by_department(tiny_db):
