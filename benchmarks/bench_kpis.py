@@ -29,6 +29,7 @@ from pmo_metrics import kpis  # noqa: E402
 from pmo_metrics.contract import LOAD_ORDER, TABLES, create_table_sql  # noqa: E402
 from pmo_metrics.filters import Filters, month_end, month_start  # noqa: E402
 from pmo_metrics.marts import build_marts  # noqa: E402
+from pmo_metrics.views import benefits, changes, projects, resources  # noqa: E402
 
 AS_OF = "2024-06"
 WINDOW_START = "2021-07-01"   # 36 months: 2021-07 … 2024-06
@@ -266,7 +267,12 @@ def main(argv=None) -> int:
         ("kpi_breakdown cpi by portfolio", lambda: kpis.kpi_breakdown(con, "cpi", everyone, "portfolio")),
         ("project_table", lambda: kpis.project_table(con, everyone)),
         ("evm_curve, 36 months", lambda: kpis.evm_curve(con, everyone)),
-        ("changes_since_last_month", lambda: kpis.changes_since_last_month(con, everyone)),
+        ("changes_since_last_month", lambda: changes.changes_since_last_month(con, everyone)),
+        # page tables on the same queries: the resource ones used to run one query per month
+        ("drill-down by portfolio", lambda: projects.drill_rollup(con, everyone, "portfolio")),
+        ("resources by month, 15 months", lambda: resources.by_month(con, everyone)),
+        ("resources by department", lambda: resources.by_group(con, everyone, "department")),
+        ("benefits by type", lambda: benefits.by_group(con, everyone, "benefit_type")),
     ]:
         wall, cpu, _ = _timed(fn, args.repeat)
         figures.append((label, wall, cpu))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import kpis
-from ..contract import BENEFIT_ON_TRACK, HIGH_RISK_SCORE
 from ..filters import Filters, previous_month
 from ..queries import run
 

@@ -21,7 +21,6 @@ import math
 import sys
 from pathlib import Path
 
-import pytest
 
 from pmo_metrics.cli import main
 from pmo_metrics.filters import month_add, months_between
