@@ -26,7 +26,7 @@ from .theme import (
 
 RAG_LABELS = fmt.RAG_LABELS
 HEIGHT = 420
-DOMAIN_LABELS = {d: fmt.label(d) for d in c.MATURITY_DOMAINS}
+DOMAIN_LABELS = fmt.ENUM_LABELS["maturity_domain"]
 STACK_ORDER = c.RAG_ORDER + ("none",)   # RAG bars stack worst first; projects without a report last
 
 # d3 formats (plotly axes and hover): compact money, whole hours, percentages.

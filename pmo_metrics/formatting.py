@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .contract import MATURITY_LEVEL_NAMES
+from . import contract as c
 from .filters import parse_month
 
 NO_DATA = "—"           # a figure that cannot be computed (zero denominator, no data)
@@ -26,8 +26,22 @@ NO_GROUP = "(none)"     # a breakdown group whose key is empty (a project withou
 MINUS = "\u2212"        # a true minus sign: a cell that starts with "-" reads as a formula in a spreadsheet
 UP, DOWN = "\u25b2", "\u25bc"
 
-# The words for states that are not contract values: a project with no report, one not active.
-RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
+
+def _words(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+# Every contract enumeration's values as words, by enumeration: the one place a value reads other
+# than as its code in words ("on_hold" → "On hold") would be said.
+ENUM_LABELS: dict[str, dict[str, str]] = {
+    name: {code: _words(code) for code in codes} for name, codes in (
+        ("rag", c.RAG), ("stage", c.STAGES), ("delivery_approach", c.DELIVERY_APPROACHES),
+        ("risk_status", c.RISK_STATUSES), ("cost_category", c.COST_CATEGORIES),
+        ("employment_type", c.EMPLOYMENT_TYPES), ("benefit_category", c.BENEFIT_CATEGORIES),
+        ("benefit_type", c.BENEFIT_TYPES), ("maturity_domain", c.MATURITY_DOMAINS))
+}
+# A project's state in a month: its RAG, or no report, or not active.
+RAG_LABELS = {**ENUM_LABELS["rag"], "none": "No report"}
 STATE_LABELS = {**RAG_LABELS, "inactive": "Not active"}
 
 
@@ -107,7 +121,7 @@ def level(value: Any, *, empty: str | None = NO_DATA) -> str | None:
     if is_missing(value):
         return empty
     n = int(float(value))
-    return f"{n} – {MATURITY_LEVEL_NAMES[n]}" if n in MATURITY_LEVEL_NAMES else str(n)
+    return f"{n} – {c.MATURITY_LEVEL_NAMES[n]}" if n in c.MATURITY_LEVEL_NAMES else str(n)
 
 
 def number(value: Any, *, empty: str | None = NO_DATA) -> str | None:
@@ -209,13 +223,15 @@ def short_month(month: str) -> str:
     return f"{calendar.month_abbr[m]} {y}"
 
 
-def label(code: Any, *, empty: str | None = NO_DATA) -> str | None:
+def label(code: Any, enumeration: str | None = None, *, empty: str | None = NO_DATA) -> str | None:
     """A contract enumeration value as words, as a heading or a cell starts: 'on_hold' → 'On hold',
-    'cost_saving' → 'Cost saving', 'green' → 'Green'."""
+    'cost_saving' → 'Cost saving', 'green' → 'Green' (from ENUM_LABELS[enumeration] when given)."""
     if is_missing(code):
         return empty
     code = str(code)
-    return STATE_LABELS.get(code) or code.replace("_", " ").capitalize()
+    if enumeration is not None:
+        return ENUM_LABELS[enumeration].get(code, _words(code))
+    return STATE_LABELS.get(code) or _words(code)
 
 
 def words(code: Any, *, empty: str | None = NO_DATA) -> str | None:

@@ -69,11 +69,11 @@ def test_value_is_the_unit_function_of_the_unit():
 
 
 def test_every_contract_enumeration_has_words():
-    for values in (c.RAG, c.STAGES, c.DELIVERY_APPROACHES, c.RISK_STATUSES, c.COST_CATEGORIES, c.EMPLOYMENT_TYPES,
-                   c.BENEFIT_CATEGORIES, c.BENEFIT_TYPES, c.MATURITY_DOMAINS):
-        for code in values:
-            words = fmt.label(code)
-            assert words and words[0].isupper() and "_" not in words, code
+    enumerations = {col.enum for table in c.TABLES.values() for col in table.columns if col.enum}
+    assert enumerations == {tuple(labels) for labels in fmt.ENUM_LABELS.values()}
+    for name, labels in fmt.ENUM_LABELS.items():
+        for code, words in labels.items():
+            assert words[0].isupper() and "_" not in words and fmt.label(code, name) == words, code
     assert fmt.label("on_hold") == "On hold" and fmt.words("on_hold") == "on hold"
     assert fmt.state("red") == "Red" and fmt.state(None) == "No report" and fmt.state("inactive") == "Not active"
 
