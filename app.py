@@ -14,10 +14,13 @@ import streamlit as st
 
 st.set_page_config(page_title="PMO analytics", page_icon=":material/insights:", layout="wide")
 
-from pages import _ui as ui  # noqa: E402  (set_page_config comes first)
-from pmo_metrics import views  # noqa: E402
+from pages import _widgets as ui  # noqa: E402  (set_page_config comes first)
+from pages._cache import cached, open_data  # noqa: E402
+from pages._context import Context, current_scope, running_page, set_context  # noqa: E402
+from pmo_metrics.db import DatabaseChanged  # noqa: E402
 from pmo_metrics.filters import Filters  # noqa: E402
 from pmo_metrics.settings import load_settings  # noqa: E402
+from pmo_metrics.views import projects  # noqa: E402
 
 log = logging.getLogger("pmo_dashboard")
 
@@ -96,16 +99,16 @@ except ValueError as exc:  # a malformed PMO_* environment variable: say which, 
     st.error(f"The dashboard's settings are invalid: {ui.esc(exc)}")
     st.stop()
 
-scope = ui.current_scope()
+scope = current_scope()
 if settings.build_demo_when_empty:
     ui.ensure_demo_database(settings)
-data = ui.open_data(settings)
+data = open_data(settings)
 options, months, default_as_of = data.options, list(data.options.get("months") or []), data.default_as_of
 if scope.restricted and data.token is not None:
     # The choices offered are those of the units in scope, so no other unit's names show.
     try:
-        in_scope = ui.q(views.project_list, scope.apply(Filters()))
-    except ui.DatabaseChanged:
+        in_scope = cached(projects.project_list)(scope.apply(Filters()))
+    except DatabaseChanged:
         st.rerun()
     options = {**options, "business_units": scope.visible(options.get("business_units", [])),
                "portfolios": sorted(in_scope["portfolio"].dropna().unique().tolist()),
@@ -162,16 +165,16 @@ write_url(selection)
 filters = Filters(**{field: selection[param] for param, (_, field, _) in GLOBAL_PARAMS.items()})
 # The one place business-unit scoping is enforced for everything built from the filters.
 filters = scope.apply(filters.with_as_of(filters.as_of or default_as_of))
-ui.set_context(ui.Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
-                          data.data_months, scope))
+set_context(Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
+                    data.data_months, scope))
 if data.problem:
     st.error(f"The database at {ui.esc(data.db_path)} cannot be read: {ui.esc(data.problem)}. "
              "Load a batch on the Data loads page to rebuild it.")
 
-with ui.running_page():
+with running_page():
     try:
         page.run()
-    except ui.DatabaseChanged:  # a load published new data mid-run: draw the page again, all of it new
+    except DatabaseChanged:  # a load published new data mid-run: draw the page again, all of it new
         st.rerun()
     except Exception as exc:  # a page must never show a traceback to its audience
         log.exception("page %s failed", page.title)

@@ -2,19 +2,21 @@
 with the benefits at risk."""
 import streamlit as st
 
-from pages import _ui as ui
-from pmo_metrics import charts, kpis, views
+from pages import _widgets as ui
+from pages._cache import cached
+from pmo_metrics import charts, kpis
+from pmo_metrics.views import benefits
 
 ctx = ui.header("Benefits")
 ui.require_data(ctx)
 f = ctx.filters
 
-frame = ui.q(kpis.compare_kpis, f)
+frame = cached(kpis.compare_kpis)(f)
 ui.kpi_cards(frame, ["benefits_planned_to_date", "benefits_realized_to_date", "benefit_realization_rate",
                      "benefits_at_risk", "benefit_cost_ratio"], per_row=5)
 
 st.subheader("Financial benefits over time")
-cumulative = ui.q(views.benefits_cumulative, f)
+cumulative = cached(benefits.cumulative)(f)
 if cumulative.empty or not (cumulative[["planned", "realized"]] != 0).any().any():
     ui.empty(ui.no_rows_message(ctx, "financial benefit measurements"))
 else:
@@ -25,7 +27,7 @@ labels = {"benefit_type": "benefit type", "objective": "strategic objective", "o
           "category": "category", "portfolio": "portfolio"}
 by = st.segmented_control("Break down by", list(labels), format_func=lambda k: labels[k].capitalize(),
                           default="benefit_type", key="benefits_by", required=True) or "benefit_type"
-grouped = ui.q(views.benefits_by, f, by)
+grouped = cached(benefits.by_group)(f, by)
 if grouped.empty:
     ui.empty(ui.no_rows_message(ctx, "benefits"))
 else:
@@ -41,7 +43,7 @@ else:
                       "realization_rate": ui.pct_col("Realisation rate")})
 
 st.subheader("Benefit register")
-register = ui.q(views.benefits_register, f)
+register = cached(benefits.register)(f)
 ui.table(register, f"Benefit register {ctx.as_of}", key="ben_register",
          empty_message=ui.no_rows_message(ctx, "benefits"),
          columns={"benefit_id": ui.text_col("Benefit"), "benefit_name": ui.text_col("Name"),
@@ -49,4 +51,4 @@ ui.table(register, f"Benefit register {ctx.as_of}", key="ben_register",
                   "benefit_type": ui.text_col("Type"), "owner": ui.text_col("Owner"), "unit": ui.text_col("Unit"),
                   "baseline_value": ui.num_col("Baseline"), "target_value": ui.num_col("Target"),
                   "planned_value": ui.num_col("Planned (latest)"), "actual_value": ui.num_col("Actual (latest)"),
-                  "progress": ui.pct_col("Progress"), "is_at_risk": st.column_config.CheckboxColumn("At risk")})
+                  "progress": ui.pct_col("Progress"), "is_at_risk": ui.check_col("At risk")})

@@ -15,7 +15,8 @@ import time
 
 import streamlit as st
 
-from pages import _ui as ui
+from pages import _widgets as ui
+from pages._context import secrets
 from pmo_metrics import access, downloads
 from pmo_metrics.db import unreadable
 from pmo_metrics.findings import BatchError
@@ -78,7 +79,7 @@ def _show_report(report, quarantine: bool) -> bool:
              empty_message="No errors and no warnings: the batch passes every rule.",
              columns={"severity": ui.text_col("Severity"), "rule_id": ui.text_col("Rule"), "table": ui.text_col("Table"),
                       "file": ui.text_col("File"), "row": ui.num_col("Row", "%d"), "column": ui.text_col("Column"),
-                      "value": ui.text_col("Value"), "message": st.column_config.TextColumn("Message", width="large")})
+                      "value": ui.text_col("Value"), "message": ui.text_col("Message", width="large")})
     if report.n_errors and not quarantine:
         st.error(f"This batch would be rejected: {report.n_errors:,} error(s). Nothing will be loaded and the "
                  "data on the dashboard stays as it is. Fix the extracts and upload them again, or switch on "
@@ -123,13 +124,6 @@ def _throttle() -> access.Throttle:
     return access.Throttle()
 
 
-def _secrets():
-    try:
-        return st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 — no secrets file at all is a normal deployment
-        return {}
-
-
 def _check_password(expected: str) -> None:
     given = st.session_state.get(PASSWORD_BOX) or ""
     st.session_state[PASSWORD_BOX] = ""  # never kept in the session
@@ -148,7 +142,7 @@ def _check_password(expected: str) -> None:
 
 def unlocked() -> bool:
     """Whether this session may load data; otherwise shows why not (and the password box)."""
-    expected = access.data_loads_password(_secrets(), os.environ)
+    expected = access.data_loads_password(secrets(), os.environ)
     if expected is None:
         st.info("Loading data is switched off: no PMO-lead password is configured. To switch it on, set "
                 "`password` under `[data_loads]` in `.streamlit/secrets.toml` (see "

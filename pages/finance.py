@@ -2,19 +2,21 @@
 objective / cost category, earned value, and the projects with the largest variances."""
 import streamlit as st
 
-from pages import _ui as ui
-from pmo_metrics import charts, kpis, views
+from pages import _widgets as ui
+from pages._cache import cached
+from pmo_metrics import charts, kpis
+from pmo_metrics.views import finance
 
 ctx = ui.header("Finance")
 ui.require_data(ctx)
 f = ctx.filters
 
-frame = ui.q(kpis.compare_kpis, f)
+frame = cached(kpis.compare_kpis)(f)
 ui.kpi_cards(frame, ["budget_ytd", "actual_cost_ytd", "planned_value", "actual_cost",
                      "cpi", "spi", "eac", "tcpi"])
 
 st.subheader("Cost by month")
-monthly = ui.q(views.finance_by_month, f)
+monthly = cached(finance.by_month)(f)
 if monthly.empty:
     ui.empty(ui.no_rows_message(ctx, "financial records"))
 else:
@@ -31,7 +33,7 @@ labels = {"portfolio": "portfolio", "program": "program", "business_unit": "busi
 by = st.segmented_control("Break down by", list(labels), format_func=lambda k: labels[k].capitalize(),
                           default="portfolio", key="finance_by", required=True)
 by = by or "portfolio"
-grouped = ui.q(views.finance_by, f, by)
+grouped = cached(finance.by_group)(f, by)
 if grouped.empty:
     ui.empty(ui.no_rows_message(ctx, "financial records"))
 else:
@@ -47,7 +49,7 @@ else:
                       "budget_at_completion": ui.money_col("Budget (BAC)")})
 
 st.subheader("Earned value")
-curve = ui.q(kpis.evm_curve, f)
+curve = cached(kpis.evm_curve)(f)
 if curve.empty or curve["pv"].fillna(0).eq(0).all():
     ui.empty(ui.no_rows_message(ctx, "planned costs of active projects"))
 else:
@@ -56,7 +58,7 @@ else:
         st.caption("Earned value is empty: no active project reported a percent complete.")
 
 st.subheader("Largest variances")
-variances = ui.q(views.largest_variances, f)
+variances = cached(finance.largest_variances)(f)
 if variances.empty or variances["vac"].isna().all():
     ui.empty(ui.no_rows_message(ctx, "active projects with an estimate at completion"))
 else:

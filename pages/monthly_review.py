@@ -7,53 +7,30 @@ review is downloadable as the PowerPoint deck and the HTML pack.
 """
 import streamlit as st
 
-from pages import _ui as ui
+from pages import _widgets as ui
+from pages._cache import cached
+from pages._context import context
 from pmo_metrics import report
 from pmo_metrics import review as rv
-from pmo_metrics.filters import Filters, previous_month
+from pmo_metrics.filters import previous_month
 
-# A fixed stylesheet: no value from the data is ever written into it.
-PRESENTATION_CSS = """
-<style>
-[data-testid="stMainBlockContainer"] { color: #000; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem; color: #1F3A68; padding-bottom: 0.2rem; }
-[data-testid="stMainBlockContainer"] h2 { font-size: 2.2rem; line-height: 1.25; color: #000; font-weight: 700; }
-[data-testid="stMainBlockContainer"] h3 { font-size: 1.5rem; color: #1F3A68; }
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; color: #111; }
-[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.05rem; color: #333; }
-[data-testid="stMainBlockContainer"] [data-testid="stTable"] table { font-size: 1.1rem; color: #000; }
-[data-testid="stMainBlockContainer"] [data-testid="stTable"] th { background: #1F3A68; color: #fff; }
-[data-testid="stMainBlockContainer"] button [data-testid="stMarkdownContainer"] p { font-size: 1.1rem; color: inherit; }
-</style>
-"""
 SLIDE_ROWS = 10  # table rows one screen shows; the rest fold away
+build_review = cached(rv.build_review, spinner="Preparing the review …", max_entries=32)
 
 
-@st.cache_data(show_spinner="Preparing the review …", max_entries=32, ttl=3600)
-def load_review(db_path: str, token: str, filters: Filters, previous: str | None) -> rv.Review:
-    # `token` keys the cache to the published database: a new load gives a fresh review.
-    cur = ui.warehouse(db_path).cursor(token)
-    try:
-        return rv.build_review(cur, filters, previous)
-    finally:
-        cur.close()
-
-
-@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
-def pack_bytes(db_path: str, token: str, filters: Filters, previous: str | None, fmt: str,
-               currency: str) -> bytes:
-    review = load_review(db_path, token, filters, previous)
-    return report.render_pptx(review) if fmt == ".pptx" else report.render_html(review, currency).encode("utf-8")
+@cached(max_entries=8)
+def pack_bytes(con, filters, previous: str | None, fmt: str, currency: str) -> bytes:
+    """The downloadable pack of the review on screen (built from the cached review, not again)."""
+    return report.render(build_review(filters, previous), fmt, currency)
 
 
 def go_to(index: int) -> None:
     ui.set_page_params(section=str(index))
 
 
-ctx = ui.context()
+ctx = context()
 ui.require_data(ctx)
-st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+ui.presentation_style()
 
 months = [m for m in (ctx.options.get("months") or []) if m < ctx.as_of]
 with st.sidebar:
@@ -67,7 +44,7 @@ with st.sidebar:
         previous = None
 
 try:
-    review = load_review(ctx.db_path, ctx.token, ctx.filters, previous)
+    review = build_review(ctx.filters, previous)
 except rv.ReviewError as exc:
     ui.empty(f"No review for this month: {ui.esc(str(exc))}.")
     st.stop()
@@ -78,13 +55,12 @@ section = review.sections[index - 1]
 
 with st.sidebar:
     st.caption("Download the whole review")
-    token, f = ctx.token, ctx.filters
-    st.download_button("PowerPoint deck", key="review_pptx", file_name=f"pmo-review-{review.as_of}.pptx",
+    st.download_button("PowerPoint deck", key="review_pptx", file_name=report.file_name(review, ".pptx"),
                        mime=report.PPTX_MIME, on_click="ignore", icon=":material/slideshow:",
-                       data=lambda: pack_bytes(ctx.db_path, token, f, previous, ".pptx", ctx.currency))
-    st.download_button("HTML pack", key="review_html", file_name=f"pmo-review-{review.as_of}.html",
+                       data=lambda: pack_bytes(ctx.filters, previous, ".pptx", ctx.currency))
+    st.download_button("HTML pack", key="review_html", file_name=report.file_name(review, ".html"),
                        mime=report.HTML_MIME, on_click="ignore", icon=":material/html:",
-                       data=lambda: pack_bytes(ctx.db_path, token, f, previous, ".html", ctx.currency))
+                       data=lambda: pack_bytes(ctx.filters, previous, ".html", ctx.currency))
     st.caption("Sections")
     for i, s in enumerate(review.sections, start=1):
         st.button(f"{i}. {s.title}", key=f"review_goto_{i}", on_click=go_to, args=(i,),

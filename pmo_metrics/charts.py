@@ -1,9 +1,13 @@
 """Every figure of the dashboard, built by one factory per chart on one theme.
 
-Pages never build figures: they ask for one here with a DataFrame from `kpis` or `views`. The theme
-(fonts large enough for a projector, RAG colours, number formats) lives in this module only, so a
-colour or a font changes in one place. Every figure has a title that names its unit. Factories
-expect non-empty frames: a page shows an explanation instead of an empty chart.
+Pages never build figures: they ask for one here with a DataFrame from `kpis` or `views`. Colours
+and type come from `pmo_metrics.theme`, numbers and labels read as `pmo_metrics.formatting` writes
+them, so a colour, a font or a format changes in one place. Every figure has a title that names its
+unit. Factories expect non-empty frames: a page shows an explanation instead of an empty chart.
+
+One module on purpose, a little over 500 lines: the factories share the template and a dozen small
+helpers (months on the axis, escaped and wrapped labels, money texts), and a page's charts are found
+by the page's heading below.
 """
 from __future__ import annotations
 
@@ -14,25 +18,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import contract as c
+from . import formatting as fmt
+from .theme import (
+    ALLOCATION_SCALE, AXIS, BASELINE_LINE, CATEGORICAL, FONT, FONT_SIZE, GRID, INK, MATURITY_SCALE, RAG_COLOURS,
+    RISK_SCALE, SERIES, SLIP_LINE, WHITE, ZERO_LINE, rgba,
+)
 
-# -- theme ------------------------------------------------------------------------------------------
-
-RAG_COLOURS = {"green": "#1B7F3B", "amber": "#E8A200", "red": "#C62828", "none": "#8A8F98"}
-RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
-RAG_LEVEL = {"red": 1, "amber": 2, "green": 3}
-SERIES = {  # one colour per meaning, used by every chart
-    "planned": "#5B7DB1", "actual": "#1F3A68", "forecast": "#9DB4D9", "earned": "#1B7F3B",
-    "capacity": "#8A8F98", "allocated": "#5B7DB1", "booked": "#1F3A68", "target": "#C62828",
-    "benefit": "#1B7F3B", "score": "#1F3A68", "neutral": "#5B7DB1",
-}
-CATEGORICAL = ("#1F3A68", "#E8A200", "#1B7F3B", "#C62828", "#5B7DB1", "#7B4F9D", "#00838F", "#8D6E63",
-               "#AD1457", "#558B2F")
-# System fonts only: plotly measures labels before a web font has loaded, and a web font that
-# arrives later overflows the margins it measured (cut-off axis labels and legends).
-FONT = "Segoe UI, Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif"
-FONT_SIZE = 16
+RAG_LABELS = fmt.RAG_LABELS
 HEIGHT = 420
-DOMAIN_LABELS = {d: d.replace("_", " ").capitalize() for d in c.MATURITY_DOMAINS}
+DOMAIN_LABELS = fmt.ENUM_LABELS["maturity_domain"]
+STACK_ORDER = c.RAG_ORDER + ("none",)   # RAG bars stack worst first; projects without a report last
 
 # d3 formats (plotly axes and hover): compact money, whole hours, percentages.
 MONEY_TICK = ".3~s"
@@ -45,13 +40,13 @@ PCT_HOVER = ".1%"
 def template() -> go.layout.Template:
     """The house template: white background, large type, the categorical palette."""
     return go.layout.Template(layout=go.Layout(
-        font=dict(family=FONT, size=FONT_SIZE, color="#1A1A1A"),
+        font=dict(family=FONT, size=FONT_SIZE, color=INK),
         title=dict(font=dict(size=FONT_SIZE + 4), x=0, xanchor="left", y=0.97, yanchor="top"),
         colorway=list(CATEGORICAL),
-        paper_bgcolor="white", plot_bgcolor="white",
-        xaxis=dict(showgrid=False, linecolor="#555", ticks="outside", automargin=True,
+        paper_bgcolor=WHITE, plot_bgcolor=WHITE,
+        xaxis=dict(showgrid=False, linecolor=AXIS, ticks="outside", automargin=True,
                    title=dict(standoff=8)),
-        yaxis=dict(gridcolor="#E3E6EA", zerolinecolor="#999", automargin=True, title=dict(standoff=8)),
+        yaxis=dict(gridcolor=GRID, zerolinecolor=ZERO_LINE, automargin=True, title=dict(standoff=8)),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=dict(text="")),
         hoverlabel=dict(font=dict(size=FONT_SIZE - 1)),
         uniformtext=dict(minsize=12, mode="hide"),
@@ -77,16 +72,8 @@ def money_title(text: str, currency: str = "") -> str:
 
 
 def _text_money(values, currency: str = "") -> list[str]:
-    from .metrics import _compact_money  # the registry's compact money format: 1.2 M, 350 k
-
-    out = []
-    for v in values:
-        if v is None or pd.isna(v):
-            out.append("")
-        else:
-            t = _compact_money(float(v))
-            out.append(f"-{currency}{t[1:]}" if t.startswith("-") else f"{currency}{t}")
-    return out
+    """Money as bar labels: 1.2 M, 350.0 k; nothing for a missing value."""
+    return [fmt.money(v, currency, empty="") for v in values]
 
 
 def _months(values) -> list:
@@ -101,7 +88,7 @@ def _ticks_months(fig: go.Figure, axis: str = "x") -> None:
 def _mark_month(fig: go.Figure, month: str, text: str = "") -> None:
     """A dotted line after `month` (between it and the next), e.g. actuals | plan."""
     x = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=12)).timestamp() * 1000
-    fig.add_vline(x=x, line=dict(color="#555", dash="dot"), annotation_text=text or None,
+    fig.add_vline(x=x, line=dict(color=AXIS, dash="dot"), annotation_text=text or None,
                   annotation_position="top right")
 
 
@@ -148,7 +135,7 @@ def rag_mix(counts: dict[str, int], title: str = "RAG mix of active projects (nu
     """One stacked horizontal bar: how many active projects are red, amber, green, without a report."""
     fig = go.Figure()
     total = sum(counts.values()) or 1
-    for rag in ("red", "amber", "green", "none"):
+    for rag in STACK_ORDER:
         n = int(counts.get(rag, 0))
         fig.add_bar(y=["Projects"], x=[n], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], text=[f"{n} ({n / total:.0%})" if n else ""],
@@ -199,7 +186,7 @@ def drill_bars(rollup: pd.DataFrame, level_label: str) -> go.Figure:
     """Active projects per group, stacked by RAG; click a bar to drill into it (customdata = key)."""
     df = rollup.iloc[::-1]
     fig = go.Figure()
-    for rag, col in (("red", "red"), ("amber", "amber"), ("green", "green"), ("none", "no_report")):
+    for rag, col in ((rag, "no_report" if rag == "none" else rag) for rag in STACK_ORDER):
         fig.add_bar(y=_labels(df["label"]), x=df[col], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], customdata=df["key"],
                     hovertemplate=f"%{{y}}<br>{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
@@ -214,15 +201,14 @@ def value_risk_bubbles(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     fig = go.Figure()
     bac = frame["bac"].fillna(0).clip(lower=0)
     ref = float(bac.max()) or 1.0
-    for rag in ("red", "amber", "green", None):
-        part = frame[frame["overall_rag"].isna()] if rag is None else frame[frame["overall_rag"] == rag]
+    for key in STACK_ORDER:
+        part = frame[frame["overall_rag"].isna()] if key == "none" else frame[frame["overall_rag"] == key]
         if part.empty:
             continue
-        key = rag or "none"
         sizes = (part["bac"].fillna(0).clip(lower=0) / ref).pow(0.5) * 48 + 8
         fig.add_scatter(
             x=part["risk_exposure"], y=part["priority_score"], mode="markers", name=RAG_LABELS[key],
-            marker=dict(size=sizes, color=RAG_COLOURS[key], opacity=0.75, line=dict(color="white", width=1)),
+            marker=dict(size=sizes, color=RAG_COLOURS[key], opacity=0.75, line=dict(color=WHITE, width=1)),
             customdata=list(zip(_safe_all(part["project_id"]), _safe_all(part["project_name"]),
                                 _text_money(part["bac"], currency),
                                 part["open_risks"])),
@@ -230,7 +216,7 @@ def value_risk_bubbles(frame: pd.DataFrame, currency: str = "") -> go.Figure:
                           "<br>Priority score: %{y}<br>Budget: %{customdata[2]}"
                           "<br>Open risks: %{customdata[3]}<extra></extra>")
     fig.update_layout(xaxis=dict(title="Risk exposure (Σ probability × impact of open risks)", rangemode="tozero",
-                                 showgrid=True, gridcolor="#E3E6EA"),
+                                 showgrid=True, gridcolor=GRID),
                       yaxis=dict(title="Strategic value (priority score 0–100)", range=[-5, 105]))
     return _finish(fig, "Value vs risk of active projects (bubble size: budget at completion)", height=520)
 
@@ -244,8 +230,8 @@ def rag_history(history: pd.DataFrame) -> go.Figure:
     z, text = [], []
     for col, _ in reversed(dims):
         vals = history[col].astype(object).tolist()
-        z.append([RAG_LEVEL.get(v) if isinstance(v, str) else None for v in vals])
-        text.append([RAG_LABELS.get(v, "—") if isinstance(v, str) else "—" for v in vals])
+        z.append([c.RAG_RANK.get(v) if isinstance(v, str) else None for v in vals])
+        text.append([RAG_LABELS.get(v, fmt.NO_DATA) if isinstance(v, str) else fmt.NO_DATA for v in vals])
     scale = [[0.0, RAG_COLOURS["red"]], [0.33, RAG_COLOURS["red"]], [0.34, RAG_COLOURS["amber"]],
              [0.66, RAG_COLOURS["amber"]], [0.67, RAG_COLOURS["green"]], [1.0, RAG_COLOURS["green"]]]
     fig = go.Figure(go.Heatmap(x=dates, y=[label for _, label in reversed(dims)], z=z, zmin=1, zmax=3,
@@ -295,7 +281,7 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
         points = [d for d in (row["baseline_date"], row["forecast_date"], row["actual_date"]) if pd.notna(d)]
         if len(points) > 1:
             fig.add_scatter(x=[min(points), max(points)], y=[label, label], mode="lines",
-                            line=dict(color="#B0B6BE", width=3), showlegend=False, hoverinfo="skip")
+                            line=dict(color=SLIP_LINE, width=3), showlegend=False, hoverinfo="skip")
     fig.add_scatter(x=df["baseline_date"], y=labels, mode="markers", name="Baseline",
                     marker=dict(symbol="circle-open", size=14, color=SERIES["actual"], line=dict(width=3)),
                     hovertemplate="%{y}<br>Baseline: %{x|%Y-%m-%d}<extra></extra>")
@@ -310,9 +296,9 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
                     marker=dict(size=14, color=RAG_COLOURS["red"]),
                     hovertemplate="%{y}<br>Achieved: %{x|%Y-%m-%d}<extra></extra>")
     if as_of_end is not None:
-        fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color="#555", dash="dot"),
+        fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color=AXIS, dash="dot"),
                       annotation_text="as of", annotation_position="bottom right")
-    fig.update_layout(xaxis=dict(type="date", title="Date", showgrid=True, gridcolor="#E3E6EA"),
+    fig.update_layout(xaxis=dict(type="date", title="Date", showgrid=True, gridcolor=GRID),
                       height=max(320, 120 + 36 * len(df)))
     return _finish(fig, "Milestones: baseline vs forecast vs actual (dates; ◆ = stage gate)")
 
@@ -327,8 +313,8 @@ def risk_matrix(risks: pd.DataFrame) -> go.Figure:
         z.append([p * i for i in range(1, 6)])
         text.append([str(int(counts.get((p, i), 0))) if counts.get((p, i), 0) else "" for i in range(1, 6)])
         hover.append([names.get((p, i), "") for i in range(1, 6)])
-    scale = [[0, "#DCEFE1"], [0.35, "#FFF1C7"], [0.6, "#FFD59A"], [1, "#F4A6A6"]]
-    fig = go.Figure(go.Heatmap(x=list(range(1, 6)), y=list(range(1, 6)), z=z, zmin=1, zmax=25, colorscale=scale,
+    fig = go.Figure(go.Heatmap(x=list(range(1, 6)), y=list(range(1, 6)), z=z, zmin=1, zmax=25,
+                               colorscale=[list(stop) for stop in RISK_SCALE],
                                showscale=False, text=text, texttemplate="%{text}",
                                textfont=dict(size=FONT_SIZE + 6), customdata=hover, xgap=3, ygap=3,
                                hovertemplate="Probability %{y} × impact %{x} = %{z}<br>%{customdata}<extra></extra>"))
@@ -347,7 +333,7 @@ def benefit_plan_actual(measurements: pd.DataFrame, benefit_name: str, unit: str
     if len(df):
         fig.add_hline(y=float(df["target_value"].iloc[0]), line=dict(color=SERIES["target"], dash="dash"),
                       annotation_text="target", annotation_position="top left")
-        fig.add_hline(y=float(df["baseline_value"].iloc[0]), line=dict(color="#888", dash="dot"),
+        fig.add_hline(y=float(df["baseline_value"].iloc[0]), line=dict(color=BASELINE_LINE, dash="dot"),
                       annotation_text="baseline", annotation_position="bottom left")
     fig.update_layout(yaxis=dict(title=safe(unit), tickformat="~s"))
     _ticks_months(fig)
@@ -488,8 +474,7 @@ def allocation_heatmap(frame: pd.DataFrame, group_label: str) -> go.Figure:
     wide = frame.pivot_table(index="key", columns="month", values="value", aggfunc="mean").sort_index(ascending=False)
     text = [[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
     fig = go.Figure(go.Heatmap(x=list(wide.columns), y=_safe_all(wide.index), z=wide.to_numpy(), zmin=0, zmax=1.2,
-                               colorscale=[[0, "#F4F6F8"], [0.6, "#9DB4D9"], [0.83, "#1F3A68"], [0.84, "#E8A200"],
-                                           [1, "#C62828"]],
+                               colorscale=[list(stop) for stop in ALLOCATION_SCALE],
                                text=text, texttemplate="%{text}", xgap=2, ygap=2,
                                colorbar=dict(title="Allocated", tickformat=PCT_TICK),
                                hovertemplate="%{y} · %{x}: %{z:.1%} of capacity allocated<extra></extra>"))
@@ -506,7 +491,7 @@ def benefits_cumulative(frame: pd.DataFrame, currency: str = "") -> go.Figure:
                     line=dict(color=SERIES["planned"], width=3, dash="dot"),
                     hovertemplate=f"%{{x|%b %Y}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
     fig.add_scatter(x=_months(frame["month"]), y=frame["realized"], name="Realised to date", mode="lines+markers",
-                    line=dict(color=SERIES["benefit"], width=3), fill="tozeroy", fillcolor="rgba(27,127,59,0.12)",
+                    line=dict(color=SERIES["benefit"], width=3), fill="tozeroy", fillcolor=rgba(SERIES["benefit"], 0.12),
                     hovertemplate=f"%{{x|%b %Y}}<br>Realised: {currency}%{{y:,.0f}}<extra></extra>")
     _money_axis(fig, currency=currency)
     _ticks_months(fig)
@@ -559,7 +544,7 @@ def maturity_heatmap(wide: pd.DataFrame) -> go.Figure:
     text = [[f"{v:.1f}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
     fig = go.Figure(go.Heatmap(
         x=[DOMAIN_LABELS.get(d, d) for d in wide.columns], y=_safe_all(wide.index), z=wide.to_numpy(), zmin=1, zmax=5,
-        colorscale=[[0, "#C62828"], [0.25, "#F28C28"], [0.5, "#F2D04B"], [0.75, "#7CB66B"], [1, "#1B7F3B"]],
+        colorscale=[list(stop) for stop in MATURITY_SCALE],
         text=text, texttemplate="%{text}", xgap=2, ygap=2, colorbar=dict(title="Score", dtick=1),
         hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
     fig.update_layout(xaxis=dict(tickangle=-30), height=max(HEIGHT, 160 + 40 * len(wide)))

@@ -28,10 +28,11 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .charts import CATEGORICAL, RAG_COLOURS
+from . import theme
 from .db import cursor_for, open_readonly
 from .downloads import neutralise_cell
 from .filters import Filters
+from .formatting import RAG_LABELS
 from .review import Chart, Review, ReviewError, Section, Table, build_review, section_figure
 
 FORMATS = {".pptx": "PowerPoint deck", ".html": "HTML page"}
@@ -45,10 +46,7 @@ MARGIN = 0.45
 TITLE_PT, MESSAGE_PT, POINT_PT, TABLE_PT, NOTE_PT = 28, 18, 14, 10, 10
 SLIDE_TABLE_COLUMNS = 6        # columns a slide table shows at most
 
-INK = "1A1A1A"
-MUTED = "555B63"
-HEADER_FILL = "1F3A68"
-STRIPE_FILL = "EEF1F5"
+INK, MUTED, HEADER_FILL, STRIPE_FILL = theme.INK, theme.MUTED, theme.BRAND, theme.PANEL
 
 
 class ReportError(ReviewError):
@@ -83,8 +81,7 @@ def write_report(db_path, as_of: str | None, out, previous: str | None = None,
         filters = filters.with_as_of(as_of)
     con = open_readonly(db_path)
     try:
-        review = build_review(cursor_for(con), filters, previous)
-        data = render_pptx(review) if fmt == ".pptx" else render_html(review).encode("utf-8")
+        data = render(build_review(cursor_for(con), filters, previous), fmt)
     finally:
         con.close()
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -210,10 +207,11 @@ _CHART_TYPES = {"column": "COLUMN_CLUSTERED", "bar": "BAR_CLUSTERED", "stacked_b
 
 
 def _series_colour(name: str, index: int) -> str:
-    for state, label in (("green", "Green"), ("amber", "Amber"), ("red", "Red"), ("none", "No report")):
+    """A series named after a RAG state ('Red in June 2025') in that state's colour, others in the palette's."""
+    for state, label in RAG_LABELS.items():
         if name.startswith(label):
-            return RAG_COLOURS[state]
-    return CATEGORICAL[index % len(CATEGORICAL)]
+            return theme.RAG_COLOURS[state]
+    return theme.CATEGORICAL[index % len(theme.CATEGORICAL)]
 
 
 def _native_chart(slide, chart: Chart, left, top, width, height):
@@ -333,16 +331,17 @@ def _fill_cell(cell, text: str, header: bool = False, stripe: bool = False) -> N
     cell.margin_left = cell.margin_right = Inches(0.05)
     cell.margin_top = cell.margin_bottom = Inches(0.02)
     p = cell.text_frame.paragraphs[0]
-    _style_runs(p, TABLE_PT, bold=header, colour="FFFFFF" if header else INK)
+    _style_runs(p, TABLE_PT, bold=header, colour=theme.WHITE if header else INK)
     cell.fill.solid()
-    cell.fill.fore_color.rgb = _rgb(HEADER_FILL if header else (STRIPE_FILL if stripe else "FFFFFF"))
+    cell.fill.fore_color.rgb = _rgb(HEADER_FILL if header else (STRIPE_FILL if stripe else theme.WHITE))
 
 
 # -- HTML -------------------------------------------------------------------------------------------------
 
-# A fixed stylesheet: nothing from the data is ever written into it.
-_CSS = """
-:root { --ink: #1A1A1A; --muted: #555B63; --brand: #1F3A68; --line: #D5DAE1; --stripe: #F4F6F8; }
+# A fixed stylesheet in the house colours (theme.py): nothing from the data is ever written into it.
+_CSS = f"""
+:root {{ --ink: {theme.INK}; --muted: {theme.MUTED}; --brand: {theme.BRAND}; --line: {theme.LINE};
+         --stripe: {theme.STRIPE}; --on-brand: {theme.WHITE}; }}""" + """
 * { box-sizing: border-box; }
 body { font-family: "Source Sans 3", "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
        margin: 0 auto; max-width: 1280px; padding: 24px 32px 64px; font-size: 17px; line-height: 1.45; }
@@ -359,7 +358,7 @@ section h2 { color: var(--brand); font-size: 28px; margin: 0 0 6px; }
 h3 { font-size: 18px; margin: 18px 0 6px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 15px; }
-th { background: var(--brand); color: white; text-align: left; padding: 6px 8px; position: sticky; top: 0; }
+th { background: var(--brand); color: var(--on-brand); text-align: left; padding: 6px 8px; position: sticky; top: 0; }
 td { border-bottom: 1px solid var(--line); padding: 5px 8px; vertical-align: top; }
 tr:nth-child(even) td { background: var(--stripe); }
 .empty { color: var(--muted); }
@@ -416,10 +415,10 @@ def render_html(review: Review, currency: str = "") -> str:
         "see the glossary.</footer></body></html>\n")
 
 
-def render(review: Review, fmt: str) -> bytes:
-    """The pack in format '.pptx' or '.html', as bytes."""
+def render(review: Review, fmt: str, currency: str = "") -> bytes:
+    """The pack in format '.pptx' or '.html', as bytes (`currency` prefixes money in the HTML figures)."""
     fmt = report_format(f"pack{fmt}")
-    return render_pptx(review) if fmt == ".pptx" else render_html(review).encode("utf-8")
+    return render_pptx(review) if fmt == ".pptx" else render_html(review, currency).encode("utf-8")
 
 
 __all__ = ["write_report", "render_pptx", "render_html", "render", "report_format", "file_name", "ReportError",
