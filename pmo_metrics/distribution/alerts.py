@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import metrics as registry
-from ..review import month_label
+from ..formatting import month_label
 from .subscriptions import Alert
 from .text import missing, value_text
 

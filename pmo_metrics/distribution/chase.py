@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..contract import EXCLUDED_STAGES
 from ..filters import Filters
-from ..views import findings, project_list, stale_reports
+from ..views.projects import project_list
+from ..views.quality import findings, stale_reports
 from .text import clean
 
 # The stale-report source says the same as these rules, as of the month asked for.

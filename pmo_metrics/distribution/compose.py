@@ -18,7 +18,8 @@ from ..appstate import AppState
 from ..filters import Filters, previous_month
 from ..kpis import compare_kpis
 from ..report import PPTX_MIME, HTML_MIME, file_name, render_html, render_pptx
-from ..review import build_review, month_label
+from ..formatting import month_label
+from ..review import build_review
 from ..settings import Settings
 from .alerts import FiredAlert, evaluate_alerts
 from .chase import ChaseProject, build_chase_list

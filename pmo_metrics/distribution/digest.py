@@ -14,9 +14,9 @@ import pandas as pd
 
 from .. import metrics as registry
 from ..filters import Filters, previous_month
-from ..kpis import changes_since_last_month
-from ..review import month_label
-from ..views import stale_reports
+from ..views.changes import changes_since_last_month
+from ..formatting import month_label
+from ..views.quality import stale_reports
 from .links import kpi_page
 from .text import arrow, change_text, clean, names, plural, value_text
 
