@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..contract import EXCLUDED_STAGES
 from ..filters import Filters
+from ..queries import run
 from ..views.projects import project_list
 from ..views.quality import findings, stale_reports
 from .text import clean
@@ -49,11 +50,8 @@ def manager_projects(con, filters: Filters, manager: str) -> pd.DataFrame:
     selected = selected[~selected["stage"].isin(EXCLUDED_STAGES)]
     if selected.empty:
         return selected[["project_id", "project_name"]]
-    rows = con.execute(
-        "SELECT project_id FROM main.projects WHERE lower(trim(project_manager)) = lower(trim(?)) "
-        "AND list_contains(?::varchar[], project_id)",
-        [" ".join(manager.split()), selected["project_id"].tolist()]).fetchall()
-    mine = {r[0] for r in rows}
+    mine = set(run(con, "distribution/manager_projects", {
+        "manager": " ".join(manager.split()), "project_ids": selected["project_id"].tolist()})["project_id"])
     return selected[selected["project_id"].isin(mine)][["project_id", "project_name"]].reset_index(drop=True)
 
 

@@ -13,9 +13,10 @@ from typing import Callable, Mapping
 import pandas as pd
 
 from .. import metrics as registry
+from ..contract import BENEFIT_ON_TRACK, RAG
 from ..filters import Filters, previous_month
+from ..formatting import month_label, share
 from ..views.changes import changes_since_last_month
-from ..formatting import month_label
 from ..views.quality import stale_reports
 from .links import kpi_page
 from .text import arrow, change_text, clean, names, plural, value_text
@@ -78,7 +79,7 @@ def _facts(con, filters: Filters, changes: Mapping[str, pd.DataFrame], month: st
     """The most telling fact behind each KPI that has one, as a short sentence."""
     out: dict[str, str] = {}
     moves = changes.get("rag_moves", pd.DataFrame())
-    for colour in ("green", "amber", "red"):
+    for colour in RAG:
         fact = _rag_fact(colour, moves)
         if fact:
             out[f"rag_{colour}_share"] = fact
@@ -88,7 +89,7 @@ def _facts(con, filters: Filters, changes: Mapping[str, pd.DataFrame], month: st
                                          + names(missed, "milestone_name", "project_name", shown=1))
     behind = changes.get("benefits_fell_behind", pd.DataFrame())
     if len(behind):
-        fact = f"{plural(len(behind), 'benefit')} fell below 80 % of plan: " + names(behind, "benefit_name",
+        fact = f"{plural(len(behind), 'benefit')} fell below {share(BENEFIT_ON_TRACK, '.0f')} of plan: " + names(behind, "benefit_name",
                                                                                     "project_name", shown=1)
         for kpi in ("benefit_realization_rate", "benefits_at_risk"):
             out[kpi] = fact

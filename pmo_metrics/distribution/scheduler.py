@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Mapping
 from ..appstate import AppState
 from ..db import DatabaseError, cursor_for, open_readonly
 from ..kpis import available_months, default_as_of
+from ..views.quality import data_provenance
 from ..settings import Settings
 from .compose import Bundle, ContentError, Run
 from .links import check_base_url
@@ -95,12 +96,9 @@ class _Delivery:
 
 
 def _latest_load(con) -> tuple[str, datetime | None]:
-    try:
-        row = con.execute("SELECT load_id, finished_at FROM meta.load_log WHERE status = 'loaded' "
-                          "ORDER BY finished_at DESC LIMIT 1").fetchone()
-    except Exception:  # noqa: BLE001 — a warehouse without the load log (built by hand) has one "load"
-        row = None
-    return (str(row[0]), row[1]) if row else ("unlogged", None)
+    """The published load (a warehouse built by hand, without a load log, counts as one load)."""
+    latest = data_provenance(con)
+    return (str(latest["load_id"]), latest["loaded_at"]) if latest else ("unlogged", None)
 
 
 def _month(con, as_of: str | None) -> str:
