@@ -9,10 +9,14 @@ the data offers, so nothing a URL says reaches a query unchecked.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="PMO analytics", page_icon=":material/insights:", layout="wide")
+# The favicon is a file served by this app: a Material icon would be fetched from Google's servers,
+# and an offline meeting room shows none.
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+st.set_page_config(page_title="PMO analytics", page_icon=str(FAVICON), layout="wide")
 
 from pages import _widgets as ui  # noqa: E402  (set_page_config comes first)
 from pages._cache import cached, open_data  # noqa: E402
@@ -136,9 +140,12 @@ with st.sidebar:
                                               if d in set(valid["department"])]
 
     disabled = not months
+    covered = f"The data covers {months[0]} to {months[-1]}." if months else "No month has data yet."
     st.selectbox("As of month", [LATEST] + months[::-1], key="f_as_of", disabled=disabled,
                  format_func=lambda m: (f"Latest ({default_as_of})" if default_as_of else "Latest") if m == LATEST else m,
-                 help="KPIs are computed as of the end of this month; 'Latest' follows new loads.")
+                 help=f"KPIs are computed as of the end of this month; 'Latest' follows new loads. {covered}")
+    if months:
+        st.caption(f"Months with data: {months[0]} to {months[-1]}")
     st.multiselect("Portfolio", valid["portfolio"], key="f_portfolio", disabled=disabled)
     st.multiselect("Program", valid["program"], key="f_program", disabled=disabled)
     st.multiselect("Business unit", valid["business_unit"], key="f_business_unit", disabled=disabled,
@@ -166,11 +173,12 @@ filters = Filters(**{field: selection[param] for param, (_, field, _) in GLOBAL_
 # The one place business-unit scoping is enforced for everything built from the filters.
 filters = scope.apply(filters.with_as_of(filters.as_of or default_as_of))
 set_context(Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
-                    data.data_months, scope))
+                    data.data_months, scope, data.held or {}))
 if data.problem:
     st.error(f"The database at {ui.esc(data.db_path)} cannot be read: {ui.esc(data.problem)}. "
              "Load a batch on the Data loads page to rebuild it.")
 
+ui.page_style()
 with running_page():
     try:
         page.run()

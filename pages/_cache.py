@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from pmo_metrics import kpis
+from pmo_metrics import coverage, kpis
 from pmo_metrics.db import DatabaseChanged, DatabaseError, Warehouse, database_version
 from pmo_metrics.filters import Filters
 from pmo_metrics.marts import MartsMissing
@@ -78,6 +78,7 @@ class DataState:
     provenance: dict[str, Any] | None
     data_months: dict[str, str | None]
     problem: str | None = None
+    held: dict[str, int] | None = None
 
 
 def open_data(settings: Settings) -> DataState:
@@ -91,7 +92,7 @@ def open_data(settings: Settings) -> DataState:
         try:
             return DataState(db_path, version.token, cached(kpis.filter_options)(), cached(kpis.default_as_of)(),
                              not cached(quality.is_empty)(), cached(quality.data_provenance)(),
-                             cached(quality.data_months)())
+                             cached(quality.data_months)(), held=cached(coverage.held)())
         except DatabaseChanged:
             if attempt == 2:
                 raise

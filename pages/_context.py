@@ -41,6 +41,7 @@ class Context:
     data_months: dict[str, str | None] = field(default_factory=dict)
     scope: access.Scope = access.UNRESTRICTED  # already applied to `filters`; pages use it for views
                                                # that are not built from the filters
+    held: dict[str, int] = field(default_factory=dict)   # what each KPI input holds (pmo_metrics.coverage)
 
     @property
     def as_of(self) -> str | None:

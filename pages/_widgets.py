@@ -2,12 +2,16 @@
 formats and downloads, figures, the page's own URL parameters, and the first-start demo.
 
 Only rendering lives here; numbers come from `pmo_metrics`, and read as `pmo_metrics.formatting`
-writes them. Text that comes from the data (project names, commentary, file names) never reaches
+writes them. A little over 500 lines on purpose: every page draws with this one module, and most of
+its length is the table columns' vocabulary (one small constructor per kind of value), which pages
+written beside these ones use as they are. Text that comes from the data (project names, commentary, file names) never reaches
 markdown unescaped: it goes through `esc()` or is shown with `st.text` or in a dataframe.
 """
 from __future__ import annotations
 
 import hashlib
+import html
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +20,8 @@ import pandas as pd
 import PIL.Image  # noqa: F401 — see below
 import streamlit as st
 
-from pages._context import Context, context, ensure_entry
-from pmo_metrics import downloads, metrics, theme
+from pages._context import Context, context, ensure_entry, secrets
+from pmo_metrics import access, charts, coverage, downloads, metrics, theme
 from pmo_metrics import formatting as fmt
 from pmo_metrics.db import database_version
 from pmo_metrics.filters import month_end
@@ -49,29 +53,44 @@ def money(value) -> str:
 # -- page furniture ---------------------------------------------------------------------------------
 
 def header(title: str, subtitle: str | None = None) -> Context:
-    """Title, the selection in words, where the data comes from."""
+    """Title, the demo notice when the data is the demo, and one quiet line on where the data comes
+    from and what is selected (the file names in its tooltip)."""
     ensure_entry()
     ctx = context()
     st.title(title)
     if subtitle:
         st.caption(subtitle)
+    demo_notice(ctx)
     provenance_note(ctx)
     return ctx
+
+
+def demo_notice(ctx: Context) -> None:
+    """On the demo data: say so, and the next step that works — the Data loads page when loading is
+    switched on, else how to switch it on or load from the command line."""
+    if not (ctx.provenance or {}).get("is_demo"):
+        return
+    text = ("**Demo data.** These figures come from the generated demo batch, not from your "
+            "organisation's extracts.")
+    if access.data_loads_password(secrets(), os.environ) is not None:
+        st.warning(text + " Load your own on the *Data loads* page.", icon="🧪")
+        st.page_link("pages/data_loads.py", label="Load your extracts", icon=":material/upload_file:")
+    else:
+        st.warning(text + " To load your own from the command line: `python -m pmo_metrics load "
+                   "path/to/extracts`. Loading on the dashboard is switched off until a PMO-lead password is "
+                   "set (`[data_loads] password` in `.streamlit/secrets.toml`, or `PMO_DATA_LOADS_PASSWORD`).",
+                   icon="🧪")
 
 
 def provenance_note(ctx: Context) -> None:
     p = ctx.provenance
     if p is None:
         return
-    if p.get("is_demo"):
-        st.warning("**Demo data.** These figures come from the generated demo batch, not from your "
-                   "organisation's extracts. Load your own on the *Data loads* page.", icon="🧪")
     files = p.get("files") or []
-    shown = ", ".join(esc(f) for f in files[:12]) + (f" and {len(files) - 12} more" if len(files) > 12 else "")
     more = f" and {p['loads'] - 1} earlier load{'s' if p['loads'] > 2 else ''}" if p.get("loads", 1) > 1 else ""
-    st.caption(f"Data loaded {p['loaded_at']:%Y-%m-%d %H:%M} UTC from {esc(p.get('batch'))}{more}"
-               f" ({len(files)} file{'s' if len(files) != 1 else ''}: {shown}) · "
-               f"{esc(ctx.filters.describe())}")
+    st.caption(f"Data loaded {p['loaded_at']:%Y-%m-%d %H:%M} UTC from {esc(p.get('batch'))}{more} "
+               f"({fmt.plural(len(files), 'file')}) · {esc(ctx.filters.describe())}",
+               help="Files: " + ", ".join(esc(f) for f in files) if files else None)
 
 
 def require_data(ctx: Context | None = None) -> None:
@@ -91,8 +110,38 @@ def empty(message: str) -> None:
     st.info(message, icon="ℹ️")
 
 
-def no_rows_message(ctx: Context, what: str) -> str:
-    """'No status reports for this selection up to 2025-03 (data covers 2023-07 to 2025-06).'"""
+def headline(text: str) -> None:
+    """The page's one-sentence message, the most prominent text under the title."""
+    st.markdown(f'<p class="pmo-headline">{html.escape(text)}</p>', unsafe_allow_html=True)
+
+
+def lacking(ctx: Context, *inputs: str) -> bool:
+    """Whether the loaded data has none of some input a figure needs (pmo_metrics.coverage.INPUTS)."""
+    return bool(coverage.lacking(ctx.held, *inputs))
+
+
+def unknown(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """The frame with `columns` empty: sums of an input the loaded data does not have read 0 in the
+    views; on screen they are "no data" ("—", nothing drawn), never a fact of zero."""
+    return frame.assign(**{c: float("nan") for c in columns if c in frame.columns})
+
+
+def needs(metric_id: str) -> tuple[str, ...]:
+    return coverage.NEEDS.get(metric_id, ())
+
+
+def lacks(ctx: Context, metric_id: str) -> bool:
+    """Whether KPI `metric_id` cannot be computed from the loaded data (it then reads "—", not 0)."""
+    return lacking(ctx, *needs(metric_id))
+
+
+def no_rows_message(ctx: Context, what: str, needs: tuple[str, ...] = ()) -> str:
+    """'No status reports for this selection up to 2025-03 (data covers 2023-07 to 2025-06).' — or,
+    when the loaded data has none of the inputs `needs` names (pmo_metrics.coverage.INPUTS), that:
+    'No resources with capacity: the loaded data has no resources (HR data).'"""
+    missing = coverage.sentence(coverage.lacking(ctx.held, *needs))
+    if missing:
+        return f"No {what}: {missing[0].lower()}{missing[1:]}"
     span = ctx.data_months or {}
     cover = (f" The data covers {span.get('first')} to {span.get('last')}."
              if span.get("first") and span.get("last") else "")
@@ -104,19 +153,42 @@ def as_of_end(ctx: Context):
     return month_end(ctx.as_of) if ctx.as_of else None
 
 
+def page_style() -> None:
+    """The house stylesheet every page shares (theme.PAGE_CSS: fixed text, no data in it)."""
+    st.markdown(theme.PAGE_CSS, unsafe_allow_html=True)
+
+
 def presentation_style() -> None:
     """The monthly review's large, high-contrast type, in the viewer's light or dark theme."""
     st.markdown(theme.projector_css(st.context.theme.type or "light"), unsafe_allow_html=True)
 
 
-def chart(fig, *, key: str | None = None, on_select: str = "ignore", selection_mode=("points",)):
-    """Show a figure from pmo_metrics.charts in its own theme (not Streamlit's)."""
-    kwargs: dict[str, Any] = {"theme": None, "config": {"displaylogo": False}}
+def theme_type() -> str:
+    """'light' or 'dark': the theme the viewer's app shows (light until the browser has said)."""
+    return st.context.theme.type or "light"
+
+
+def chart(fig, *, key: str | None = None, on_select: str = "ignore", selection_mode=("points",),
+          height: int | str = "content"):
+    """Show a figure from pmo_metrics.charts in its own theme (not Streamlit's), drawn for the
+    viewer's light or dark theme."""
+    title, note = charts.titles(fig)
+    if title:
+        # The chart module escapes names for plotly; the title is shown as text, never as markup.
+        st.markdown(f"**{esc(html.unescape(title.replace('<br>', ' ')))}**")
+    fig = charts.themed(charts.untitled(fig), theme_type())
+    if height == "stretch":   # the container decides the height (the review's screens), not the figure
+        fig.update_layout(height=None, autosize=True)
+    kwargs: dict[str, Any] = {"theme": None, "config": {"displaylogo": False, "responsive": True},
+                              "height": height}
     if key is not None:
         kwargs["key"] = key
     if on_select != "ignore":
         kwargs.update(on_select=on_select, selection_mode=selection_mode)
-    return st.plotly_chart(fig, **kwargs)
+    event = st.plotly_chart(fig, **kwargs)
+    if note:
+        st.caption(esc(html.unescape(note)))
+    return event
 
 
 # -- KPI cards --------------------------------------------------------------------------------------
@@ -126,7 +198,10 @@ RAG_BADGE_COLOURS = {"green": "green", "amber": "orange", "red": "red"}   # Stre
 
 
 def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict[str, str] | None = None) -> None:
-    """One bordered card per metric: value, month-over-month change, and the registry's RAG status."""
+    """One bordered card per metric: value (money in the configured currency), month-over-month change,
+    and the registry's RAG status. A KPI the loaded data cannot support reads "—" with the reason
+    (pmo_metrics.coverage) — never 0 — and an empty one says when the KPI is empty."""
+    ctx = context()
     rows = frame.set_index("id")
     notes = notes or {}
     for start in range(0, len(ids), per_row):
@@ -134,70 +209,159 @@ def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict
         for col, mid in zip(cols, ids[start:start + per_row]):
             m = metrics.get(mid)
             r = rows.loc[mid] if mid in rows.index else None
-            value = fmt.NO_DATA if r is None else r["formatted"]
-            change = None if r is None or fmt.is_missing(r["change"]) else r["change"]
-            delta = None if change is None else r["formatted_change"]
+            why = coverage.reason(ctx.held, mid)
+            value = None if r is None or why else r["value"]
+            change = None if r is None or why or fmt.is_missing(r["change"]) else r["change"]
+            delta = None if change is None else fmt.change(m.unit, change, m.fmt, currency=ctx.currency)
             colour = "off" if m.good == "neutral" or change in (None, 0) else (
                 "normal" if m.good == "up" else "inverse")
-            status = None if r is None else r["status"]
+            status = None if r is None or why else r["status"]
+            before = None if r is None or why else r["previous"]
+            if why is None and fmt.is_missing(value):
+                why = empty_reason(m, ctx)
             with col.container(border=True):
-                st.metric(m.label, value, delta=delta, delta_color=colour,
+                st.metric(m.label, metrics.format_value(mid, value, ctx.currency), delta=delta, delta_color=colour,
                           delta_arrow="off" if change == 0 else "auto",
-                          help=f"{m.definition}\n\nPrevious month: {fmt.NO_DATA if r is None else r['formatted_previous']}",
+                          help=f"{m.definition}\n\nPrevious month: {metrics.format_value(mid, before, ctx.currency)}",
                           delta_description="vs previous month" if delta else None)
                 badge = _STATUS_BADGE.get(status) if isinstance(status, str) else None
                 if badge:
                     st.badge(badge[0], color=badge[1])
-                if mid in notes:
-                    st.caption(notes[mid])
+                for text in (why, notes.get(mid)):
+                    if text:
+                        st.caption(esc(text))
+
+
+_EMPTY_WHEN = re.compile(r"[^.]*\bempty when\b[^.]*\.", re.I)
+
+
+def empty_reason(m: metrics.Metric, ctx: Context) -> str:
+    """Why a KPI has no value although its inputs are loaded: its definition's own 'empty when …'."""
+    found = _EMPTY_WHEN.search(m.definition)
+    if found:
+        text = found.group(0).strip()
+        return text[:1].upper() + text[1:]
+    return f"No value for this selection in {ctx.as_of}."
 
 
 def rag_badge(label: str, rag: str | None) -> None:
-    st.badge(f"{label}: {rag or fmt.NO_DATA}", color=RAG_BADGE_COLOURS.get(rag, "gray"))
+    """A RAG rating as a coloured badge with its word: 'Overall: Red'."""
+    st.badge(f"{label}: {fmt.label(rag, 'rag', empty='not rated')}", color=RAG_BADGE_COLOURS.get(rag, "gray"))
 
 
 # -- tables -----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Column:
-    """How a table shows one column: its heading and its kind (text, number, money, share, date,
-    datetime, check). A table passes its columns by name, so `table()` knows which are money."""
+    """How a table shows one column: its heading and the kind of value, which decides its number
+    format on screen and in the Excel download (pmo_metrics.formatting.DECIMALS: one vocabulary).
+
+    kinds: text; enum (a coded value shown as words, `enumeration` names the codes); rag (a RAG
+    rating as a coloured status: colour and word); count; money (whole units in the configured
+    currency, thousands separated); share (0–1, shown as '45.2 %'); percent (already 0–100, as
+    percent_complete); hours; days; ratio; score; number (a measured value in its own unit); date;
+    datetime; check. A table passes its columns by name, so nothing else is formatted as money."""
 
     label: str
     kind: str = "text"
-    number_format: str = "localized"
+    enumeration: str | None = None
+    decimals: int | None = None
     width: str | None = None
+    help: str | None = None
 
-    def config(self) -> Any:
+    @property
+    def places(self) -> int:
+        return fmt.DECIMALS.get(self.kind, 0) if self.decimals is None else self.decimals
+
+    def config(self, currency: str = "") -> Any:
         c = st.column_config
-        if self.kind in ("number", "money"):   # money: whole units with thousands separators on screen
-            return c.NumberColumn(self.label, format=self.number_format)
-        if self.kind == "share":
-            return c.NumberColumn(self.label, format="percent")
+        common = {"help": self.help}
+        if self.kind in _PRINTF:
+            return c.NumberColumn(self.label, format=_PRINTF[self.kind](self.places, currency), **common)
+        if self.kind == "number":
+            return c.NumberColumn(self.label, format="localized", **common)
         if self.kind == "date":
-            return c.DateColumn(self.label, format="YYYY-MM-DD")
+            return c.DateColumn(self.label, format="YYYY-MM-DD", **common)
         if self.kind == "datetime":
-            return c.DatetimeColumn(self.label, format="YYYY-MM-DD HH:mm")
+            return c.DatetimeColumn(self.label, format="YYYY-MM-DD HH:mm", **common)
         if self.kind == "check":
-            return c.CheckboxColumn(self.label)
-        return c.TextColumn(self.label, width=self.width)
+            return c.CheckboxColumn(self.label, **common)
+        return c.TextColumn(self.label, width=self.width, **common)
+
+    def field(self, name: str) -> downloads.Field:
+        return downloads.Field(name, self.label, self.kind, self.enumeration, self.decimals)
 
 
-def text_col(label: str, width: str | None = None) -> Column:
-    return Column(label, "text", width=width)
+def _printf_literal(text: str) -> str:
+    return text.replace("%", "%%")
 
 
-def num_col(label: str, number_format: str = "localized") -> Column:
-    return Column(label, "number", number_format)
+# sprintf-js formats of the numeric kinds (Streamlit's NumberColumn): ',' separates thousands.
+_PRINTF = {
+    "count": lambda n, cur: "%,d",
+    "money": lambda n, cur: f"{_printf_literal(cur)}%,.{n}f",
+    "share": lambda n, cur: f"%.{n}f %%",       # the screen shows the share × 100 (see on_screen)
+    "percent": lambda n, cur: f"%.{n}f %%",
+    "hours": lambda n, cur: f"%,.{n}f",
+    "days": lambda n, cur: f"%,.{n}f",
+    "ratio": lambda n, cur: f"%.{n}f",
+    "score": lambda n, cur: f"%.{n}f",
+    "signed": lambda n, cur: f"%+.{n}f",
+}
 
 
-def money_col(label: str) -> Column:
+def text_col(label: str, width: str | None = None, help: str | None = None) -> Column:
+    return Column(label, "text", width=width, help=help)
+
+
+def enum_col(label: str, enumeration: str) -> Column:
+    """A coded column ('on_hold') shown as its words ('On hold')."""
+    return Column(label, "enum", enumeration=enumeration)
+
+
+def rag_col(label: str = "RAG") -> Column:
+    """A RAG rating as a coloured status: the word on the rating's colour."""
+    return Column(label, "rag", enumeration="rag")
+
+
+def count_col(label: str, help: str | None = None) -> Column:
+    return Column(label, "count", help=help)
+
+
+def num_col(label: str, help: str | None = None) -> Column:
+    """A measured value in its own unit (a benefit's baseline, a risk's probability)."""
+    return Column(label, "number", help=help)
+
+
+def ratio_col(label: str, help: str | None = None) -> Column:
+    return Column(label, "ratio", help=help)
+
+
+def score_col(label: str, decimals: int | None = None) -> Column:
+    return Column(label, "score", decimals=decimals)
+
+
+def days_col(label: str) -> Column:
+    return Column(label, "days")
+
+
+def hours_col(label: str, decimals: int | None = None) -> Column:
+    return Column(label, "hours", decimals=decimals)
+
+
+def money_col(label: str, help: str | None = None) -> Column:
     """Money in the reporting currency: whole units with thousands separators on screen."""
-    return Column(label, "money")
+    return Column(label, "money", help=help)
 
 
-def pct_col(label: str) -> Column:
-    return Column(label, "share")
+def pct_col(label: str, help: str | None = None) -> Column:
+    """A share (0–1) as a percentage with one decimal."""
+    return Column(label, "share", help=help)
+
+
+def percent_col(label: str) -> Column:
+    """A value already in percent (0–100), as percent_complete is."""
+    return Column(label, "percent")
 
 
 def date_col(label: str) -> Column:
@@ -213,48 +377,71 @@ def check_col(label: str) -> Column:
 
 
 def on_screen(df: pd.DataFrame, columns: dict[str, Column], limit: int) -> pd.DataFrame:
-    """The rows a table shows (the first `limit`), its money columns in whole units: cents are noise
-    on screen; the downloads keep them. Only the columns declared money are touched."""
+    """The rows a table shows (the first `limit`), as the screen reads them: a code as its words, a
+    share × 100 (the column format adds ' %'). Each change is made by the column's name and kind;
+    every other value is passed on untouched, so the grid formats the numbers the data holds."""
     shown = df.head(limit) if limit and len(df) > limit else df
-    money = [c for c, spec in columns.items() if spec.kind == "money" and c in shown.columns]
-    if money:
-        shown = shown.assign(**{c: pd.to_numeric(shown[c], errors="coerce").round(0) for c in money})
-    return shown
+    changed: dict[str, pd.Series] = {}
+    for name, spec in columns.items():
+        if name not in shown.columns:
+            continue
+        if spec.kind in ("enum", "rag"):
+            changed[name] = shown[name].map(lambda v, e=spec.enumeration: fmt.label(v, e, empty=None)).astype(object)
+        elif spec.kind == "share":
+            changed[name] = pd.to_numeric(shown[name], errors="coerce") * 100
+    return shown.assign(**changed) if changed else shown
+
+
+def _rag_style(value: Any) -> str:
+    """The cell style of a RAG word: its status colours (theme.RAG_CELLS), readable on both themes."""
+    for state, word in fmt.RAG_LABELS.items():
+        if value == word:
+            ground, ink = theme.RAG_CELLS[state]
+            return f"background-color: {ground}; color: {ink}"
+    return ""
 
 
 def table(df: pd.DataFrame, name: str, *, columns: dict[str, Column] | None = None, key: str | None = None,
           selectable: bool = False, empty_message: str | None = None, height: int | str = "auto"):
-    """A dataframe with CSV and Excel downloads of every row. `columns` maps column name → Column
-    (columns not named are hidden from the screen but kept in the downloads). Returns the selection
-    event when `selectable`."""
+    """A dataframe with CSV and Excel downloads of every row, headed and worded as on screen.
+    `columns` maps column name → Column (columns not named are neither shown nor downloaded).
+    A missing value reads "—". Returns the selection event when `selectable`."""
     if df is None or df.empty:
         if empty_message:
             empty(empty_message)
         return None
     columns = {name_: spec for name_, spec in (columns or {}).items() if name_ in df.columns}
+    currency = context().currency
     shown = on_screen(df, columns, context().settings.table_row_limit)
-    kwargs: dict[str, Any] = {"hide_index": True, "height": height}
+    kwargs: dict[str, Any] = {"hide_index": True, "height": height, "placeholder": fmt.NO_DATA}
     if columns:
-        kwargs["column_config"] = {c: spec.config() for c, spec in columns.items()}
+        kwargs["column_config"] = {c: spec.config(currency) for c, spec in columns.items()}
         kwargs["column_order"] = list(columns)
     if key is not None:
         kwargs["key"] = key
     if selectable:
         kwargs.update(on_select="rerun", selection_mode="single-row")
-    event = st.dataframe(shown, **kwargs)
+    rag = [c for c, spec in columns.items() if spec.kind == "rag"]
+    data = shown.style.map(_rag_style, subset=rag) if rag else shown
+    event = st.dataframe(data, **kwargs)
     if len(shown) < len(df):
         st.caption(f"Showing the first {len(shown):,} of {len(df):,} rows; the downloads hold every row.")
-    download_buttons(df, name, key=key or name)
+    fields = [spec.field(c) for c, spec in columns.items()] or [downloads.Field(str(c), str(c)) for c in df.columns]
+    download_buttons(df, name, key=key or name, fields=fields)
     return event
 
 
-def download_buttons(df: pd.DataFrame, name: str, key: str) -> None:
+def download_buttons(df: pd.DataFrame, name: str, key: str, fields: list[downloads.Field]) -> None:
     stem = downloads.file_stem(name)
+    currency = context().currency
+    rag = tuple(f.header for f in fields if f.kind == "rag")
     row = st.container(horizontal=True, gap="small")
-    row.download_button("CSV", data=lambda: downloads.to_csv_bytes(df), file_name=f"{stem}.csv",
-                        mime="text/csv", key=f"dl_csv_{key}", on_click="ignore", icon=":material/download:",
-                        help=f"Download every row of “{esc(name)}” as CSV")
-    row.download_button("Excel", data=lambda: downloads.to_excel_bytes(df, sheet=name),
+    row.download_button("CSV", data=lambda: downloads.to_csv_bytes(downloads.as_shown(df, fields)),
+                        file_name=f"{stem}.csv", mime="text/csv", key=f"dl_csv_{key}", on_click="ignore",
+                        icon=":material/download:", help=f"Download every row of “{esc(name)}” as CSV")
+    row.download_button("Excel", data=lambda: downloads.to_excel_bytes(
+                            downloads.as_shown(df, fields), sheet=name,
+                            number_formats=downloads.excel_formats(fields, currency), rag_columns=rag),
                         file_name=f"{stem}.xlsx", on_click="ignore", key=f"dl_xlsx_{key}",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         icon=":material/download:", help=f"Download every row of “{esc(name)}” as an Excel workbook")

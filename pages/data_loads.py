@@ -77,8 +77,9 @@ def _show_report(report, quarantine: bool) -> bool:
     frame = report.to_frame()
     ui.table(frame, "Validation report", key="upload_report",
              empty_message="No errors and no warnings: the batch passes every rule.",
-             columns={"severity": ui.text_col("Severity"), "rule_id": ui.text_col("Rule"), "table": ui.text_col("Table"),
-                      "file": ui.text_col("File"), "row": ui.num_col("Row", "%d"), "column": ui.text_col("Column"),
+             columns={"severity": ui.enum_col("Severity", "severity"), "rule_id": ui.text_col("Rule"),
+                      "table": ui.text_col("Table"),
+                      "file": ui.text_col("File"), "row": ui.count_col("Row"), "column": ui.text_col("Column"),
                       "value": ui.text_col("Value"), "message": ui.text_col("Message", width="large")})
     if report.n_errors and not quarantine:
         st.error(f"This batch would be rejected: {report.n_errors:,} error(s). Nothing will be loaded and the "

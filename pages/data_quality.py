@@ -33,9 +33,10 @@ else:
         ui.chart(charts.rule_pass_rates(plotted))
     ui.table(rates, "Rule pass rates", key="dq_rates",
              columns={"table": ui.text_col("Table"), "rule_id": ui.text_col("Rule"),
-                      "severity": ui.text_col("Severity"), "description": ui.text_col("Rule", width="large"),
-                      "rows_checked": ui.num_col("Rows checked", "%d"), "rows_failed": ui.num_col("Rows failing", "%d"),
-                      "pass_rate": ui.pct_col("Pass rate")})
+                      "severity": ui.enum_col("Severity", "severity"),
+                      "description": ui.text_col("What it checks", width="large"),
+                      "rows_checked": ui.count_col("Rows checked"), "rows_failed": ui.count_col("Rows failing"),
+                      "pass_rate": ui.Column("Pass rate", "share", decimals=2)})
 
 if ctx.scope.restricted:
     # Findings, quarantined rows and the load history hold rows of every business unit; a person
@@ -48,11 +49,11 @@ else:
     ui.table(by_manager, "Warnings by project manager", key="dq_managers",
              empty_message="No warning names a project.",
              columns={"project_manager": ui.text_col("Project manager"), "rule_id": ui.text_col("Rule"),
-                      "warnings": ui.num_col("Warnings", "%d"), "projects": ui.num_col("Projects", "%d")})
+                      "warnings": ui.count_col("Warnings"), "projects": ui.count_col("Projects")})
     with st.expander("Every warning and error recorded by the loads behind this data"):
         ui.table(cached(quality.findings)(), "Findings", key="dq_findings", empty_message="No findings were recorded.",
-                 columns={"rule_id": ui.text_col("Rule"), "severity": ui.text_col("Severity"),
-                          "table": ui.text_col("Table"), "file": ui.text_col("File"), "row": ui.num_col("Row", "%d"),
+                 columns={"rule_id": ui.text_col("Rule"), "severity": ui.enum_col("Severity", "severity"),
+                          "table": ui.text_col("Table"), "file": ui.text_col("File"), "row": ui.count_col("Row"),
                           "column": ui.text_col("Column"), "value": ui.text_col("Value"),
                           "project_id": ui.text_col("Project"),
                           "message": ui.text_col("Message", width="large")})
@@ -63,7 +64,7 @@ if ctx.has_data and ctx.as_of:
              empty_message=f"Every active project reported within {STALE_REPORT_DAYS} days of the end of {ctx.as_of}.",
              columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
                       "portfolio": ui.text_col("Portfolio"), "report_date": ui.date_col("Latest report"),
-                      "days_since_report": ui.num_col("Days since", "%d")})
+                      "days_since_report": ui.days_col("Days since")})
 else:
     ui.empty("No status reports are loaded.")
 
@@ -72,7 +73,7 @@ if not ctx.scope.restricted:
     ui.table(cached(quality.quarantined_rows)(), "Quarantined rows", key="dq_quarantine",
              empty_message="No rows are set aside: every load so far was all-or-nothing or fully valid.",
              columns={"load_id": ui.text_col("Load"), "table": ui.text_col("Table"), "file": ui.text_col("File"),
-                      "row": ui.num_col("Row", "%d"), "rule_ids": ui.text_col("Rules"),
+                      "row": ui.count_col("Row"), "rule_ids": ui.text_col("Rules"),
                       "reasons": ui.text_col("Reasons", width="large"), "record": ui.text_col("Record")})
 
     st.subheader("Load history")
@@ -80,6 +81,7 @@ if not ctx.scope.restricted:
     ui.table(attempts, "Load attempts", key="dq_attempts",
              empty_message="No load attempt is recorded beside this database.",
              columns={"started_at": ui.datetime_col("Started"),
-                      "status": ui.text_col("Status"), "batch": ui.text_col("Batch"), "files": ui.text_col("Files"),
-                      "rows_read": ui.num_col("Rows read", "%d"), "rows_loaded": ui.num_col("Rows loaded", "%d"),
+                      "status": ui.enum_col("Status", "load_status"), "batch": ui.text_col("Batch"),
+                      "files": ui.text_col("Files"),
+                      "rows_read": ui.count_col("Rows read"), "rows_loaded": ui.count_col("Rows loaded"),
                       "message": ui.text_col("Message", width="large"), "load_id": ui.text_col("Load id")})

@@ -1,9 +1,12 @@
-"""Monthly performance review in presentation mode: one message per screen, in large, high-contrast
-type for a projector, stepped through with Next / Previous (or a clicker's Page Down / Page Up).
+"""Monthly performance review in presentation mode: one message per screen, sized to the window for
+a projector, stepped through with Next / Previous (or a clicker's Page Down / Page Up).
 
-The month and the selection are the global filters; the comparison month (`vs`) and the section
-shown (`section`, 1-based) live in the URL, so a copied link reopens the same screen. The same
-review is downloadable as the PowerPoint deck and the HTML pack.
+Each screen is the section's title, its message, up to three points, its chart and its key table —
+all of it inside the window at 1280×720 or larger; every row, every column and the notes on the
+data are in the appendix below, folded away. The sidebar starts collapsed (the filters stay in it);
+the month and the selection are the global filters, the comparison month (`vs`) and the section
+shown (`section`, 1-based) live in the URL, so a copied link reopens the same screen. The same review
+is downloadable as the PowerPoint deck and the HTML pack.
 """
 import streamlit as st
 
@@ -13,8 +16,9 @@ from pages._context import context
 from pmo_metrics import report
 from pmo_metrics import review as rv
 from pmo_metrics.filters import previous_month
+from pmo_metrics.review.model import POINTS_SHOWN
 
-SLIDE_ROWS = 10  # table rows one screen shows; the rest fold away
+SCREEN_ROWS = 7  # table rows one screen has room for beside its chart; the appendix holds them all
 build_review = cached(rv.build_review, spinner="Preparing the review …", max_entries=32)
 
 
@@ -28,6 +32,7 @@ def go_to(index: int) -> None:
     ui.set_page_params(section=str(index))
 
 
+st.set_page_config(initial_sidebar_state="collapsed")
 ctx = context()
 ui.require_data(ctx)
 ui.presentation_style()
@@ -53,52 +58,54 @@ n = len(review.sections)
 index = int(ui.page_param("section", [str(i) for i in range(1, n + 1)]) or 1)
 section = review.sections[index - 1]
 
-with st.sidebar:
-    st.caption("Download the whole review")
-    st.download_button("PowerPoint deck", key="review_pptx", file_name=report.file_name(review, ".pptx"),
-                       mime=report.PPTX_MIME, on_click="ignore", icon=":material/slideshow:",
-                       data=lambda: pack_bytes(ctx.filters, previous, ".pptx", ctx.currency))
-    st.download_button("HTML pack", key="review_html", file_name=report.file_name(review, ".html"),
-                       mime=report.HTML_MIME, on_click="ignore", icon=":material/html:",
-                       data=lambda: pack_bytes(ctx.filters, previous, ".html", ctx.currency))
-    st.caption("Sections")
-    for i, s in enumerate(review.sections, start=1):
-        st.button(f"{i}. {s.title}", key=f"review_goto_{i}", on_click=go_to, args=(i,),
-                  type="primary" if i == index else "tertiary")
-
 # Navigation on top, where a presenter's eye and pointer are; Page Down / Page Up work from a clicker.
-prev_col, next_col, where = st.columns([1, 1, 2], vertical_alignment="center")
-prev_col.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
-                shortcut="PageUp", key="review_prev", width="stretch")
-next_col.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
-                shortcut="PageDown", key="review_next", type="primary", width="stretch")
-where.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
-st.title(section.title)
+with st.container(horizontal=True, vertical_alignment="center", key="review_nav"):
+    st.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
+              shortcut="PageUp", key="review_prev")
+    st.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
+              shortcut="PageDown", key="review_next", type="primary")
+    with st.popover("Sections", icon=":material/list:"):
+        for i, s in enumerate(review.sections, start=1):
+            st.button(f"{i}. {s.title}", key=f"review_goto_{i}", on_click=go_to, args=(i,),
+                      type="primary" if i == index else "tertiary")
+    with st.popover("Download", icon=":material/download:"):
+        st.download_button("PowerPoint deck", key="review_pptx", file_name=report.file_name(review, ".pptx"),
+                           mime=report.PPTX_MIME, on_click="ignore", icon=":material/slideshow:",
+                           data=lambda: pack_bytes(ctx.filters, previous, ".pptx", ctx.currency))
+        st.download_button("HTML pack", key="review_html", file_name=report.file_name(review, ".html"),
+                           mime=report.HTML_MIME, on_click="ignore", icon=":material/html:",
+                           data=lambda: pack_bytes(ctx.filters, previous, ".html", ctx.currency))
+    st.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
+
+st.title(section.title, anchor=False)
 st.header(ui.esc(section.message), anchor=False)
 if section.points:
-    st.markdown("\n".join(f"- {ui.esc(p)}" for p in section.points))
+    st.markdown("\n".join(f"- {ui.esc(p)}" for p in section.points[:POINTS_SHOWN]))
 
 fig = rv.section_figure(section, ctx.currency)
-left, right = st.columns([1.1, 1]) if fig is not None else (None, st.container())
-if left is not None:
-    with left:
-        ui.chart(fig, key=f"review_fig_{section.key}")
-with right:
-    for t in section.tables:
-        st.subheader(ui.esc(t.title), anchor=False)
-        if t.is_empty:
-            st.markdown(ui.esc(t.empty_text))
-            continue
-        # The screen shows the table's essential columns; st.table reads Markdown in its cells, so
-        # every text from the data is escaped first.
-        brief = t.frame[t.slide_columns] if t.slide_columns else t.frame
-        shown = brief.head(SLIDE_ROWS).map(lambda v: "" if v is None else ui.esc(v))
-        st.table(shown.rename(columns=ui.esc), hide_index=True)
-        if len(t.frame) > SLIDE_ROWS or brief.shape[1] < t.frame.shape[1]:
-            with st.expander(f"All {len(t.frame):,} rows and columns"):
-                st.dataframe(t.frame, hide_index=True)
-for note in section.notes:
-    st.caption(ui.esc(note))
+key_table = section.key_table
+if fig is not None or key_table is not None:
+    left, right = st.columns([1.15, 1], gap="medium") if fig is not None and key_table is not None else (
+        st.container(), st.container())
+    if fig is not None:
+        with left, st.container(key="review_chart"):
+            ui.chart(fig, key=f"review_fig_{section.key}", height="stretch")
+    if key_table is not None:
+        with right:
+            # Shown as fixed HTML built by the report module: every text from the data is escaped there.
+            st.markdown(report.table_html(key_table, limit=SCREEN_ROWS, brief=True, more=" in the appendix below"),
+                        unsafe_allow_html=True)
 
-# Where the figures come from, at the foot of the screen where it does not compete with the message.
-ui.provenance_note(ctx)
+with st.expander("Appendix: every row and column, and notes on the data", icon=":material/table_view:"):
+    for p in section.points[POINTS_SHOWN:]:
+        st.markdown(f"- {ui.esc(p)}")
+    for t in section.tables + section.details:
+        st.markdown(f"**{ui.esc(t.title)}**")
+        if t.is_empty:
+            st.caption(ui.esc(t.empty_text))
+        else:
+            st.dataframe(t.frame, hide_index=True, placeholder="—")
+    for note in section.notes:
+        st.caption(ui.esc(note))
+    # Where the figures come from: here, where it does not compete with the message.
+    ui.provenance_note(ctx)

@@ -48,12 +48,12 @@ else:
             picked = picked[0] if picked else None
     row_event = ui.table(
         rollup, f"{level.capitalize()} roll-up {ctx.as_of}", key=f"drill_table_{suffix}", selectable=True,
-        columns={"label": ui.text_col(level.capitalize()), "projects": ui.num_col("Active", "%d"),
-                 "red": ui.num_col("Red", "%d"), "amber": ui.num_col("Amber", "%d"),
-                 "green": ui.num_col("Green", "%d"), "no_report": ui.num_col("No report", "%d"),
+        columns={"label": ui.text_col(level.capitalize()), "projects": ui.count_col("Active"),
+                 "red": ui.count_col("Red"), "amber": ui.count_col("Amber"),
+                 "green": ui.count_col("Green"), "no_report": ui.count_col("No report"),
                  "bac": ui.money_col("Budget (BAC)"), "ev": ui.money_col("Earned value"),
                  "ac": ui.money_col("Actual cost"), "eac": ui.money_col("EAC"),
-                 "spi": ui.num_col("SPI", "%.2f"), "cpi": ui.num_col("CPI", "%.2f")})
+                 "spi": ui.ratio_col("SPI"), "cpi": ui.ratio_col("CPI")})
     row = ui.selected_row(row_event)
     if picked is None and row is not None and row < len(rollup):
         picked = rollup.iloc[row]["key"]
@@ -74,13 +74,14 @@ ui.table(in_view, f"Projects {ctx.as_of}", key="project_table",
          empty_message=ui.no_rows_message(ctx, "projects"),
          columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
                   "portfolio": ui.text_col("Portfolio"), "program": ui.text_col("Program"),
-                  "active": ui.check_col("Active"), "stage": ui.text_col("Stage"), "overall_rag": ui.text_col("RAG"),
-                  "rag_trend": ui.text_col("Trend"), "percent_complete": ui.num_col("% complete", "%.0f %%"),
+                  "active": ui.check_col("Active"), "stage": ui.enum_col("Stage", "stage"),
+                  "overall_rag": ui.rag_col("RAG"), "rag_trend": ui.enum_col("Trend", "rag_trend"),
+                  "percent_complete": ui.percent_col("% complete"),
                   "bac": ui.money_col("BAC"), "pv": ui.money_col("PV"), "ev": ui.money_col("EV"),
-                  "ac": ui.money_col("AC"), "spi": ui.num_col("SPI", "%.2f"), "cpi": ui.num_col("CPI", "%.2f"),
-                  "eac": ui.money_col("EAC"), "finish_slip_days": ui.num_col("Finish slip (days)", "%d"),
+                  "ac": ui.money_col("AC"), "spi": ui.ratio_col("SPI"), "cpi": ui.ratio_col("CPI"),
+                  "eac": ui.money_col("EAC"), "finish_slip_days": ui.days_col("Finish slip (days)"),
                   "next_milestone": ui.text_col("Next milestone"), "next_milestone_date": ui.date_col("Due"),
-                  "open_high_risks": ui.num_col("Open high risks", "%d"),
+                  "open_high_risks": ui.count_col("Open high risks"),
                   "project_manager": ui.text_col("Manager")})
 
 st.subheader("Value vs risk")

@@ -34,8 +34,9 @@ st.subheader(ui.esc(head["project_name"] or project_id), anchor=False)
 facts = [
     ("Portfolio", head["portfolio"]), ("Program", head["program"]), ("Business unit", head["business_unit"]),
     ("Strategic objective", head["objective_name"] or head["objective_id"]), ("Sponsor", head["sponsor"]),
-    ("Project manager", head["project_manager"]), ("Stage", head["stage"]),
-    ("Delivery approach", head["delivery_approach"]), ("Priority score", head["priority_score"]),
+    ("Project manager", head["project_manager"]), ("Stage", fmt.label(head["stage"], "stage")),
+    ("Delivery approach", fmt.label(head["delivery_approach"], "delivery_approach")),
+    ("Priority score", fmt.count(head["priority_score"])),
     ("Start", fmt.date(head["start_date"])), ("Baseline finish", fmt.date(head["baseline_finish_date"])),
     ("Forecast finish", fmt.date(head["forecast_finish_date"])),
     ("Actual finish", fmt.date(head["actual_finish_date"])),
@@ -69,9 +70,9 @@ with tabs[0]:
         if history["percent_complete"].notna().sum() > 1:
             ui.chart(charts.percent_complete(history))
         ui.table(history.iloc[::-1], f"Status reports {project_id}", key="history",
-                 columns={"report_date": ui.date_col("Report"), "overall_rag": ui.text_col("Overall"),
-                          "schedule_rag": ui.text_col("Schedule"), "cost_rag": ui.text_col("Cost"),
-                          "scope_rag": ui.text_col("Scope"), "percent_complete": ui.num_col("% complete", "%.0f %%"),
+                 columns={"report_date": ui.date_col("Report"), "overall_rag": ui.rag_col("Overall"),
+                          "schedule_rag": ui.rag_col("Schedule"), "cost_rag": ui.rag_col("Cost"),
+                          "scope_rag": ui.rag_col("Scope"), "percent_complete": ui.percent_col("% complete"),
                           "summary": ui.text_col("Commentary", width="large")})
 
 with tabs[1]:
@@ -94,8 +95,8 @@ with tabs[2]:
         ui.table(ms, f"Milestones {project_id}", key="milestones",
                  columns={"milestone_name": ui.text_col("Milestone"), "is_gate": ui.check_col("Gate"),
                           "baseline_date": ui.date_col("Baseline"), "forecast_date": ui.date_col("Forecast"),
-                          "actual_date": ui.date_col("Actual"), "slip_days": ui.num_col("Slip (days)", "%d"),
-                          "state": ui.text_col("State")})
+                          "actual_date": ui.date_col("Actual"), "slip_days": ui.days_col("Slip (days)"),
+                          "state": ui.enum_col("State", "milestone_state")})
 
 with tabs[3]:
     risks = cached(projects.risks)(project_id, ctx.as_of)
@@ -106,8 +107,8 @@ with tabs[3]:
         ui.chart(charts.risk_matrix(open_risks))
     ui.table(risks, f"Risks {project_id}", key="risks",
              columns={"risk_id": ui.text_col("Risk"), "title": ui.text_col("Title"),
-                      "probability": ui.num_col("Probability", "%d"), "impact": ui.num_col("Impact", "%d"),
-                      "score": ui.num_col("Score", "%d"), "is_open": ui.check_col("Open"),
+                      "probability": ui.count_col("Probability"), "impact": ui.count_col("Impact"),
+                      "score": ui.count_col("Score"), "is_open": ui.check_col("Open"),
                       "owner": ui.text_col("Owner"), "raised_date": ui.date_col("Raised"),
                       "closed_date": ui.date_col("Closed")})
 
@@ -134,8 +135,9 @@ with tabs[5]:
             ui.chart(charts.hours_by_month(monthly, f"Hours on {project_id} by month: planned vs booked (hours)"))
         ui.table(team, f"Team {project_id}", key="team",
                  columns={"resource_name": ui.text_col("Name"), "role": ui.text_col("Role"),
-                          "department": ui.text_col("Department"), "employment_type": ui.text_col("Type"),
-                          "planned_hours_month": ui.num_col(f"Planned {ctx.as_of} (h)", "%.1f"),
-                          "hours_month": ui.num_col(f"Booked {ctx.as_of} (h)", "%.1f"),
-                          "planned_hours_to_date": ui.num_col("Planned to date (h)", "%.1f"),
-                          "hours_to_date": ui.num_col("Booked to date (h)", "%.1f")})
+                          "department": ui.text_col("Department"),
+                          "employment_type": ui.enum_col("Type", "employment_type"),
+                          "planned_hours_month": ui.hours_col(f"Planned {ctx.as_of} (h)", 1),
+                          "hours_month": ui.hours_col(f"Booked {ctx.as_of} (h)", 1),
+                          "planned_hours_to_date": ui.hours_col("Planned to date (h)"),
+                          "hours_to_date": ui.hours_col("Booked to date (h)")})

@@ -20,51 +20,177 @@ import plotly.graph_objects as go
 from . import contract as c
 from . import formatting as fmt
 from .theme import (
-    ALLOCATION_SCALE, AXIS, BASELINE_LINE, CATEGORICAL, FONT, FONT_SIZE, GRID, INK, MATURITY_SCALE, RAG_COLOURS,
-    RISK_SCALE, SERIES, SLIP_LINE, WHITE, ZERO_LINE, rgba,
+    ALLOCATION_SCALE, AXIS, BASELINE_LINE, CATEGORICAL, CHART_GROUNDS, DARK_COLOURS, FONT, FONT_SIZE, GRID,
+    MATURITY_SCALE, RAG_COLOURS, RISK_SCALE, SERIES, SLIP_LINE, WHITE, rgba,
 )
 
 RAG_LABELS = fmt.RAG_LABELS
 HEIGHT = 420
 DOMAIN_LABELS = fmt.ENUM_LABELS["maturity_domain"]
 STACK_ORDER = c.RAG_ORDER + ("none",)   # RAG bars stack worst first; projects without a report last
+TITLE_CHARS = 58        # a title wraps at this many characters: plotly never wraps it, and cuts it off
+MAX_X_TICKS = 12        # tick labels an x axis shows at most, however many months or categories
 
-# d3 formats (plotly axes and hover): compact money, whole hours, percentages.
-MONEY_TICK = ".3~s"
+# d3 formats (plotly axes and hover): whole hours, percentages. Money axes get explicit ticks in
+# the cards' style ('45 bn', not d3's '45G'): see _money_axis.
 MONEY_HOVER = ",.0f"
 PCT_TICK = ".0%"
 PCT_HOVER = ".1%"
 
 
-@lru_cache(maxsize=1)
-def template() -> go.layout.Template:
-    """The house template: white background, large type, the categorical palette."""
+@lru_cache(maxsize=2)
+def template(ground: str = "light") -> go.layout.Template:
+    """The house template on one of the grounds (theme.CHART_GROUNDS: 'light' — white, as in the
+    pack — or 'dark'): large type, the categorical palette, the legend in a row above the plot (the
+    title is shown outside the figure: see `titles`), at most MAX_X_TICKS labels on an x axis."""
+    g = CHART_GROUNDS[ground]
+    colours = [DARK_COLOURS.get(c_, c_) for c_ in CATEGORICAL] if ground == "dark" else list(CATEGORICAL)
     return go.layout.Template(layout=go.Layout(
-        font=dict(family=FONT, size=FONT_SIZE, color=INK),
-        title=dict(font=dict(size=FONT_SIZE + 4), x=0, xanchor="left", y=0.97, yanchor="top"),
-        colorway=list(CATEGORICAL),
-        paper_bgcolor=WHITE, plot_bgcolor=WHITE,
-        xaxis=dict(showgrid=False, linecolor=AXIS, ticks="outside", automargin=True,
+        font=dict(family=FONT, size=FONT_SIZE, color=g.ink),
+        title=dict(font=dict(size=FONT_SIZE + 3), x=0, xanchor="left", xref="paper", y=1, yref="paper",
+                   yanchor="bottom", pad=dict(b=30), automargin=True),
+        colorway=colours,
+        paper_bgcolor=g.paper, plot_bgcolor=g.paper,
+        xaxis=dict(showgrid=False, linecolor=g.axis, ticks="outside", automargin=True, nticks=MAX_X_TICKS,
+                   title=dict(standoff=8), gridcolor=g.grid, zerolinecolor=g.zero),
+        yaxis=dict(gridcolor=g.grid, zerolinecolor=g.zero, linecolor=g.axis, automargin=True,
                    title=dict(standoff=8)),
-        yaxis=dict(gridcolor=GRID, zerolinecolor=ZERO_LINE, automargin=True, title=dict(standoff=8)),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=dict(text="")),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title=dict(text=""),
+                    font=dict(size=FONT_SIZE - 2)),
         hoverlabel=dict(font=dict(size=FONT_SIZE - 1)),
         uniformtext=dict(minsize=12, mode="hide"),
-        margin=dict(l=10, r=10, t=80, b=10),
+        margin=dict(l=10, r=10, t=40, b=10),
         height=HEIGHT,
         separators=".,",
     ))
 
 
 def _finish(fig: go.Figure, title: str, *, height: int | None = None) -> go.Figure:
-    fig.update_layout(template=template(), title=dict(text=title))
+    meta = {**(fig.layout.meta or {}), "title": title}
+    fig.update_layout(template=template(), title=dict(text=_wrap(title, TITLE_CHARS, lines=3)), meta=meta)
     if height:
         fig.update_layout(height=height)
     return fig
 
 
-def _money_axis(fig: go.Figure, axis: str = "y", currency: str = "") -> None:
-    fig.update_layout({f"{axis}axis": dict(tickformat=MONEY_TICK, tickprefix=currency)})
+def titles(fig: go.Figure) -> tuple[str, str | None]:
+    """(title, note) of a figure of this module, as text made inert for plotly (HTML-escaped).
+    Screens and the HTML pack show them above and below the figure, where they wrap (plotly
+    neither wraps a title nor keeps it clear of the legend); `untitled` is the figure without."""
+    meta = fig.layout.meta or {}
+    return meta.get("title") or "", meta.get("note")
+
+
+def retitle(fig: go.Figure, title: str) -> go.Figure:
+    """The figure under another title (plain text: escaped here)."""
+    return _finish(fig, safe(title))
+
+
+def untitled(fig: go.Figure) -> go.Figure:
+    """A copy of the figure without its title and note (shown beside it instead: see `titles`)."""
+    out = go.Figure(fig)
+    out.update_layout(title=dict(text=None, subtitle=dict(text=None)), margin=dict(t=10))
+    return out
+
+
+def themed(fig: go.Figure, ground: str | None) -> go.Figure:
+    """The figure drawn for the app's theme: on 'dark', every colour of the white-ground palette is
+    swapped for its dark counterpart (theme.DARK_COLOURS) and the dark template applied, so a chart
+    is never a white box in a dark room. The light figure is returned unchanged."""
+    if ground != "dark":
+        return fig
+    spec = fig.to_plotly_json()
+    spec["layout"].pop("template", None)
+    dark = go.Figure(_recolour(spec))
+    dark.update_layout(template=template("dark"))
+    return dark
+
+
+def _recolour(value):
+    if isinstance(value, dict):
+        return {k: _recolour(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_recolour(v) for v in value)
+    if isinstance(value, str) and value.startswith(("#", "rgba(")):
+        return _dark_colour(value)
+    return value
+
+
+def _dark_colour(colour: str) -> str:
+    if colour.startswith("#"):
+        return DARK_COLOURS.get(colour.upper(), DARK_COLOURS.get(colour, colour))
+    parts = colour[5:-1].split(",")   # rgba(r,g,b,a): a fill under a line keeps its transparency
+    if len(parts) != 4:
+        return colour
+    light = "#{:02X}{:02X}{:02X}".format(*(int(float(v)) for v in parts[:3]))
+    dark = DARK_COLOURS.get(light)
+    return rgba(dark, float(parts[3])) if dark else colour
+
+
+def _axis_values(fig: go.Figure, axis: str) -> list[float]:
+    """The values drawn along `axis` ('x', 'y', 'y2'), stacked bars summed per category."""
+    letter, ref = axis[0], axis if len(axis) > 1 else axis[0]
+    per_category: dict = {}
+    values: list[float] = []
+    stacked = fig.layout.barmode in ("stack", "relative")
+    for trace in fig.data:
+        if getattr(trace, f"{letter}axis", None) not in (None, ref):
+            continue
+        along = getattr(trace, letter, None)
+        if along is None:
+            continue
+        across = getattr(trace, "y" if letter == "x" else "x", None)
+        for i, v in enumerate(along):
+            f = fmt.as_float(v) if not isinstance(v, str) else None
+            if f is None:
+                continue
+            if stacked and trace.type == "bar" and across is not None:
+                key = (across[i], f >= 0)
+                per_category[key] = per_category.get(key, 0.0) + f
+            else:
+                values.append(f)
+    return values + list(per_category.values())
+
+
+def _money_axis(fig: go.Figure, axis: str = "y", currency: str = "", also: tuple[float, ...] = (),
+                most: int = 5) -> None:
+    """Money ticks in the cards' one style — '0', '£10 bn', '£20 bn' — from zero over the drawn values
+    (and `also`: a reference line's value)."""
+    values = _axis_values(fig, axis) + [v for v in also if fmt.as_float(v) is not None]
+    if not values:
+        return
+    ticks = fmt.axis_ticks(min(values), max(values), most)
+    scale = fmt.money_scale(ticks)
+    places = fmt.tick_decimals(ticks, scale)
+    fig.update_layout({f"{'yaxis2' if axis == 'y2' else axis + 'axis'}": dict(
+        tickmode="array", tickvals=ticks, ticktext=[fmt.money_at_scale(t, scale, places, currency) for t in ticks],
+        range=[ticks[0], ticks[-1]])})
+
+
+def _count_axis(fig: go.Figure, axis: str = "x") -> None:
+    """Whole-number ticks from zero (a count is never 2.5 projects), however large the count."""
+    values = _axis_values(fig, axis)
+    if values:
+        ticks = fmt.axis_ticks(0, max(values), whole=True)
+        fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=ticks,
+                                               ticktext=[fmt.count(t) for t in ticks])})
+
+
+def _drop_empty(fig: go.Figure) -> None:
+    """Remove the traces with no value at all (a series the data has nothing for), and say so under
+    the title: an empty line at zero, or a legend entry with nothing drawn, would read as a fact."""
+    kept, dropped = [], []
+    for trace in fig.data:
+        values = getattr(trace, "y" if getattr(trace, "orientation", None) != "h" else "x", None)
+        if values is not None and not any(fmt.as_float(v) is not None for v in values if not isinstance(v, str)):
+            dropped.append(trace.name)
+        else:
+            kept.append(trace)
+    if dropped:
+        fig.data = kept
+        note = f"Not drawn, no values: {', '.join(dropped)}."
+        fig.update_layout(title_subtitle=dict(text=note, font=dict(size=FONT_SIZE - 2)),
+                          meta={**(fig.layout.meta or {}), "note": note})
 
 
 def money_title(text: str, currency: str = "") -> str:
@@ -85,11 +211,14 @@ def _ticks_months(fig: go.Figure, axis: str = "x") -> None:
     fig.update_layout({f"{axis}axis": dict(type="date", tickformat="%b %Y", hoverformat="%b %Y")})
 
 
-def _mark_month(fig: go.Figure, month: str, text: str = "") -> None:
-    """A dotted line after `month` (between it and the next), e.g. actuals | plan."""
-    x = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=12)).timestamp() * 1000
-    fig.add_vline(x=x, line=dict(color=AXIS, dash="dot"), annotation_text=text or None,
-                  annotation_position="top right")
+def _mark_month(fig: go.Figure, month: str, last: str) -> None:
+    """The months after `month` (to `last`) shaded as plan, named in the legend: a label written on
+    the plot would cover the bars."""
+    start = pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=12)
+    end = pd.Timestamp(f"{last}-01") + pd.offsets.MonthEnd(0)
+    fig.add_vrect(x0=start, x1=end, fillcolor=rgba(AXIS, 0.1), line_width=0, layer="below")
+    fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(symbol="square", size=14, color=rgba(AXIS, 0.2)),
+                    name=f"Plan (after {fmt.short_month(month)})", hoverinfo="skip")
 
 
 def safe(text) -> str:
@@ -102,17 +231,17 @@ def _safe_all(values) -> list[str]:
     return [safe(v) for v in values]
 
 
-def _wrap(text: str, width: int = 26) -> str:
-    """A long category label on two or three lines (plotly does not wrap axis labels itself)."""
-    words, lines, line = text.split(" "), [], ""
+def _wrap(text: str, width: int = 26, lines: int = 3) -> str:
+    """A long category label (or title) on up to `lines` lines (plotly wraps neither itself)."""
+    words, out, line = text.split(" "), [], ""
     for w in words:
         if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
+            out.append(line)
             line = w
         else:
             line = f"{line} {w}".strip()
-    lines.append(line)
-    return "<br>".join(lines[:3]) + ("…" if len(lines) > 3 else "")
+    out.append(line)
+    return "<br>".join(out[:lines]) + ("…" if len(out) > lines else "")
 
 
 def _short(text, n: int) -> str:
@@ -139,11 +268,12 @@ def rag_mix(counts: dict[str, int], title: str = "RAG mix of active projects (nu
         n = int(counts.get(rag, 0))
         fig.add_bar(y=["Projects"], x=[n], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], text=[f"{n} ({n / total:.0%})" if n else ""],
-                    textposition="inside", insidetextanchor="middle",
+                    textposition="inside", insidetextanchor="middle", textangle=0,
                     hovertemplate=f"{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
     fig.update_layout(barmode="stack", showlegend=True, yaxis=dict(visible=False), legend=dict(traceorder="normal"),
-                      xaxis=dict(title="Active projects", dtick=max(1, total // 10)))
-    return _finish(fig, title, height=200)
+                      xaxis=dict(title="Active projects"))
+    _count_axis(fig, "x")
+    return _finish(fig, title, height=220)
 
 
 def kpi_trend(series: pd.DataFrame, label: str, unit: str, currency: str = "") -> go.Figure:
@@ -190,9 +320,10 @@ def drill_bars(rollup: pd.DataFrame, level_label: str) -> go.Figure:
         fig.add_bar(y=_labels(df["label"]), x=df[col], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], customdata=df["key"],
                     hovertemplate=f"%{{y}}<br>{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
-    fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects", dtick=1),
+    fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects"),
                       legend=dict(traceorder="normal"),
                       height=max(HEIGHT - 60, 110 + 42 * len(df)))
+    _count_axis(fig, "x")
     return _finish(fig, f"Active projects by {level_label}, by RAG (number of projects) — click a bar to drill down")
 
 
@@ -262,11 +393,13 @@ def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
         fig.add_scatter(x=_months(curve["month"]), y=curve[col], name=name, mode="lines+markers",
                         line=dict(color=colour, width=3, dash=dash),
                         hovertemplate=f"%{{x|%b %Y}}<br>{name}: {currency}%{{y:,.0f}}<extra></extra>")
-    if bac is not None and pd.notna(bac) and len(curve):
+    _drop_empty(fig)
+    shown_bac = bac is not None and pd.notna(bac) and len(curve)
+    if shown_bac:
         fig.add_hline(y=bac, line=dict(color=SERIES["target"], dash="dash"),
                       annotation_text=f"Budget at completion {_text_money([bac], currency)[0]}",
                       annotation_position="top left")
-    _money_axis(fig, currency=currency)
+    _money_axis(fig, currency=currency, also=(bac,) if shown_bac else ())
     _ticks_months(fig)
     return _finish(fig, money_title(f"{title}, cumulative", currency))
 
@@ -335,7 +468,7 @@ def benefit_plan_actual(measurements: pd.DataFrame, benefit_name: str, unit: str
                       annotation_text="target", annotation_position="top left")
         fig.add_hline(y=float(df["baseline_value"].iloc[0]), line=dict(color=BASELINE_LINE, dash="dot"),
                       annotation_text="baseline", annotation_position="bottom left")
-    fig.update_layout(yaxis=dict(title=safe(unit), tickformat="~s"))
+    fig.update_layout(yaxis=dict(title=safe(unit), tickformat=",~f"))
     _ticks_months(fig)
     return _finish(fig, f"{safe(benefit_name)}: planned vs actual ({safe(unit)})", height=360)
 
@@ -395,25 +528,30 @@ def cost_by_month(frame: pd.DataFrame, as_of: str | None = None, currency: str =
     fig.add_scatter(x=_months(frame["period"]), y=frame["actual_cumulative"], name="Actual, cumulative", yaxis="y2",
                     mode="lines", line=dict(color=SERIES["actual"], width=3),
                     hovertemplate=f"%{{x|%b %Y}}<br>Actual to date: {currency}%{{y:,.0f}}<extra></extra>")
-    fig.update_layout(barmode="group",
-                      yaxis=dict(title="Per month", tickformat=MONEY_TICK, tickprefix=currency),
-                      yaxis2=dict(title="Cumulative", overlaying="y", side="right", tickformat=MONEY_TICK,
-                                  tickprefix=currency, showgrid=False, rangemode="tozero"))
+    _drop_empty(fig)
+    fig.update_layout(barmode="group", yaxis=dict(title="Per month"),
+                      yaxis2=dict(title="Cumulative", overlaying="y", side="right", showgrid=False))
+    _money_axis(fig, "y", currency)
+    _money_axis(fig, "y2", currency)
     _ticks_months(fig)
     if as_of is not None and as_of in set(frame["period"]) and as_of != frame["period"].iloc[-1]:
-        _mark_month(fig, as_of, "plan →")
+        _mark_month(fig, as_of, frame["period"].iloc[-1])
     return _finish(fig, money_title("Cost by month: planned, actual and forecast", currency), height=460)
 
 
-def cost_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
-    """Planned vs actual cost to date per group (portfolio, program, cost category, …)."""
+def cost_by_group(frame: pd.DataFrame, group_label: str, currency: str = "",
+                  enumeration: str | None = None) -> go.Figure:
+    """Planned vs actual cost to date per group (portfolio, program, cost category, …); groups that
+    are codes of an `enumeration` (cost categories) read as their words."""
     df = frame.iloc[::-1]
+    labels = _labels(fmt.label(k, enumeration) if enumeration else k for k in df["label"])
     fig = go.Figure()
-    fig.add_bar(y=_labels(df["label"]), x=df["planned_to_date"], orientation="h", name="Planned to date",
+    fig.add_bar(y=labels, x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
-    fig.add_bar(y=_labels(df["label"]), x=df["actual_to_date"], orientation="h", name="Actual to date",
+    fig.add_bar(y=labels, x=df["actual_to_date"], orientation="h", name="Actual to date",
                 marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
                 textposition="auto", hovertemplate=f"%{{y}}<br>Actual: {currency}%{{x:,.0f}}<extra></extra>")
+    _drop_empty(fig)
     fig.update_layout(barmode="group", height=max(HEIGHT - 60, 100 + 56 * len(df)))
     _money_axis(fig, "x", currency)
     return _finish(fig, money_title(f"Cost to date by {group_label}: planned vs actual", currency))
@@ -423,7 +561,8 @@ def variance_bars(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     """Variance at completion per project (BAC − EAC): negative (overrun) red, positive green."""
     df = frame.dropna(subset=["vac"]).iloc[::-1]
     colours = [RAG_COLOURS["red"] if v < 0 else RAG_COLOURS["green"] for v in df["vac"]]
-    labels = [f"{safe(i)} · {safe(_short(n, 30))}" for n, i in zip(df["project_name"], df["project_id"])]
+    labels = [safe(_short(n, 30)) if isinstance(n, str) else safe(i)
+              for n, i in zip(df["project_name"], df["project_id"])]
     fig = go.Figure(go.Bar(y=labels, x=df["vac"], orientation="h", marker_color=colours,
                            text=_text_money(df["vac"], currency), textposition="auto",
                            customdata=_safe_all(df["project_id"]),
@@ -445,38 +584,46 @@ def capacity_by_month(frame: pd.DataFrame, as_of: str | None = None) -> go.Figur
     fig.add_scatter(x=_months(frame["month"]), y=frame["capacity_hours"], name="Capacity", mode="lines+markers",
                     line=dict(color=SERIES["capacity"], width=3),
                     hovertemplate="%{x}<br>Capacity: %{y:,.0f} h<extra></extra>")
-    fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat="~s"))
+    _drop_empty(fig)
+    fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat=",.0f", rangemode="tozero"))
     _ticks_months(fig)
     if as_of is not None and as_of in set(frame["month"]) and as_of != frame["month"].iloc[-1]:
-        _mark_month(fig, as_of, "plan →")
+        _mark_month(fig, as_of, frame["month"].iloc[-1])
     return _finish(fig, "Capacity vs allocated vs booked hours by month (hours)", height=440)
 
 
-def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | None = None) -> go.Figure:
-    """Utilisation (booked / capacity) and allocation rate (planned / capacity) per group."""
+def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | None = None,
+                         enumeration: str | None = None) -> go.Figure:
+    """Utilisation (booked / capacity) and allocation rate (planned / capacity) per group; groups that
+    are codes of an `enumeration` (employment types) read as their words."""
     df = frame.iloc[::-1]
+    labels = _labels(fmt.label(k, enumeration) if enumeration else k for k in df["key"])
     fig = go.Figure()
-    fig.add_bar(y=_labels(df["key"]), x=df["allocation_rate"], orientation="h", name="Allocation rate",
+    fig.add_bar(y=labels, x=df["allocation_rate"], orientation="h", name="Allocation rate",
                 marker_color=SERIES["allocated"], hovertemplate="%{y}<br>Allocated: %{x:.1%}<extra></extra>")
-    fig.add_bar(y=_labels(df["key"]), x=df["utilization"], orientation="h", name="Utilisation",
+    fig.add_bar(y=labels, x=df["utilization"], orientation="h", name="Utilisation",
                 marker_color=SERIES["booked"], text=[f"{v:.0%}" if pd.notna(v) else "" for v in df["utilization"]],
                 textposition="auto", hovertemplate="%{y}<br>Utilisation: %{x:.1%}<extra></extra>")
     if target is not None:
-        fig.add_vline(x=target, line=dict(color=RAG_COLOURS["green"], dash="dash"),
-                      annotation_text=f"green ≥ {target:.0%}", annotation_position="bottom right")
+        # The threshold is named in the legend, not written on the plot, where it would cover bars.
+        fig.add_vline(x=target, line=dict(color=SERIES["target"], dash="dash"))
+        fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=SERIES["target"], dash="dash"),
+                        name=f"Green at ≥ {target:.0%}", hoverinfo="skip")
     fig.update_layout(barmode="group", xaxis=dict(tickformat=PCT_TICK, rangemode="tozero"),
                       height=max(HEIGHT - 60, 100 + 52 * len(df)))
     return _finish(fig, f"Utilisation and allocation by {group_label} (% of capacity)")
 
 
-def allocation_heatmap(frame: pd.DataFrame, group_label: str) -> go.Figure:
+def allocation_heatmap(frame: pd.DataFrame, group_label: str, enumeration: str | None = None) -> go.Figure:
     """Allocation rate per group × month ([key, month, value]); above 100 % is over-allocated."""
     wide = frame.pivot_table(index="key", columns="month", values="value", aggfunc="mean").sort_index(ascending=False)
     text = [[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
-    fig = go.Figure(go.Heatmap(x=list(wide.columns), y=_safe_all(wide.index), z=wide.to_numpy(), zmin=0, zmax=1.2,
+    rows = [fmt.label(k, enumeration) for k in wide.index] if enumeration else _safe_all(wide.index)
+    fig = go.Figure(go.Heatmap(x=list(wide.columns), y=rows, z=wide.to_numpy(), zmin=0, zmax=1.2,
                                colorscale=[list(stop) for stop in ALLOCATION_SCALE],
                                text=text, texttemplate="%{text}", xgap=2, ygap=2,
-                               colorbar=dict(title="Allocated", tickformat=PCT_TICK),
+                               colorbar=dict(title=dict(text="Allocated", side="right"), tickformat=PCT_TICK,
+                                             thickness=14),
                                hovertemplate="%{y} · %{x}: %{z:.1%} of capacity allocated<extra></extra>"))
     fig.update_layout(xaxis=dict(type="category"), height=max(HEIGHT - 60, 110 + 34 * len(wide)))
     return _finish(fig, f"Allocation rate by {group_label} and month (% of capacity)")
@@ -498,10 +645,12 @@ def benefits_cumulative(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     return _finish(fig, money_title("Financial benefits: planned vs realised to date", currency))
 
 
-def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
-    """Financial benefits planned vs realised to date per group, realisation rate in the hover."""
+def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "",
+                      enumeration: str | None = None) -> go.Figure:
+    """Financial benefits planned vs realised to date per group, realisation rate in the hover.
+    Groups that are codes of an `enumeration` (benefit types, categories) read as their words."""
     df = frame[(frame["planned_to_date"] != 0) | (frame["realized_to_date"] != 0)].iloc[::-1]
-    labels = _labels(str(k).replace("_", " ") for k in df["key"])
+    labels = _labels(fmt.label(k, enumeration) if enumeration else k for k in df["key"])
     fig = go.Figure()
     fig.add_bar(y=labels, x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
@@ -519,7 +668,8 @@ def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "")
 def maturity_radar(scores: pd.DataFrame, business_units: list[str] | None = None) -> go.Figure:
     """Domain scores per business unit (one trace each) against the mean target, on a 1–5 scale."""
     domains = [d for d in c.MATURITY_DOMAINS if d in set(scores["domain"])]
-    theta = [DOMAIN_LABELS[d] for d in domains]
+    # Two-line labels: plotly leaves no margin for a polar chart's labels, and cuts long ones off.
+    theta = [_wrap(DOMAIN_LABELS[d], 14, lines=2) for d in domains]
     fig = go.Figure()
     units = business_units or sorted(scores["business_unit"].dropna().unique())
     for i, bu in enumerate(units):
@@ -533,8 +683,8 @@ def maturity_radar(scores: pd.DataFrame, business_units: list[str] | None = None
                              mode="lines", line=dict(color=SERIES["target"], dash="dash", width=2),
                              hovertemplate="Target<br>%{theta}: %{r:.2f}<extra></extra>")
     fig.update_layout(polar=dict(radialaxis=dict(range=[0, 5], dtick=1, angle=90, tickfont=dict(size=12)),
-                                 angularaxis=dict(tickfont=dict(size=14))), height=560,
-                      legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+                                 angularaxis=dict(tickfont=dict(size=14)),
+                                 domain=dict(x=[0.1, 0.9], y=[0.08, 0.92])), height=560)
     return _finish(fig, "Maturity by domain vs target (score 1–5)")
 
 
@@ -545,7 +695,8 @@ def maturity_heatmap(wide: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Heatmap(
         x=[DOMAIN_LABELS.get(d, d) for d in wide.columns], y=_safe_all(wide.index), z=wide.to_numpy(), zmin=1, zmax=5,
         colorscale=[list(stop) for stop in MATURITY_SCALE],
-        text=text, texttemplate="%{text}", xgap=2, ygap=2, colorbar=dict(title="Score", dtick=1),
+        text=text, texttemplate="%{text}", xgap=2, ygap=2,
+        colorbar=dict(title=dict(text="Score", side="right"), dtick=1, thickness=14),
         hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
     fig.update_layout(xaxis=dict(tickangle=-30), height=max(HEIGHT, 160 + 40 * len(wide)))
     return _finish(fig, "Maturity by business unit and domain (score 1–5)")
@@ -564,11 +715,25 @@ def maturity_change(frame: pd.DataFrame) -> go.Figure:
 
 # -- data quality ---------------------------------------------------------------------------------
 
-def rule_pass_rates(frame: pd.DataFrame) -> go.Figure:
+def findings_by_rule(frame: pd.DataFrame) -> go.Figure:
+    """How many findings stand against the loaded data per rule ([rule, findings]), the most first;
+    a rule is named by what it checks (the board's words; its id is in the hover)."""
+    df = frame.sort_values("findings", kind="stable").tail(12)
+    fig = go.Figure(go.Bar(y=_labels(df["rule"], 30), x=df["findings"], orientation="h",
+                           marker_color=SERIES["neutral"], text=[fmt.count(v) for v in df["findings"]],
+                           textposition="auto", customdata=_safe_all(df.get("rule_id", df["rule"])),
+                           hovertemplate="%{customdata}: %{x:,} findings<extra></extra>"))
+    fig.update_layout(height=max(HEIGHT - 60, 100 + 44 * len(df)), xaxis=dict(title="Findings"))
+    _count_axis(fig, "x")
+    return _finish(fig, "Findings by rule (number of findings)")
+
+
+def rule_pass_rates(frame: pd.DataFrame, named_by: str = "rule_id") -> go.Figure:
     """Pass rate of each rule on each table (share of rows without a finding), worst first: green when
-    every row passes, amber when a warning rule fails some rows, red when an error rule does."""
+    every row passes, amber when a warning rule fails some rows, red when an error rule does. Rules
+    are named by their id, or (`named_by="description"`, for a board) by what they check."""
     df = frame.dropna(subset=["pass_rate"]).sort_values(["pass_rate", "table", "rule_id"], ascending=[False, True, True])
-    labels = [f"{safe(t)} · {safe(r)}" for t, r in zip(df["table"], df["rule_id"])]
+    labels = [f"{safe(t)} · {safe(_short(r, 60))}" for t, r in zip(df["table"], df[named_by])]
     severity = df["severity"] if "severity" in df else pd.Series("warning", index=df.index)
     colours = [RAG_COLOURS["green"] if failed == 0 else RAG_COLOURS["red"] if sev == "error" else RAG_COLOURS["amber"]
                for failed, sev in zip(df["rows_failed"], severity)]

@@ -43,6 +43,16 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
 # A project's state in a month: its RAG, or no report, or not active.
 RAG_LABELS = {**ENUM_LABELS["rag"], "none": "No report"}
 STATE_LABELS = {**RAG_LABELS, "inactive": "Not active"}
+# Values the product writes itself (not contract enumerations) that tables show: a finding's
+# severity, a load's outcome, a project's RAG trend, a milestone's state.
+PRODUCT_LABELS: dict[str, dict[str, str]] = {
+    "severity": {"error": "Error", "warning": "Warning"},
+    "load_status": {"loaded": "Loaded", "rejected": "Rejected", "skipped": "Skipped (same batch as before)",
+                    "failed": "Failed"},
+    "rag_trend": {"new": "First report", "unchanged": "Unchanged", "improved": "Improved", "worsened": "Worsened"},
+    "milestone_state": {"achieved on time": "Achieved on time", "achieved late": "Achieved late",
+                        "overdue": "Overdue", "upcoming": "Upcoming"},
+}
 
 
 def is_missing(value: Any) -> bool:
@@ -81,6 +91,96 @@ def money(value: Any, currency: str = "", *, empty: str | None = NO_DATA) -> str
         return empty
     text = _compact(float(value))
     return f"-{currency}{text[1:]}" if text.startswith("-") else f"{currency}{text}"
+
+
+MONEY_SCALES = ((1e9, " bn"), (1e6, " M"), (1e3, " k"))
+# Decimals by kind wherever a table, an axis or a download shows a value: one vocabulary, so a share
+# with one decimal never stands beside a share with two.
+DECIMALS = {"money": 0, "share": 1, "percent": 0, "hours": 0, "count": 0, "days": 0, "ratio": 2, "score": 2,
+            "signed": 2}
+
+
+def money_scale(values) -> tuple[float, str]:
+    """The one scale a set of amounts (an axis, a chart's data) reads in, from the largest of them:
+    (1e9, ' bn'), (1e6, ' M'), (1e3, ' k') or (1.0, '') — the suffixes `money` writes."""
+    top = max((abs(float(v)) for v in values if not is_missing(v)), default=0.0)
+    for size, suffix in MONEY_SCALES:
+        if round(top / size, 1) >= 1:
+            return size, suffix
+    return 1.0, ""
+
+
+def money_at_scale(value: Any, scale: tuple[float, str], decimals: int = 0, currency: str = "", *,
+                   empty: str | None = NO_DATA) -> str | None:
+    """An amount in a given scale, as an axis tick reads beside the cards: '45 bn', '-£2.5 M', '0'."""
+    if is_missing(value):
+        return empty
+    size, suffix = scale
+    v = float(value) / size
+    if round(v, decimals) == 0:
+        return "0"
+    text = f"{abs(v):,.{decimals}f}{suffix}"
+    return f"-{currency}{text}" if v < 0 else f"{currency}{text}"
+
+
+def axis_ticks(lo: float, hi: float, most: int = 6, *, whole: bool = False) -> list[float]:
+    """Round tick values from 0 (an amount, a share or a count is read from zero) to cover `lo`
+    and `hi`, at most about `most` of them: steps of 1, 2, 2.5 or 5 times a power of ten, as a
+    person would draw the axis. `whole`: whole-number steps only (counts)."""
+    lo, hi = min(lo, hi, 0.0), max(lo, hi, 0.0)
+    span = hi - lo
+    if span <= 0:
+        return [lo]
+    raw = span / max(1, most - 1)
+    if whole:
+        raw = max(raw, 1.0)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw and (not whole or (m * power) % 1 == 0))
+    first = math.floor(lo / step) * step
+    ticks, t = [], first
+    while t <= hi + step * 1e-9 and len(ticks) < most + 2:
+        ticks.append(round(t, 10))
+        t += step
+    if ticks[-1] < hi - step * 1e-9:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
+def tick_decimals(ticks: list[float], scale: tuple[float, str] = (1.0, "")) -> int:
+    """Decimals that tell ticks apart in a scale: 0 for 10 bn, 20 bn; 1 for 2.5 M, 5.0 M."""
+    if len(ticks) < 2:
+        return 0
+    step = abs(ticks[1] - ticks[0]) / scale[0]
+    for n in range(3):
+        if abs(round(step, n) - step) < step * 1e-6:
+            return n
+    return 2
+
+
+def _excel_literal(text: str) -> str:
+    return '"' + text.replace('"', "") + '"' if text else ""
+
+
+def excel_format(kind: str, currency: str = "", *, scale: tuple[float, str] | None = None,
+                 decimals: int | None = None) -> str:
+    """The Excel number format of a value of `kind` (money, share, percent, hours, count, ratio,
+    score, days, number, date, datetime), so a download or a slide's chart reads as the screen does.
+    Money in a `scale` ((1e6, ' M')) divides by it in the format itself ('#,##0.0,," M"'): the
+    cell keeps the full amount."""
+    n = DECIMALS.get(kind, 0) if decimals is None else decimals
+    places = "." + "0" * n if n else ""
+    if kind == "money":
+        cur = _excel_literal(currency)
+        commas = {1e9: ",,,", 1e6: ",,", 1e3: ","}.get(scale[0], "") if scale else ""
+        suffix = _excel_literal(scale[1]) if scale and scale[1] else ""
+        body = f"{cur}#,##0{places}{commas}{suffix}"
+        return f"{body};-{body};0"
+    return {
+        "share": f"0{places}%", "percent": f'0{places}" %"', "hours": f"#,##0{places}", "count": "#,##0",
+        "days": f"#,##0{places}", "ratio": f"0{places}", "score": f"0{places}", "number": "#,##0.##",
+        "signed": f"+0{places};-0{places};0{places}",
+        "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm",
+    }.get(kind, "General")
 
 
 def share(value: Any, fmt: str = ".1f", *, empty: str | None = NO_DATA) -> str | None:
@@ -230,7 +330,7 @@ def label(code: Any, enumeration: str | None = None, *, empty: str | None = NO_D
         return empty
     code = str(code)
     if enumeration is not None:
-        return ENUM_LABELS[enumeration].get(code, _words(code))
+        return (ENUM_LABELS.get(enumeration) or PRODUCT_LABELS[enumeration]).get(code, _words(code))
     return STATE_LABELS.get(code) or _words(code)
 
 

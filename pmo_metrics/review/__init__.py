@@ -19,7 +19,7 @@ from .model import Chart, Review, ReviewError, Section, Table
 from .sections import (
     HEADLINE_KPIS, Context, benefits_section, data_quality_section, decision_projects, decisions_section,
     headline_section, maturity_section, milestones_section, rag_movement_section, resources_section,
-    spend_section,
+    spend_section, summary_section,
 )
 
 
@@ -60,6 +60,7 @@ def build_review(con, filters: Filters, previous: str | None = None) -> Review:
     if maturity is not None:
         sections.append(maturity)
     sections.append(data_quality_section(ctx))
+    sections.insert(0, summary_section(ctx, sections))
     return Review(as_of, previous, f, sections, dt.datetime.now().replace(microsecond=0))
 
 

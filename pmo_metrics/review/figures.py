@@ -20,23 +20,21 @@ def section_figure(section: Section, currency: str = ""):
         return charts.rag_mix({k: int(v) for k, v in counts.items()}, title=chart.options.get("title", chart.title))
     if chart.kind == "rag_transitions":
         fig = charts.drill_bars(frame, chart.options["level_label"])
-        fig.update_layout(title_text=charts.safe(chart.title), clickmode="none")
-        return fig
+        fig.update_layout(clickmode="none")
+        return charts.retitle(fig, chart.title)
     if chart.kind == "variance_bars":
-        fig = charts.variance_bars(frame, currency=currency)
-        fig.update_layout(title_text=charts.safe(chart.title))
-        return fig
+        return charts.retitle(charts.variance_bars(frame, currency=currency), chart.title)
     if chart.kind == "kpi_trend":
         m = registry.get(chart.options["metric_id"])
         return charts.kpi_trend(frame, m.label, m.unit, currency=currency)
     if chart.kind == "evm_curve":
-        return charts.evm_curve(frame, currency=currency, title="Earned value")
+        return charts.evm_curve(frame, currency=currency, title=chart.options.get("title", "Earned value"))
     if chart.kind == "utilisation_by_group":
         return charts.utilisation_by_group(frame, chart.options["group_label"], target=chart.options.get("target"))
     if chart.kind == "benefits_by_group":
         return charts.benefits_by_group(frame, chart.options["group_label"], currency=currency)
     if chart.kind == "maturity_radar":
         return charts.maturity_radar(frame, chart.options.get("business_units") or None)
-    if chart.kind == "rule_pass_rates":
-        return charts.rule_pass_rates(frame) if len(frame) else None
+    if chart.kind == "findings_by_rule":
+        return charts.findings_by_rule(frame) if len(frame) else None
     raise KeyError(f"no figure for chart kind {chart.kind!r}")

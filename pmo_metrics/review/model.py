@@ -13,11 +13,13 @@ each renderer makes them inert for its own medium.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from .. import formatting as fmt
 from ..db import DatabaseError
 from ..filters import Filters
 from ..formatting import month_label
@@ -40,48 +42,96 @@ _NUMBER_FORMATS = {"share": "0.0%", "ratio": "0.00", "score": "0.00", "money": "
 @dataclass
 class Chart:
     """One chart: `kind` names the plotly factory (see `figures.section_figure`), `frame` is its input;
-    `categories` × `series` are the same numbers for a native PowerPoint chart."""
+    `categories` × `series` are the same numbers for a native PowerPoint chart, each series drawn in
+    `colours[name]` when given (the dashboard's colour for that meaning: a "Green" series is green,
+    earned value is the earned-value colour), else in the palette's."""
 
     kind: str
     title: str
-    style: str                       # native chart type: column | bar | stacked_bar | line | radar
+    style: str                       # native chart type: column | stacked_column | bar | stacked_bar | line | radar
     unit: str                        # unit of the values, as in the metric registry (share, money, …)
     categories: list[str]
     series: dict[str, list[float | None]]
     frame: pd.DataFrame
     options: dict[str, Any] = field(default_factory=dict)
+    colours: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def number_format(self) -> str:
-        """The Excel number format of the values (for the chart's axis and data sheet)."""
+    def number_format(self, currency: str = "") -> str:
+        """The Excel number format of the values (the chart's axis and data sheet): money in one
+        scale for the whole chart, as the cards write it ('£45 bn')."""
+        if self.unit == "money":
+            scale = fmt.money_scale(v for values in self.series.values() for v in values)
+            return fmt.excel_format("money", currency, scale=scale, decimals=1 if scale[1] else 0)
         return _NUMBER_FORMATS.get(self.unit, "General")
 
 
 @dataclass
 class Table:
-    """A table ready to show: human column names, values already formatted as text (or None)."""
+    """A table ready to show: human column names, values already formatted as text (or None).
+
+    `slide_columns` are the columns a slide or a screen has room for; `status_columns` hold RAG
+    words ('Red', 'Amber → Red') that every renderer shows in their colours; `hints` say, by row,
+    why a figure reads "—" (a screen shows it on hover, a slide in the speaker notes)."""
 
     title: str
     frame: pd.DataFrame
     empty_text: str = "Nothing to show."
     slide_columns: list[str] | None = None   # the columns a slide has room for (default: the first ones)
+    status_columns: list[str] = field(default_factory=list)
+    hints: dict[int, str] = field(default_factory=dict)   # row → why its figures read "—"
 
     @property
     def is_empty(self) -> bool:
         return self.frame.empty
 
+    @property
+    def brief(self) -> pd.DataFrame:
+        """The columns a slide or a screen shows."""
+        return self.frame[self.slide_columns] if self.slide_columns else self.frame
+
 
 def table(title: str, rows: list[dict] | pd.DataFrame, columns: list[str], empty_text: str,
-          slide_columns: list[str] | None = None) -> Table:
+          slide_columns: list[str] | None = None, status_columns: list[str] | None = None) -> Table:
     """A Table of `rows` in `columns` order, every missing value None (a blank cell)."""
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
     frame = frame.reindex(columns=columns).astype(object)
     frame = frame.where(frame.notna(), None).reset_index(drop=True)
-    return Table(title, frame, empty_text, slide_columns)
+    return Table(title, frame, empty_text, slide_columns, list(status_columns or []))
+
+
+_NUMERIC = re.compile(r"^[\u2212\-+\u25b2\u25bc\u00b1]?\s?\D{0,3}\d[\d,.]*(\s?(%|pp|bn|M|k|h|days?))?$")
+
+
+def numeric_columns(frame) -> set[str]:
+    """The columns whose every filled cell is a number as formatted ('1,234', '−2.5 M', '45.0 %'):
+    right-aligned, so digits line up."""
+    out = set()
+    for col in frame.columns:
+        values = [str(v) for v in frame[col] if v not in (None, "", fmt.NO_DATA)]
+        if values and all(_NUMERIC.match(v) for v in values):
+            out.add(col)
+    return out
+
+
+def status_parts(text) -> list[tuple[str, str | None]]:
+    """A status cell ('Amber → Red') as its parts, each with its RAG state (None for the arrow or
+    other words): every renderer colours the states the same way."""
+    words = {label: state for state, label in fmt.RAG_LABELS.items()}
+    out: list[tuple[str, str | None]] = []
+    for i, part in enumerate(str(text).split(" \u2192 ")):
+        if i:
+            out.append((" \u2192 ", None))
+        out.append((part, words.get(part)))
+    return out
 
 
 @dataclass
 class Section:
+    """One message of the review. `points` support it (a screen or a slide shows the first
+    POINTS_SHOWN); `notes` are caveats about the data behind it, kept for the speaker and the
+    appendix, never on the slide itself; `details` name technical things (rule ids, …) that only the
+    appendix shows."""
+
     key: str
     title: str
     message: str                     # the one thing to take away, one sentence
@@ -89,6 +139,21 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     chart: Chart | None = None
     notes: list[str] = field(default_factory=list)   # caveats about the data behind the section
+    details: list[Table] = field(default_factory=list)
+
+
+    @property
+    def key_table(self) -> Table | None:
+        """The table a screen or a slide shows beside the chart: the first with rows (else the first)."""
+        return next((t for t in self.tables if not t.is_empty), self.tables[0] if self.tables else None)
+
+    @property
+    def appendix_tables(self) -> list[Table]:
+        """What the appendix holds besides the key table: the other tables and the details."""
+        return [t for t in self.tables if t is not self.key_table] + self.details
+
+
+POINTS_SHOWN = 3   # supporting points a screen or a slide has room for
 
 
 @dataclass

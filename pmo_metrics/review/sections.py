@@ -10,25 +10,31 @@ from __future__ import annotations
 
 import pandas as pd
 
+from functools import cached_property
+
+from .. import coverage, kpis, lineage
 from .. import formatting as fmt
-from .. import kpis, lineage
 from .. import metrics as registry
 from ..contract import BENEFIT_ON_TRACK, MATURITY_DOMAINS, RAG_ORDER, RAG_RANK
 from ..filters import Filters, month_add, previous_month
-from ..views import maturity, quality, resources
+from ..theme import RAG_COLOURS, SERIES
 from ..views import benefits as benefit_views
+from ..views import finance, maturity, quality, resources
 from ..views.changes import changes_since_last_month
 from . import queries
 from .model import Chart, Section, table
+from .summary import Changes, what_changed
 
-# The KPIs the headline section shows, in the order a review meeting reads them.
+# The KPIs the headline section shows, in the order a review meeting reads them: a screen or a slide
+# has room for the first few, the appendix holds the rest.
 HEADLINE_KPIS: tuple[str, ...] = (
-    "active_projects", "rag_green_share", "rag_amber_share", "rag_red_share", "stale_status_share",
-    "milestone_on_time_rate", "avg_finish_slip_days", "spi", "cpi", "vac", "budget_ytd", "actual_cost_ytd",
-    "utilization", "overallocated_resources", "benefit_realization_rate", "benefits_at_risk", "maturity_score",
+    "active_projects", "rag_red_share", "spi", "cpi", "vac", "milestone_on_time_rate", "benefit_realization_rate",
+    "utilization", "rag_amber_share", "rag_green_share", "stale_status_share", "avg_finish_slip_days",
+    "budget_ytd", "actual_cost_ytd", "overallocated_resources", "benefits_at_risk", "maturity_score",
 )
+STATE_COLOURS = {label: RAG_COLOURS[state] for state, label in fmt.RAG_LABELS.items()}
 TREND_MONTHS = 12          # length of the trend charts (milestones, earned value)
-CHART_PROJECTS = 12        # projects a per-project chart shows at most (the worst first)
+CHART_PROJECTS = 8         # projects a per-project chart shows at most (the worst first): a screen's room
 COMMENT_CHARS = 240        # status commentary is cut to this length for a slide or a screen
 
 # A project's state in a month, best first as a review reads them: its RAG, no report, not active.
@@ -46,6 +52,20 @@ class Context:
         self.kpis = kpis.compare_kpis(con, filters, previous=previous).set_index("id")
         self.projects = kpis.project_table(con, filters)
         self.projects_before = kpis.project_table(con, filters.with_as_of(previous))
+        self.held = coverage.held(con)
+        self.changes: Changes | None = None      # set by the RAG movement section
+
+    @cached_property
+    def moved(self) -> dict[str, pd.DataFrame]:
+        """What moved between M − 1 and M (the missed milestones, new high risks, …), read once."""
+        return changes_since_last_month(self.con, self.filters)
+
+    def lacks(self, metric_id: str) -> str | None:
+        """Why the loaded data cannot support a KPI (it then reads "—"), or None."""
+        return coverage.reason(self.held, metric_id)
+
+    def lacking(self, *inputs: str) -> str | None:
+        return coverage.sentence(coverage.lacking(self.held, *inputs))
 
     @property
     def m(self) -> str:
@@ -62,12 +82,18 @@ class Context:
         return self.kpis.at[metric_id, "previous"]
 
     def fmt(self, metric_id: str) -> str:
+        if self.lacks(metric_id):
+            return fmt.NO_DATA
         return fmt.typographic(self.kpis.at[metric_id, "formatted"])
 
     def change(self, metric_id: str) -> str:
+        if self.lacks(metric_id):
+            return fmt.NO_DATA
         return fmt.arrow(self.kpis.at[metric_id, "formatted_change"])
 
     def fmt_previous(self, metric_id: str) -> str:
+        if self.lacks(metric_id):
+            return fmt.NO_DATA
         return fmt.typographic(self.kpis.at[metric_id, "formatted_previous"])
 
     def trend_start(self) -> str:
@@ -88,36 +114,70 @@ def _share(v) -> str | None:
 # -- 1. headline -------------------------------------------------------------------------------------
 
 def headline_section(ctx: Context) -> Section:
-    rows = []
-    for mid in HEADLINE_KPIS:
+    rows, hints = [], {}
+    for i, mid in enumerate(HEADLINE_KPIS):
         r = ctx.kpis.loc[mid]
+        why = ctx.lacks(mid)
         rows.append({
             "KPI": r["label"], ctx.m: ctx.fmt(mid), ctx.p: ctx.fmt_previous(mid), "Change": ctx.change(mid),
-            "Status": r["status"].capitalize() if isinstance(r["status"], str) else None,
-            "Trend": {"better": "better", "worse": "worse", "same": "no change"}.get(
+            "Status": None if why else fmt.label(r["status"], "rag", empty=None),
+            "Trend": None if why else {"better": "Better", "worse": "Worse", "same": "No change"}.get(
                 r["direction"] if isinstance(r["direction"], str) else ""),
         })
+        if why:
+            hints[i] = why
     better = sum(ctx.kpis.loc[list(HEADLINE_KPIS), "direction"].eq("better"))
     worse = sum(ctx.kpis.loc[list(HEADLINE_KPIS), "direction"].eq("worse"))
     active = ctx.value("active_projects") or 0
     message = (f"{fmt.plural(int(active), 'active project')}: {ctx.fmt('rag_red_share')} red "
-               f"({ctx.change('rag_red_share')}), SPI {ctx.fmt('spi')}, CPI {ctx.fmt('cpi')}")
-    points = [
-        f"{fmt.plural(better, 'headline KPI')} improved and {worse} worsened since {ctx.p}.",
-        f"Spent {ctx.fmt('actual_cost_ytd')} of {ctx.fmt('budget_ytd')} budgeted this year.",
-        f"Benefits realised: {ctx.fmt('benefit_realization_rate')} of plan to date.",
-    ]
-    states = [("rag_green_share", "green"), ("rag_amber_share", "amber"), ("rag_red_share", "red"),
+               f"({ctx.change('rag_red_share')})")
+    message += (f", SPI {ctx.fmt('spi')}, CPI {ctx.fmt('cpi')}" if not ctx.lacks("cpi")
+                else ("" if ctx.lacks("spi") else f", SPI {ctx.fmt('spi')}"))
+    points = [f"{fmt.plural(better, 'headline KPI')} improved and {worse} worsened since {ctx.p}.",
+              spend_sentence(ctx)]
+    points.append(f"Benefits realised: {ctx.fmt('benefit_realization_rate')} of plan to date." if not
+                  ctx.lacks("benefit_realization_rate") else ctx.lacks("benefit_realization_rate"))
+    if ctx.lacks("spi"):
+        points.append(f"No earned value: {ctx.lacks('spi')[0].lower()}{ctx.lacks('spi')[1:]}")
+    states = [("rag_red_share", "red"), ("rag_amber_share", "amber"), ("rag_green_share", "green"),
               ("rag_missing_share", "none")]
-    categories = [fmt.state(s) for _, s in states]
-    series = {ctx.previous: [fmt.as_float(ctx.before(mid)) for mid, _ in states],
-              ctx.as_of: [fmt.as_float(ctx.value(mid)) for mid, _ in states]}
+    # One stacked bar per month, one series per state in its own colour: a "Green" series is green.
+    months = [fmt.short_month(ctx.previous), fmt.short_month(ctx.as_of)]
+    series = {fmt.state(s): [fmt.as_float(ctx.before(mid)), fmt.as_float(ctx.value(mid))] for mid, s in states}
     counts = kpis.rag_counts(ctx.con, ctx.filters)
-    chart = Chart("rag_mix", f"RAG mix of active projects, {ctx.p} vs {ctx.m} (% of active projects)",
-                  "column", "share", categories, series, pd.DataFrame([{s: counts[s] for _, s in states}]),
-                  options={"title": f"RAG mix of active projects, {ctx.m} (number of projects)"})
-    headline = table("Headline KPIs", rows, ["KPI", ctx.m, ctx.p, "Change", "Status", "Trend"], "No KPIs.")
-    return Section("headline", "Headline KPIs", message, points, [headline], chart)
+    chart = Chart("rag_mix", f"RAG mix of active projects, {ctx.p} and {ctx.m} (% of active projects)",
+                  "stacked_column", "share", months, series,
+                  pd.DataFrame([{s: counts[s] for _, s in states}]),
+                  options={"title": f"RAG mix of active projects, {ctx.m} (number of projects)"},
+                  colours={name: STATE_COLOURS[name] for name in series})
+    headline = table("Headline KPIs", rows, ["KPI", ctx.m, ctx.p, "Change", "Status", "Trend"], "No KPIs.",
+                     status_columns=["Status"])
+    headline.hints = hints
+    notes = [f"{registry.get(HEADLINE_KPIS[i]).label}: {why}" for i, why in hints.items()]
+    return Section("headline", "Headline KPIs", message, points, [headline], chart, notes)
+
+
+def spend_sentence(ctx: Context) -> str:
+    """This year's spend against budget, or why it cannot be said."""
+    if ctx.lacks("actual_cost_ytd"):
+        return (f"No actual costs are loaded, so spend cannot be set against the {ctx.fmt('budget_ytd')} "
+                "budgeted this year.")
+    return f"Spent {ctx.fmt('actual_cost_ytd')} of {ctx.fmt('budget_ytd')} budgeted this year."
+
+
+# -- 0. executive summary -------------------------------------------------------------------------------
+
+def summary_section(ctx: Context, sections: list[Section]) -> Section:
+    """The three sentences that matter — what changed, the portfolio's health, the money — and the
+    decisions needed, from the sections that follow (so the summary says what they show)."""
+    by_key = {s.key: s for s in sections}
+    changed = what_changed(ctx.changes or Changes(0, 0, 0), ctx.p)
+    points = [by_key["headline"].message + ".", by_key["spend"].message + "."]
+    decisions = by_key["decisions"].tables[0]
+    brief = decisions.frame.reindex(columns=["Project", "RAG", "Why", "VAC"])
+    needed = table("Decisions needed", brief, list(brief.columns), "No project needs a decision this month.",
+                   status_columns=["RAG"])
+    return Section("summary", "Executive summary", changed, points, [needed])
 
 
 # -- 2. RAG movement -----------------------------------------------------------------------------------
@@ -158,7 +218,8 @@ def rag_movement_section(ctx: Context) -> Section:
               for t in stacked}
     chart = Chart("rag_transitions", f"Active projects by their RAG in {fmt.short_month(ctx.previous)} (number)",
                   "stacked_bar", "count", categories, series, rollup,
-                  options={"level_label": f"RAG in {ctx.p}"})
+                  options={"level_label": f"RAG in {ctx.p}"},
+                  colours={name: STATE_COLOURS[name.split(" in ")[0]] for name in series})
 
     changed = moves[moves["from"] != moves["to"]].copy()
     from_rank, to_rank = changed["from"].map(RAG_RANK), changed["to"].map(RAG_RANK)
@@ -184,9 +245,16 @@ def rag_movement_section(ctx: Context) -> Section:
         })
     transitions.sort(key=lambda r: r["_o"])
     moved = table("Projects that changed state", transitions, ["Movement", "Projects", "Which"],
-                  f"No project changed RAG between {ctx.p} and {ctx.m}.")
+                  f"No project changed RAG between {ctx.p} and {ctx.m}.", status_columns=["Movement"])
 
     n_turned_red = int(((changed["to"] == "red")).sum())
+    missed, risks = ctx.moved.get("missed_milestones"), ctx.moved.get("new_high_risks")
+    fell = ctx.moved.get("benefits_fell_behind") if ctx.previous == previous_month(ctx.as_of) else None
+    ctx.changes = Changes(
+        len(worse), len(better), n_turned_red,
+        None if ctx.lacking("milestones") or missed is None else len(missed),
+        None if ctx.lacking("risks") or risks is None else len(risks),
+        None if ctx.lacking("benefits", "benefit_measurements") or fell is None else len(fell))
     message = (f"{fmt.plural(len(worse), 'project')} worsened and {len(better)} improved since {ctx.p}"
                + (f"; {n_turned_red} turned red" if n_turned_red else ""))
     points = [
@@ -200,7 +268,9 @@ def rag_movement_section(ctx: Context) -> Section:
 # -- 3. decisions ------------------------------------------------------------------------------------
 
 def decision_projects(ctx: Context) -> pd.DataFrame:
-    """Active projects at M that are red, or whose SPI or CPI is red under the registry's thresholds."""
+    """Active projects at M that are red, or whose SPI or CPI is red under the registry's thresholds.
+    A project that reported no percent complete has no earned value, so no SPI or CPI (the table's
+    0 is "none reported"): it is never listed for an SPI or a CPI of 0."""
     t = ctx.projects[ctx.projects["active"].astype(bool)].copy()
     if t.empty:
         return t.assign(reasons=pd.Series(dtype=object))
@@ -209,7 +279,7 @@ def decision_projects(ctx: Context) -> pd.DataFrame:
         why = []
         if r["overall_rag"] == "red":
             why.append("red status")
-        for mid in ("spi", "cpi"):
+        for mid in ("spi", "cpi") if not fmt.is_missing(r["percent_complete"]) else ():
             if registry.status(mid, fmt.as_float(r[mid])) == "red":
                 why.append(f"{mid.upper()} {registry.format_value(mid, r[mid])}")
         reasons.append(why)
@@ -226,11 +296,14 @@ def decisions_section(ctx: Context) -> Section:
     rows = []
     for _, r in t.iterrows():
         note = notes.loc[r["project_id"]] if r["project_id"] in notes.index else None
+        progress = not fmt.is_missing(r["percent_complete"])
         rows.append({
             "Project": r["project_name"], "ID": r["project_id"], "Portfolio": r["portfolio"],
             "Manager": fmt.text(r["project_manager"]),
             "RAG": f"{fmt.state(r['previous_rag'])} \u2192 {fmt.state(r['overall_rag'])}",
-            "SPI": fmt.ratio(r["spi"], empty=None), "CPI": fmt.ratio(r["cpi"], empty=None), "VAC": _money(r["vac"]),
+            "SPI": fmt.ratio(r["spi"], empty=None) if progress else None,
+            "CPI": fmt.ratio(r["cpi"], empty=None) if progress else None,
+            "VAC": None if ctx.lacks("vac") else _money(r["vac"]),
             "Why": ", ".join(r["reasons"]),
             "Latest commentary": None if note is None else
             f"{fmt.date(note['report_date'], empty=None)}: {fmt.text(note['summary'], COMMENT_CHARS)}",
@@ -238,17 +311,21 @@ def decisions_section(ctx: Context) -> Section:
     needing = table("Projects needing a decision", rows,
                     ["Project", "ID", "Portfolio", "Manager", "RAG", "SPI", "CPI", "VAC", "Why", "Latest commentary"],
                     "No project is red or below the SPI / CPI thresholds.",
-                    slide_columns=["Project", "RAG", "SPI", "CPI", "VAC", "Why"])
+                    slide_columns=["Project", "RAG", "SPI", "CPI", "VAC", "Why"], status_columns=["RAG"])
     spi_t, cpi_t = registry.get("spi").thresholds, registry.get("cpi").thresholds
     n_red = int((t["overall_rag"] == "red").sum()) if not t.empty else 0
-    message = (f"{fmt.plural(len(t), 'project needs', 'projects need')} a decision: {n_red} red, "
-               f"{len(t) - n_red} below the SPI or CPI threshold" if len(t) else
-               "No project needs a decision this month")
+    message = (f"{fmt.plural(len(t), 'project needs', 'projects need')} a decision: " + (
+        f"{n_red} red, {len(t) - n_red} below the SPI or CPI threshold" if len(t) > n_red else
+        ("red" if n_red == 1 else "all red")) if len(t) else "No project needs a decision this month")
     exposure = float(t["vac"].astype(float).clip(upper=0).sum()) if len(t) else 0.0
     points = [f"Threshold: SPI or CPI below {fmt.ratio(spi_t.amber)} / {fmt.ratio(cpi_t.amber)} "
               "(red in the KPI registry)."]
-    if len(t):
+    if len(t) and not ctx.lacks("vac"):
         points.append(f"Forecast overrun of these projects (VAC below zero): {_money(exposure)}.")
+    section_notes = []
+    if ctx.lacks("spi"):
+        section_notes.append(f"Projects are listed by their status only: {ctx.lacks('spi')[0].lower()}"
+                             f"{ctx.lacks('spi')[1:]}")
 
     chart_rows = t.dropna(subset=["vac"]).sort_values("vac").head(CHART_PROJECTS)
     frame = pd.DataFrame({"project_id": chart_rows["project_id"].tolist(),
@@ -256,14 +333,20 @@ def decisions_section(ctx: Context) -> Section:
                           "vac": chart_rows["vac"].astype(float).tolist()})
     chart = Chart("variance_bars", "Projects needing a decision: variance at completion (BAC − EAC)",
                   "bar", "money", frame["project_name"].tolist(),
-                  {"VAC (BAC − EAC)": [fmt.as_float(v) for v in frame["vac"]]}, frame) if len(frame) else None
-    return Section("decisions", "Projects needing a decision", message, points, [needing], chart)
+                  {"VAC (BAC − EAC)": [fmt.as_float(v) for v in frame["vac"]]}, frame,
+                  options={"negative": RAG_COLOURS["red"], "positive": RAG_COLOURS["green"]}) \
+        if len(frame) and not ctx.lacks("vac") else None
+    return Section("decisions", "Projects needing a decision", message, points, [needing], chart, section_notes)
 
 
 # -- 4. milestones -------------------------------------------------------------------------------------
 
 def milestones_section(ctx: Context) -> Section:
-    missed = changes_since_last_month(ctx.con, ctx.filters)["missed_milestones"]
+    if ctx.lacking("milestones"):
+        return Section("milestones", "Milestones", f"No milestones to review: {ctx.lacking('milestones')[0].lower()}"
+                       f"{ctx.lacking('milestones')[1:]}",
+                       [f"Average forecast finish slip of active projects: {ctx.fmt('avg_finish_slip_days')}."])
+    missed = ctx.moved["missed_milestones"]
     names = ctx.projects.set_index("project_id")["project_name"]
     selected = ctx.projects["project_id"].tolist()
     nxt = month_add(ctx.as_of, 1)
@@ -297,19 +380,28 @@ def milestones_section(ctx: Context) -> Section:
     series = kpis.kpi_series(ctx.con, "milestone_on_time_rate", ctx.filters, start=ctx.trend_start(), end=ctx.as_of)
     chart = Chart("kpi_trend", "Milestones on time, by month (%)", "line", "share",
                   series["month"].tolist(), {"Milestones on time": [fmt.as_float(v) for v in series["value"]]},
-                  series, options={"metric_id": "milestone_on_time_rate"})
+                  series, options={"metric_id": "milestone_on_time_rate"},
+                  colours={"Milestones on time": SERIES["actual"]}) if series["value"].notna().any() else None
     return Section("milestones", "Milestones", message, points, [t_missed, t_due], chart)
 
 
 # -- 5. spend and forecasts ----------------------------------------------------------------------------
 
 def spend_section(ctx: Context) -> Section:
-    curve = kpis.evm_curve(ctx.con, ctx.filters, start=ctx.trend_start(), end=ctx.as_of)
-    chart = Chart("evm_curve", "Earned value, cumulative (reporting currency)", "line", "money",
-                  curve["month"].tolist(),
-                  {"Planned value (PV)": [fmt.as_float(v) for v in curve["pv"]],
-                   "Earned value (EV)": [fmt.as_float(v) for v in curve["ev"]],
-                   "Actual cost (AC)": [fmt.as_float(v) for v in curve["ac"]]}, curve)
+    # One fixed set of projects, those active at M, so the cumulative lines never fall (see
+    # views.finance.earned_value_curve); a line the loaded data has nothing for is left out.
+    curve = finance.earned_value_curve(ctx.con, ctx.filters, start=ctx.trend_start(), end=ctx.as_of)
+    if ctx.lacking("actual_costs"):
+        curve = curve.assign(ac=float("nan"))
+    n_set = int(curve["projects"].iloc[-1]) if len(curve) else 0
+    lines = {name: [fmt.as_float(v) for v in curve[col]] for col, name in
+             (("pv", "Planned value (PV)"), ("ev", "Earned value (EV)"), ("ac", "Actual cost (AC)"))
+             if curve[col].notna().any()}
+    chart = Chart("evm_curve", f"Earned value of the {fmt.plural(n_set, 'project')} active in {ctx.m}, cumulative",
+                  "line", "money", curve["month"].tolist(), lines, curve,
+                  options={"title": f"Earned value of the {fmt.plural(n_set, 'project')} active in {ctx.m}"},
+                  colours={"Planned value (PV)": SERIES["planned"], "Earned value (EV)": SERIES["earned"],
+                           "Actual cost (AC)": SERIES["actual"]}) if lines and n_set else None
 
     snap_after = queries.snapshot_month(ctx.con, ctx.as_of)
     snap_before = queries.snapshot_month(ctx.con, ctx.previous)
@@ -328,7 +420,7 @@ def spend_section(ctx: Context) -> Section:
                          f"and {fmt.month_label(snap_after)}.")
     names = ctx.projects.set_index("project_id")["project_name"]
     rows = [{
-        "Project": names.get(r["project_id"]), "ID": r["project_id"], "Stage": fmt.words(r["stage"], empty=None),
+        "Project": names.get(r["project_id"]), "ID": r["project_id"], "Stage": fmt.label(r["stage"], "stage", empty=None),
         f"Finish ({ctx.p})": fmt.date(r["finish_before"], empty=None),
         f"Finish ({ctx.m})": fmt.date(r["finish"], empty=None),
         "Slip": fmt.slip(r["slip_days"], empty=None),
@@ -339,7 +431,8 @@ def spend_section(ctx: Context) -> Section:
     cols = ["Project", "ID", "Stage", f"Finish ({ctx.p})", f"Finish ({ctx.m})", "Slip", f"Budget ({ctx.p})",
             f"Budget ({ctx.m})", "Budget change"]
     t_changes = table(f"Forecast changes, {ctx.p} \u2192 {ctx.m} (projects extract as loaded each month)", rows,
-                      cols, notes[0] if notes and changes.empty else f"No forecast finish or budget changed since {ctx.p}.",
+                      cols, "Forecast changes cannot be shown this month (the notes say why)." if notes and changes.empty
+                      else f"No forecast finish or budget changed since {ctx.p}.",
                       slide_columns=["Project", f"Finish ({ctx.p})", f"Finish ({ctx.m})", "Slip", "Budget change"])
 
     measures = []
@@ -355,10 +448,19 @@ def spend_section(ctx: Context) -> Section:
         ytd_var = ctx.value("actual_cost_ytd") - ctx.value("budget_ytd")
     message = (f"Spent {ctx.fmt('actual_cost_ytd')} against {ctx.fmt('budget_ytd')} budgeted this year"
                + (f" ({fmt.signed_money(ytd_var)})" if ytd_var is not None else ""))
+    if ctx.lacks("actual_cost_ytd"):
+        message = f"{ctx.fmt('budget_ytd')} budgeted this year; no actual costs are loaded to set against it"
+        ytd_var = None
     if len(changes):
         message += f"; {fmt.plural(len(slipped), 'forecast finish', 'forecast finishes')} slipped"
     points = [f"Cost performance (CPI) {ctx.fmt('cpi')}, schedule performance (SPI) {ctx.fmt('spi')}.",
               f"Estimate at completion {ctx.fmt('eac')}; variance at completion {ctx.fmt('vac')}."]
+    if ctx.lacks("cpi"):
+        points = [f"No earned value, CPI or estimate at completion: {ctx.lacks('cpi')[0].lower()}"
+                  f"{ctx.lacks('cpi')[1:]}"]
+    if chart is not None:
+        notes.append(f"The earned value curve follows the {fmt.plural(n_set, 'project')} active in {ctx.m} in every "
+                     "month, so it only rises; each month's own KPI sums the projects active in that month.")
     if len(changes):
         bac_change = float(changes["bac_change"].fillna(0).sum())
         points.append(f"{fmt.plural(len(slipped), 'project')} slipped by {int(slipped['slip_days'].sum()):,} days "
@@ -370,6 +472,9 @@ def spend_section(ctx: Context) -> Section:
 # -- 6. resources --------------------------------------------------------------------------------------
 
 def resources_section(ctx: Context) -> Section:
+    if ctx.lacking("resources"):
+        why = ctx.lacking("resources")
+        return Section("resources", "Resource hot spots", f"No resource figures: {why[0].lower()}{why[1:]}")
     people = resources.overallocated_people(ctx.con, ctx.filters, ctx.filters.business_units)
     depts = resources.by_group(ctx.con, ctx.filters, "department")
     over = depts[(depts["allocation_rate"].astype(float) > 1) | (depts["utilization"].astype(float) > 1)] \
@@ -412,15 +517,18 @@ def resources_section(ctx: Context) -> Section:
 # -- 7. benefits ---------------------------------------------------------------------------------------
 
 def benefits_section(ctx: Context) -> Section:
+    if ctx.lacking("benefits"):
+        why = ctx.lacking("benefits")
+        return Section("benefits", "Benefits", f"No benefit figures: {why[0].lower()}{why[1:]}")
     at_risk = lineage.kpi_rows(ctx.con, "benefits_at_risk", ctx.filters)
     at_risk = at_risk[at_risk["counted"]] if len(at_risk) else at_risk
-    fell = changes_since_last_month(ctx.con, ctx.filters)["benefits_fell_behind"] \
-        if ctx.previous == previous_month(ctx.as_of) else pd.DataFrame()
+    fell = ctx.moved["benefits_fell_behind"] if ctx.previous == previous_month(ctx.as_of) else pd.DataFrame()
     fell_ids = set(fell["benefit_id"]) if len(fell) else set()
     t_risk = table(f"Benefits at risk (progress below {fmt.share(BENEFIT_ON_TRACK, '.0f')} of plan, or no actual "
                    "yet)", [{
                        "Benefit": r["benefit_name"], "ID": r["benefit_id"], "Project": r["project_name"],
-                       "Category": fmt.words(r["category"]), "Baseline": fmt.number(r["baseline_value"], empty=None),
+                       "Category": fmt.label(r["category"], "benefit_category"),
+                       "Baseline": fmt.number(r["baseline_value"], empty=None),
                        "Planned": fmt.number(r["planned_value"], empty=None),
                        "Actual": fmt.number(r["actual_value"], empty="none yet"),
                        "Progress": _share(r["progress"]), "New this month": "yes" if r["benefit_id"] in fell_ids else "",
@@ -494,11 +602,18 @@ def maturity_section(ctx: Context) -> Section | None:
 def data_quality_section(ctx: Context) -> Section:
     counts = queries.findings_by_rule(ctx.con, ctx.as_of)
     loads = queries.loads_in_month(ctx.con, ctx.as_of)
-    rows = [{"Rule": r["rule_id"], "Severity": r["severity"], "Table": r["table"],
-             "Findings": fmt.count(r["findings"]), f"From loads in {ctx.m}": fmt.count(r["from_loads_in_month"])}
+    rates = quality.rule_pass_rates(ctx.con)
+    described = dict(zip(rates["rule_id"], rates["description"])) if len(rates) else {}
+    # A board reads what a rule checks; the rule ids are for the data team, in the appendix.
+    rows = [{"What it checks": described.get(r["rule_id"]) or r["rule_id"],
+             "Severity": fmt.label(r["severity"], "severity"), "Table": r["table"],
+             "Findings": fmt.count(r["findings"]), f"From loads in {ctx.m}": fmt.count(r["from_loads_in_month"]),
+             "Rule": r["rule_id"]}
             for _, r in counts.iterrows()]
-    found = table("Findings by rule (data now loaded)", rows,
-                  ["Rule", "Severity", "Table", "Findings", f"From loads in {ctx.m}"], "No findings: every rule passed.")
+    columns = ["What it checks", "Severity", "Table", "Findings", f"From loads in {ctx.m}"]
+    found = table("Findings by rule (data now loaded)", rows, columns, "No findings: every rule passed.",
+                  slide_columns=["What it checks", "Severity", "Findings"])
+    by_id = table("Findings by rule id", rows, ["Rule"] + columns, "No findings: every rule passed.")
     by_rule = counts.groupby("rule_id", as_index=False)["findings"].sum() if len(counts) else counts
     total = int(counts["findings"].sum()) if len(counts) else 0
     errors = int(counts.loc[counts["severity"] == "error", "findings"].sum()) if len(counts) else 0
@@ -511,8 +626,10 @@ def data_quality_section(ctx: Context) -> Section:
     notes = ["Findings are those of the loads behind the data now in the database, across all projects."]
     chart = None
     if len(by_rule):
-        rates = quality.rule_pass_rates(ctx.con)
-        rates = rates[rates["rows_failed"] > 0].reset_index(drop=True)
-        chart = Chart("rule_pass_rates", "Findings by rule (number of findings)", "bar", "count",
-                      by_rule["rule_id"].tolist(), {"Findings": [float(v) for v in by_rule["findings"]]}, rates)
-    return Section("data_quality", "Data quality", message, points, [found], chart, notes)
+        by_rule = by_rule.sort_values(["findings", "rule_id"], ascending=[False, True]).reset_index(drop=True)
+        named = [described.get(r) or r for r in by_rule["rule_id"]]
+        chart = Chart("findings_by_rule", "Findings by rule (number of findings)", "bar", "count", named,
+                      {"Findings": [float(v) for v in by_rule["findings"]]},
+                      pd.DataFrame({"rule": named, "rule_id": by_rule["rule_id"], "findings": by_rule["findings"]}),
+                      options={"rule_ids": by_rule["rule_id"].tolist()}, colours={"Findings": SERIES["neutral"]})
+    return Section("data_quality", "Data quality", message, points, [found], chart, notes, details=[by_id])

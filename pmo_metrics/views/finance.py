@@ -50,3 +50,17 @@ def largest_variances(con, filters: Filters, n: int = 15) -> pd.DataFrame:
                                      "pv", "ac", "spend_variance", "cpi"])
     return run(con, "views/finance/largest_variances",
                kpis.params(filters, [previous_month(as_of), as_of], as_of=as_of, limit=n))
+
+
+def earned_value_curve(con, filters: Filters, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+    """[month, projects, pv, ev, ac]: cumulative planned value, earned value and actual cost, month
+    by month up to M, of one fixed set of projects — those active at M — so the curve never falls
+    as projects finish (kpis.evm_curve sums each month's own active projects instead). `projects`
+    says how many of the set had started by each month."""
+    as_of = kpis.resolve_as_of(con, filters)
+    months = kpis.series_months(con, filters, start, end or as_of) if as_of else []
+    if not months:
+        return pd.DataFrame({"month": pd.Series([], dtype=str), "projects": pd.Series([], dtype=int),
+                             **{c: pd.Series([], dtype=float) for c in ("pv", "ev", "ac")}})
+    frame = run(con, "views/finance/earned_value_curve", kpis.params(filters, months, as_of=months[-1]))
+    return frame.astype({"pv": float, "ev": float, "ac": float})

@@ -10,12 +10,13 @@ import plotly.graph_objects as go
 import pytest
 
 from pmo_metrics import charts
+from pmo_metrics.theme import CHART_GROUNDS, DARK_COLOURS
 
 EVIL = "<b>Bold</b> <a href='javascript:alert(1)'>x</a>"
 MONTHS = ["2025-01", "2025-02", "2025-03"]
 # The unit in the title, in brackets: "(reporting currency)", "(hours)", "(%)", "(score 1–5)", "(EUR)", …
 UNIT = re.compile(r"\((reporting currency|£|%|% of capacity|% of rows|hours|dates; ◆ = stage gate|EUR|"
-                  r"number of projects|score 1–5|RAG rating per report|points on the 1–5 scale|"
+                  r"number of projects|number of findings|score 1–5|RAG rating per report|points on the 1–5 scale|"
                   r"Σ probability × impact|number of risks per cell|bubble size: budget at completion)\)"
                   r"|\(.*(number of projects|number of risks)\)")
 
@@ -89,6 +90,7 @@ def _figures() -> dict[str, go.Figure]:
         "maturity_heatmap": charts.maturity_heatmap(wide),
         "maturity_change": charts.maturity_change(change),
         "rule_pass_rates": charts.rule_pass_rates(rules),
+        "findings_by_rule": charts.findings_by_rule(pd.DataFrame({"rule": [EVIL, "b"], "findings": [3, 1200]})),
     }
 
 
@@ -99,7 +101,7 @@ def test_every_factory_is_exercised():
     factories = {name for name, fn in inspect.getmembers(charts, inspect.isfunction)
                  if fn.__module__ == charts.__name__ and not name.startswith("_")
                  and inspect.signature(fn).return_annotation in ("go.Figure", go.Figure)}
-    covered = set(FIGURES) | {"benefit_plan_actual"}
+    covered = set(FIGURES) | {"benefit_plan_actual", "themed", "retitle", "untitled"}
     assert factories <= covered, factories - covered
 
 
@@ -107,8 +109,9 @@ def test_every_factory_is_exercised():
 def test_titled_with_a_unit_on_the_house_theme(name):
     fig = FIGURES[name]
     assert isinstance(fig, go.Figure)
-    title = fig.layout.title.text
+    title = fig.layout.title.text.replace("<br>", " ")
     assert title and UNIT.search(title), f"{name}: title without a unit: {title!r}"
+    assert all(len(line) <= charts.TITLE_CHARS for line in fig.layout.title.text.split("<br>")), name
     assert fig.layout.template.layout.font.size == charts.FONT_SIZE
     fig.to_json()  # serialisable, as st.plotly_chart needs
 
@@ -137,7 +140,51 @@ def test_money_titles_name_the_currency():
     fig = charts.cost_by_group(pd.DataFrame({"label": ["A"], "planned_to_date": [1.0], "actual_to_date": [2.0]}),
                                "portfolio", currency="£")
     assert "(£)" in fig.layout.title.text
-    assert fig.layout.xaxis.tickprefix == "£"
+    assert list(fig.layout.xaxis.ticktext) == ["0", "£0.5", "£1.0", "£1.5", "£2.0"]
+
+
+def test_money_ticks_read_as_the_cards_do():
+    """'45 bn', never d3's '45G'; one scale and the same decimals on the whole axis, from zero."""
+    frame = pd.DataFrame({"label": ["A", "B"], "planned_to_date": [45e9, 12e9], "actual_to_date": [30e9, None]})
+    axis = charts.cost_by_group(frame, "portfolio", currency="£").layout.xaxis
+    assert list(axis.ticktext) == ["0", "£20 bn", "£40 bn", "£60 bn"]
+    assert list(axis.range) == [0, 60e9]
+    variances = pd.DataFrame({"project_id": ["P1", "P2"], "project_name": ["a", "b"], "vac": [-7e5, 2e5]})
+    assert list(charts.variance_bars(variances).layout.xaxis.ticktext) == ["-750 k", "-500 k", "-250 k", "0", "250 k"]
+
+
+def test_counts_are_whole_and_sparse_however_many_projects():
+    rollup = pd.DataFrame({"key": ["P"], "label": ["P"], "red": [40], "amber": [200], "green": [80], "no_report": [4]})
+    axis = charts.drill_bars(rollup, "portfolio").layout.xaxis
+    assert list(axis.tickvals) == [0, 100, 200, 300, 400] and axis.dtick is None
+    assert charts.template().layout.xaxis.nticks == charts.MAX_X_TICKS
+
+
+def test_a_series_without_values_is_left_out_and_said_so():
+    curve = pd.DataFrame({"month": MONTHS, "pv": [1.0, 2.0, 3.0], "ev": [None] * 3, "ac": [None] * 3})
+    fig = charts.evm_curve(curve)
+    assert [t.name for t in fig.data] == ["Planned value (PV)"]
+    assert "Earned value (EV)" in fig.layout.title.subtitle.text and "Actual cost (AC)" in fig.layout.title.subtitle.text
+
+
+def test_no_business_unit_is_drawn_in_a_rag_colour():
+    scores = pd.DataFrame({"business_unit": [f"BU{i}" for i in range(8)], "domain": ["governance"] * 8,
+                           "score": [3.0] * 8, "target": [4.0] * 8})
+    fig = charts.maturity_radar(scores)
+    rag = {v.upper() for v in charts.RAG_COLOURS.values()}
+    assert not {t.line.color.upper() for t in fig.data} & rag
+    assert not {v.upper() for v in charts.template().layout.colorway} & rag
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_the_dark_theme_draws_every_figure_on_the_dark_ground(name):
+    light = FIGURES[name]
+    dark = charts.themed(light, "dark")
+    assert charts.themed(light, "light") is light
+    assert dark.layout.template.layout.paper_bgcolor == CHART_GROUNDS["dark"].paper
+    light_only = {c.upper() for c in DARK_COLOURS} - {c.upper() for c in DARK_COLOURS.values()}
+    used = set(re.findall(r"#[0-9A-Fa-f]{6}\b", dark.to_json().split('"template"')[0]))
+    assert not {u.upper() for u in used} & light_only, name
 
 
 def test_months_are_dates_on_the_axis():

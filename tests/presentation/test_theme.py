@@ -39,8 +39,20 @@ def test_charts_slides_and_pack_use_the_tokens():
 
 
 @pytest.mark.parametrize("name", ["light", "dark"])
-def test_projector_css_uses_the_themes_colours(name):
+def test_projector_css_never_sets_a_text_colour_on_the_page_ground(name):
+    """Text keeps the theme's own colour, so the dark theme can never get black on near-black: the one
+    text colour the stylesheet sets is the table header's, white on its own brand ground."""
     css = theme.projector_css(name)
-    palette = theme.LIGHT if name == "light" else theme.DARK
-    assert palette.primary_color in css
+    assert re.findall(r"(?<![-\w])color:\s*([^;}]+)", css) == [theme.WHITE]
+    assert theme.contrast(theme.WHITE, theme.BRAND) >= theme.AA_CONTRAST
     assert "{" in css and "<style>" in css and "{{" not in css
+    assert "font-size: clamp(" in css   # the type follows the window's height
+
+
+def test_contrast_is_the_wcag_ratio_and_every_status_colour_pair_passes_aa():
+    assert theme.contrast("#FFFFFF", "#000000") == pytest.approx(21)
+    assert theme.contrast("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
+    for state, (ground, ink) in theme.RAG_CELLS.items():
+        assert theme.contrast(ground, ink) >= theme.AA_CONTRAST, state
+    dark = theme.CHART_GROUNDS["dark"]
+    assert theme.contrast(dark.paper, dark.ink) >= theme.AA_CONTRAST

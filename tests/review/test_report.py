@@ -45,7 +45,7 @@ def review(cur):
 
 @pytest.fixture(scope="module")
 def deck(report_db, tmp_path_factory):
-    out = write_report(report_db, M, tmp_path_factory.mktemp("pack") / "pack.pptx")
+    out = write_report(report_db, M, tmp_path_factory.mktemp("pack") / "pack.pptx", currency="£")
     return out, Presentation(str(out))
 
 
@@ -73,13 +73,18 @@ def slide_for(prs, title: str):
 
 # -- PowerPoint ----------------------------------------------------------------------------------
 
-def test_deck_is_16_9_with_a_title_slide_and_one_slide_per_section(deck, review):
+def test_deck_is_16_9_with_a_title_slide_one_slide_per_section_and_an_appendix(deck, review):
     out, prs = deck
     assert out.suffix == ".pptx" and out.exists()
     assert round(prs.slide_width / prs.slide_height, 2) == round(16 / 9, 2)
     titles = [s.shapes.title.text_frame.text for s in prs.slides]
     assert titles[0] == review.title
-    assert titles[1:] == [s.title for s in review.sections]
+    assert titles[1] == "Executive summary"
+    sections = [s.title for s in review.sections]
+    assert titles[1:1 + len(sections)] == sections
+    appendix = titles[1 + len(sections):]
+    expected = [f"Appendix — {s.title}" for s in review.sections for t in s.appendix_tables if not t.is_empty]
+    assert appendix == expected and "Appendix — Data quality" in appendix
 
 
 def test_charts_are_native_chart_objects_never_pictures(deck, review):
@@ -104,14 +109,37 @@ def test_every_shape_fits_on_the_slide(deck):
             assert shape.top + shape.height <= prs.slide_height + Emu(Inches(0.01)), shape.name
 
 
-def test_headline_chart_holds_the_kpi_engine_rag_shares(deck, cur):
+def test_headline_chart_holds_the_kpi_engine_rag_shares_coloured_by_state(deck, cur):
     _, prs = deck
     compared = kpis.compare_kpis(cur, Filters(as_of=M), previous=P).set_index("id")
-    categories, series = chart_data(slide_charts(slide_for(prs, "Headline KPIs"))[0])
-    assert categories == ["Green", "Amber", "Red", "No report"]
-    ids = ["rag_green_share", "rag_amber_share", "rag_red_share", "rag_missing_share"]
-    assert series[M] == pytest.approx([compared.at[i, "value"] for i in ids])
-    assert series[P] == pytest.approx([compared.at[i, "previous"] for i in ids])
+    chart = slide_charts(slide_for(prs, "Headline KPIs"))[0]
+    categories, series = chart_data(chart)
+    assert categories == ["May 2025", "Jun 2025"]
+    for state, mid in (("Green", "rag_green_share"), ("Amber", "rag_amber_share"), ("Red", "rag_red_share"),
+                       ("No report", "rag_missing_share")):
+        assert series[state] == pytest.approx([compared.at[mid, "previous"], compared.at[mid, "value"]])
+    # a "Green" series is green, whatever the month; a share of the whole reads from 0 to 100 %
+    colours = {s.name: str(s.format.fill.fore_color.rgb) for s in chart.plots[0].series}
+    assert colours == {"Red": "C62828", "Amber": "E8A200", "Green": "1B7F3B", "No report": "8A8F98"}
+    axis = chart.value_axis
+    assert (axis.minimum_scale, axis.maximum_scale) == (0.0, 1.0) and axis.tick_labels.number_format == "0%"
+
+
+def test_axes_read_as_the_cards_and_earned_value_has_the_dashboards_colours(deck):
+    from pmo_metrics.theme import SERIES
+
+    _, prs = deck
+    chart = slide_charts(slide_for(prs, "Spend and forecasts"))[0]
+    colours = {s.name: str(s.format.line.color.rgb) for s in chart.plots[0].series}
+    assert colours == {"Planned value (PV)": SERIES["planned"][1:], "Earned value (EV)": SERIES["earned"][1:],
+                       "Actual cost (AC)": SERIES["actual"][1:]}
+    axis = chart.value_axis
+    assert axis.minimum_scale == 0
+    assert axis.tick_labels.number_format == '"£"#,##0.0,," M";-"£"#,##0.0,," M";0'
+    for slide in prs.slides:
+        for c in slide_charts(slide):
+            if c.chart_type is not None and "RADAR" not in str(c.chart_type):
+                assert c.value_axis.minimum_scale is not None and c.value_axis.minimum_scale <= 0
 
 
 def test_spend_chart_holds_the_kpi_engine_earned_value(deck, cur):
@@ -122,8 +150,9 @@ def test_spend_chart_holds_the_kpi_engine_earned_value(deck, cur):
     assert series["Planned value (PV)"][-1] == pytest.approx(values["planned_value"])
     assert series["Earned value (EV)"][-1] == pytest.approx(values["earned_value"])
     assert series["Actual cost (AC)"][-1] == pytest.approx(values["actual_cost"])
-    curve = kpis.evm_curve(cur, Filters(as_of=M), start=categories[0], end=M)
-    assert series["Actual cost (AC)"] == pytest.approx(list(curve["ac"]))
+    # the curve follows the projects active at M, so it never falls
+    for values in series.values():
+        assert all(b >= a - 1e-6 for a, b in zip(values, values[1:]))
 
 
 def test_milestone_and_resource_charts_hold_the_kpi_engine_values(deck, cur):

@@ -20,6 +20,7 @@ from pmo_metrics.filters import Filters, month_add
 from pmo_metrics.review import (
     HEADLINE_KPIS, Context, ReviewError, build_review, decision_projects, section_figure,
 )
+from pmo_metrics.theme import RAG_COLOURS
 from pmo_metrics.views.changes import changes_since_last_month
 
 M, P = "2025-06", "2025-05"
@@ -99,7 +100,8 @@ def review(cur):
 
 def test_sections_in_order_with_a_message_each(review):
     keys = review.keys
-    assert keys[:7] == ["headline", "rag_movement", "decisions", "milestones", "spend", "resources", "benefits"]
+    assert keys[:8] == ["summary", "headline", "rag_movement", "decisions", "milestones", "spend", "resources",
+                        "benefits"]
     assert keys[-1] == "data_quality"
     assert review.as_of == M and review.previous == P
     assert "June 2025" in review.title and "May 2025" in review.subtitle
@@ -138,12 +140,13 @@ def test_headline_table_and_chart_are_the_kpi_engine_figures(cur, review):
             compared.at[mid, "formatted"].startswith("-") else compared.at[mid, "formatted"]
         assert row["June 2025"] == shown
     chart = s.chart
-    assert chart.series[M] == pytest.approx([compared.at[m, "value"] for m in
-                                             ("rag_green_share", "rag_amber_share", "rag_red_share",
-                                              "rag_missing_share")])
-    assert chart.series[P] == pytest.approx([compared.at[m, "previous"] for m in
-                                             ("rag_green_share", "rag_amber_share", "rag_red_share",
-                                              "rag_missing_share")])
+    assert chart.categories == ["May 2025", "Jun 2025"]
+    for state, mid in (("Green", "rag_green_share"), ("Amber", "rag_amber_share"), ("Red", "rag_red_share"),
+                       ("No report", "rag_missing_share")):
+        assert chart.series[state] == pytest.approx([compared.at[mid, "previous"], compared.at[mid, "value"]])
+    assert chart.colours["Green"] == RAG_COLOURS["green"] and chart.colours["Red"] == RAG_COLOURS["red"]
+    assert s.tables[0].status_columns == ["Status"]
+    assert set(s.tables[0].frame["Status"].dropna()) <= {"Green", "Amber", "Red"}
 
 
 def test_changes_use_typographic_signs_never_a_leading_plus_or_minus(review):
@@ -253,7 +256,7 @@ def test_forecast_changes_come_from_the_two_months_snapshots(cur, review):
     snap = moved.set_index("project_id").loc[row["ID"]]
     assert row["Finish (May 2025)"] == pd.Timestamp(snap["before"]).date().isoformat()
     assert row["Finish (June 2025)"] == pd.Timestamp(snap["after"]).date().isoformat()
-    assert not s.notes
+    assert not [n for n in s.notes if "extract" in n]
 
 
 def test_forecast_changes_explain_when_there_is_no_earlier_snapshot(cur):
@@ -314,7 +317,11 @@ def test_data_quality_counts_every_finding_by_rule(cur, review):
     total = cur.execute("SELECT count(*) FROM meta.findings").fetchone()[0]
     assert sum(int(v.replace(",", "")) for v in table["Findings"]) == total
     by_rule = dict(cur.execute("SELECT rule_id, count(*) FROM meta.findings GROUP BY ALL").fetchall())
-    assert dict(zip(s.chart.categories, s.chart.series["Findings"])) == {k: float(v) for k, v in by_rule.items()}
+    assert dict(zip(s.chart.options["rule_ids"], s.chart.series["Findings"])) == {
+        k: float(v) for k, v in by_rule.items()}
+    # a board reads what each rule checks; the ids are in the appendix only
+    assert not set(s.chart.categories) & set(by_rule) and "Rule" not in table.columns
+    assert set(s.details[0].frame["Rule"]) == set(by_rule)
 
 
 def test_filters_narrow_the_review(cur):
@@ -324,7 +331,7 @@ def test_filters_narrow_the_review(cur):
     projects = kpis.project_table(cur, f)
     assert set(narrowed.section("decisions").tables[0].frame["ID"]) <= set(projects["project_id"])
     assert portfolio in narrowed.subtitle
-    assert narrowed.section("headline").chart.series[M][2] == pytest.approx(
+    assert narrowed.section("headline").chart.series["Red"][1] == pytest.approx(
         kpis.compute_kpis(cur, f)["rag_red_share"] or 0.0)
 
 
@@ -402,16 +409,19 @@ def test_page_renders_every_section_for_the_first_and_last_month(review_db, cur,
 
 def test_page_opens_the_section_named_in_the_url_and_escapes_names(review_db, cur, monkeypatch):
     expected = build_review(cur, Filters(as_of=M))
-    at = _app(review_db, monkeypatch, M, section="3")  # projects needing a decision
+    at = _app(review_db, monkeypatch, M, section="4")  # projects needing a decision
     assert not at.exception, [e.value for e in at.exception]
-    assert [t.value for t in at.title] == [expected.sections[2].title]
-    # st.table reads Markdown: names from the data reach it escaped
-    cells = " ".join(str(v) for t in at.table for v in t.value.to_numpy().ravel())
-    assert "<script>" not in cells
-    assert "\\<script\\>" in cells
-    # the stylesheet is the only unsafe HTML, and it carries no data
+    assert [t.value for t in at.title] == [expected.sections[3].title]
+    # the screen's table is HTML built by the report module: names from the data reach it escaped
     raw = [m.value for m in at.markdown if m.allow_html]
-    assert raw and all("<style>" in v and "script" not in v.lower() for v in raw)
+    tables = [v for v in raw if 'class="pmo-table"' in v]
+    assert tables and not [v for v in tables if "<script>" in v]
+    assert any("&lt;script&gt;" in v for v in tables)
+    # every other piece of raw HTML is a stylesheet, and carries no data
+    assert all("<style>" in v and "script" not in v.lower() for v in raw if v not in tables)
+    # the appendix holds every row and column of the section's tables
+    frames = [d.value for d in at.dataframe]
+    assert any(len(f) == len(expected.sections[3].tables[0].frame) for f in frames)
 
 
 def test_page_ignores_a_section_that_does_not_exist(review_db, cur, monkeypatch):
