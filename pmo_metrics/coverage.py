@@ -1,16 +1,20 @@
-"""What the loaded data holds, so that an empty figure says why it is empty.
+"""What the loaded data holds — which inputs and which months — so that an empty figure says why
+it is empty and a month outside the data is refused rather than answered.
 
 CONTRACT §3: no data is not zero. The KPI engine returns None where a KPI's inputs have no rows for
 the selection, but a count or a sum over a table the export never had still reads 0 ("Over-allocated
 people 0" on a data set without HR data), and a ratio reads a bare "—". `held(con)` counts what each
 input holds in the loaded data; `reason(held, metric_id)` says, in one sentence, which inputs a KPI
 lacks — the card, the table or the slide then shows "—" and that sentence instead of a number.
-SQL in sql/coverage/.
+`months(con)` lists the months a KPI can be asked for and `check_month(con, month)` refuses any
+other with a one-line reason. SQL in sql/coverage/.
 """
 from __future__ import annotations
 
 import duckdb
 
+from . import kpis
+from .db import DatabaseError
 from .queries import records
 
 # Each input of the KPIs: how a user knows it (the extract or the column it comes from).
@@ -82,3 +86,33 @@ def sentence(missing: list[str]) -> str | None:
 def reason(held_: dict[str, int], metric_id: str) -> str | None:
     """Why KPI `metric_id` cannot be computed from the loaded data, or None when its inputs are there."""
     return sentence(lacking(held_, *NEEDS.get(metric_id, ())))
+
+
+# -- months -----------------------------------------------------------------------------------------
+
+class MonthNotCovered(DatabaseError, ValueError):
+    """A month the loaded data says nothing about. A DatabaseError, so that the command line reports
+    it as unusable input in one line (exit 2); a ValueError for callers that treat it as a bad
+    argument."""
+
+
+def months(con) -> list[str]:
+    """The months a KPI can be asked for: the first month with data to the latest observed one."""
+    return kpis.available_months(con)
+
+
+def describe_months(covered: list[str]) -> str:
+    """'2017-09 to 2022-03 (55 months)', or 'no month' for a database without data."""
+    if not covered:
+        return "no month"
+    return f"{covered[0]} to {covered[-1]} ({len(covered):,} month{'s' if len(covered) != 1 else ''})"
+
+
+def check_month(con, month: str) -> str:
+    """`month` when the loaded data covers it; MonthNotCovered with the months it does cover otherwise
+    (a KPI as of 2030-01 would silently repeat the last month's figures under that heading)."""
+    covered = months(con)
+    if month not in covered:
+        raise MonthNotCovered(f"no data for {month}: the database covers {describe_months(covered)}; "
+                              "`python -m pmo_metrics months` lists them")
+    return month

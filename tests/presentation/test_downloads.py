@@ -148,3 +148,25 @@ def test_unsupported_types_are_named_in_the_refusal(tmp_path):
     with pytest.raises(downloads.UploadError, match=r"no table files found \(run\.exe, notes\.docx are not a "
                                                     r"supported type\)"):
         downloads.stage_upload([("run.exe", b"MZ"), ("notes.docx", b"PK")], tmp_path)
+
+
+def test_a_download_has_the_screens_headings_words_and_number_formats():
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame({"key": ["on_hold", "execution"], "bac": [1234567.891, None], "rag": ["red", "green"],
+                          "share": [0.6835, 0.5], "internal": [1, 2]})
+    fields = [downloads.Field("key", "Stage", "enum", "stage"), downloads.Field("rag", "RAG", "rag", "rag"),
+              downloads.Field("bac", "Budget (BAC)", "money"), downloads.Field("share", "Progress", "share")]
+    shown = downloads.as_shown(frame, fields)
+    assert list(shown.columns) == ["Stage", "RAG", "Budget (BAC)", "Progress"]
+    assert list(shown["Stage"]) == ["On hold", "Execution"] and list(shown["RAG"]) == ["Red", "Green"]
+    assert shown["Progress"].iloc[0] == pytest.approx(0.6835)   # a number, formatted by Excel
+    data = downloads.to_excel_bytes(shown, sheet="t", number_formats=downloads.excel_formats(fields, "£"),
+                                    rag_columns=("RAG",))
+    ws = load_workbook(io.BytesIO(data))["t"]
+    assert [c.value for c in ws[1]] == ["Stage", "RAG", "Budget (BAC)", "Progress"]
+    assert ws["C2"].value == pytest.approx(1234567.891) and ws["C2"].number_format == '"£"#,##0;-"£"#,##0;0'
+    assert ws["D2"].number_format == "0.0%"
+    rules = [r for rng in ws.conditional_formatting for r in rng.rules]
+    assert {r.formula[0] for r in rules} == {'"Green"', '"Amber"', '"Red"', '"No report"'}
+    assert b"internal" not in downloads.to_csv_bytes(shown)

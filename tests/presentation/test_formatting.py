@@ -82,3 +82,32 @@ def test_months_and_words():
     assert fmt.month_label("2025-06") == "June 2025" and fmt.short_month("2025-06") == "Jun 2025"
     assert fmt.plural(1, "project") == "1 project" and fmt.plural(3, "person is", "people are") == "3 people are"
     assert fmt.text("  a\n  b ", 3) == "a b" and fmt.text("abcdef", 4) == "abc…"
+
+
+def test_an_axis_reads_in_one_money_scale_with_round_steps_from_zero():
+    ticks = fmt.axis_ticks(0, 45e9)
+    assert ticks == [0, 10e9, 20e9, 30e9, 40e9, 50e9]
+    scale = fmt.money_scale(ticks)
+    assert scale == (1e9, " bn")
+    assert [fmt.money_at_scale(t, scale, fmt.tick_decimals(ticks, scale), "£") for t in ticks] == [
+        "0", "£10 bn", "£20 bn", "£30 bn", "£40 bn", "£50 bn"]
+    quarter = fmt.axis_ticks(-1.1e6, 0, 5)
+    assert quarter == [-1.5e6, -1e6, -0.5e6, 0]
+    assert fmt.tick_decimals(quarter, fmt.money_scale(quarter)) == 1   # -1.5 M, -1.0 M, …
+    assert fmt.axis_ticks(0, 324, whole=True) == [0, 100, 200, 300, 400]
+    assert fmt.axis_ticks(0, 3, whole=True) == [0, 1, 2, 3]
+    assert fmt.money_scale([None, 512]) == (1.0, "")
+
+
+def test_excel_formats_read_as_the_screen_does():
+    assert fmt.excel_format("money", "£") == '"£"#,##0;-"£"#,##0;0'
+    assert fmt.excel_format("money", scale=(1e6, " M"), decimals=1) == '#,##0.0,," M";-#,##0.0,," M";0'
+    assert fmt.excel_format("share") == "0.0%" and fmt.excel_format("percent") == '0" %"'
+    assert fmt.excel_format("hours") == "#,##0" and fmt.excel_format("ratio") == "0.00"
+    assert fmt.excel_format("date") == "yyyy-mm-dd" and fmt.excel_format("text") == "General"
+
+
+def test_the_products_own_codes_read_as_words():
+    assert fmt.label("skipped", "load_status").startswith("Skipped")
+    assert fmt.label("achieved late", "milestone_state") == "Achieved late"
+    assert fmt.label("worsened", "rag_trend") == "Worsened" and fmt.label("error", "severity") == "Error"
