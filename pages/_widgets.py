@@ -193,8 +193,7 @@ def chart(fig, *, key: str | None = None, on_select: str = "ignore", selection_m
 
 # -- KPI cards --------------------------------------------------------------------------------------
 
-_STATUS_BADGE = {"green": ("On target", "green"), "amber": ("Watch", "orange"), "red": ("Off target", "red")}
-RAG_BADGE_COLOURS = {"green": "green", "amber": "orange", "red": "red"}   # Streamlit's names for them
+_STATUS_WORDS = {"green": "On target", "amber": "Watch", "red": "Off target"}
 
 
 def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict[str, str] | None = None) -> None:
@@ -224,9 +223,8 @@ def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict
                           delta_arrow="off" if change == 0 else "auto",
                           help=f"{m.definition}\n\nPrevious month: {metrics.format_value(mid, before, ctx.currency)}",
                           delta_description="vs previous month" if delta else None)
-                badge = _STATUS_BADGE.get(status) if isinstance(status, str) else None
-                if badge:
-                    st.badge(badge[0], color=badge[1])
+                if isinstance(status, str) and status in _STATUS_WORDS:
+                    status_chip(_STATUS_WORDS[status], status)
                 for text in (why, notes.get(mid)):
                     if text:
                         st.caption(esc(text))
@@ -244,9 +242,17 @@ def empty_reason(m: metrics.Metric, ctx: Context) -> str:
     return f"No value for this selection in {ctx.as_of}."
 
 
+def status_chip(text: str, state: str | None) -> None:
+    """A status as its word on its colour (theme.RAG_CELLS, readable on either theme). `text` is the
+    product's own wording, escaped all the same."""
+    ground, ink = theme.RAG_CELLS.get(state or "none", theme.RAG_CELLS["none"])
+    st.markdown(f'<span class="pmo-chip" style="background:{ground};color:{ink}">{html.escape(text)}</span>',
+                unsafe_allow_html=True)
+
+
 def rag_badge(label: str, rag: str | None) -> None:
-    """A RAG rating as a coloured badge with its word: 'Overall: Red'."""
-    st.badge(f"{label}: {fmt.label(rag, 'rag', empty='not rated')}", color=RAG_BADGE_COLOURS.get(rag, "gray"))
+    """A RAG rating as a coloured chip with its word: 'Overall: Red'."""
+    status_chip(f"{label}: {fmt.label(rag, 'rag', empty='not rated')}", rag if rag in theme.RAG_CELLS else None)
 
 
 # -- tables -----------------------------------------------------------------------------------------
@@ -413,7 +419,7 @@ def table(df: pd.DataFrame, name: str, *, columns: dict[str, Column] | None = No
     columns = {name_: spec for name_, spec in (columns or {}).items() if name_ in df.columns}
     currency = context().currency
     shown = on_screen(df, columns, context().settings.table_row_limit)
-    kwargs: dict[str, Any] = {"hide_index": True, "height": height, "placeholder": fmt.NO_DATA}
+    kwargs: dict[str, Any] = {"hide_index": True, "height": height, "placeholder": fmt.NO_DATA, "alt": name}
     if columns:
         kwargs["column_config"] = {c: spec.config(currency) for c, spec in columns.items()}
         kwargs["column_order"] = list(columns)

@@ -40,7 +40,8 @@ LIGHT = Palette(
 )
 # Near-black with off-white text and brighter status colours: readable when the room is dark.
 DARK = Palette(
-    primary_color="#8AB4F8", background_color="#0E1117", secondary_background_color="#1B2230",
+    # The primary colour grounds white text (buttons, the filters' tags): dark enough for 4.5:1.
+    primary_color="#3B6FD4", background_color="#0E1117", secondary_background_color="#1B2230",
     text_color="#F2F4F8", link_color="#8AB4F8", border_color="#3A4456", green_color="#4CC36E",
     orange_color="#FFB300", red_color="#FF6B6B", blue_color="#8AB4F8",
     chart_categorical_colors=("#8AB4F8", "#4DD0E1", "#B39DDB", "#BCAAA4", "#A5C0EC", "#90A4AE", "#E091C8",
@@ -151,6 +152,12 @@ PAGE_CSS = """
 <style>
 [data-testid="stMarkdownContainer"] p.pmo-headline { font-size: 1.5rem; line-height: 1.35; font-weight: 600;
     margin: 0.1rem 0 0.6rem; }
+/* Captions in the theme's own text colour, a little quieter: Streamlit's grey falls below 4.5:1 on
+   the sidebar's ground. */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: inherit !important; }
+[data-testid="stCaptionContainer"] { opacity: 0.8; }
+.pmo-chip { display: inline-block; border-radius: 0.35rem; padding: 0.05rem 0.5rem; font-weight: 600;
+    font-size: 0.85rem; }
 </style>
 """
 
