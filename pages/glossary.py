@@ -29,9 +29,12 @@ for group in metrics.GROUPS:
 
 st.subheader("All KPIs as a table")
 ui.table(glossary, "KPI glossary", key="glossary",
-         columns={"group": ui.text_col("Group"), "label": ui.text_col("KPI"), "id": ui.text_col("Id"),
-                  "unit": ui.text_col("Unit"), "better": ui.text_col("Better"), "thresholds": ui.text_col("Thresholds"),
-                  "scope": ui.text_col("Scope"), "query": ui.text_col("Computed by"), "definition": ui.text_col("Formula", width="large")})
+         columns={"group": ui.text_col("Group", width="small"), "label": ui.text_col("KPI", width="medium"),
+                  "id": ui.text_col("Id", width="medium"),
+                  "unit": ui.text_col("Unit", width="small"), "better": ui.text_col("Better", width="small"),
+                  "thresholds": ui.text_col("Thresholds", width="medium"), "scope": ui.text_col("Scope", width="small"),
+                  "query": ui.text_col("Computed by", width="small"),
+                  "definition": ui.text_col("Formula", width="large")})
 
 st.subheader("Settings")
 st.caption("Set each with its environment variable before starting the app.")

@@ -47,35 +47,33 @@ else:
     ui.empty(ui.no_rows_message(ctx, "active projects"))
 
 st.subheader("What changed since last month")
-c1, c2 = st.columns(2)
-with c1:
-    st.markdown("**RAG moves**")
-    ui.table(moved["rag_moves"], f"RAG moves {ctx.as_of}", key="rag_moves",
-             empty_message="No project changed its overall RAG this month.",
-             columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
-                      "from": ui.rag_col("From"), "to": ui.rag_col("To"),
-                      "report_date": ui.date_col("Report")})
-    st.markdown("**Missed milestones**")
-    ui.table(moved["missed_milestones"], f"Missed milestones {ctx.as_of}", key="missed_ms",
-             empty_message=ui.no_rows_message(ctx, "milestones", ("milestones",))
-             if ui.lacking(ctx, "milestones") else "No milestone due this month was missed.",
-             columns={"project_name": ui.text_col("Project"), "milestone_name": ui.text_col("Milestone"),
-                      "baseline_date": ui.date_col("Due"), "forecast_date": ui.date_col("Forecast"),
-                      "actual_date": ui.date_col("Achieved")})
-with c2:
-    st.markdown(f"**New high risks** (probability × impact ≥ {HIGH_RISK_SCORE})")
-    ui.table(moved["new_high_risks"], f"New high risks {ctx.as_of}", key="new_risks",
-             empty_message=ui.no_rows_message(ctx, "risks", ("risks",))
-             if ui.lacking(ctx, "risks") else "No high risk was raised this month.",
-             columns={"project_name": ui.text_col("Project"), "title": ui.text_col("Risk"),
-                      "score": ui.count_col("Score"), "owner": ui.text_col("Owner"),
-                      "raised_date": ui.date_col("Raised")})
-    st.markdown(f"**Benefits that fell behind** (progress dropped below {fmt.share(BENEFIT_ON_TRACK, '.0f')})")
-    ui.table(moved["benefits_fell_behind"], f"Benefits fell behind {ctx.as_of}", key="ben_behind",
-             empty_message=ui.no_rows_message(ctx, "benefits", ("benefits",))
-             if ui.lacking(ctx, "benefits") else "No benefit fell behind this month.",
-             columns={"benefit_name": ui.text_col("Benefit"), "project_name": ui.text_col("Project"),
-                      "previous_progress": ui.pct_col("Progress before"), "progress": ui.pct_col("Progress now")})
+# One table under the other, each the page's full width: beside each other, they would scroll sideways.
+st.markdown("**RAG moves**")
+ui.table(moved["rag_moves"], f"RAG moves {ctx.as_of}", key="rag_moves",
+         empty_message="No project changed its overall RAG this month.",
+         columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
+                  "from": ui.rag_col("From"), "to": ui.rag_col("To"),
+                  "report_date": ui.date_col("Report")})
+st.markdown("**Missed milestones**")
+ui.table(moved["missed_milestones"], f"Missed milestones {ctx.as_of}", key="missed_ms",
+         empty_message=ui.no_rows_message(ctx, "milestones", ("milestones",))
+         if ui.lacking(ctx, "milestones") else "No milestone due this month was missed.",
+         columns={"project_name": ui.text_col("Project"), "milestone_name": ui.text_col("Milestone"),
+                  "baseline_date": ui.date_col("Due"), "forecast_date": ui.date_col("Forecast"),
+                  "actual_date": ui.date_col("Achieved")})
+st.markdown(f"**New high risks** (probability × impact ≥ {HIGH_RISK_SCORE})")
+ui.table(moved["new_high_risks"], f"New high risks {ctx.as_of}", key="new_risks",
+         empty_message=ui.no_rows_message(ctx, "risks", ("risks",))
+         if ui.lacking(ctx, "risks") else "No high risk was raised this month.",
+         columns={"project_name": ui.text_col("Project"), "title": ui.text_col("Risk"),
+                  "score": ui.count_col("Score"), "owner": ui.text_col("Owner"),
+                  "raised_date": ui.date_col("Raised")})
+st.markdown(f"**Benefits that fell behind** (progress dropped below {fmt.share(BENEFIT_ON_TRACK, '.0f')})")
+ui.table(moved["benefits_fell_behind"], f"Benefits fell behind {ctx.as_of}", key="ben_behind",
+         empty_message=ui.no_rows_message(ctx, "benefits", ("benefits",))
+         if ui.lacking(ctx, "benefits") else "No benefit fell behind this month.",
+         columns={"benefit_name": ui.text_col("Benefit"), "project_name": ui.text_col("Project"),
+                  "previous_progress": ui.pct_col("Progress before"), "progress": ui.pct_col("Progress now")})
 
 st.subheader("Red and amber projects")
 attention = cached(projects.attention)(f)

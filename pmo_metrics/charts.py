@@ -719,9 +719,9 @@ def findings_by_rule(frame: pd.DataFrame) -> go.Figure:
     """How many findings stand against the loaded data per rule ([rule, findings]), the most first;
     a rule is named by what it checks (the board's words; its id is in the hover)."""
     df = frame.sort_values("findings", kind="stable").tail(12)
-    fig = go.Figure(go.Bar(y=_labels(df["rule"], 30), x=df["findings"], orientation="h",
+    fig = go.Figure(go.Bar(y=[safe(_short(r, 36)) for r in df["rule"]], x=df["findings"], orientation="h",
                            marker_color=SERIES["neutral"], text=[fmt.count(v) for v in df["findings"]],
-                           textposition="auto", customdata=_safe_all(df.get("rule_id", df["rule"])),
+                           textposition="auto", textangle=0, customdata=_safe_all(df.get("rule_id", df["rule"])),
                            hovertemplate="%{customdata}: %{x:,} findings<extra></extra>"))
     fig.update_layout(height=max(HEIGHT - 60, 100 + 44 * len(df)), xaxis=dict(title="Findings"))
     _count_axis(fig, "x")

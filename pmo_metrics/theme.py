@@ -108,7 +108,7 @@ CHART_GROUNDS = {
 DARK_COLOURS = {
     **dict(zip(LIGHT.chart_categorical_colors, DARK.chart_categorical_colors)),
     RAG_COLOURS["green"]: DARK.green_color, RAG_COLOURS["amber"]: DARK.orange_color,
-    RAG_COLOURS["red"]: DARK.red_color, "#9DB4D9": "#C3D3EE", "#3D4450": "#D0D5DD", "#5B7DB1": "#E3E7EE",
+    RAG_COLOURS["red"]: DARK.red_color, "#9DB4D9": "#C3D3EE", "#3D4450": "#D0D5DD", "#5B7DB1": "#A9B4C8",
     WHITE: DARK.background_color, INK: DARK.text_color, AXIS: CHART_GROUNDS["dark"].axis, GRID: "#2A3342",
     MUTED: "#C9CED6", "#F4F6F8": "#2A3342", "#F28C28": "#FF9F50", "#F2D04B": "#F5DA6A", "#7CB66B": "#8FD17E",
     "#DCEFE1": "#1E3A27", "#FFF1C7": "#3D3519", "#FFD59A": "#4A3515", "#F4A6A6": "#4D2020",
@@ -156,6 +156,12 @@ PAGE_CSS = """
    the sidebar's ground. */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: inherit !important; }
 [data-testid="stCaptionContainer"] { opacity: 0.8; }
+/* The chosen option of a segmented control and the chosen tab in the theme's text colour (the primary
+   colour still marks them): primary-coloured text has too little contrast on the dark ground, and
+   a button's shortcut hint is as legible as its label. */
+[data-testid="stButtonGroup"] button[aria-checked="true"], [data-testid="stButtonGroup"] button[aria-checked="true"] p,
+[role="tab"][aria-selected="true"], [role="tab"][aria-selected="true"] p { color: inherit !important; }
+button kbd { color: inherit !important; opacity: 1 !important; }
 .pmo-chip { display: inline-block; border-radius: 0.35rem; padding: 0.05rem 0.5rem; font-weight: 600;
     font-size: 0.85rem; }
 </style>
@@ -186,7 +192,7 @@ html {{ font-size: clamp(12px, 2vh, 26px) !important; }}
 {main} [data-testid="stMarkdownContainer"] li {{ margin: 0; padding-left: 0.2rem; }}
 {main} [data-testid="stCaptionContainer"] p {{ font-size: 0.85rem; }}
 {main} .st-key-review_nav {{ gap: 0.6rem; }}
-{main} .st-key-review_chart {{ flex: 0 0 auto !important; height: 21rem !important; overflow: hidden; }}
+{main} .st-key-review_chart {{ flex: 0 0 auto !important; height: 24rem !important; overflow: hidden; }}
 {main} .st-key-review_chart [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]) {{
     flex: 1 1 0 !important; min-height: 0; height: auto !important; }}
 {main} .st-key-review_chart [data-testid="stPlotlyChart"],
