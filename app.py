@@ -45,6 +45,7 @@ PAGES = {
         st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ],
 }
+PRESENTED = {"monthly_review"}  # pages shown to a room: the sidebar starts folded away
 # Pages whose figures are scoped by department (the utilisation card, the resources page).
 DEPARTMENT_PAGES = {"", "resources"}
 
@@ -97,6 +98,9 @@ def clear_filters() -> None:
 
 
 page = st.navigation(PAGES)
+# The monthly review is presented with the sidebar folded away; every other page has it open. Said
+# on every run (the same value each time changes nothing), so leaving the review opens it again.
+st.set_page_config(initial_sidebar_state="collapsed" if page.url_path in PRESENTED else "expanded")
 try:
     settings = load_settings()
 except ValueError as exc:  # a malformed PMO_* environment variable: say which, not a traceback

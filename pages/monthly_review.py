@@ -32,7 +32,6 @@ def go_to(index: int) -> None:
     ui.set_page_params(section=str(index))
 
 
-st.set_page_config(initial_sidebar_state="collapsed")
 ctx = context()
 ui.require_data(ctx)
 ui.presentation_style()

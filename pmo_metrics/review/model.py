@@ -86,8 +86,11 @@ class Table:
 
     @property
     def brief(self) -> pd.DataFrame:
-        """The columns a slide or a screen shows."""
-        return self.frame[self.slide_columns] if self.slide_columns else self.frame
+        """The columns a slide or a screen shows — not one that is empty in every row (a column of
+        dashes says nothing a note cannot say once)."""
+        frame = self.frame[self.slide_columns] if self.slide_columns else self.frame
+        keep = [c for i, c in enumerate(frame.columns) if i == 0 or frame[c].notna().any()]
+        return frame[keep]
 
 
 def table(title: str, rows: list[dict] | pd.DataFrame, columns: list[str], empty_text: str,
