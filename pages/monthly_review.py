@@ -25,7 +25,7 @@ build_review = cached(rv.build_review, spinner="Preparing the review …", max_e
 @cached(max_entries=8)
 def pack_bytes(con, filters, previous: str | None, fmt: str, currency: str) -> bytes:
     """The downloadable pack of the review on screen (built from the cached review, not again)."""
-    return report.render(build_review(filters, previous), fmt, currency)
+    return report.render(build_review(filters, previous, currency), fmt, currency)
 
 
 def go_to(index: int) -> None:
@@ -48,7 +48,7 @@ with st.sidebar:
         previous = None
 
 try:
-    review = build_review(ctx.filters, previous)
+    review = build_review(ctx.filters, previous, ctx.currency)
 except rv.ReviewError as exc:
     ui.empty(f"No review for this month: {ui.esc(str(exc))}.")
     st.stop()

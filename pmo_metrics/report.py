@@ -1,17 +1,18 @@
 """The monthly performance pack: the review of `pmo_metrics.review` as a PowerPoint deck or as one
 HTML file.
 
-* `.pptx` — a title slide and one 16:9 slide per section: the section's message and points, its
-  chart as a native, editable PowerPoint chart (the numbers live in the chart's own data sheet,
-  so anyone can restyle or re-plot it) and its tables as PowerPoint tables. Text cells, category
-  labels and series names that start with = + - @ get a leading apostrophe: PowerPoint keeps a
-  chart's data in an embedded workbook, where such a value would otherwise run as a formula.
+* `.pptx` — laid out by `pmo_metrics.slides`: a title slide, the executive summary, one 16:9 slide
+  per section with its chart as a native, editable PowerPoint chart and its key table, slide
+  numbers, caveats in the speaker notes, and an appendix with every other table.
 * `.html` — one self-contained file with the interactive plotly figures of the dashboard's chart
   module. plotly.js is embedded once, inline, so the file opens offline and fetches nothing: there
-  is no `<script src>` or `<link href>` to any address. Names from the data are HTML-escaped.
+  is no `<script src>` or `<link href>` to any address. Names from the data are HTML-escaped. Its
+  tables are written by `table_html`, which the review's screen uses too (RAG words as coloured
+  chips, numbers right-aligned, "top 7 of 22" when a screen shows only the first rows).
 
-`write_report` is what the command line calls (`python -m pmo_metrics report`); the review page
-uses `render_pptx` / `render_html` for its download buttons.
+`write_report` is what the command line calls (`python -m pmo_metrics report`; money in the
+`currency_symbol` setting unless told otherwise); the review page uses `render` for its download
+buttons.
 """
 from __future__ import annotations
 
@@ -74,8 +75,8 @@ def write_report(db_path, as_of: str | None, out, previous: str | None = None,
         filters = filters.with_as_of(as_of)
     con = open_readonly(db_path)
     try:
-        data = render(build_review(cursor_for(con), filters, previous), fmt,
-                      load_settings().currency_symbol if currency is None else currency)
+        currency = load_settings().currency_symbol if currency is None else currency
+        data = render(build_review(cursor_for(con), filters, previous, currency), fmt, currency)
     finally:
         con.close()
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")

@@ -41,12 +41,12 @@ def resolve_months(con, filters: Filters, previous: str | None = None) -> tuple[
     return as_of, previous
 
 
-def build_review(con, filters: Filters, previous: str | None = None) -> Review:
+def build_review(con, filters: Filters, previous: str | None = None, currency: str = "") -> Review:
     """The review of filters.as_of (default: the latest month with status reports) against
-    `previous` (default: the month before), over the filters' selection."""
+    `previous` (default: the month before), over the filters' selection; money in `currency`."""
     as_of, previous = resolve_months(con, filters, previous)
     f = filters.with_as_of(as_of)
-    ctx = Context(con, f, previous)
+    ctx = Context(con, f, previous, currency)
     sections = [
         headline_section(ctx),
         rag_movement_section(ctx),

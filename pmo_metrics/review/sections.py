@@ -44,8 +44,9 @@ STATES = tuple(reversed(RAG_ORDER)) + ("none", "inactive")
 class Context:
     """What several sections read, computed once: the KPI comparison and the two project tables."""
 
-    def __init__(self, con, filters: Filters, previous: str):
+    def __init__(self, con, filters: Filters, previous: str, currency: str = ""):
         self.con = con
+        self.currency = currency
         self.filters = filters
         self.as_of = filters.as_of
         self.previous = previous
@@ -82,29 +83,33 @@ class Context:
         return self.kpis.at[metric_id, "previous"]
 
     def fmt(self, metric_id: str) -> str:
+        """A KPI at M as the cards read it, money in the reporting currency; "—" without its inputs."""
         if self.lacks(metric_id):
             return fmt.NO_DATA
-        return fmt.typographic(self.kpis.at[metric_id, "formatted"])
+        return fmt.typographic(registry.format_value(metric_id, self.value(metric_id), self.currency))
 
     def change(self, metric_id: str) -> str:
         if self.lacks(metric_id):
             return fmt.NO_DATA
-        return fmt.arrow(self.kpis.at[metric_id, "formatted_change"])
+        m = registry.get(metric_id)
+        return fmt.arrow(fmt.change(m.unit, self.kpis.at[metric_id, "change"], m.fmt, currency=self.currency))
 
     def fmt_previous(self, metric_id: str) -> str:
         if self.lacks(metric_id):
             return fmt.NO_DATA
-        return fmt.typographic(self.kpis.at[metric_id, "formatted_previous"])
+        return fmt.typographic(registry.format_value(metric_id, self.before(metric_id), self.currency))
+
+    def money(self, v) -> str | None:
+        return fmt.typographic(fmt.money(v, self.currency, empty=None))
+
+    def signed_money(self, v) -> str | None:
+        return fmt.signed_money(v, self.currency)
 
     def trend_start(self) -> str:
         """The first month of the trend charts: TREND_MONTHS back, not before the data starts."""
         start = month_add(self.as_of, -(TREND_MONTHS - 1))
         months = kpis.available_months(self.con)
         return max(start, months[0]) if months else start
-
-
-def _money(v) -> str | None:
-    return fmt.typographic(fmt.money(v, empty=None))
 
 
 def _share(v) -> str | None:
@@ -303,7 +308,7 @@ def decisions_section(ctx: Context) -> Section:
             "RAG": f"{fmt.state(r['previous_rag'])} \u2192 {fmt.state(r['overall_rag'])}",
             "SPI": fmt.ratio(r["spi"], empty=None) if progress else None,
             "CPI": fmt.ratio(r["cpi"], empty=None) if progress else None,
-            "VAC": None if ctx.lacks("vac") else _money(r["vac"]),
+            "VAC": None if ctx.lacks("vac") else ctx.money(r["vac"]),
             "Why": ", ".join(r["reasons"]),
             "Latest commentary": None if note is None else
             f"{fmt.date(note['report_date'], empty=None)}: {fmt.text(note['summary'], COMMENT_CHARS)}",
@@ -321,7 +326,7 @@ def decisions_section(ctx: Context) -> Section:
     points = [f"Threshold: SPI or CPI below {fmt.ratio(spi_t.amber)} / {fmt.ratio(cpi_t.amber)} "
               "(red in the KPI registry)."]
     if len(t) and not ctx.lacks("vac"):
-        points.append(f"Forecast overrun of these projects (VAC below zero): {_money(exposure)}.")
+        points.append(f"Forecast overrun of these projects (VAC below zero): {ctx.money(exposure)}.")
     section_notes = []
     if ctx.lacks("spi"):
         section_notes.append(f"Projects are listed by their status only: {ctx.lacks('spi')[0].lower()}"
@@ -424,9 +429,9 @@ def spend_section(ctx: Context) -> Section:
         f"Finish ({ctx.p})": fmt.date(r["finish_before"], empty=None),
         f"Finish ({ctx.m})": fmt.date(r["finish"], empty=None),
         "Slip": fmt.slip(r["slip_days"], empty=None),
-        f"Budget ({ctx.p})": _money(r["bac_before"]), f"Budget ({ctx.m})": _money(r["bac"]),
+        f"Budget ({ctx.p})": ctx.money(r["bac_before"]), f"Budget ({ctx.m})": ctx.money(r["bac"]),
         "Budget change": None if fmt.is_missing(r["bac_change"]) or r["bac_change"] == 0
-        else fmt.signed_money(r["bac_change"]),
+        else ctx.signed_money(r["bac_change"]),
     } for _, r in changes.iterrows()]
     cols = ["Project", "ID", "Stage", f"Finish ({ctx.p})", f"Finish ({ctx.m})", "Slip", f"Budget ({ctx.p})",
             f"Budget ({ctx.m})", "Budget change"]
@@ -447,7 +452,7 @@ def spend_section(ctx: Context) -> Section:
     if not fmt.is_missing(ctx.value("budget_ytd")) and not fmt.is_missing(ctx.value("actual_cost_ytd")):
         ytd_var = ctx.value("actual_cost_ytd") - ctx.value("budget_ytd")
     message = (f"Spent {ctx.fmt('actual_cost_ytd')} against {ctx.fmt('budget_ytd')} budgeted this year"
-               + (f" ({fmt.signed_money(ytd_var)})" if ytd_var is not None else ""))
+               + (f" ({ctx.signed_money(ytd_var)})" if ytd_var is not None else ""))
     if ctx.lacks("actual_cost_ytd"):
         message = f"{ctx.fmt('budget_ytd')} budgeted this year; no actual costs are loaded to set against it"
         ytd_var = None
@@ -464,7 +469,7 @@ def spend_section(ctx: Context) -> Section:
     if len(changes):
         bac_change = float(changes["bac_change"].fillna(0).sum())
         points.append(f"{fmt.plural(len(slipped), 'project')} slipped by {int(slipped['slip_days'].sum()):,} days "
-                      "in total" + (f"; budgets changed by {fmt.signed_money(bac_change)} overall." if bac_change
+                      "in total" + (f"; budgets changed by {ctx.signed_money(bac_change)} overall." if bac_change
                                     else "; no budget changed."))
     return Section("spend", "Spend and forecasts", message, points, [t_changes, t_kpis], chart, notes)
 

@@ -91,7 +91,7 @@ def rendered(decks) -> dict[str, Path]:
         target = ARTIFACTS / name
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        subprocess.run([pdftoppm, "-r", "80", "-png", str(pdf), str(target / "slide")], check=True, timeout=240)
+        subprocess.run([pdftoppm, "-r", "100", "-png", str(pdf), str(target / "slide")], check=True, timeout=240)
         pdfs[name] = pdf
     return pdfs
 
