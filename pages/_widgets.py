@@ -173,6 +173,9 @@ def chart(fig, *, key: str | None = None, on_select: str = "ignore", selection_m
     """Show a figure from pmo_metrics.charts in its own theme (not Streamlit's), drawn for the
     viewer's light or dark theme."""
     title, note = charts.titles(fig)
+    if not fig.data:   # every series was empty: a sentence, never empty axes with a legend
+        empty(esc(f"{html.unescape(title).split(' (')[0]}: {html.unescape(note or 'nothing to draw.')}"))
+        return None
     if title:
         # The chart module escapes names for plotly; the title is shown as text, never as markup.
         st.markdown(f"**{esc(html.unescape(title.replace('<br>', ' ')))}**")

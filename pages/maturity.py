@@ -12,7 +12,7 @@ ui.require_data(ctx)
 f = ctx.filters
 
 frame = cached(kpis.compare_kpis)(f)
-ui.kpi_cards(frame, ["maturity_score", "maturity_level"], per_row=4)
+ui.kpi_cards(frame, ["maturity_score", "maturity_level"], per_row=2)
 
 scores = cached(maturity.scores)(f)
 if scores.empty:

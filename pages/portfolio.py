@@ -34,6 +34,10 @@ if program:
                      icon=":material/chevron_right:")
 
 rollup = rollup_of(f, level, portfolio, program)
+# Sums of actual costs read 0 in the roll-up when the data has none: shown as no data instead.
+no_actuals = ui.lacking(ctx, "actual_costs")
+if no_actuals:
+    rollup = ui.unknown(rollup, "ac")
 if rollup.empty:
     ui.empty(ui.no_rows_message(ctx, "active projects"))
 else:
@@ -70,6 +74,8 @@ else:
 
 st.subheader("Projects")
 in_view = project_views.drill_projects(cached(kpis.project_table)(f), portfolio, program)
+if no_actuals:
+    in_view = ui.unknown(in_view, "ac")
 ui.table(in_view, f"Projects {ctx.as_of}", key="project_table",
          empty_message=ui.no_rows_message(ctx, "projects"),
          columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
@@ -89,5 +95,8 @@ bubbles = project_views.drill_projects(cached(project_views.value_vs_risk)(f), p
                                        ids=in_view["project_id"])
 if bubbles.empty:
     ui.empty(ui.no_rows_message(ctx, "active projects"))
+elif ui.lacking(ctx, "risks") or bubbles["priority_score"].isna().all():
+    ui.empty("No value-vs-risk chart: " + ("the loaded data has no risks, so no project has a risk exposure."
+                                           if ui.lacking(ctx, "risks") else "no project has a priority score."))
 else:
     ui.chart(charts.value_risk_bubbles(bubbles, ctx.currency))

@@ -55,7 +55,8 @@ else:
                             (c3, "Cost", "cost_rag"), (c4, "Scope", "scope_rag")):
         with col:
             ui.rag_badge(label, head[key])
-    c5.metric("Percent complete", fmt.percent(head["percent_complete"]))
+    c5.metric("Percent complete", fmt.percent(head["percent_complete"]),
+              help=None if not fmt.is_missing(head["percent_complete"]) else "The latest report gives no percent complete.")
     if head["summary"]:
         st.text(head["summary"])  # commentary from the data: plain text, never markdown
 

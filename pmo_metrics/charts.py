@@ -55,6 +55,8 @@ def template(ground: str = "light") -> go.layout.Template:
                    title=dict(standoff=8), gridcolor=g.grid, zerolinecolor=g.zero),
         yaxis=dict(gridcolor=g.grid, zerolinecolor=g.zero, linecolor=g.axis, automargin=True,
                    title=dict(standoff=8)),
+        polar=dict(bgcolor=g.paper, radialaxis=dict(gridcolor=g.grid, linecolor=g.axis),
+                   angularaxis=dict(gridcolor=g.grid, linecolor=g.axis)),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title=dict(text=""),
                     font=dict(size=FONT_SIZE - 2)),
         hoverlabel=dict(font=dict(size=FONT_SIZE - 1)),
@@ -346,6 +348,7 @@ def value_risk_bubbles(frame: pd.DataFrame, currency: str = "") -> go.Figure:
             hovertemplate="%{customdata[1]} (%{customdata[0]})<br>Risk exposure: %{x}"
                           "<br>Priority score: %{y}<br>Budget: %{customdata[2]}"
                           "<br>Open risks: %{customdata[3]}<extra></extra>")
+    _drop_empty(fig)
     fig.update_layout(xaxis=dict(title="Risk exposure (Σ probability × impact of open risks)", rangemode="tozero",
                                  showgrid=True, gridcolor=GRID),
                       yaxis=dict(title="Strategic value (priority score 0–100)", range=[-5, 105]))

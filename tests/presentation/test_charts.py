@@ -182,6 +182,7 @@ def test_the_dark_theme_draws_every_figure_on_the_dark_ground(name):
     dark = charts.themed(light, "dark")
     assert charts.themed(light, "light") is light
     assert dark.layout.template.layout.paper_bgcolor == CHART_GROUNDS["dark"].paper
+    assert dark.layout.template.layout.polar.bgcolor == CHART_GROUNDS["dark"].paper   # the radar's disc too
     light_only = {c.upper() for c in DARK_COLOURS} - {c.upper() for c in DARK_COLOURS.values()}
     used = set(re.findall(r"#[0-9A-Fa-f]{6}\b", dark.to_json().split('"template"')[0]))
     assert not {u.upper() for u in used} & light_only, name
