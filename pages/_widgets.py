@@ -2,10 +2,12 @@
 formats and downloads, figures, the page's own URL parameters, and the first-start demo.
 
 Only rendering lives here; numbers come from `pmo_metrics`, and read as `pmo_metrics.formatting`
-writes them. A little over 500 lines on purpose: every page draws with this one module, and most of
-its length is the table columns' vocabulary (one small constructor per kind of value), which pages
-written beside these ones use as they are. Text that comes from the data (project names, commentary, file names) never reaches
+writes them. Text that comes from the data (project names, commentary, file names) never reaches
 markdown unescaped: it goes through `esc()` or is shown with `st.text` or in a dataframe.
+
+A little over 500 lines on purpose: every page draws with this one module, and most of its length
+is the table columns' vocabulary (one small constructor per kind of value), which pages written
+beside these ones use as they are.
 """
 from __future__ import annotations
 
@@ -115,6 +117,12 @@ def headline(text: str) -> None:
     st.markdown(f'<p class="pmo-headline">{html.escape(text)}</p>', unsafe_allow_html=True)
 
 
+def nothing_message(ctx: Context, what: str, inputs: tuple[str, ...], otherwise: str) -> str:
+    """What an empty table says: that the loaded data has none of `inputs` at all (so nothing of
+    `what` can be listed), or else `otherwise` ('No milestone due this month was missed.')."""
+    return no_rows_message(ctx, what, inputs) if lacking(ctx, *inputs) else otherwise
+
+
 def lacking(ctx: Context, *inputs: str) -> bool:
     """Whether the loaded data has none of some input a figure needs (pmo_metrics.coverage.INPUTS)."""
     return bool(coverage.lacking(ctx.held, *inputs))
@@ -141,7 +149,7 @@ def no_rows_message(ctx: Context, what: str, needs: tuple[str, ...] = ()) -> str
     'No resources with capacity: the loaded data has no resources (HR data).'"""
     missing = coverage.sentence(coverage.lacking(ctx.held, *needs))
     if missing:
-        return f"No {what}: {missing[0].lower()}{missing[1:]}"
+        return f"No {what}: {fmt.clause(missing)}"
     span = ctx.data_months or {}
     cover = (f" The data covers {span.get('first')} to {span.get('last')}."
              if span.get("first") and span.get("last") else "")
@@ -273,9 +281,10 @@ class Column:
 
     label: str
     kind: str = "text"
+    number_format: str | None = None   # an explicit sprintf format, for a number no kind describes
+    width: str | None = None
     enumeration: str | None = None
     decimals: int | None = None
-    width: str | None = None
     help: str | None = None
 
     @property
@@ -285,6 +294,8 @@ class Column:
     def config(self, currency: str = "") -> Any:
         c = st.column_config
         common = {"help": self.help}
+        if self.number_format:
+            return c.NumberColumn(self.label, format=self.number_format, **common)
         if self.kind in _PRINTF:
             return c.NumberColumn(self.label, format=_PRINTF[self.kind](self.places, currency), **common)
         if self.kind == "number":
@@ -337,9 +348,10 @@ def count_col(label: str, help: str | None = None) -> Column:
     return Column(label, "count", help=help)
 
 
-def num_col(label: str, help: str | None = None) -> Column:
-    """A measured value in its own unit (a benefit's baseline, a risk's probability)."""
-    return Column(label, "number", help=help)
+def num_col(label: str, number_format: str | None = None, help: str | None = None) -> Column:
+    """A measured value in its own unit (a benefit's baseline); `number_format` (sprintf, '%.1f')
+    for one no other kind describes."""
+    return Column(label, "number", number_format, help=help)
 
 
 def ratio_col(label: str, help: str | None = None) -> Column:
@@ -435,12 +447,14 @@ def table(df: pd.DataFrame, name: str, *, columns: dict[str, Column] | None = No
     event = st.dataframe(data, **kwargs)
     if len(shown) < len(df):
         st.caption(f"Showing the first {len(shown):,} of {len(df):,} rows; the downloads hold every row.")
-    fields = [spec.field(c) for c, spec in columns.items()] or [downloads.Field(str(c), str(c)) for c in df.columns]
-    download_buttons(df, name, key=key or name, fields=fields)
+    download_buttons(df, name, key=key or name, fields=[spec.field(c) for c, spec in columns.items()])
     return event
 
 
-def download_buttons(df: pd.DataFrame, name: str, key: str, fields: list[downloads.Field]) -> None:
+def download_buttons(df: pd.DataFrame, name: str, key: str, fields: list[downloads.Field] | None = None) -> None:
+    """CSV and Excel of every row, headed and worded as on screen (`fields`; default: every column
+    as it is)."""
+    fields = fields or [downloads.Field(str(c), str(c)) for c in df.columns]
     stem = downloads.file_stem(name)
     currency = context().currency
     rag = tuple(f.header for f in fields if f.kind == "rag")

@@ -13,6 +13,7 @@ import streamlit as st
 from pages import _widgets as ui
 from pages._cache import cached
 from pages._context import context
+from pmo_metrics import formatting as fmt
 from pmo_metrics import report
 from pmo_metrics import review as rv
 from pmo_metrics.filters import previous_month
@@ -103,7 +104,7 @@ with st.expander("Appendix: every row and column, and notes on the data", icon="
         if t.is_empty:
             st.caption(ui.esc(t.empty_text))
         else:
-            st.dataframe(t.frame, hide_index=True, placeholder="—")
+            st.dataframe(t.frame, hide_index=True, placeholder=fmt.NO_DATA)
     for note in section.notes:
         st.caption(ui.esc(note))
     # Where the figures come from: here, where it does not compete with the message.

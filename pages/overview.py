@@ -56,22 +56,19 @@ ui.table(moved["rag_moves"], f"RAG moves {ctx.as_of}", key="rag_moves",
                   "report_date": ui.date_col("Report")})
 st.markdown("**Missed milestones**")
 ui.table(moved["missed_milestones"], f"Missed milestones {ctx.as_of}", key="missed_ms",
-         empty_message=ui.no_rows_message(ctx, "milestones", ("milestones",))
-         if ui.lacking(ctx, "milestones") else "No milestone due this month was missed.",
+         empty_message=ui.nothing_message(ctx, "milestones", ("milestones",), "No milestone due this month was missed."),
          columns={"project_name": ui.text_col("Project"), "milestone_name": ui.text_col("Milestone"),
                   "baseline_date": ui.date_col("Due"), "forecast_date": ui.date_col("Forecast"),
                   "actual_date": ui.date_col("Achieved")})
 st.markdown(f"**New high risks** (probability × impact ≥ {HIGH_RISK_SCORE})")
 ui.table(moved["new_high_risks"], f"New high risks {ctx.as_of}", key="new_risks",
-         empty_message=ui.no_rows_message(ctx, "risks", ("risks",))
-         if ui.lacking(ctx, "risks") else "No high risk was raised this month.",
+         empty_message=ui.nothing_message(ctx, "risks", ("risks",), "No high risk was raised this month."),
          columns={"project_name": ui.text_col("Project"), "title": ui.text_col("Risk"),
                   "score": ui.count_col("Score"), "owner": ui.text_col("Owner"),
                   "raised_date": ui.date_col("Raised")})
 st.markdown(f"**Benefits that fell behind** (progress dropped below {fmt.share(BENEFIT_ON_TRACK, '.0f')})")
 ui.table(moved["benefits_fell_behind"], f"Benefits fell behind {ctx.as_of}", key="ben_behind",
-         empty_message=ui.no_rows_message(ctx, "benefits", ("benefits",))
-         if ui.lacking(ctx, "benefits") else "No benefit fell behind this month.",
+         empty_message=ui.nothing_message(ctx, "benefits", ("benefits",), "No benefit fell behind this month."),
          columns={"benefit_name": ui.text_col("Benefit"), "project_name": ui.text_col("Project"),
                   "previous_progress": ui.pct_col("Progress before"), "progress": ui.pct_col("Progress now")})
 

@@ -55,8 +55,8 @@ st.subheader("Over-allocated people")
 # their own units' project names.
 over = cached(resources.overallocated_people)(f, f.business_units if ctx.scope.restricted else ())
 ui.table(over, f"Over-allocated people {ctx.as_of}", key="overallocated",
-         empty_message=ui.no_rows_message(ctx, "allocations", ("allocations",)) if ui.lacking(ctx, "allocations")
-         else f"Nobody in the selected departments is planned above their capacity in {ctx.as_of}.",
+         empty_message=ui.nothing_message(ctx, "allocations", ("allocations",),
+                                          f"Nobody in the selected departments is planned above their capacity in {ctx.as_of}."),
          columns={"resource_name": ui.text_col("Name"), "role": ui.text_col("Role"),
                   "department": ui.text_col("Department"), "employment_type": ui.enum_col("Type", "employment_type"),
                   "capacity_hours": ui.hours_col("Capacity (h)", 1), "planned_hours": ui.hours_col("Allocated (h)", 1),

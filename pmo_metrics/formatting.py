@@ -359,6 +359,11 @@ def text(value: Any, limit: int | None = None, *, empty: str | None = None) -> s
     return s
 
 
+def clause(sentence: str) -> str:
+    """A sentence to go after a colon: 'The loaded data has no risks.' → 'the loaded data has no risks.'"""
+    return sentence[:1].lower() + sentence[1:]
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 project', '3 projects', '2 people are' (with `many`)."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
