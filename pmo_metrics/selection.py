@@ -17,7 +17,8 @@ while everything fits — what a spreadsheet would do — so a board sees what t
 `frontier` gives the best total score for a range of budgets.
 
 Everything here works on plain frames (candidates: project_id, score, bac; needs: project_id,
-department, hours), so it is tested on hand-made sets and fed by the queries in `pipeline`.
+department, hours), so it is tested on hand-made sets; `pipeline` reads those frames from the
+warehouse, and `scenarios` runs the what-ifs the pages and the command line show.
 """
 from __future__ import annotations
 
@@ -177,6 +178,12 @@ def check_forced(problem: _Problem, money: Callable[[float], str] = lambda v: f"
     exactly when the forced-in projects alone fit.)"""
     forced = problem.fixed_in
     names = ", ".join(p for p, f in zip(problem.ids, forced) if f)
+    if not names:  # nothing forced: only a limit below zero (an over-committed department) can break
+        for d, dept in enumerate(problem.departments):
+            if problem.limit[d] < 0:
+                raise SelectionError(f"{dept} has {problem.limit[d]:,.0f} hours free in the planning window (it is "
+                                     f"over-committed already), so no selection fits; raise or drop its limit")
+        return
     cost = math.fsum(problem.bac[forced])
     if cost > problem.budget * (1 + 1e-12) + 1e-9:
         raise SelectionError(f"the projects forced in ({names}) cost {money(cost)} together, more than the "
