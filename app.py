@@ -35,6 +35,10 @@ PAGES = {
         st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:"),
         st.Page("pages/monthly_review.py", title="Monthly review", icon=":material/co_present:"),
     ],
+    "Planning": [
+        st.Page("pages/pipeline.py", title="Pipeline", icon=":material/filter_alt:"),
+        st.Page("pages/scenarios.py", title="What-if scenarios", icon=":material/balance:"),
+    ],
     "Data": [
         st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:"),
         st.Page("pages/data_loads.py", title="Data loads", icon=":material/upload_file:"),

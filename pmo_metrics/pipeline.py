@@ -139,6 +139,12 @@ def criteria(con, filters: Filters, weights: str | Mapping[str, float]) -> pd.Da
     return frame
 
 
+def explain(con, filters: Filters, weights: str | Mapping[str, float], project_id: str) -> pd.DataFrame:
+    """The criteria rows of one candidate (see `criteria`): why it scores what it does."""
+    frame = criteria(con, filters, weights)
+    return frame[frame["project_id"] == project_id].reset_index(drop=True)
+
+
 # -- the planning window and capacity -----------------------------------------------------------------
 
 def default_window(con) -> tuple[str, str] | None:
@@ -243,3 +249,10 @@ def _age(months, since, since_start) -> str:
     if since_start:
         return f"at least {fmt.plural(n, 'month')} (in it at the first snapshot, {since})"
     return f"{fmt.plural(n, 'month')} (since {since})"
+
+
+def totals(table: pd.DataFrame) -> dict[str, float]:
+    """The pipeline's totals: candidates, Σ BAC (the total ask), Σ expected benefits, Σ hours needed."""
+    return {"candidates": len(table), "bac": float(table["bac"].fillna(0).sum()),
+            "expected_benefits": float(table["expected_benefits"].fillna(0).sum()),
+            "hours_needed": float(table["hours_needed"].fillna(0).sum())}

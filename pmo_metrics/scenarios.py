@@ -226,6 +226,24 @@ def optimum_adds(outcome: Outcome) -> dict[str, dict[str, Any]]:
     return out
 
 
+def what_the_optimum_adds(outcome: Outcome, currency: str = "") -> dict[str, str]:
+    """For each ranking, the sentence that says what the optimum adds to it."""
+    out = {}
+    for key, diff in optimum_adds(outcome).items():
+        name = METHODS[key].lower()
+        if not diff["adds"] and not diff["instead_of"]:
+            out[key] = f"{METHODS[key]} funds the same projects as the optimum."
+            continue
+        gain = fmt.ratio(diff["score_gain"], ".1f")
+        swap = f"funds {', '.join(diff['adds']) or 'nothing more'}" + (
+            f" instead of {', '.join(diff['instead_of'])}" if diff["instead_of"] else "")
+        cost = diff["bac_change"]
+        money = (f"for {fmt.money(cost, currency)} more" if cost > 0 else
+                 f"for {fmt.money(-cost, currency)} less" if cost < 0 else "for the same cost")
+        out[key] = f"The optimum scores {gain} more than {name}: it {swap}, {money}."
+    return out
+
+
 def capacity_use(plan_: Plan, outcome: Outcome) -> pd.DataFrame:
     """Per limited department: the limit, and the hours each selection needs of it."""
     rows = []
@@ -372,6 +390,20 @@ def compare(a: Record, b: Record, currency: str = "") -> Comparison:
     order = {"added": 0, "dropped": 1, "funded in both": 2, "in neither": 3}
     projects = projects.sort_values(["change", "project_id"], key=lambda s: s.map(order) if s.name == "change" else s)
     return Comparison(a, b, totals, projects.reset_index(drop=True), _changes(a, b, fa, fb, currency))
+
+
+def comparison_rows(cmp: Comparison, currency: str = "") -> pd.DataFrame:
+    """The totals of a comparison as text, each figure in its unit: figure, a, b, change."""
+    def text(unit: str, v, signed: bool = False):
+        if fmt.is_missing(v):
+            return fmt.NO_DATA
+        if unit == "money":
+            return fmt.signed_money(v, currency) if signed else fmt.money(v, currency)
+        if unit == "count":
+            return fmt.signed(v, ",.0f") if signed else fmt.count(v)
+        return fmt.signed(v, ".1f") if signed else fmt.ratio(v, ".1f")
+    return pd.DataFrame([{"figure": r.figure, "a": text(r.unit, r.a), "b": text(r.unit, r.b),
+                          "change": text(r.unit, r.change, signed=True)} for r in cmp.totals.itertuples(index=False)])
 
 
 def _changes(a: Record, b: Record, fa: set[str], fb: set[str], currency: str) -> list[str]:
