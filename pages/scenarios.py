@@ -15,7 +15,7 @@ import streamlit as st
 from pages import _widgets as ui
 from pages._cache import app_state, cached
 from pages._context import identity, secrets
-from pmo_metrics import access, charts, pipeline, scenarios
+from pmo_metrics import access, charts, pipeline, scenarios, selection
 from pmo_metrics import formatting as fmt
 from pmo_metrics.appstate import AppStateError
 from pmo_metrics.filters import Filters
@@ -61,7 +61,8 @@ def inputs(plan: scenarios.Plan, window, sig: str):
                                  format="%.0f", key=f"budget_{sig}",
                                  help=f"Σ BAC of the funded candidates may not exceed it. Total ask: "
                                       f"{ui.money(plan.total_ask)}.")
-        c1.caption(f"Total ask of the {fmt.plural(len(plan.candidates), 'candidate')}: {ui.money(plan.total_ask)}")
+        c1.caption(f"Total ask of the {fmt.plural(len(plan.candidates), 'candidate')}: {ui.money(plan.total_ask)}. "
+                   f"Budget of the run shown: {ui.money(budget)}.")
         force_in = c2.multiselect("Fund in any case (forced in)", list(names), key=f"force_in_{sig}",
                                   format_func=lambda p: f"{p} · {fmt.text(names.get(p), 50, empty='')}")
         force_out = c2.multiselect("Never fund (forced out)", list(names), key=f"force_out_{sig}",
@@ -89,9 +90,10 @@ def results(plan: scenarios.Plan, outcome: scenarios.Outcome, key: tuple) -> Non
     for col, row in zip(st.columns(3), table.itertuples(index=False)):
         with col.container(border=True):
             st.markdown(f"**{row.label}**")
+            behind = row.method != "optimal" and row.score_gap > selection.SCORE_TIE
             st.metric("Total score", fmt.ratio(row.total_score, ".1f"),
-                      delta=None if row.method == "optimal" else f"{fmt.ratio(-row.score_gap, '.1f')} vs the optimum",
-                      delta_color="normal", delta_arrow="off" if row.score_gap == 0 else "auto")
+                      delta=f"{fmt.ratio(-row.score_gap, '.1f')} vs the optimum" if behind else None,
+                      delta_color="normal")
             st.caption(f"{fmt.plural(row.projects, 'project')} · BAC {ui.money(row.total_bac)} · "
                        f"{ui.money(row.budget_left)} of the budget left")
             if row.method != "optimal":
@@ -162,8 +164,9 @@ def saved(store) -> None:
     by_name = {r.name: r for r in recs}
     names = list(by_name)
     c1, c2 = st.columns(2)
-    a = c1.selectbox("Scenario A", names, index=0, key="compare_a")
-    b = c2.selectbox("Scenario B", names, index=min(1, len(names) - 1), key="compare_b")
+    # keyed by the names saved: a scenario saved or deleted starts the comparison afresh
+    a = c1.selectbox("Scenario A", names, index=0, key=ui.key_suffix("compare_a", *names))
+    b = c2.selectbox("Scenario B", names, index=min(1, len(names) - 1), key=ui.key_suffix("compare_b", *names))
     ui.download_workbook(f"Excel: scenario {a}", lambda: scenarios.workbook(by_name[a], currency),
                          f"scenario {a}", key="dl_scenario_a",
                          help="Sheets: scenario (its definition and totals), funded, comparison (the optimum beside "

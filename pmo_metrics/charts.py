@@ -626,5 +626,5 @@ def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, scor
                       xaxis=dict(title=money_title("Budget", currency), rangemode="tozero", showgrid=True,
                                  gridcolor=GRID))
     _money_axis(fig, "x", currency)
-    return _finish(fig, "What each budget buys: the optimal total score for budgets from 0 to the total ask",
+    return _finish(fig, "Optimal total score by budget, from 0 to the total ask (score points)",
                    height=440)

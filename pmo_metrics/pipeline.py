@@ -238,7 +238,7 @@ def pipeline_table(con, filters: Filters, weights: str | Mapping[str, float],
     frame["hours_needed"] = frame["project_id"].map(totals).fillna(0.0)
     words = {pid: " · ".join(f"{d} {fmt.hours(h)}" for d, h in zip(g["department"], g["hours"]))
              for pid, g in need.sort_values(["project_id", "hours"], ascending=[True, False]).groupby("project_id")}
-    frame["needs"] = frame["project_id"].map(words).fillna("")
+    frame["needs"] = [words.get(pid, "") for pid in frame["project_id"]]
     return frame
 
 

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 import pandas as pd
 
 from . import downloads, pipeline, selection
+from .access import ANONYMOUS
 from . import formatting as fmt
 from .filters import Filters, month_add
 from .selection import Scenario, Selection, SelectionError
@@ -208,8 +209,8 @@ def funded_table(plan_: Plan, outcome: Outcome) -> pd.DataFrame:
     frame["hours_needed"] = frame["project_id"].map(total).fillna(0.0)
     for key, s in outcome.selections().items():
         frame[key] = frame["project_id"].isin(s.funded)
-    frame["forced"] = frame["project_id"].map(
-        {**{p: "in" for p in outcome.scenario.force_in}, **{p: "out" for p in outcome.scenario.force_out}}).fillna("")
+    forced = {**{p: "in" for p in outcome.scenario.force_in}, **{p: "out" for p in outcome.scenario.force_out}}
+    frame["forced"] = [forced.get(p, "") for p in frame["project_id"]]
     return frame.sort_values(["optimal", "score", "project_id"], ascending=[False, False, True]).reset_index(drop=True)
 
 
@@ -288,7 +289,7 @@ class Record:
         return {c["project_id"] for c in self.result.get("candidates", [])}
 
 
-def record(name: str, plan_: Plan, outcome: Outcome, filters: Filters, *, author: str = "",
+def record(name: str, plan_: Plan, outcome: Outcome, filters: Filters, *, author: str = ANONYMOUS,
            data_version: str | None = None, description: str = "") -> Record:
     """The record of a scenario just run."""
     s = outcome.scenario
