@@ -33,7 +33,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("Candidates", fmt.count(totals["candidates"]))
 c2.metric("Total ask (BAC)", ui.money(totals["bac"]))
 c3.metric("Expected financial benefits", ui.money(totals["expected_benefits"]))
-c4.metric("Hours needed in the planning window", fmt.hours(totals["hours_needed"]),
+c4.metric("Hours needed (window)", fmt.hours(totals["hours_needed"]),
           help=f"Planned hours of the candidates' allocations from {window[0]} to {window[1]}." if window else None)
 
 weights_words = ", ".join(f"{fmt.label(c)} × {fmt.number(w)}" for c, w in weights.items())

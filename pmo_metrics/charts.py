@@ -601,7 +601,7 @@ def score_parts(criteria: pd.DataFrame, top: int = 30) -> go.Figure:
                                   "<br>(criterion score %{customdata[0]:.1f} × weight %{customdata[1]:g})<extra></extra>")
     fig.update_layout(barmode="stack", xaxis=dict(title="Score (0–100)", range=[0, 100]),
                       legend=dict(traceorder="normal"), height=max(HEIGHT - 60, 120 + 26 * len(order)))
-    return _finish(fig, "Score of each candidate by criterion (weighted points of 100)")
+    return _finish(fig, "Score of each candidate, by criterion (score points)")
 
 
 def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, score: float | None = None,
@@ -626,5 +626,5 @@ def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, scor
                       xaxis=dict(title=money_title("Budget", currency), rangemode="tozero", showgrid=True,
                                  gridcolor=GRID))
     _money_axis(fig, "x", currency)
-    return _finish(fig, "Optimal total score by budget, from 0 to the total ask (score points)",
+    return _finish(fig, "Optimal total score by budget, from nothing to the total ask (score points)",
                    height=440)

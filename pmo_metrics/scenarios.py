@@ -89,13 +89,16 @@ def default_budget(plan_: Plan) -> float:
     return float(round(half, digits))
 
 
+CHOICES_BEFORE, CHOICES_FROM = 12, 36   # months a page offers before the default window's start, and from it
+
+
 def window_choices(con) -> list[str]:
-    """The months a planning window may span on a page: from a year before the default window to
-    three years after its start."""
+    """The months a planning window may span on a page: from a year before the default window's start
+    to three years from it."""
     window = pipeline.default_window(con)
     if window is None:
         return []
-    return pipeline.window_months((month_add(window[0], -12), month_add(window[0], 35)))
+    return pipeline.window_months((month_add(window[0], -CHOICES_BEFORE), month_add(window[0], CHOICES_FROM - 1)))
 
 
 LIMIT_COLUMNS = ["department", "resources", "capacity_hours", "committed_hours", "free_hours", "candidate_hours",

@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Mapping, TextIO
 
@@ -180,6 +182,24 @@ def _print_table(plan: scenarios.Plan, outcome: scenarios.Outcome, parts, out: T
                   f"{', '.join(s.funded) or 'none'}", file=out)
 
 
+@contextmanager
+def _solver_chatter_to_stderr():
+    """HiGHS may write a diagnostic line straight to the process's standard output; while it solves,
+    that goes to standard error instead, so what `select --format json` prints stays JSON."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError):   # no file descriptors to move (an embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def run_select(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None, out: TextIO | None = None,
                err: TextIO | None = None) -> int:
     """Carry out `select` as parsed by add_select_command's parser; the exit code."""
@@ -195,8 +215,10 @@ def run_select(args: argparse.Namespace, *, environ: Mapping[str, str] | None = 
             filters = _filters(args)
             plan = scenarios.plan(cur, filters, weights, args.window)
             limits = _limits(args, plan)
-            outcome = scenarios.run(plan, Scenario(args.budget, limits, tuple(args.force_in), tuple(args.force_out)),
-                                    time_limit=time_limit, currency=settings.currency_symbol)
+            with _solver_chatter_to_stderr():
+                outcome = scenarios.run(plan, Scenario(args.budget, limits, tuple(args.force_in),
+                                                       tuple(args.force_out)),
+                                        time_limit=time_limit, currency=settings.currency_symbol)
             parts = pipeline.criteria(cur, filters, weights)
         finally:
             con.close()

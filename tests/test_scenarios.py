@@ -266,3 +266,13 @@ def test_a_changed_setting_and_other_data_are_named_in_the_comparison(board):
     assert "Planning window 2025-07 to 2025-07 → 2025-07 to 2025-08" in changes
     assert "Weights priority=1 → priority=2" in changes
     assert any(c.startswith("Filters differ") for c in changes) and any(c.startswith("Run on different") for c in changes)
+
+
+def test_what_the_solver_writes_to_standard_output_goes_to_standard_error(capfd):
+    from pmo_metrics.selection_cli import _solver_chatter_to_stderr
+
+    with _solver_chatter_to_stderr():
+        __import__("os").write(1, b"solver diagnostics\n")
+    print("the JSON")
+    out, err = capfd.readouterr()
+    assert out == "the JSON\n" and err == "solver diagnostics\n"
