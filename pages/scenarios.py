@@ -15,7 +15,7 @@ import streamlit as st
 from pages import _widgets as ui
 from pages._cache import app_state, cached
 from pages._context import identity, secrets
-from pmo_metrics import access, charts, pipeline, scenarios, selection
+from pmo_metrics import access, charts, pipeline, saved_scenarios, scenarios
 from pmo_metrics import formatting as fmt
 from pmo_metrics.appstate import AppStateError
 from pmo_metrics.filters import Filters
@@ -57,7 +57,7 @@ def inputs(plan: scenarios.Plan, window, sig: str):
     with st.form(f"scenario_{sig}"):
         c1, c2 = st.columns([1, 2])
         budget = c1.number_input(f"Budget ({currency or 'reporting currency'})", min_value=0.0,
-                                 value=scenarios.default_budget(plan), step=max(1.0, round(plan.total_ask / 100, -3)),
+                                 value=scenarios.default_budget(plan), step=scenarios.budget_step(plan),
                                  format="%.0f", key=f"budget_{sig}",
                                  help=f"Σ BAC of the funded candidates may not exceed it. Total ask: "
                                       f"{ui.money(plan.total_ask)}.")
@@ -90,9 +90,8 @@ def results(plan: scenarios.Plan, outcome: scenarios.Outcome, key: tuple) -> Non
     for col, row in zip(st.columns(3), table.itertuples(index=False)):
         with col.container(border=True):
             st.markdown(f"**{row.label}**")
-            behind = row.method != "optimal" and row.score_gap > selection.SCORE_TIE
             st.metric("Total score", fmt.ratio(row.total_score, ".1f"),
-                      delta=f"{fmt.ratio(-row.score_gap, '.1f')} vs the optimum" if behind else None,
+                      delta=f"{fmt.ratio(-row.score_gap, '.1f')} vs the optimum" if row.behind else None,
                       delta_color="normal")
             st.caption(f"{fmt.plural(row.projects, 'project')} · BAC {ui.money(row.total_bac)} · "
                        f"{ui.money(row.budget_left)} of the budget left")
@@ -136,10 +135,10 @@ def save_form(plan: scenarios.Plan, outcome: scenarios.Outcome, store) -> None:
         description = st.text_area("Description (optional)", key="scenario_description")
         replace = st.checkbox("Replace the saved scenario of that name, if there is one", key="scenario_replace")
         if st.form_submit_button("Save", icon=":material/save:"):
-            rec = scenarios.record(name, plan, outcome, f, author=identity(), data_version=_data_version(),
+            rec = saved_scenarios.record(name, plan, outcome, f, author=identity(), data_version=_data_version(),
                                    description=description)
             try:
-                scenarios.save(store, rec, replace=replace)
+                saved_scenarios.save(store, rec, replace=replace)
             except AppStateError as exc:
                 st.error(f"Not saved: {ui.esc(exc)}.")
             else:
@@ -151,8 +150,8 @@ def saved(store) -> None:
     visible = None
     if ctx.scope.restricted:
         visible = cached(projects.project_list)(ctx.scope.apply(Filters()))["project_id"].tolist()
-    recs = scenarios.records(store, visible)
-    ui.table(scenarios.summary(recs), "Saved scenarios", key="scenario_saved",
+    recs = saved_scenarios.records(store, visible)
+    ui.table(saved_scenarios.summary(recs), "Saved scenarios", key="scenario_saved",
              empty_message="No scenario has been saved yet.",
              columns={"name": ui.text_col("Scenario"), "author": ui.text_col("Author"),
                       "saved_at": ui.datetime_col("Saved (UTC)"), "budget": ui.money_col("Budget"),
@@ -167,17 +166,17 @@ def saved(store) -> None:
     # keyed by the names saved: a scenario saved or deleted starts the comparison afresh
     a = c1.selectbox("Scenario A", names, index=0, key=ui.key_suffix("compare_a", *names))
     b = c2.selectbox("Scenario B", names, index=min(1, len(names) - 1), key=ui.key_suffix("compare_b", *names))
-    ui.download_workbook(f"Excel: scenario {a}", lambda: scenarios.workbook(by_name[a], currency),
+    ui.download_workbook(f"Excel: scenario {a}", lambda: saved_scenarios.workbook(by_name[a], currency),
                          f"scenario {a}", key="dl_scenario_a",
                          help="Sheets: scenario (its definition and totals), funded, comparison (the optimum beside "
                               "the rankings)")
     if a == b:
         st.caption("Pick two different scenarios to compare them side by side.")
     else:
-        cmp = scenarios.compare(by_name[a], by_name[b], currency)
+        cmp = saved_scenarios.compare(by_name[a], by_name[b], currency)
         st.markdown("**What changed from A to B**")
         st.markdown("\n".join(f"- {ui.esc(line)}" for line in cmp.changes))
-        ui.table(scenarios.comparison_rows(cmp, currency), f"Comparison {a} vs {b}", key="scenario_compare",
+        ui.table(saved_scenarios.comparison_rows(cmp, currency), f"Comparison {a} vs {b}", key="scenario_compare",
                  columns={"figure": ui.text_col("Figure"), "a": ui.text_col(f"A: {a}"), "b": ui.text_col(f"B: {b}"),
                           "change": ui.text_col("Change")})
         ui.table(cmp.projects, f"Funded in {a} and {b}", key="scenario_compare_projects", columns={
@@ -185,7 +184,7 @@ def saved(store) -> None:
             "change": ui.text_col("Change"), "funded_a": ui.check_col("Funded in A"),
             "funded_b": ui.check_col("Funded in B"), "score_a": ui.num_col("Score in A", "%.1f"),
             "score_b": ui.num_col("Score in B", "%.1f"), "bac": ui.money_col("BAC")})
-        ui.download_workbook("Excel: the comparison", lambda: scenarios.comparison_workbook(cmp, currency),
+        ui.download_workbook("Excel: the comparison", lambda: saved_scenarios.comparison_workbook(cmp, currency),
                              f"scenarios {a} vs {b}", key="dl_scenario_compare",
                              help="Sheets: scenario (both definitions side by side), funded, comparison")
     if _may_write():
@@ -233,9 +232,9 @@ except SelectionError as exc:
 if outcome is not None:
     results(plan, outcome, (ctx.token, f, weights_text, window, limit_items, tuple(sorted(force_in)),
                             tuple(sorted(force_out))))
-    current = scenarios.record("this scenario (not saved)", plan, outcome, f, author=identity(),
+    current = saved_scenarios.record("this scenario (not saved)", plan, outcome, f, author=identity(),
                                data_version=_data_version())
-    ui.download_workbook("Excel: this scenario", lambda: scenarios.workbook(current, currency), "scenario",
+    ui.download_workbook("Excel: this scenario", lambda: saved_scenarios.workbook(current, currency), "scenario",
                          key="dl_scenario_current",
                          help="Sheets: scenario (its definition and totals), funded, comparison (the optimum beside "
                               "the rankings)")

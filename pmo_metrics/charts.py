@@ -621,7 +621,7 @@ def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, scor
     if score is not None and budget is not None:
         fig.add_scatter(x=[budget], y=[score], mode="markers", name="This scenario's optimum",
                         marker=dict(size=14, color=SERIES["target"], line=dict(color=WHITE, width=2)),
-                        hovertemplate=f"This scenario: total score %{{y:.1f}}<extra></extra>")
+                        hovertemplate="This scenario: total score %{y:.1f}<extra></extra>")
     fig.update_layout(yaxis=dict(title="Optimal total score", rangemode="tozero"),
                       xaxis=dict(title=money_title("Budget", currency), rangemode="tozero", showgrid=True,
                                  gridcolor=GRID))

@@ -163,7 +163,7 @@ def _print_table(plan: scenarios.Plan, outcome: scenarios.Outcome, parts, out: T
         for row in [head, *rows]:
             print("  " + "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w)
                                    for i, (v, w) in enumerate(zip(row, widths))), file=out)
-        print(f"  (each criterion's column is its weighted part: weight × criterion score / Σ weights)", file=out)
+        print("  (each criterion's column is its weighted part: weight × criterion score / Σ weights)", file=out)
         print("", file=out)
     label = "Optimal selection" if best.optimal else "Best selection found (not proven optimal)"
     print(f"{label}: {fmt.plural(len(best.funded), 'project')}, total score {fmt.ratio(best.total_score, '.1f')}, "

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from builders import allocation, make_db, project, report, resource
-from pmo_metrics import scenarios
+from pmo_metrics import saved_scenarios, scenarios
 from pmo_metrics.appstate import AppState, AppStateError
 from pmo_metrics.filters import Filters
 from pmo_metrics.selection import Scenario, SelectionError
@@ -71,6 +71,7 @@ def test_the_optimum_from_the_warehouse_beats_both_rankings(board):
                                "for 3 more."
     table = scenarios.comparison(scenarios.solve(board, Filters(), PRIORITY, WINDOW, 10.0)).set_index("method")
     assert table["score_gap"].to_dict() == {"optimal": 0.0, "by_score": 23.0, "by_value": 33.0}
+    assert table["behind"].to_dict() == {"optimal": False, "by_score": True, "by_value": True}
 
 
 def test_capacity_binds_at_the_free_capacity(board):
@@ -201,41 +202,41 @@ def test_select_runs_as_a_module(board_file):
 
 def test_a_scenario_is_saved_reloaded_and_compared(board, store_url):  # noqa: F811
     plan = scenarios.plan(board, Filters(), PRIORITY, WINDOW)
-    tight = scenarios.record("Tight", plan, scenarios.run(plan, Scenario(10.0, plan.default_limits)), Filters(),
+    tight = saved_scenarios.record("Tight", plan, scenarios.run(plan, Scenario(10.0, plan.default_limits)), Filters(),
                              author="alice", data_version="load-1", description="IT at its free capacity")
-    loose = scenarios.record("Loose", plan, scenarios.run(plan, Scenario(11.0)), Filters(), author="bob",
+    loose = saved_scenarios.record("Loose", plan, scenarios.run(plan, Scenario(11.0)), Filters(), author="bob",
                              data_version="load-1")
     store = AppState.open(store_url)
     try:
-        scenarios.save(store, tight)
-        scenarios.save(store, loose)
+        saved_scenarios.save(store, tight)
+        saved_scenarios.save(store, loose)
         with pytest.raises(AppStateError, match="exists already"):
-            scenarios.save(store, tight)
-        saved = {r.name: r for r in scenarios.records(store)}
+            saved_scenarios.save(store, tight)
+        saved = {r.name: r for r in saved_scenarios.records(store)}
     finally:
         store.close()
     assert saved["Tight"].funded == ["A", "D"] and saved["Tight"].author == "alice"
     assert saved["Tight"].definition["limits"] == {"IT": 84.0} and saved["Tight"].definition["window"] == list(WINDOW)
-    assert scenarios.scenario_of(saved["Tight"]) == Scenario(10.0, {"IT": 84.0}, (), ())
+    assert saved_scenarios.scenario_of(saved["Tight"]) == Scenario(10.0, {"IT": 84.0}, (), ())
     assert saved["Loose"].funded == ["A", "B"]                 # 110 for 11 beats B + C + D (107)
-    summary = scenarios.summary(list(saved.values())).set_index("name")
+    summary = saved_scenarios.summary(list(saved.values())).set_index("name")
     assert summary.loc["Loose", "total_score"] == 110.0 and summary.loc["Tight", "projects"] == 2
 
-    cmp = scenarios.compare(saved["Tight"], saved["Loose"])
+    cmp = saved_scenarios.compare(saved["Tight"], saved["Loose"])
     assert cmp.changes == ["Budget 10 → 11", "Capacity limits IT 84 h → none", "Funded in B only: B",
                            "Funded in A only: D"]
     assert cmp.projects.set_index("project_id")["change"].to_dict() == {
         "B": "added", "D": "dropped", "A": "funded in both", "C": "in neither"}
-    rows = scenarios.comparison_rows(cmp).set_index("figure")
+    rows = saved_scenarios.comparison_rows(cmp).set_index("figure")
     assert rows.loc["Total score"].tolist() == ["72.0", "110.0", "+38.0"]
     assert rows.loc["Projects funded"].tolist() == ["2", "2", "+0"]
     assert rows.loc["Budget"].tolist()[:2] == ["10", "11"]
 
-    book = openpyxl.load_workbook(io.BytesIO(scenarios.comparison_workbook(cmp)))
+    book = openpyxl.load_workbook(io.BytesIO(saved_scenarios.comparison_workbook(cmp)))
     assert book.sheetnames == ["scenario", "funded", "comparison"]
     assert [c.value for c in book["scenario"][1]] == ["item", "A", "B"]
     assert [r[0].value for r in book["comparison"].iter_rows(min_row=2)][-1] == "What changed"
-    one = openpyxl.load_workbook(io.BytesIO(scenarios.workbook(saved["Tight"])))
+    one = openpyxl.load_workbook(io.BytesIO(saved_scenarios.workbook(saved["Tight"])))
     assert one.sheetnames == ["scenario", "funded", "comparison"]
     items = {r[0].value: r[1].value for r in one["scenario"].iter_rows(min_row=2)}
     assert items["Capacity limits"] == "IT 84 h" and items["Author"] == "alice" and items["Total score"] == "72.0"
@@ -246,11 +247,11 @@ def test_scoped_viewers_see_only_the_scenarios_of_their_projects(board, tmp_path
     retail = scenarios.plan(board, Filters(business_units=("Retail",)), PRIORITY, WINDOW)
     store = AppState.open(f"sqlite:///{tmp_path / 'state.sqlite'}")
     try:
-        scenarios.save(store, scenarios.record("Everyone", plan, scenarios.run(plan, Scenario(10.0)), Filters()))
-        scenarios.save(store, scenarios.record("Retail only", retail, scenarios.run(retail, Scenario(10.0)),
+        saved_scenarios.save(store, saved_scenarios.record("Everyone", plan, scenarios.run(plan, Scenario(10.0)), Filters()))
+        saved_scenarios.save(store, saved_scenarios.record("Retail only", retail, scenarios.run(retail, Scenario(10.0)),
                                                Filters(business_units=("Retail",))))
-        assert [r.name for r in scenarios.records(store)] == ["Everyone", "Retail only"]
-        assert [r.name for r in scenarios.records(store, ["A", "B", "C", "E"])] == ["Retail only"]   # D is Logistics
+        assert [r.name for r in saved_scenarios.records(store)] == ["Everyone", "Retail only"]
+        assert [r.name for r in saved_scenarios.records(store, ["A", "B", "C", "E"])] == ["Retail only"]   # D is Logistics
     finally:
         store.close()
 
@@ -258,10 +259,10 @@ def test_scoped_viewers_see_only_the_scenarios_of_their_projects(board, tmp_path
 def test_a_changed_setting_and_other_data_are_named_in_the_comparison(board):
     plan = scenarios.plan(board, Filters(), PRIORITY, WINDOW)
     other = scenarios.plan(board, Filters(), "priority=2", ("2025-07", "2025-08"))
-    a = scenarios.record("a", plan, scenarios.run(plan, Scenario(10.0, force_in=("A",))), Filters(), data_version="1")
-    b = scenarios.record("b", other, scenarios.run(other, Scenario(10.0, force_out=("A",))),
+    a = saved_scenarios.record("a", plan, scenarios.run(plan, Scenario(10.0, force_in=("A",))), Filters(), data_version="1")
+    b = saved_scenarios.record("b", other, scenarios.run(other, Scenario(10.0, force_out=("A",))),
                          Filters(portfolios=("Core",)), data_version="2")
-    changes = scenarios.compare(a, b).changes
+    changes = saved_scenarios.compare(a, b).changes
     assert "Forced in: A → none" in changes and "Forced out: none → A" in changes
     assert "Planning window 2025-07 to 2025-07 → 2025-07 to 2025-08" in changes
     assert "Weights priority=1 → priority=2" in changes

@@ -159,7 +159,7 @@ def test_with_a_lead_password_saving_asks_for_it(demo, use_db, store):
 
 
 def test_scoped_viewers_see_the_candidates_and_scenarios_of_their_units_only(demo, use_db, store):
-    from pmo_metrics import scenarios
+    from pmo_metrics import saved_scenarios, scenarios
     from pmo_metrics.appstate import AppState
 
     use_db(demo["db"])
@@ -174,7 +174,7 @@ def test_scoped_viewers_see_the_candidates_and_scenarios_of_their_units_only(dem
     finally:
         cur.close()
     state = AppState.open(store)
-    scenarios.save(state, scenarios.record("All units", plan, scenarios.run(plan, scenarios.Scenario(1e9)), Filters()))
+    saved_scenarios.save(state, saved_scenarios.record("All units", plan, scenarios.run(plan, scenarios.Scenario(1e9)), Filters()))
     state.close()
 
     secrets = {"scoping": {"default_user": "alice", "users": {"alice": [mine]}}}
