@@ -225,7 +225,7 @@ try:
     limit_items = tuple(sorted(limits.items()))
     outcome = cached(scenarios.solve, spinner="Finding the optimal selection …")(
         f, weights_text, window, budget, limit_items, tuple(force_in), tuple(force_out),
-        float(ctx.settings.selection_time_limit_seconds), currency)
+        ctx.settings.selection_time_limit_seconds or None, currency)
 except SelectionError as exc:
     st.error(f"No selection: {ui.esc(exc)}.", icon=":material/block:")
     outcome = None
@@ -233,7 +233,7 @@ if outcome is not None:
     results(plan, outcome, (ctx.token, f, weights_text, window, limit_items, tuple(sorted(force_in)),
                             tuple(sorted(force_out))))
     current = saved_scenarios.record("this scenario (not saved)", plan, outcome, f, author=identity(),
-                               data_version=_data_version())
+                                     data_version=_data_version())
     ui.download_workbook("Excel: this scenario", lambda: saved_scenarios.workbook(current, currency), "scenario",
                          key="dl_scenario_current",
                          help="Sheets: scenario (its definition and totals), funded, comparison (the optimum beside "

@@ -92,7 +92,7 @@ def add_select_command(subparsers, parents: tuple = ()) -> argparse.ArgumentPars
     p.add_argument("--objective", action="append", help="strategic objective id")
     p.add_argument("--weights", help="criterion=weight pairs (default: the selection_weights setting)")
     p.add_argument("--time-limit", type=_budget, metavar="S",
-                   help="seconds the solver may take to prove optimality (default: selection_time_limit_seconds)")
+                   help="seconds the solver may take to prove optimality, 0 for no limit (default: selection_time_limit_seconds)")
     p.add_argument("--format", choices=["json", "table"], default="table")
     p.set_defaults(func=run_select)
     return p
@@ -208,7 +208,8 @@ def run_select(args: argparse.Namespace, *, environ: Mapping[str, str] | None = 
         settings = load_settings(environ)
         db = args.db if getattr(args, "db", None) is not None else settings.db_path
         weights = args.weights if args.weights is not None else settings.selection_weights
-        time_limit = args.time_limit if args.time_limit is not None else float(settings.selection_time_limit_seconds)
+        time_limit = args.time_limit if args.time_limit is not None else settings.selection_time_limit_seconds
+        time_limit = float(time_limit) or None    # 0: no limit
         con = open_readonly(db)
         try:
             cur = cursor_for(con)

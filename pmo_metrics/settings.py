@@ -97,7 +97,7 @@ SETTINGS: tuple[Setting, ...] = (
             "any criterion that project_scores names (CONTRACT §7)."),
     Setting("selection_time_limit_seconds", 20,
             "Seconds the what-if page and `select` give the solver to prove a selection optimal; past it "
-            "they show the best selection found, said to be not proven optimal."),
+            "they show the best selection found, said to be not proven optimal. 0: no limit."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -277,3 +277,13 @@ def test_what_the_solver_writes_to_standard_output_goes_to_standard_error(capfd)
     print("the JSON")
     out, err = capfd.readouterr()
     assert out == "the JSON\n" and err == "solver diagnostics\n"
+
+
+def test_a_scenario_is_signed_with_the_signed_in_account_else_pmo_user_else_anonymous():
+    from pmo_metrics.access import author
+
+    scoping = {"scoping": {"default_user": "dora"}}
+    assert author("erin@example.org", scoping, {"PMO_USER": "carol"}) == "erin@example.org"
+    assert author(None, scoping, {"PMO_USER": "carol"}) == "carol"
+    assert author(None, scoping, {}) == "dora"
+    assert author("  ", {}, {"PMO_USER": ""}) == "anonymous"

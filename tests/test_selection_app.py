@@ -187,3 +187,19 @@ def test_scoped_viewers_see_the_candidates_and_scenarios_of_their_units_only(dem
     assert set(shown["business_unit"]) == {mine}
     assert not any("All units" in str(df.value.get("name", "")) for df in at.dataframe)
     assert any("No scenario has been saved yet" in i.value for i in at.info)
+
+
+def test_a_scenario_without_a_name_is_not_saved(demo, use_db, store):
+    use_db(demo["db"])
+    at = page(SCENARIOS)
+    save(at, "   ")
+    assert any("Not saved: the scenario's name must not be empty" in plain(e.value) for e in at.error)
+    assert any("No scenario has been saved yet" in i.value for i in at.info)
+
+
+def test_a_store_that_cannot_be_opened_is_explained_and_the_what_if_still_runs(demo, use_db, monkeypatch):
+    use_db(demo["db"], PMO_APP_STATE_URL="not a database url")
+    at = page(SCENARIOS)
+    assert not at.exception
+    assert any(plain(e.value).startswith("Saved scenarios are not available: the app-state store URL") for e in at.error)
+    assert len(metric(at, "Total score")) == 3
