@@ -82,6 +82,7 @@ def inputs(plan: scenarios.Plan, window, sig: str):
 
 
 def results(plan: scenarios.Plan, outcome: scenarios.Outcome, key: tuple) -> None:
+    point_limit = scenarios.frontier_time_limit(ctx.settings.selection_time_limit_seconds)
     note = scenarios.not_proven(outcome)
     if note:
         st.warning(note, icon=":material/timer:")
@@ -113,15 +114,19 @@ def results(plan: scenarios.Plan, outcome: scenarios.Outcome, key: tuple) -> Non
     held = st.session_state.get(FRONTIER)
     if held is None or held[0] != key:
         bar = st.progress(0.0, text="Tracing the frontier …")
-        traced = scenarios.frontier(plan, outcome.scenario, progress=lambda k, n: bar.progress(
+        traced = scenarios.frontier(plan, outcome.scenario, time_limit=point_limit, progress=lambda k, n: bar.progress(
             k / n, text=f"Tracing the frontier: budget {fmt.count(k)} of {fmt.count(n)}"))
         bar.empty()
         held = (key, traced)
         st.session_state[FRONTIER] = held
     if held[1]["total_score"].notna().any():
         ui.chart(charts.selection_frontier(held[1], outcome.scenario.budget, outcome.optimal.total_score, currency))
-        st.caption("The optimal total score for 50 budgets from 0 to the total ask, with this scenario's limits and "
-                   "forced projects; each step is a budget at which a better selection becomes affordable.")
+        st.caption(f"The optimal total score for {fmt.count(scenarios.FRONTIER_POINTS)} budgets from 0 to the total "
+                   "ask, with this scenario's limits and forced projects; each step is a budget at which a better "
+                   "selection becomes affordable.")
+        note = scenarios.frontier_note(held[1], point_limit)
+        if note:
+            st.warning(note, icon=":material/timer:")
     else:
         ui.empty("No budget up to the total ask fits the projects forced in.")
 

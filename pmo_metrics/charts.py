@@ -609,12 +609,16 @@ def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, scor
     """The best total score for each budget (selection.frontier rows), with the scenario's budget and
     its optimal score marked: what each extra unit of budget buys."""
     df = frontier.dropna(subset=["total_score"])
+    proven = df["optimal"].fillna(False).astype(bool).tolist()
     fig = go.Figure(go.Scatter(
         x=df["budget"], y=df["total_score"], mode="lines+markers", name="Optimal total score",
         line=dict(color=SERIES["score"], width=3, shape="hv"),
-        customdata=list(zip(_text_money(df["total_bac"], currency), df["funded_count"])),
+        marker=dict(size=8, color=[SERIES["score"] if p else WHITE for p in proven],
+                    line=dict(color=SERIES["score"], width=2)),
+        customdata=list(zip(_text_money(df["total_bac"], currency), df["funded_count"],
+                            ["" if p else "<br>not proven optimal: the best found" for p in proven])),
         hovertemplate=f"Budget {currency}%{{x:,.0f}}<br>Total score %{{y:.1f}}"
-                      "<br>%{customdata[1]} projects costing %{customdata[0]}<extra></extra>"))
+                      "<br>%{customdata[1]} projects costing %{customdata[0]}%{customdata[2]}<extra></extra>"))
     if budget is not None:
         fig.add_vline(x=budget, line=dict(color=AXIS, dash="dot"),
                       annotation_text=f"this scenario: {fmt.money(budget, currency)}", annotation_position="top left")

@@ -182,13 +182,33 @@ def run(plan_: Plan, scenario: Scenario, *, time_limit: float | None = selection
                    selection.greedy(frame, plan_.needs, scenario, "score_per_cost"), seconds, time_limit)
 
 
-def frontier(plan_: Plan, scenario: Scenario, *, points: int = 50,
-             progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+FRONTIER_POINTS = 50
+
+
+def frontier(plan_: Plan, scenario: Scenario, *, points: int = FRONTIER_POINTS,
+             progress: Callable[[int, int], None] | None = None, time_limit: float | None = 10.0) -> pd.DataFrame:
     """The best total score for `points` budgets from 0 to the total ask, under the scenario's limits
-    and forced projects (selection.frontier's columns)."""
+    and forced projects (selection.frontier's columns); `time_limit` seconds for each budget."""
     scenario = Scenario(float(scenario.budget), check_limits(plan_, scenario.limits), tuple(scenario.force_in),
                         tuple(scenario.force_out))
-    return selection.frontier(plan_.optimiser_frame(), plan_.needs, scenario, budgets=points, progress=progress)
+    return selection.frontier(plan_.optimiser_frame(), plan_.needs, scenario, budgets=points, progress=progress,
+                              time_limit=time_limit)
+
+
+def frontier_note(front: pd.DataFrame, time_limit: float | None) -> str | None:
+    """The sentence that says how many budgets of a frontier were not proven optimal in time."""
+    unproven = int((front["optimal"] == False).sum())  # noqa: E712 — None (no selection) is not False
+    if not unproven:
+        return None
+    each = f" within {fmt.number(time_limit)} s each" if time_limit else ""
+    return (f"{fmt.plural(unproven, 'budget')} of {fmt.count(len(front))} could not be proven optimal{each}: "
+            "their points (hollow) are the best selections found, so the optimum there is at least as high.")
+
+
+def frontier_time_limit(time_limit: float | None) -> float | None:
+    """Seconds for each budget of a page's frontier: a tenth of a selection's limit (at least 1 s), so
+    the whole frontier takes at most five times as long as one selection."""
+    return None if not time_limit else max(1.0, time_limit / 10)
 
 
 def comparison(outcome: Outcome) -> pd.DataFrame:

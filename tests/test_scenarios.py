@@ -287,3 +287,16 @@ def test_a_scenario_is_signed_with_the_signed_in_account_else_pmo_user_else_anon
     assert author(None, scoping, {"PMO_USER": "carol"}) == "carol"
     assert author(None, scoping, {}) == "dora"
     assert author("  ", {}, {"PMO_USER": ""}) == "anonymous"
+
+
+def test_a_frontier_says_how_many_budgets_were_not_proven_optimal():
+    import pandas as pd
+
+    front = pd.DataFrame({"budget": [0.0, 1.0, 2.0, 3.0], "total_score": [None, 10.0, 20.0, 25.0],
+                          "optimal": [None, True, False, False]})
+    assert scenarios.frontier_note(front, 2.0) == ("2 budgets of 4 could not be proven optimal within 2 s each: "
+                                                   "their points (hollow) are the best selections found, so the "
+                                                   "optimum there is at least as high.")
+    assert scenarios.frontier_note(front.assign(optimal=[None, True, True, True]), 2.0) is None
+    assert scenarios.frontier_time_limit(20) == 2.0 and scenarios.frontier_time_limit(5) == 1.0
+    assert scenarios.frontier_time_limit(0) is None
