@@ -96,7 +96,8 @@ def clear_filters() -> None:
     st.session_state[KEPT_DEPARTMENTS] = []
 
 
-page = st.navigation(PAGES)
+# Every page stays in view: Streamlit folds a menu of more than twelve pages behind "View more".
+page = st.navigation(PAGES, expanded=True)
 try:
     settings = load_settings()
 except ValueError as exc:  # a malformed PMO_* environment variable: say which, not a traceback

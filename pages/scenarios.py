@@ -98,6 +98,8 @@ def results(plan: scenarios.Plan, outcome: scenarios.Outcome, key: tuple) -> Non
                        f"{ui.money(row.budget_left)} of the budget left")
             if row.method != "optimal":
                 st.caption(ui.esc(adds[row.method]))
+            elif outcome.proven:
+                st.caption(f"Proven optimal, in {fmt.number(outcome.seconds)} s.")
     ui.table(scenarios.funded_table(plan, outcome), "Scenario selection", key="scenario_funded", columns={
         "optimal": ui.check_col("Optimal"), "by_score": ui.check_col("By score"),
         "by_value": ui.check_col("By score per cost"), "project_id": ui.text_col("Project"),

@@ -148,17 +148,17 @@ def compare(a: Record, b: Record, currency: str = "") -> Comparison:
 
 
 def comparison_rows(cmp: Comparison, currency: str = "") -> pd.DataFrame:
-    """The totals of a comparison as text, each figure in its unit: figure, a, b, change."""
-    def text(unit: str, v, signed: bool = False):
-        if fmt.is_missing(v):
-            return fmt.NO_DATA
-        if unit == "money":
-            return fmt.signed_money(v, currency) if signed else fmt.money(v, currency)
-        if unit == "count":
-            return fmt.signed(v, ",.0f") if signed else fmt.count(v)
-        return fmt.signed(v, ".1f") if signed else fmt.ratio(v, ".1f")
+    """The totals of a comparison as text, each figure in its unit, the change as an arrow: figure,
+    a, b, change."""
+    units = {"money": ("money", None), "count": ("count", None), "score": ("ratio", ".1f")}
+
+    def text(unit: str, v, change: bool = False):
+        kind, number = units[unit]
+        if change:
+            return fmt.arrow(fmt.change(kind, v, number, currency=currency))
+        return fmt.value(kind, v, number, currency=currency)
     return pd.DataFrame([{"figure": r.figure, "a": text(r.unit, r.a), "b": text(r.unit, r.b),
-                          "change": text(r.unit, r.change, signed=True)} for r in cmp.totals.itertuples(index=False)])
+                          "change": text(r.unit, r.change, change=True)} for r in cmp.totals.itertuples(index=False)])
 
 
 def _changes(a: Record, b: Record, fa: set[str], fb: set[str], currency: str) -> list[str]:

@@ -228,9 +228,9 @@ def test_a_scenario_is_saved_reloaded_and_compared(board, store_url):  # noqa: F
     assert cmp.projects.set_index("project_id")["change"].to_dict() == {
         "B": "added", "D": "dropped", "A": "funded in both", "C": "in neither"}
     rows = saved_scenarios.comparison_rows(cmp).set_index("figure")
-    assert rows.loc["Total score"].tolist() == ["72.0", "110.0", "+38.0"]
-    assert rows.loc["Projects funded"].tolist() == ["2", "2", "+0"]
-    assert rows.loc["Budget"].tolist()[:2] == ["10", "11"]
+    assert rows.loc["Total score"].tolist() == ["72.0", "110.0", "▲ 38.0"]
+    assert rows.loc["Projects funded"].tolist() == ["2", "2", "±0"]
+    assert rows.loc["Budget"].tolist() == ["10", "11", "▲ 1"]
 
     book = openpyxl.load_workbook(io.BytesIO(saved_scenarios.comparison_workbook(cmp)))
     assert book.sheetnames == ["scenario", "funded", "comparison"]
