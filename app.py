@@ -39,6 +39,10 @@ PAGES = {
         st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:"),
         st.Page("pages/monthly_review.py", title="Monthly review", icon=":material/co_present:"),
     ],
+    "Planning": [
+        st.Page("pages/pipeline.py", title="Pipeline", icon=":material/filter_alt:"),
+        st.Page("pages/scenarios.py", title="What-if scenarios", icon=":material/balance:"),
+    ],
     "Data": [
         st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:"),
         st.Page("pages/data_loads.py", title="Data loads", icon=":material/upload_file:"),
@@ -97,7 +101,8 @@ def clear_filters() -> None:
     st.session_state[KEPT_DEPARTMENTS] = []
 
 
-page = st.navigation(PAGES)
+# Every page stays in view: Streamlit folds a menu of more than twelve pages behind "View more".
+page = st.navigation(PAGES, expanded=True)
 # The monthly review is presented with the sidebar folded away; every other page has it open. Said
 # on every run (the same value each time changes nothing), so leaving the review opens it again.
 st.set_page_config(initial_sidebar_state="collapsed" if page.url_path in PRESENTED else "expanded")

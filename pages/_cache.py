@@ -31,6 +31,15 @@ def warehouse(path: str) -> Warehouse:
     return Warehouse(path)
 
 
+@st.cache_resource(show_spinner=False)
+def app_state(url: str):
+    """One connection pool to the app-state store per URL for the whole server (migrated on first use)."""
+    # SQLAlchemy and Alembic load only on the pages that use the store
+    from pmo_metrics.appstate import AppState
+
+    return AppState.open(url)
+
+
 @functools.cache
 def _runner(spinner: str | bool, max_entries: int) -> Callable:
     """The cache for one set of options (st.cache_data keeps one store per function it wraps)."""

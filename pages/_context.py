@@ -94,6 +94,16 @@ def current_scope() -> access.Scope:
     return access.resolve_scope(conf, user)
 
 
+def identity() -> str:
+    """Who is writing, for what a person saves (a scenario): the signed-in account where Streamlit
+    authentication is configured, else PMO_USER, else `[scoping] default_user`, else "anonymous"."""
+    conf = secrets()
+    user = None
+    if "auth" in conf and st.user.get("is_logged_in"):
+        user = st.user.get("email") or st.user.get("name")
+    return access.author(user, conf)
+
+
 # -- the entry file ----------------------------------------------------------------------------------
 
 ENTRY_FILE = Path(__file__).resolve().parent.parent / "app.py"

@@ -15,6 +15,7 @@ import hashlib
 import html
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -451,6 +452,18 @@ def table(df: pd.DataFrame, name: str, *, columns: dict[str, Column] | None = No
     return event
 
 
+def editor(df: pd.DataFrame, *, columns: dict[str, Column], editable: set[str], key: str) -> pd.DataFrame:
+    """An editable table: the `editable` columns can be changed (a check column by ticking, a number
+    by typing), the others are shown read-only; returns the table as edited."""
+    config = {}
+    for name_, spec in columns.items():
+        c = spec.config()
+        c["disabled"] = name_ not in editable
+        config[name_] = c
+    return st.data_editor(df, column_config=config, column_order=list(columns), hide_index=True, key=key,
+                          num_rows="fixed")
+
+
 def download_buttons(df: pd.DataFrame, name: str, key: str, fields: list[downloads.Field] | None = None) -> None:
     """CSV and Excel of every row, headed and worded as on screen (`fields`; default: every column
     as it is)."""
@@ -468,6 +481,14 @@ def download_buttons(df: pd.DataFrame, name: str, key: str, fields: list[downloa
                         file_name=f"{stem}.xlsx", on_click="ignore", key=f"dl_xlsx_{key}",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         icon=":material/download:", help=f"Download every row of “{esc(name)}” as an Excel workbook")
+
+
+def download_workbook(label: str, data, file_name: str, key: str, help: str | None = None) -> None:
+    """A download button for a workbook a library function writes (`data`: bytes, or a function
+    returning them, called only when the button is clicked)."""
+    st.download_button(label, data=data, file_name=f"{downloads.file_stem(file_name)}.xlsx", key=key,
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       on_click="ignore", icon=":material/download:", help=help)
 
 
 def selected_row(event) -> int | None:
@@ -492,6 +513,53 @@ def selected_point(event) -> dict | None:
         except (KeyError, TypeError):
             return None
     return points[0] if points else None
+
+
+# -- the PMO-lead password ----------------------------------------------------------------------------
+
+LEAD_UNLOCKED = "data_loads_unlocked"   # fingerprint of the password this session was unlocked with:
+                                        # one password, so unlocking one page unlocks every one
+LEAD_FAILURES = "data_loads_failures"   # (consecutive failed attempts, time of the last one)
+
+
+@st.cache_resource(show_spinner=False)
+def _throttle() -> access.Throttle:
+    """One guessing throttle for the whole server: a fresh browser session starts no fresh count."""
+    return access.Throttle()
+
+
+def _check_password(expected: str, box: str) -> None:
+    given = st.session_state.get(box) or ""
+    st.session_state[box] = ""  # never kept in the session
+    if not given:
+        return
+    failures, last = st.session_state.get(LEAD_FAILURES, (0, None))
+    if _throttle().locked_for(failures, last) > 0:
+        return
+    if access.password_matches(given, expected):
+        st.session_state[LEAD_UNLOCKED] = access.password_fingerprint(expected)
+        st.session_state.pop(LEAD_FAILURES, None)
+        return
+    time.sleep(_throttle().delay_after_failure())
+    st.session_state[LEAD_FAILURES] = (failures + 1, time.monotonic())
+
+
+def pmo_lead_unlocked(expected: str, prompt: str, box: str) -> bool:
+    """Whether this session has given the PMO-lead password `expected`; otherwise `prompt` and the
+    password box (widget key `box`), or the lock-out after too many wrong guesses."""
+    if st.session_state.get(LEAD_UNLOCKED) == access.password_fingerprint(expected):
+        return True
+    failures, last = st.session_state.get(LEAD_FAILURES, (0, None))
+    wait = _throttle().locked_for(failures, last)
+    if wait > 0:
+        st.error(f"Too many wrong passwords. Try again in {wait / 60:.0f} minute(s).", icon=":material/lock:")
+        return False
+    st.markdown(prompt)
+    st.text_input("PMO-lead password", type="password", key=box, on_change=_check_password,
+                  args=(expected, box), autocomplete="current-password")
+    if failures:
+        st.error(f"Wrong password ({failures} of {_throttle().max_attempts} attempts).")
+    return False
 
 
 # -- page-specific query parameters -----------------------------------------------------------------

@@ -11,7 +11,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
 
 import streamlit as st
 
@@ -26,8 +25,6 @@ from pmo_metrics.warehouse import LoadBusy, load_batch, validate_batch
 STATE = "upload_state"      # the staged upload and its validation report
 RESULT = "upload_result"    # the outcome of the last load, shown once after the rerun
 GENERATION = "upload_gen"   # bumped after a load so the uploaders start empty
-UNLOCKED = "data_loads_unlocked"   # fingerprint of the password this session was unlocked with
-FAILURES = "data_loads_failures"  # (consecutive failed attempts, time of the last one)
 PASSWORD_BOX = "data_loads_password"
 TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet", "zip"]
 
@@ -119,28 +116,6 @@ def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy) -> 
     st.rerun()
 
 
-@st.cache_resource(show_spinner=False)
-def _throttle() -> access.Throttle:
-    """One guessing throttle for the whole server: a fresh browser session starts no fresh count."""
-    return access.Throttle()
-
-
-def _check_password(expected: str) -> None:
-    given = st.session_state.get(PASSWORD_BOX) or ""
-    st.session_state[PASSWORD_BOX] = ""  # never kept in the session
-    if not given:
-        return
-    failures, last = st.session_state.get(FAILURES, (0, None))
-    if _throttle().locked_for(failures, last) > 0:
-        return
-    if access.password_matches(given, expected):
-        st.session_state[UNLOCKED] = access.password_fingerprint(expected)
-        st.session_state.pop(FAILURES, None)
-        return
-    time.sleep(_throttle().delay_after_failure())
-    st.session_state[FAILURES] = (failures + 1, time.monotonic())
-
-
 def unlocked() -> bool:
     """Whether this session may load data; otherwise shows why not (and the password box)."""
     expected = access.data_loads_password(secrets(), os.environ)
@@ -151,19 +126,8 @@ def unlocked() -> bool:
                 "and restart the dashboard. Until then the data can be loaded from the command line: "
                 "`python -m pmo_metrics load BATCH`.", icon=":material/lock:")
         return False
-    if st.session_state.get(UNLOCKED) == access.password_fingerprint(expected):
-        return True
-    failures, last = st.session_state.get(FAILURES, (0, None))
-    wait = _throttle().locked_for(failures, last)
-    if wait > 0:
-        st.error(f"Too many wrong passwords. Try again in {wait / 60:.0f} minute(s).", icon=":material/lock:")
-        return False
-    st.markdown("Loading data is for PMO leads. Enter the PMO-lead password to upload extracts.")
-    st.text_input("PMO-lead password", type="password", key=PASSWORD_BOX, on_change=_check_password,
-                  args=(expected,), autocomplete="current-password")
-    if failures:
-        st.error(f"Wrong password ({failures} of {_throttle().max_attempts} attempts).")
-    return False
+    return ui.pmo_lead_unlocked(expected, "Loading data is for PMO leads. Enter the PMO-lead password to upload "
+                                "extracts.", PASSWORD_BOX)
 
 
 def render() -> None:

@@ -754,3 +754,54 @@ def rule_pass_rates(frame: pd.DataFrame, named_by: str = "rule_id") -> go.Figure
                                          "<extra></extra>"))
     fig.update_layout(xaxis=dict(tickformat=PCT_TICK, range=[0, 1.02]), height=max(HEIGHT, 100 + 24 * len(df)))
     return _finish(fig, "Data accuracy rules: pass rate by table and rule (% of rows)")
+
+
+# -- portfolio selection ----------------------------------------------------------------------------
+
+def score_parts(criteria: pd.DataFrame, top: int = 30) -> go.Figure:
+    """Each candidate's score as the stacked weighted parts of its criteria (pipeline.criteria rows),
+    best score first, at most `top` candidates: what the score is made of."""
+    totals = criteria.groupby("project_id")["part"].sum().sort_values(ascending=False).head(top)
+    order = list(totals.index)[::-1]
+    fig = go.Figure()
+    for position, (criterion, part) in enumerate(criteria.groupby("criterion", sort=False)):
+        part = part.set_index("project_id").reindex(order)
+        label = fmt.label(criterion)
+        fig.add_bar(y=_safe_all(order), x=part["part"], orientation="h", name=safe(label),
+                    marker_color=CATEGORICAL[position % len(CATEGORICAL)],
+                    customdata=list(zip(part["score"], part["weight"])),
+                    hovertemplate=f"%{{y}}<br>{safe(label)}: %{{x:.1f}} points"
+                                  "<br>(criterion score %{customdata[0]:.1f} × weight %{customdata[1]:g})<extra></extra>")
+    fig.update_layout(barmode="stack", xaxis=dict(title="Score (0–100)", range=[0, 100]),
+                      legend=dict(traceorder="normal"), height=max(HEIGHT - 60, 120 + 26 * len(order)))
+    return _finish(fig, "Score of each candidate, by criterion (score points)")
+
+
+def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, score: float | None = None,
+                       currency: str = "") -> go.Figure:
+    """The best total score for each budget (selection.frontier rows), with the scenario's budget and
+    its optimal score marked: what each extra unit of budget buys."""
+    df = frontier.dropna(subset=["total_score"])
+    proven = df["optimal"].fillna(False).astype(bool).tolist()
+    fig = go.Figure(go.Scatter(
+        x=df["budget"], y=df["total_score"], mode="lines+markers", name="Optimal total score",
+        line=dict(color=SERIES["score"], width=3, shape="hv"),
+        marker=dict(size=8, color=[SERIES["score"] if p else WHITE for p in proven],
+                    line=dict(color=SERIES["score"], width=2)),
+        customdata=list(zip(_text_money(df["total_bac"], currency), df["funded_count"],
+                            ["" if p else "<br>not proven optimal: the best found" for p in proven])),
+        hovertemplate=f"Budget {currency}%{{x:,.0f}}<br>Total score %{{y:.1f}}"
+                      "<br>%{customdata[1]} projects costing %{customdata[0]}%{customdata[2]}<extra></extra>"))
+    if budget is not None:
+        fig.add_vline(x=budget, line=dict(color=AXIS, dash="dot"),
+                      annotation_text=f"this scenario: {fmt.money(budget, currency)}", annotation_position="top left")
+    if score is not None and budget is not None:
+        fig.add_scatter(x=[budget], y=[score], mode="markers", name="This scenario's optimum",
+                        marker=dict(size=14, color=SERIES["target"], line=dict(color=WHITE, width=2)),
+                        hovertemplate="This scenario: total score %{y:.1f}<extra></extra>")
+    fig.update_layout(yaxis=dict(title="Optimal total score", rangemode="tozero"),
+                      xaxis=dict(title=money_title("Budget", currency), rangemode="tozero", showgrid=True,
+                                 gridcolor=GRID))
+    _money_axis(fig, "x", currency)
+    return _finish(fig, "Optimal total score by budget, from nothing to the total ask (score points)",
+                   height=440)

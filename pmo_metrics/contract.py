@@ -31,6 +31,8 @@ MATURITY_LEVEL_NAMES = {1: "initial", 2: "developing", 3: "defined", 4: "managed
 
 # Stages excluded from every KPI's project selection (CONTRACT §3).
 EXCLUDED_STAGES = ("idea", "cancelled")
+# Stages whose projects are candidates of a planning round (CONTRACT §7).
+CANDIDATE_STAGES = ("idea", "initiation", "planning")
 
 # RAG ratings from worst to best: the order tables sort by, charts stack in, and trends compare by
 # (a project "improved" when its rating moved right in this tuple).
@@ -161,6 +163,7 @@ def create_table_sql(table: Table, schema: str = "main") -> str:
 # The contract's values as SQL binds them: $stale_report_days, $rag_order, … (see queries.bind).
 SQL_CONSTANTS: dict[str, object] = {
     "excluded_stages": list(EXCLUDED_STAGES),
+    "candidate_stages": list(CANDIDATE_STAGES),
     "rag_order": list(RAG_ORDER),
     "stale_report_days": STALE_REPORT_DAYS,
     "high_risk_score": HIGH_RISK_SCORE,

@@ -17,11 +17,13 @@ while everything fits — what a spreadsheet would do — so a board sees what t
 `frontier` gives the best total score for a range of budgets.
 
 Everything here works on plain frames (candidates: project_id, score, bac; needs: project_id,
-department, hours), so it is tested on hand-made sets and fed by the queries in `pipeline`.
+department, hours), so it is tested on hand-made sets; `pipeline` reads those frames from the
+warehouse, and `scenarios` runs the what-ifs the pages and the command line show.
 """
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -81,6 +83,12 @@ class _Problem:
     solves: int = 0
     timed_out: bool = False
     gap: float | None = None
+    deadline: float | None = None   # time.monotonic() by which every solve of one answer must end
+
+    def start_clock(self) -> None:
+        """The time limit counts from now, for all the solves of one answer together."""
+        self.timed_out = False
+        self.deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
 
     def totals(self, x: np.ndarray) -> tuple[float, float]:
         on = x > 0.5
@@ -101,6 +109,10 @@ class _Problem:
         n = len(self.ids)
         rows, lower, upper = [self.bac], [-np.inf], [self.budget]
         for d in range(len(self.departments)):
+            # a limit that every candidate together stays within cannot bind: leaving its row out
+            # changes no answer and spares the solver (free capacity is often far above the need)
+            if math.fsum(np.clip(self.need[d], 0, None)) <= self.limit[d]:
+                continue
             rows.append(self.need[d])
             lower.append(-np.inf)
             upper.append(self.limit[d])
@@ -116,16 +128,22 @@ class _Problem:
         ub = (~(self.fixed_out | (fix_out if fix_out is not None else False))).astype(float)
         if np.any(lb > ub):
             return None
-        self.solves += 1
         options = {"mip_rel_gap": 0.0, "presolve": True}
-        if self.time_limit is not None:
-            options["time_limit"] = self.time_limit
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.timed_out = True
+                return None
+            options["time_limit"] = left
+        self.solves += 1
         res = milp(objective, integrality=np.ones(n), bounds=Bounds(lb, ub),
                    constraints=LinearConstraint(csr_array(np.vstack(rows)), lower, upper), options=options)
         if res.status == 2:
             return None
-        if res.status == 1 and res.x is not None:   # time limit: the best set found so far
+        if res.status == 1:   # time limit: the best set found so far, if any
             self.timed_out = True
+            if res.x is None:
+                return None
             self.gap = float(res.mip_gap) if res.mip_gap is not None else None
             return np.round(res.x)
         if res.status != 0 or res.x is None:
@@ -177,6 +195,12 @@ def check_forced(problem: _Problem, money: Callable[[float], str] = lambda v: f"
     exactly when the forced-in projects alone fit.)"""
     forced = problem.fixed_in
     names = ", ".join(p for p, f in zip(problem.ids, forced) if f)
+    if not names:  # nothing forced: only a limit below zero (an over-committed department) can break
+        for d, dept in enumerate(problem.departments):
+            if problem.limit[d] < 0:
+                raise SelectionError(f"{dept} has {problem.limit[d]:,.0f} hours free in the planning window (it is "
+                                     f"over-committed already), so no selection fits; raise or drop its limit")
+        return
     cost = math.fsum(problem.bac[forced])
     if cost > problem.budget * (1 + 1e-12) + 1e-9:
         raise SelectionError(f"the projects forced in ({names}) cost {money(cost)} together, more than the "
@@ -209,14 +233,18 @@ def optimise(candidates: pd.DataFrame, needs: pd.DataFrame | None, scenario: Sce
     n = len(problem.ids)
     if n == 0:
         return _selection(problem, np.zeros(0), "optimal")
+    problem.start_clock()
     best = problem.solve(-problem.score)
+    if best is None and problem.timed_out:
+        raise SelectionError(f"no selection was found within the time limit of {time_limit:,.0f} s")
     if best is None:  # cannot happen once the forced set fits; kept as a guard
         raise SelectionError("no set of candidates fits the limits")
     if problem.timed_out:
         return _selection(problem, best, "best found")
-    top, _ = problem.totals(best)
+    top, best_cost = problem.totals(best)
     floor = top - SCORE_TIE
-    cheapest = problem.solve(problem.bac, min_score=floor)
+    # the cheapest set at the best score costs no more than the one found: a bound that prunes the search
+    cheapest = problem.solve(problem.bac, min_score=floor, max_bac=best_cost * (1 + 1e-12) + 1e-9)
     if problem.timed_out:   # the tie-breaks could not be finished: the best-score set, said to be so
         return _selection(problem, best, "best found")
     x = cheapest if cheapest is not None and problem.totals(cheapest)[0] >= floor else best
@@ -301,28 +329,37 @@ def frontier(candidates: pd.DataFrame, needs: pd.DataFrame | None, scenario: Sce
     """The best total score for each budget (default: 50 budgets from 0 to the total ask), with the
     scenario's other limits and forced projects: [budget, total_score, total_bac, funded_count,
     optimal]. A budget the forced-in projects do not fit in has no selection (score empty); a point
-    not proven optimal within `time_limit` seconds has `optimal` False."""
+    not proven optimal within `time_limit` seconds (each point has its own) has `optimal` False.
+
+    Budgets are solved from the largest down: the optimum of a larger budget that costs no more than a
+    smaller one is the optimum there too (the smaller budget only removes sets, and not that one), so
+    that point needs no solve of its own."""
     problem = _problem(candidates, needs, scenario, time_limit)
     if isinstance(budgets, int):
         ask = math.fsum(problem.bac)
         budgets = list(np.linspace(0.0, ask, budgets)) if ask > 0 else [0.0]
     budgets = [float(b) for b in budgets]
-    rows = []
-    for k, budget in enumerate(budgets):
-        problem.budget = budget
-        problem.timed_out = False
-        try:
-            check_forced(problem)
-            x = problem.solve(-problem.score) if len(problem.ids) else np.zeros(0)
-        except SelectionError:
-            x = None
-        if x is None:
-            rows.append({"budget": budget, "total_score": None, "total_bac": None, "funded_count": None,
-                         "optimal": None})
+    rows: list[dict | None] = [None] * len(budgets)
+    held: tuple[np.ndarray, float] | None = None    # the last proven optimum and its cost
+    for done, k in enumerate(sorted(range(len(budgets)), key=lambda i: -budgets[i]), start=1):
+        budget = problem.budget = budgets[k]
+        problem.start_clock()
+        if held is not None and held[1] <= budget * (1 + 1e-12) + 1e-9:
+            x = held[0]
         else:
-            s, b = problem.totals(x)
-            rows.append({"budget": budget, "total_score": s, "total_bac": b, "funded_count": int(np.sum(x > 0.5)),
-                         "optimal": not problem.timed_out})
+            try:
+                check_forced(problem)
+                x = problem.solve(-problem.score) if len(problem.ids) else np.zeros(0)
+            except SelectionError:
+                x = None
+            held = (x, problem.totals(x)[1]) if x is not None and not problem.timed_out else None
+        if x is None:
+            rows[k] = {"budget": budget, "total_score": None, "total_bac": None, "funded_count": None,
+                       "optimal": False if problem.timed_out else None}
+        else:
+            total_score, total_bac = problem.totals(x)
+            rows[k] = {"budget": budget, "total_score": total_score, "total_bac": total_bac,
+                       "funded_count": int(np.sum(x > 0.5)), "optimal": not problem.timed_out}
         if progress is not None:
-            progress(k + 1, len(budgets))
+            progress(done, len(budgets))
     return pd.DataFrame(rows, columns=["budget", "total_score", "total_bac", "funded_count", "optimal"])

@@ -91,6 +91,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("send_claim_timeout_seconds", 900,
             "A send claimed by a run on another machine that has not finished after this many seconds is "
             "taken over (a run on this machine whose process is gone is taken over at once)."),
+    Setting("selection_weights", "strategic_alignment=3 priority=2 benefit_ratio=3 risk=2",
+            "The criteria a candidate project's score is built from, with their weights (criterion=weight, "
+            "separated by spaces): the built-in strategic_alignment, priority, benefit_ratio and risk, or "
+            "any criterion that project_scores names (CONTRACT §7)."),
+    Setting("selection_time_limit_seconds", 20,
+            "Seconds the what-if page and `select` give the solver to prove a selection optimal; past it "
+            "they show the best selection found, said to be not proven optimal. 0: no limit."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -144,6 +151,8 @@ class Settings:
     send_attempts: int
     send_retry_ms: int
     send_claim_timeout_seconds: int
+    selection_weights: str
+    selection_time_limit_seconds: int
 
     @property
     def db_path(self) -> Path:

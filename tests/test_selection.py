@@ -189,3 +189,18 @@ def test_a_selection_not_proven_optimal_in_time_says_so():
     assert not s.optimal and s.method == "best found" and s.gap is not None and s.gap > 0
     assert s.as_dict()["optimal"] is False
     assert s.total_bac <= c["bac"].sum() * 0.3 + 1e-6
+
+
+def test_the_frontier_solves_once_for_the_budgets_a_larger_optimum_fits(monkeypatch):
+    import pmo_metrics.selection as sel
+
+    calls = []
+    real = sel.milp
+    monkeypatch.setattr(sel, "milp", lambda *a, **k: calls.append(1) or real(*a, **k))
+    f = frontier(BOARD, None, Scenario(0.0), budgets=[17.0, 18.0, 25.0, 40.0])
+    # at 40 the optimum funds everything for 17, which fits every other budget: one solve in all
+    assert f["total_score"].tolist() == [167.0] * 4 and f["optimal"].tolist() == [True] * 4
+    assert len(calls) == 1
+    calls.clear()
+    f = frontier(BOARD, None, Scenario(0.0), budgets=[10.0, 11.0, 12.0])
+    assert f["total_score"].tolist() == [95.0, 110.0, 122.0] and len(calls) == 3

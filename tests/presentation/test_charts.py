@@ -17,7 +17,7 @@ MONTHS = ["2025-01", "2025-02", "2025-03"]
 # The unit in the title, in brackets: "(reporting currency)", "(hours)", "(%)", "(score 1–5)", "(EUR)", …
 UNIT = re.compile(r"\((reporting currency|£|%|% of capacity|% of rows|hours|dates; ◆ = stage gate|EUR|"
                   r"number of projects|number of findings|score 1–5|RAG rating per report|points on the 1–5 scale|"
-                  r"Σ probability × impact|number of risks per cell|bubble size: budget at completion)\)"
+                  r"Σ probability × impact|number of risks per cell|bubble size: budget at completion|score points)\)"
                   r"|\(.*(number of projects|number of risks)\)")
 
 
@@ -62,6 +62,12 @@ def _figures() -> dict[str, go.Figure]:
     bubbles = pd.DataFrame({"project_id": ["P1", "P2"], "project_name": [EVIL, "b"], "overall_rag": ["red", None],
                             "priority_score": [80.0, None], "risk_exposure": [30.0, 0.0], "open_risks": [3, 0],
                             "bac": [1e6, None]})
+    criteria = pd.DataFrame({"project_id": ["P1", "P1", EVIL, EVIL], "criterion": ["priority", "risk"] * 2,
+                             "part": [30.0, 20.0, 10.0, 5.0], "score": [60.0, 40.0, 20.0, 10.0],
+                             "weight": [1.0, 1.0, 1.0, 1.0]})
+    frontier = pd.DataFrame({"budget": [0.0, 1.0, 2.0, 3.0], "total_score": [None, 40.0, 60.0, 90.0],
+                             "total_bac": [None, 1.0, 2.0, 3.0], "funded_count": [None, 1, 2, 3],
+                             "optimal": [None, True, True, True]})
     return {
         "rag_mix": charts.rag_mix({"green": 3, "amber": 1, "red": 1, "none": 0}),
         "kpi_trend": charts.kpi_trend(pd.DataFrame({"month": MONTHS, "value": [0.5, None, 0.7]}), "Green", "share"),
@@ -91,6 +97,8 @@ def _figures() -> dict[str, go.Figure]:
         "maturity_change": charts.maturity_change(change),
         "rule_pass_rates": charts.rule_pass_rates(rules),
         "findings_by_rule": charts.findings_by_rule(pd.DataFrame({"rule": [EVIL, "b"], "findings": [3, 1200]})),
+        "score_parts": charts.score_parts(criteria),
+        "selection_frontier": charts.selection_frontier(frontier, budget=2.0, score=60.0),
     }
 
 
