@@ -44,7 +44,7 @@ st.caption(f"Score (0–100) = Σ weight × criterion score / Σ weights; weight
 parts = {f"part_{c}": ui.num_col(f"{fmt.label(c)} (×{fmt.number(w)})", "%.1f") for c, w in weights.items()}
 event = ui.table(table, "Pipeline", key="pipeline", selectable=True, columns={
     "project_id": ui.text_col("Project"), "project_name": ui.text_col("Name", width="medium"),
-    "stage": ui.text_col("Stage"), "business_unit": ui.text_col("Business unit"),
+    "stage": ui.enum_col("Stage", "stage"), "business_unit": ui.text_col("Business unit"),
     "score": ui.num_col("Score", "%.1f"), **parts,
     "months_in_stage": ui.num_col("Months in stage", "%d"), "age_in_stage": ui.text_col("Age in stage"),
     "bac": ui.money_col("BAC"), "expected_benefits": ui.money_col("Expected benefits"),

@@ -103,7 +103,7 @@ def results(plan: scenarios.Plan, outcome: scenarios.Outcome, key: tuple) -> Non
     ui.table(scenarios.funded_table(plan, outcome), "Scenario selection", key="scenario_funded", columns={
         "optimal": ui.check_col("Optimal"), "by_score": ui.check_col("By score"),
         "by_value": ui.check_col("By score per cost"), "project_id": ui.text_col("Project"),
-        "project_name": ui.text_col("Name", width="medium"), "stage": ui.text_col("Stage"),
+        "project_name": ui.text_col("Name", width="medium"), "stage": ui.enum_col("Stage", "stage"),
         "business_unit": ui.text_col("Business unit"), "score": ui.num_col("Score", "%.1f"),
         "bac": ui.money_col("BAC"), "hours_needed": ui.num_col("Hours needed", "%.0f"), "forced": ui.text_col("Forced")})
     if outcome.scenario.limits:

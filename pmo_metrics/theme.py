@@ -162,6 +162,8 @@ PAGE_CSS = """
 [data-testid="stButtonGroup"] button[aria-checked="true"], [data-testid="stButtonGroup"] button[aria-checked="true"] p,
 [role="tab"][aria-selected="true"], [role="tab"][aria-selected="true"] p { color: inherit !important; }
 button kbd { color: inherit !important; opacity: 1 !important; }
+/* A slider's value above its thumb in the theme's text colour, for the same reason. */
+[data-testid="stSliderThumbValue"], [data-testid="stSliderThumbValue"] p { color: inherit !important; }
 .pmo-chip { display: inline-block; border-radius: 0.35rem; padding: 0.05rem 0.5rem; font-weight: 600;
     font-size: 0.85rem; }
 </style>

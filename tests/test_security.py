@@ -163,9 +163,10 @@ def recorded_downloads(monkeypatch):
     seen: list[bytes] = []
     original = ui.download_buttons
 
-    def record(df, name, key):
-        seen.append(downloads.to_csv_bytes(df))
-        return original(df, name, key)
+    def record(df, name, key, fields=None):
+        shown = fields or [downloads.Field(str(c), str(c)) for c in df.columns]
+        seen.append(downloads.to_csv_bytes(downloads.as_shown(df, shown)))
+        return original(df, name, key, fields)
 
     monkeypatch.setattr(ui, "download_buttons", record)
     return seen

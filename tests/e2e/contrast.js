@@ -45,7 +45,10 @@
       fg = parse(s.fill); bg = paper ? (parse(paper.style.background) || base) : base;
       if (fg) fg = [fg[0], fg[1], fg[2], fg[3] * Number(s.fillOpacity || 1) * o];
     } else {
-      fg = parse(s.color); bg = ground(el);
+      // A slider's value label is drawn above its thumb, outside the thumb's box: its ground is
+      // what lies behind the thumb, not the thumb's own fill.
+      const thumb = el.closest('[data-testid="stSliderThumbValue"]');
+      fg = parse(s.color); bg = ground(thumb ? thumb.parentElement.parentElement : el);
       if (fg) fg = [fg[0], fg[1], fg[2], fg[3] * o];
     }
     if (!fg) continue;

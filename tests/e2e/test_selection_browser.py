@@ -54,7 +54,7 @@ def run_with_budget(page, budget: int) -> None:
 
 def save_as(page, name: str) -> None:
     keyed(page, "scenario_name").locator("input").fill(name)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text(f"Saved as “{name}”")).to_be_visible()
     wait_for_run(page)
 
