@@ -446,8 +446,13 @@ class PartBuilder:
             empty = f"{quoted(name)} IS NULL" if name in self.spec.bands else quoted("_empty_" + name)
             self.dropped_by.append((name, empty))
         self.kept = "NOT _drop" + "".join(f" AND NOT coalesce({e}, false)" for _, e in self.dropped_by)
+        typed = [c.name for c in self.columns if c.type != STR and c.band is None]
+        counted = ", ".join(f"count({quoted('_in_' + c)})" for c in typed) or "0"
+        counts = self.ws.con.execute(f"SELECT {counted} FROM {t}").fetchone()
+        # Columns every cell of which the source's types or the fast parse read have nothing to repair.
+        self.unread = {c for c, n in zip(typed, counts) if n}
         for c in self.columns:
-            if c.type in (STR, BOOL) or c.band is not None:
+            if c.type in (STR, BOOL) or c.band is not None or c.name not in self.unread:
                 continue
             if self._repair(quoted("_in_" + c.name), quoted(c.name), c.type, self.options(c.name), as_is=c.as_is,
                             where=self.kept) and c.name not in self.comma:
@@ -502,7 +507,7 @@ class PartBuilder:
                                              f"WHERE {earlier} AND coalesce({empty}, false))")
             earlier += f" AND NOT coalesce({empty}, false)"
         for c in self.columns:
-            if c.type == STR or c.band is not None:
+            if c.type == STR or c.band is not None or c.name not in self.unread:
                 continue
             q = Query(self.ws)
             shown = quoted("_shown_" + c.name) if c.name in self.spec.values else quoted("_in_" + c.name)
