@@ -17,7 +17,8 @@ from ..findings import WARNING, BatchError, Finding, polars_frame
 from .frames import FILE, ROW, SourceFrame, run
 from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
-from .readers import (DATA_EXTS, READER_KINDS, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
+from .delimited import digest
+from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
 from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, quoted, stack
 from .workspace import Sql, Workspace, ident
@@ -132,11 +133,6 @@ class Batch:
                                            f"FROM {self.tables[name].relation}").fetchone()
             h.update(f"{name}\0{n}\0{total}\n".encode())
         return h.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _unknown(name: str, why: str) -> Finding:
@@ -285,9 +281,12 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
     pool = ThreadPoolExecutor(max_workers=2)  # hashing overlaps reading; hashlib releases the GIL
     hashes: dict[Path, Future] = {}
 
-    def hash_later(path_: Path) -> None:
+    def hash_later(path_: Path) -> Future:
         if path_ not in hashes:
-            hashes[path_] = pool.submit(_sha256, path_)
+            hashes[path_] = pool.submit(digest, path_, path_.suffix.lower() in CSV_EXTS or not path_.suffix)
+        return hashes[path_]
+
+    ctx.blank_lines = lambda path_: hash_later(path_.resolve()).result()[1]
 
     if m.path is not None:
         hash_later(m.path)
@@ -368,7 +367,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             seen.append(m.path.resolve())
         for f in seen:
             hash_later(f)
-        files_out = [SourceFile(f, file_label(f, ctx), hashes[f].result(), f.stat().st_size) for f in seen]
+        files_out = [SourceFile(f, file_label(f, ctx), hashes[f].result()[0], f.stat().st_size) for f in seen]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
 from pathlib import Path
+from typing import Callable
 
 from ..findings import BatchError
 from .frames import ROW, SourceFrame, unique_headers
@@ -116,17 +118,22 @@ def _content_end(path: Path) -> int:
     return size - (len(tail) - len(tail.rstrip(b"\r\n")))
 
 
-def has_blank_line(path: Path) -> bool:
-    """Whether an empty line comes before the last row (inside a quoted cell too): cheap, and the
-    exact, quote-aware scan runs only when this says yes."""
-    end = _content_end(path)
+def digest(path: Path, delimited: bool) -> tuple[str, bool]:
+    """A file's SHA-256 and, for a delimited file, whether an empty line comes before its last row
+    (inside a quoted cell too) — found in the one pass that hashing reads the file anyway; the
+    exact, quote-aware scan (`scan_lines`) runs only when this says yes."""
+    h = hashlib.sha256()
+    end = _content_end(path) if delimited else 0
+    blank, offset, tail = False, 0, b""
     with path.open("rb") as fh:
-        offset, tail = 0, b""
-        while offset < end and (chunk := fh.read(min(CHUNK_BYTES, end - offset))):
-            if _BLANK_LINE.search(tail + chunk[:2]) or _BLANK_LINE.search(chunk):
-                return True
-            tail, offset = chunk[-2:], offset + len(chunk)
-    return False
+        while chunk := fh.read(CHUNK_BYTES // 16):
+            h.update(chunk)
+            if delimited and not blank and offset < end:
+                part = chunk[:end - offset]
+                blank = bool(_BLANK_LINE.search(tail + part[:2]) or _BLANK_LINE.search(part))
+                tail = part[-2:]
+            offset += len(chunk)
+    return h.hexdigest(), blank
 
 
 def scan_lines(path: Path, skip: int, normalise_to: Path | None = None) -> tuple[list[tuple[int, int]], bool]:
@@ -194,8 +201,10 @@ def scan_lines(path: Path, skip: int, normalise_to: Path | None = None) -> tuple
 class CsvFile:
     """How DuckDB is to read one delimited file, and what to do when it refuses."""
 
-    def __init__(self, path: Path, label: str, sep: str, width: int, skip: int, ws: Workspace):
+    def __init__(self, path: Path, label: str, sep: str, width: int, skip: int, ws: Workspace,
+                 blank_lines: Callable[[], bool]):
         self.path, self.label, self.sep, self.width, self.skip, self.ws = path, label, sep, width, skip, ws
+        self.blank_lines: Callable[[], bool] | None = blank_lines  # asked once, when rows are numbered
         self.padded = False     # single-threaded with null padding (a row with fewer cells)
         self.normalised = False  # read from a copy with LF line ends
         self.shifts: list[tuple[int, int]] = []
@@ -219,14 +228,18 @@ class CsvFile:
                 + (", new_line = '\\n'" if self.normalised else "") + ")")
         return Sql(text, params)
 
+    @property
+    def blank(self) -> str:
+        """A record with no value at all (a line of separators): skipped, its number kept."""
+        return " AND ".join(f"c{i} IS NULL" for i in range(1, self.width + 1))
+
     def frame_sql(self, path: Path | None = None, literal: bool = False) -> Sql:
         """Records numbered as a spreadsheet does, blank records left out."""
+        self._number_rows()
         reader = self.reader_sql(path, literal)
         cols = ", ".join(f"c{i}" for i in range(1, self.width + 1))
-        blank = " AND ".join(f"c{i} IS NULL" for i in range(1, self.width + 1))
         if not self.shifts:
-            row = "row_number() OVER () + 1"
-            body = f"SELECT {row} AS {ROW}, {cols} FROM {reader}"
+            body = f"SELECT row_number() OVER () + 1 AS {ROW}, {cols} FROM {reader}"
         elif literal:
             cases = " ".join(f"WHEN n >= {n} THEN n + {k}" for n, k in reversed(self.shifts))
             body = (f"SELECT CASE {cases} ELSE n END AS {ROW}, {cols} FROM "
@@ -235,7 +248,19 @@ class CsvFile:
             body = (f"SELECT r.n + coalesce(s.k, 0) AS {ROW}, {cols} FROM "
                     f"(SELECT row_number() OVER () + 1 AS n, {cols} FROM {reader}) AS r "
                     f"ASOF LEFT JOIN {self.shift_table} AS s ON r.n >= s.n")
-        return Sql(f"(SELECT * FROM ({body}) WHERE NOT ({blank}))", reader.params)
+        return Sql(f"(SELECT * FROM ({body}) WHERE NOT ({self.blank}))", reader.params)
+
+    def number_table(self, table: str) -> None:
+        """Number the rows of a table made from `reader_sql` in file order (blank records included),
+        as frame_sql does. A table keeps the order its rows were inserted in (rowid), so this costs
+        an update instead of a window over the whole read, which DuckDB runs on one thread."""
+        self._number_rows()
+        if not self.shifts:
+            self.ws.con.execute(f"UPDATE {table} SET {ROW} = rowid + 2")
+            return
+        self.ws.con.execute(f"UPDATE {table} SET {ROW} = x.n FROM (SELECT t.rowid AS id, t.rowid + 2 + coalesce(s.k, 0) AS n "
+                            f"FROM {table} AS t ASOF LEFT JOIN {self.shift_table} AS s ON t.rowid + 2 >= s.n) AS x "
+                            f"WHERE {table}.rowid = x.id")
 
     def _use_shifts(self, shifts: list[tuple[int, int]]) -> None:
         self.shifts = shifts
@@ -244,10 +269,12 @@ class CsvFile:
             self.ws.con.execute(f"CREATE TEMP TABLE {self.shift_table} (n BIGINT, k BIGINT)")
             self.ws.con.executemany(f"INSERT INTO {self.shift_table} VALUES (?, ?)", [list(s) for s in shifts])
 
-    def number_rows(self) -> None:
-        """Scan the file for blank lines outside quotes, when it has an empty line at all."""
-        if has_blank_line(self.path):
-            self._use_shifts(scan_lines(self.path, self.skip)[0])
+    def _number_rows(self) -> None:
+        """Scan the file for blank lines outside quotes (once), when it has an empty line at all."""
+        if self.blank_lines is not None:
+            has_blank, self.blank_lines = self.blank_lines(), None
+            if has_blank:
+                self._use_shifts(scan_lines(self.path, self.skip)[0])
 
     def recover(self, message: str) -> None:
         """DuckDB refused the file: switch to the way of reading it needs, or raise the BatchError
@@ -267,7 +294,7 @@ class CsvFile:
             shifts, open_quote = scan_lines(self.path, self.skip, normalise_to=copy)
             if open_quote:
                 raise BatchError(f"{self.label}: cannot be read as CSV (a quoted cell is never closed)")
-            self.path, self.normalised = copy, True
+            self.path, self.normalised, self.blank_lines = copy, True, None
             self._use_shifts(shifts)
             return
         if cells:
@@ -279,8 +306,11 @@ class CsvFile:
         raise BatchError(f"{self.label}: cannot be read as CSV ({why})")
 
 
-def read_csv(path: Path, label: str, options: dict, ws: Workspace) -> SourceFrame:
-    """A delimited text file → a frame whose SQL reads it with DuckDB, every cell as text."""
+def read_csv(path: Path, label: str, options: dict, ws: Workspace,
+             blank_lines: Callable[[], bool] | None = None) -> SourceFrame:
+    """A delimited text file → a frame whose SQL reads it with DuckDB, every cell as text.
+
+    `blank_lines` says whether the file has an empty line (see `digest`; default: look now)."""
     size = path.stat().st_size
     if size == 0:
         return SourceFrame.nothing(label, path)
@@ -307,6 +337,7 @@ def read_csv(path: Path, label: str, options: dict, ws: Workspace) -> SourceFram
     header, skip = _header(head_text, sep)
     if not header:
         raise BatchError(f"{label}: cannot be read as CSV (no header line)")
-    reader = CsvFile(source, label, sep, len(header), skip, ws)
-    reader.number_rows()
+    if source != path or blank_lines is None:  # a transcoded copy is looked at itself
+        blank_lines = lambda: digest(source, True)[1]  # noqa: E731
+    reader = CsvFile(source, label, sep, len(header), skip, ws, blank_lines)
     return SourceFrame(label, unique_headers(header), path, csv=reader)

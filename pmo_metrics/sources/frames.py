@@ -64,6 +64,18 @@ class SourceFrame:
             return self.csv.frame_sql()
         return Sql(f"(SELECT * FROM {self.table})")
 
+    def cells(self) -> tuple[Sql, str]:
+        """The frame for building a table from it in one pass: (relation, blank-row condition).
+
+        A delimited file's relation is its records as DuckDB reads them, in file order, with
+        `_row` empty and blank records in; the table built from it is numbered afterwards
+        (`CsvFile.number_table`). Other frames are numbered already, blank rows left out."""
+        if self.csv is not None:
+            reader = self.csv.reader_sql()
+            cols = ", ".join(f"c{i}" for i in range(1, self.csv.width + 1))
+            return Sql(f"(SELECT NULL::BIGINT AS {ROW}, {cols} FROM {reader.text})", reader.params), self.csv.blank
+        return self.sql(), "false"
+
 
 def run(ws: Workspace, frames: list[SourceFrame], build: Callable[[], Sql],
         action: Callable[[Sql], Any] | None = None):

@@ -30,6 +30,7 @@ class ReadContext:
     batch_dir: Path
     ws: Workspace
     batch_workbook: Path | None = None
+    blank_lines: Callable[[Path], bool] | None = None  # a delimited file has an empty line (hashing looks)
     workbooks: dict[Path, Any] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None  # a reader's progress message (long reads)
     policy: SourcePolicy | None = None            # what the mapping may reach (None: the CLI's)
@@ -260,7 +261,8 @@ def read_file(path: Path, options: dict, ctx: ReadContext, sheet: str | None = N
     if ext in PARQUET_EXTS:
         return read_parquet(path, label, ctx.ws)
     if ext in CSV_EXTS or ext == "":
-        return read_csv(path, label, options, ctx.ws)
+        blank = (lambda: ctx.blank_lines(path)) if ctx.blank_lines else None
+        return read_csv(path, label, options, ctx.ws, blank)
     raise BatchError(f"{label}: unsupported file type {ext!r} (csv, tsv, txt, xlsx, xls, parquet)")
 
 

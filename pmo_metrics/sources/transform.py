@@ -145,9 +145,9 @@ class Columns:
             self.index[name.strip().lower()] = f"h{i}"
             self.natives.pop(name.strip().lower(), None)  # a harmonised column has no native twin
 
-    def relation(self, q: Query) -> str:
-        """The frame with its harmonised columns, as a parenthesised relation."""
-        sql = self.frame.sql()
+    def relation(self, q: Query, sql: Sql | None = None) -> str:
+        """The frame (or `sql` over it) with its harmonised columns, as a parenthesised relation."""
+        sql = sql or self.frame.sql()
         q.params.update(sql.params)
         if self.source is None or not (self.source.columns or self.source.constants):
             return sql.text
@@ -275,7 +275,9 @@ class PartBuilder:
             return MISSING
         while True:
             run(self.ws, [frame], self._first_pass)
-            if self.ws.con.execute(f"SELECT count(*) = 0 FROM {self.target}").fetchone()[0]:
+            if frame.csv is not None:
+                frame.csv.number_table(self.target)
+            if self.ws.con.execute(f"SELECT count(*) FILTER (NOT _blank) = 0 FROM {self.target}").fetchone()[0]:
                 self.sink.add(Finding("SCHEMA", ERROR, name, "no data rows, only a header: a full snapshot with "
                                       "no rows would empty the table, so it is refused", frame.label))
                 self.ws.con.execute(f"DROP TABLE {self.target}")
@@ -361,59 +363,68 @@ class PartBuilder:
         """CREATE TABLE target: the contract columns (typed), _load_id, _file, _row, and helpers —
         _in_C the text of a cell of C neither its source type nor the fast parse read, _shown_C
         that text before translation, _nv_C a not-value, _empty_C empty (for drop_if_empty),
-        _bv/_bin the band inputs, _drop the row is left out."""
+        _bv/_bin the band inputs, _drop the row is left out.
+
+        Written as levels (text → translated text → typed value → helpers), so that no
+        expression is computed twice for a row."""
         q = Query(self.ws)
         nv, flagged, native_types = self.spec.not_value_action, self.flagged, self._native_types()
-        inner = [ROW]
+        source, blank = self.frame.cells()
+        text = [ROW, f"{blank} AS _blank"]  # level 1: each column's text, the source's own typed values, band inputs, not-values
         for c in self.columns:
             if c.band is None:
-                inner.append(f"{self._text(c, q)} AS {quoted('_s_' + c.name)}")
+                text.append(f"{self._text(c, q)} AS {quoted('_s_' + c.name)}")
                 if c.native:
-                    inner.append(f"{c.native} AS {quoted('_n_' + c.name)}")
+                    text.append(f"{c.native} AS {quoted('_n_' + c.name)}")
             else:
                 where = f"tables.{self.name}.bands.{c.name}"
-                inner += [f"{self.cols.clean(src, where, q)} AS {quoted(f'_b_{c.name}_{j}')}"
-                          for j, src in enumerate(c.band.columns)]
+                text += [f"{self.cols.clean(src, where, q)} AS {quoted(f'_b_{c.name}_{j}')}"
+                         for j, src in enumerate(c.band.columns)]
         if flagged:
             pattern = q.bind(cells.glob_regex(self.opts.not_values))
-            inner += [f"coalesce(regexp_matches({quoted('_s_' + c)}, {pattern}), false) AS {quoted('_nv_' + c)}"
-                      for c in flagged]
-        values, helpers = [], []
+            text += [f"coalesce(regexp_matches({quoted('_s_' + c)}, {pattern}), false) AS {quoted('_nv_' + c)}"
+                     for c in flagged]
+        inputs = ["*"]   # level 2: the text a column is parsed from (not-values emptied, translated)
+        values = ["*"]   # level 3: the typed values
+        out, helpers = [], []  # level 4: the table
         for c in self.columns:
-            s = quoted("_s_" + c.name)
+            s, x, v = quoted("_s_" + c.name), quoted("_x_" + c.name), quoted("_v_" + c.name)
             if c.band is not None:
-                values.append(f"NULL::VARCHAR AS {quoted(c.name)}")
+                out.append(f"NULL::VARCHAR AS {quoted(c.name)}")
                 for j in range(len(c.band.columns)):
-                    b = quoted(f"_b_{c.name}_{j}")
+                    b, bv = quoted(f"_b_{c.name}_{j}"), quoted(f"_bv_{c.name}_{j}")
                     fast = cells.fast(b, NUM, self.options(f"{c.name}#{j}"), q.bind) or "NULL::DOUBLE"
-                    helpers += [f"{fast} AS {quoted(f'_bv_{c.name}_{j}')}",
-                                f"CASE WHEN ({fast}) IS NULL THEN {b} END AS {quoted(f'_bin_{c.name}_{j}')}"]
+                    values.append(f"{fast} AS {bv}")
+                    helpers += [f"{bv}", f"CASE WHEN {bv} IS NULL THEN {b} END AS {quoted(f'_bin_{c.name}_{j}')}"]
                 continue
+            emptied = s
             if c.name in flagged:
                 helpers.append(f"CASE WHEN {quoted('_nv_' + c.name)} THEN {s} END AS {quoted('_nv_' + c.name)}")
                 if nv == "null":
-                    s = f"CASE WHEN {quoted('_nv_' + c.name)} THEN NULL ELSE {s} END"
+                    emptied = f"CASE WHEN {quoted('_nv_' + c.name)} THEN NULL ELSE {s} END"
             if c.name in self.spec.drop_if_empty:
-                helpers.append(f"({s}) IS NULL AS {quoted('_empty_' + c.name)}")
-            x = self._translated(s, c, q)
+                # Emptiness is that of the text before translation (a translation never empties a cell).
+                helpers.append(f"{emptied} IS NULL AS {quoted('_empty_' + c.name)}")
+            inputs.append(f"{self._translated(emptied, c, q)} AS {x}")
             if c.type == STR:
-                values.append(f"{x} AS {quoted(c.name)}")
+                out.append(f"{x} AS {quoted(c.name)}")
                 continue
             reads = [e for e in (
                 cells.native(quoted("_n_" + c.name), c.type, native_types.get(c.native, "")) if c.native else None,
                 cells.fast(x, c.type, self.options(c.name), q.bind)) if e is not None]
-            value = f"coalesce({', '.join(reads)})" if reads else "NULL"
-            values.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {quoted(c.name)}")
-            helpers.append((f"CASE WHEN ({value}) IS NULL THEN {x} END" if reads else x) + f" AS {quoted('_in_' + c.name)}")
+            values.append(f"CAST({'coalesce(' + ', '.join(reads) + ')' if reads else 'NULL'} AS {SQL_TYPES[c.type]}) AS {v}")
+            out.append(f"{v} AS {quoted(c.name)}")
+            helpers.append(f"CASE WHEN {v} IS NULL THEN {x} END AS {quoted('_in_' + c.name)}")
             if c.name in self.spec.values:
-                helpers.append(f"CASE WHEN ({value}) IS NULL THEN {quoted('_s_' + c.name)} END "
-                               f"AS {quoted('_shown_' + c.name)}")
+                helpers.append(f"CASE WHEN {v} IS NULL THEN {s} END AS {quoted('_shown_' + c.name)}")
         drop = " OR ".join(quoted("_nv_" + c) for c in flagged) if flagged and nv == "drop" else "false"
-        helpers.append(f"{drop} AS _drop")
-        self.helpers = [h.rsplit(" AS ", 1)[1].strip('"') for h in helpers]
-        return q(f"CREATE {'TEMP ' if self.temporary else ''}TABLE {self.target} AS SELECT {', '.join(values)}, {q.bind(self.load_id)}::VARCHAR AS _load_id, "
-                 f"{q.bind(self.frame.label)}::VARCHAR AS {FILE}, {ROW}, {', '.join(helpers)} "
-                 f"FROM (SELECT {', '.join(inner)} FROM {self.cols.relation(q)})")
+        helpers += ["_blank", f"_blank OR {drop} AS _drop"]
+        self.helpers = [h.rsplit(" AS ", 1)[-1].strip('"') for h in helpers]
+        levels = (f"(SELECT {', '.join(values)} FROM (SELECT {', '.join(inputs)} FROM "
+                  f"(SELECT {', '.join(text)} FROM {self.cols.relation(q, source)})))")
+        kind = "TEMP TABLE" if self.temporary else "TABLE"
+        return q(f"CREATE {kind} {self.target} AS SELECT {', '.join(out)}, {q.bind(self.load_id)}::VARCHAR AS _load_id, "
+                 f"{q.bind(self.frame.label)}::VARCHAR AS {FILE}, {ROW}, {', '.join(helpers)} FROM {levels}")
 
     # --- after the first pass ------------------------------------------------------------------
 
