@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("demo", parents=[common], help="write a realistic demo batch")
-    p.add_argument("--scale", choices=["small", "enterprise"], default="small")
+    p.add_argument("--scale", choices=["small", "enterprise", "enterprise-xl"], default="small",
+                   help="small (60 projects), enterprise (5,000 projects, ~5 M timesheet rows) or "
+                        "enterprise-xl (24,000 projects, ~25 M)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--end-month", type=_month, default=None, help="last month with data (default: last month)")
     p.add_argument("--out", required=True, type=Path)

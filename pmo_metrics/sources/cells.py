@@ -101,8 +101,9 @@ def glob_regex(patterns: tuple[str, ...]) -> str:
 def fast(x: str, type_: str, opts: ValueOptions, bind: Bind) -> str | None:
     """The exact reading of a clean cell, or None when the type has none under these options."""
     if type_ in (NUM, MONEY) and opts.decimal in (None, "."):
-        return (f"CASE WHEN regexp_full_match({x}, '{_PLAIN_NUMBER}') AND isfinite(TRY_CAST({x} AS DOUBLE)) "
-                f"THEN TRY_CAST({x} AS DOUBLE) END")
+        # DuckDB's cast alone also reads "1_000", "+-1" and numbers with spaces around them.
+        v = f"TRY_CAST({x} AS DOUBLE)"
+        return f"CASE WHEN regexp_full_match({x}, '{_PLAIN_NUMBER}') AND isfinite({v}) THEN {v} END"
     if type_ == INT:
         return f"CASE WHEN regexp_full_match({x}, '{_PLAIN_INT}') THEN TRY_CAST({x} AS BIGINT) END"
     if type_ == DATE and (opts.date_formats or ("%Y-%m-%d",))[0] == "%Y-%m-%d":

@@ -29,7 +29,7 @@ from typing import Callable
 
 from ..findings import BatchError
 from .frames import ROW, SourceFrame, unique_headers
-from .workspace import MAX_LINE_BYTES, Sql, Workspace
+from .workspace import Sql, Workspace
 
 SEPARATORS = (",", ";", "\t", "|")
 SNIFF_BYTES = 1 << 16
@@ -205,6 +205,7 @@ class CsvFile:
                  blank_lines: Callable[[], bool]):
         self.path, self.label, self.sep, self.width, self.skip, self.ws = path, label, sep, width, skip, ws
         self.blank_lines: Callable[[], bool] | None = blank_lines  # asked once, when rows are numbered
+        self.line_bytes: int | None = None  # DuckDB's longest line when a file needs more than its 2 MB
         self.padded = False     # single-threaded with null padding (a row with fewer cells)
         self.normalised = False  # read from a copy with LF line ends
         self.shifts: list[tuple[int, int]] = []
@@ -222,9 +223,12 @@ class CsvFile:
 
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, self.width + 1)) + "}"
         mode = "null_padding = true, parallel = false" if self.padded else "null_padding = false"
+        # The longest line DuckDB expects also sizes its read buffers: raising it for every file
+        # would read each in one buffer, on one thread; it is raised for a file that needs it.
         text = (f"read_csv({value(str(path or self.path))}, columns = {columns}, header = true, "
                 f"delim = {value(self.sep)}, quote = '\"', escape = '\"', auto_detect = false, "
-                f"skip = {value(self.skip)}, max_line_size = {MAX_LINE_BYTES}, {mode}"
+                f"skip = {value(self.skip)}, {mode}"
+                + (f", max_line_size = {self.line_bytes}" if self.line_bytes else "")
                 + (", new_line = '\\n'" if self.normalised else "") + ")")
         return Sql(text, params)
 
@@ -281,6 +285,10 @@ class CsvFile:
         that says why it cannot be read."""
         if "Invalid unicode" in message:
             raise not_utf8(self.label, self.path)
+        longest = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:(\d+)", message)
+        if longest:
+            self.line_bytes = max(4 * int(longest.group(2)), 8 * int(longest.group(1)))
+            return
         cells = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
         line = re.search(r"CSV Error on Line: (\d+)", message)
         where = f"line {line.group(1)}" if line else "a line"

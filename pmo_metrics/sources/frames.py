@@ -84,7 +84,7 @@ def run(ws: Workspace, frames: list[SourceFrame], build: Callable[[], Sql],
     ends) and the SQL is built and run again — or raises the BatchError that names the file."""
     import duckdb
 
-    for _ in range(4):
+    for _ in range(8):
         sql = build()
         try:
             return action(sql) if action is not None else ws.execute(sql)

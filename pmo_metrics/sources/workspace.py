@@ -20,8 +20,6 @@ from typing import Any
 # What DuckDB may use for a batch. Measured on the enterprise demo batch (5.6 M rows, 191 MB of CSV):
 # the load's peak RSS stays under 1 GB with these, and a 25 M-row batch spills rather than grows.
 MEMORY_LIMIT = "500MB"
-# Lines longer than DuckDB's default (2 MB: a long commentary cell) are read, not refused.
-MAX_LINE_BYTES = 1 << 30
 
 
 @dataclass
@@ -38,8 +36,9 @@ class Sql:
 class Workspace:
     """One DuckDB connection for reading and checking a batch, with its own spill folder.
 
-    `path` is the database file to build (a load's new database); without it a scratch file in the
-    workspace's folder is used, removed with the workspace."""
+    `path` is the database file to build (a load's new database). Without it the database is in
+    memory (what does not fit spills to the folder): `validate` keeps nothing, and tables held in
+    memory are written without the compression a database file needs (~30 % faster)."""
 
     def __init__(self, path: str | Path | None = None, memory_limit: str = MEMORY_LIMIT):
         import duckdb  # the library's import stays light: the engine loads when a batch is read
@@ -48,10 +47,10 @@ class Workspace:
 
         self.folder = Path(tempfile.mkdtemp(prefix="pmo-batch-"))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
-        self.path = Path(path) if path is not None else self.folder / "scratch.duckdb"
+        self.path = Path(path) if path is not None else None
         config = {**OFFLINE_CONFIG, "memory_limit": memory_limit, "temp_directory": str(self.folder / "spill"),
                   "preserve_insertion_order": True}
-        self.con = duckdb.connect(str(self.path), config=config)
+        self.con = duckdb.connect(str(self.path) if self.path else ":memory:", config=config)
         self.con.execute("SET enable_progress_bar = false")  # the loader reports its own progress
         self._names = itertools.count(1)
 
