@@ -1,6 +1,6 @@
 """The data contract's tables, as data: column names, types, keys and enumerations.
 
-Everything that needs to know the shape of an extract — readers, mappings, pandera
+Everything that needs to know the shape of an extract — readers, mappings, the rules'
 schemas, the warehouse DDL, the demo generator — reads it from here, so the contract
 (CONTRACT.md §1) is restated exactly once in code.
 """

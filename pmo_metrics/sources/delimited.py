@@ -297,7 +297,9 @@ class CsvFile:
                 raise BatchError(f"{self.label}: cannot be read as CSV (a quoted cell is never closed)")
             self.padded = True
             return
-        if "state machine reached an invalid state" in message and not self.normalised:
+        # Mixed line ends make DuckDB's state machine give up, or find a quote it thinks is open.
+        confused = "state machine reached an invalid state" in message or "unterminated quote" in message
+        if confused and not self.normalised:
             copy = self.ws.file(".csv")
             shifts, open_quote = scan_lines(self.path, self.skip, normalise_to=copy)
             if open_quote:
