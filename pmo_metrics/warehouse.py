@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -145,10 +146,9 @@ def _attach_live(con, db_path: Path | None) -> dict[str, str]:
     return {t: f'old.main."{t}"' for t in c.TABLE_NAMES if t in names}  # allow-listed names
 
 
-def _check(batch, db_path: Path | None, load_date: date, report: ValidationReport) -> None:
+def _check(batch, loaded: dict[str, str], load_date: date, report: ValidationReport) -> None:
     """The reading findings and every rule's, into the report."""
     con = batch.ws.con
-    loaded = _attach_live(con, db_path)
     report.store.attach_to(con)
     try:
         con.execute(f"INSERT INTO report.findings SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid")
@@ -157,8 +157,9 @@ def _check(batch, db_path: Path | None, load_date: date, report: ValidationRepor
         report.store.detach_from(con)
 
 
-def _read_and_check(batch_path, mapping, db_path: Path | None, load_date: date, progress: Progress, policy,
-                    workspace: Workspace | None = None, load_id: str | None = None):
+def _read(batch_path, mapping, progress: Progress, policy, workspace: Workspace | None = None,
+          load_id: str | None = None):
+    """The batch read, and a report that knows its tables."""
     from .sources import read_batch
 
     progress("reading files", 0.0)
@@ -167,9 +168,6 @@ def _read_and_check(batch_path, mapping, db_path: Path | None, load_date: date, 
     report = ValidationReport()
     report.rows_read = {name: t.rows for name, t in batch.tables.items()}
     report.files = {name: list(t.files) for name, t in batch.tables.items()}
-    progress("checking the data accuracy rules", 0.5)
-    _check(batch, db_path, load_date, report)
-    progress("checked", 0.7)
     return batch, report
 
 
@@ -179,9 +177,12 @@ def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db
 
     `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the CLI's. The
     batch's tables live in a scratch database of its own until the batch is closed (or collected)."""
-    batch, report = _read_and_check(batch_path, mapping, Path(db_path) if db_path else None,
-                                    load_date or date.today(), progress or (lambda msg, frac: None), policy)
+    progress = progress or (lambda msg, frac: None)
+    batch, report = _read(batch_path, mapping, progress, policy)
+    progress("checking the data accuracy rules", 0.5)
+    _check(batch, _attach_live(batch.ws.con, Path(db_path) if db_path else None), load_date or date.today(), report)
     batch.ws.con.execute("DETACH DATABASE IF EXISTS old")
+    progress("checked", 0.7)
     return batch, report
 
 
@@ -211,13 +212,24 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
             leftover.unlink(missing_ok=True)  # from a load that was killed; we hold the lock
         _append_log(db_path, record)
         tmp = db_path.with_name(f"{db_path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        ws = None
+        ws = beside = None
+        archived = prepared = None
         try:
             try:
                 _check_live(db_path, replace_corrupt, load_id)
                 ws = Workspace(tmp)
-                batch, report = _read_and_check(batch_path, mapping, db_path, load_date, progress, policy, ws,
-                                                load_id)
+                batch, report = _read(batch_path, mapping, progress, policy, ws, load_id)
+                loaded = _attach_live(ws.con, db_path)
+                # While the rules run: the archive copy, and what the new database needs whatever
+                # they find — the tables the batch leaves in place, and the marts. Each waits on
+                # something else than the other (the disk, one thread of DuckDB's), so the load
+                # takes about as long as the longest of the three, not their sum.
+                beside = ThreadPoolExecutor(max_workers=2)
+                archived = beside.submit(_archive, db_path, load_id, batch.files) if archive else None
+                prepared = beside.submit(_prepare, ws.con.cursor(), batch, bool(loaded) or db_path.exists())
+                progress("checking the data accuracy rules", 0.5)
+                _check(batch, loaded, load_date, report)
+                progress("checked", 0.7)
             except (BatchError, DatabaseError) as exc:
                 _finish(db_path, record, "failed", str(exc))
                 raise
@@ -243,12 +255,20 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
 
             try:
                 progress("writing the new database", 0.7)
+                if archived is not None:
+                    progress("archiving the raw files", 0.7)
                 rows_loaded, rows_rejected = _publish(db_path, tmp, batch, report, record, load_id, started,
-                                                      load_date, archive, progress)
+                                                      load_date, archived.result() if archived else None,
+                                                      prepared, progress)
+                archived = None  # published: the archive stays
             except Exception as exc:
                 _finish(db_path, record, "failed", f"{type(exc).__name__}: {exc}")
                 raise
         finally:
+            if beside is not None:
+                beside.shutdown(wait=True)
+            if archived is not None and archived.exception() is None:
+                shutil.rmtree(archived.result(), ignore_errors=True)  # a load that did not publish keeps no archive
             if ws is not None:
                 ws.close()
             tmp.unlink(missing_ok=True)
@@ -332,101 +352,109 @@ def _last_loaded_digest(db_path: Path) -> str | None:
     return row[0] if row else None
 
 
+def _prepare(cur, batch, previous: bool) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """The new database's schemas, the tables the batch leaves in place (copied from the live
+    database attached as `old`, or empty), and the marts; returns the old database's tables and raw
+    views. Runs on a cursor of its own beside the rules."""
+    from .marts import build_marts
+
+    try:
+        cur.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS meta; CREATE SCHEMA IF NOT EXISTS marts")
+        for ddl in META_DDL:
+            cur.execute(ddl)
+        old_tables: set[tuple[str, str]] = set()
+        old_views: dict[str, str] = {}
+        if previous:
+            old_tables = set(cur.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                         "WHERE database_name = 'old'").fetchall())
+            old_views = dict(cur.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'old' "
+                                         "AND schema_name = 'raw' AND NOT internal").fetchall())
+        for name in c.LOAD_ORDER:
+            if name in batch.tables:
+                continue
+            if ("main", name) in old_tables:
+                cur.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
+                if ("raw", name) in old_tables:
+                    cur.execute(f'CREATE TABLE raw."{name}" AS SELECT * FROM old.raw."{name}"')
+                elif name in old_views:
+                    cur.execute(old_views[name])
+            else:
+                cur.execute(c.create_table_sql(c.TABLES[name]))
+                for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
+                    cur.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
+        build_marts(cur)
+        return old_tables, old_views
+    finally:
+        cur.close()
+
+
 def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: dict, load_id: str,
-             started: datetime, load_date: date, archive: bool, progress: Progress):
+             started: datetime, load_date: date, archived: Path | None, prepared, progress: Progress):
     """Complete the new database the batch was read into, and swap it in."""
     from .marts import build_marts
 
     con = batch.ws.con
-    previous = db_path if db_path.exists() else None
     rows_loaded: dict[str, int] = {}
     rows_rejected: dict[str, int] = {}
-    archived = None
     mapping_free = record.get("mapping") is None
-    if archive:
-        progress("archiving the raw files", 0.7)
-        archived = _archive(db_path, load_id, batch.files)
+    progress("building the marts", 0.72)
+    old_tables, _ = prepared.result()
+    report.store.attach_to(con)
     try:
-        con.execute("CREATE SCHEMA raw; CREATE SCHEMA meta; CREATE SCHEMA marts")
-        for ddl in META_DDL:
-            con.execute(ddl)
-        old_tables: set[tuple[str, str]] = set()
-        old_views: dict[str, str] = {}
-        if previous is not None:
-            old_tables = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                                         "WHERE database_name = 'old'").fetchall())
-            old_views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'old' "
-                                         "AND schema_name = 'raw' AND NOT internal").fetchall())
-        report.store.attach_to(con)
-        try:
-            rejected_rows(con, "report.findings", "rejected")
-            steps = len(c.LOAD_ORDER)
-            for i, name in enumerate(c.LOAD_ORDER):
-                progress(f"writing {name}", 0.7 + 0.2 * i / steps)
-                table = batch.tables.get(name)
-                if table is not None:
-                    rows_rejected[name] = _set_aside(con, name, table, load_id)
-                    rows_loaded[name] = con.execute(f"SELECT count(*) FROM {table.relation}").fetchone()[0]
-                    view = _raw_view_sql(name, table, archived, load_id) if archived and mapping_free else None
-                    if view:
-                        con.execute(view)
-                    else:
-                        run(batch.ws, table.frames, lambda t=table: _as_table(f'raw."{name}"', t.raw_sql(load_id)))
-                elif ("main", name) in old_tables:
-                    con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
-                    if ("raw", name) in old_tables:
-                        con.execute(f'CREATE TABLE raw."{name}" AS SELECT * FROM old.raw."{name}"')
-                    elif name in old_views:
-                        con.execute(old_views[name])
-                else:
-                    con.execute(c.create_table_sql(c.TABLES[name]))
-                    for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
-                        con.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
+        rejected_rows(con, "report.findings", "rejected")
+        steps = len(c.LOAD_ORDER)
+        for i, name in enumerate(c.LOAD_ORDER):
+            progress(f"writing {name}", 0.75 + 0.2 * i / steps)
+            table = batch.tables.get(name)
+            if table is None:
+                continue
+            rows_rejected[name] = _set_aside(con, name, table, load_id)
+            rows_loaded[name] = con.execute(f"SELECT count(*) FROM {table.relation}").fetchone()[0]
+            view = _raw_view_sql(name, table, archived, load_id) if archived and mapping_free else None
+            if view:
+                con.execute(view)
+            else:
+                run(batch.ws, table.frames, lambda t=table, n=name: _as_table(f'raw."{n}"', t.raw_sql(load_id)))
 
-            batch_tables = list(batch.tables)
-            for meta in META_TABLES:
-                if ("meta", meta) not in old_tables:
-                    continue
-                if meta in ("findings", "quarantine", "table_rows"):
-                    # Findings and set-aside rows of tables this batch replaces are superseded.
-                    con.execute(f'INSERT INTO meta.{meta} BY NAME SELECT * FROM old.meta.{meta} '
-                                f'WHERE NOT list_contains(?, "table")', [batch_tables])
-                elif meta == "project_snapshots" and "projects" in batch.tables:
-                    con.execute("INSERT INTO meta.project_snapshots SELECT * FROM old.meta.project_snapshots "
-                                "WHERE snapshot_month <> ?", [_snapshot_month(con, load_date)])
-                else:
-                    con.execute(f"INSERT INTO meta.{meta} SELECT * FROM old.meta.{meta}")
-            con.execute(f"INSERT INTO meta.findings SELECT ?, {SELECT_FINDINGS} FROM report.findings ORDER BY rowid",
-                        [load_id])
-        finally:
-            report.store.detach_from(con)
-        for name in batch_tables:
-            con.execute("INSERT INTO meta.table_rows VALUES (?, ?, ?, ?, ?)",
-                        [load_id, name, report.rows_read.get(name, 0), rows_loaded.get(name, 0),
-                         rows_rejected.get(name, 0)])
-        if "projects" in batch.tables:
-            con.execute(
-                "INSERT INTO meta.project_snapshots SELECT ?, ?, project_id, stage, budget_at_completion, "
-                "baseline_finish_date, forecast_finish_date, actual_finish_date FROM main.projects",
-                [_snapshot_month(con, load_date), load_id])
-        con.execute("INSERT INTO meta.load_log VALUES (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            load_id, started, _now(), record["batch"], record["batch_sha256"], record["mapping"],
-            record["quarantine"], load_date, json.dumps(record["files"]), json.dumps(report.rows_read),
-            json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
-        if previous is not None:
-            con.execute("DETACH old")
-        progress("building the marts", 0.92)
-        build_marts(con)
-        con.execute("CHECKPOINT")
-        batch.close()
-        _fsync(tmp)
-        progress("publishing the new database", 0.98)
-        os.replace(tmp, db_path)
-        _fsync(db_path.parent)
-    except BaseException:
-        if archived is not None:
-            shutil.rmtree(archived, ignore_errors=True)  # a load that did not publish keeps no archive
-        raise
+        batch_tables = list(batch.tables)
+        for meta in META_TABLES:
+            if ("meta", meta) not in old_tables:
+                continue
+            if meta in ("findings", "quarantine", "table_rows"):
+                # Findings and set-aside rows of tables this batch replaces are superseded.
+                con.execute(f'INSERT INTO meta.{meta} BY NAME SELECT * FROM old.meta.{meta} '
+                            f'WHERE NOT list_contains(?, "table")', [batch_tables])
+            elif meta == "project_snapshots" and "projects" in batch.tables:
+                con.execute("INSERT INTO meta.project_snapshots SELECT * FROM old.meta.project_snapshots "
+                            "WHERE snapshot_month <> ?", [_snapshot_month(con, load_date)])
+            else:
+                con.execute(f"INSERT INTO meta.{meta} SELECT * FROM old.meta.{meta}")
+        con.execute(f"INSERT INTO meta.findings SELECT ?, {SELECT_FINDINGS} FROM report.findings ORDER BY rowid",
+                    [load_id])
+    finally:
+        report.store.detach_from(con)
+    for name in batch_tables:
+        con.execute("INSERT INTO meta.table_rows VALUES (?, ?, ?, ?, ?)",
+                    [load_id, name, report.rows_read.get(name, 0), rows_loaded.get(name, 0),
+                     rows_rejected.get(name, 0)])
+    if "projects" in batch.tables:
+        con.execute(
+            "INSERT INTO meta.project_snapshots SELECT ?, ?, project_id, stage, budget_at_completion, "
+            "baseline_finish_date, forecast_finish_date, actual_finish_date FROM main.projects",
+            [_snapshot_month(con, load_date), load_id])
+    con.execute("INSERT INTO meta.load_log VALUES (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        load_id, started, _now(), record["batch"], record["batch_sha256"], record["mapping"],
+        record["quarantine"], load_date, json.dumps(record["files"]), json.dumps(report.rows_read),
+        json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
+    con.execute("DETACH DATABASE IF EXISTS old")
+    if sum(rows_rejected.values()):
+        build_marts(con)  # the marts were built beside the rules, before rows were set aside
+    con.execute("CHECKPOINT")
+    batch.close()
+    _fsync(tmp)
+    progress("publishing the new database", 0.98)
+    os.replace(tmp, db_path)
+    _fsync(db_path.parent)
     return rows_loaded, rows_rejected
 
 

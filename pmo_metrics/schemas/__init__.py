@@ -20,14 +20,21 @@ def _table_findings(state: State, name: str, relation: str) -> None:
     table = c.TABLES[name]
     project = "project_id" if "project_id" in table.column_names else None
     rows = f"(SELECT *, rowid AS _rid FROM {relation})"
-    for column, fails, message in schema_checks(table):
-        value = text(f'"{column}"', table.column(column).type)
-        state.emit("SCHEMA", name, column, f"(SELECT * FROM (SELECT *, {fails} AS _fails FROM {rows}) WHERE _fails)",
-                   text=message, value=value, located=True, project=project)
-    for rule in ROW_RULES.get(name, ()):
-        value = text(f'"{rule.column}"', table.column(rule.column).type)
-        state.emit(rule.rule, name, rule.column, f"(SELECT * FROM {rows} WHERE {rule.fails})",
-                   text=RULES[rule.rule].description, value=value, located=True, project=project)
+    checks = [(column, fails, "SCHEMA", message) for column, fails, message in schema_checks(table)]
+    checks += [(r.column, r.fails, r.rule, RULES[r.rule].description) for r in ROW_RULES.get(name, ())]
+    # One pass finds every row that fails a check of one row alone (a table of millions is read
+    # once, not once per check); the checks that compare rows (duplicate keys) need the table.
+    single = [(i, chk) for i, chk in enumerate(checks) if " OVER " not in chk[1]]
+    failing = f"_failing_{name}"
+    flags = ", ".join(f"coalesce({fails}, false) AS _f{i}" for i, (_, fails, _, _) in single)
+    state.con.execute(f"CREATE OR REPLACE TEMP TABLE {failing} AS SELECT * FROM (SELECT *, {flags} FROM {rows}) "
+                      f"WHERE {' OR '.join(f'_f{i}' for i, _ in single)}")
+    for i, (column, fails, rule, message) in enumerate(checks):
+        source = (f"(SELECT * FROM {failing} WHERE _f{i})" if " OVER " not in fails
+                  else f"(SELECT * FROM (SELECT *, {fails} AS _fails FROM {rows}) WHERE _fails)")
+        state.emit(rule, name, column, source, text=message, value=text(f'"{column}"', table.column(column).type),
+                   located=True, project=project)
+    state.con.execute(f"DROP TABLE {failing}")
     if len(table.key) > 1:
         key = ", ".join(f'"{k}"' for k in table.key)
         complete = " AND ".join(f'"{k}" IS NOT NULL' for k in table.key)
