@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from ..contract import LOAD_ORDER, TABLES
-from ..findings import WARNING, BatchError, Finding, polars_frame
+from ..findings import FINDINGS_DDL, WARNING, BatchError, Finding, polars_frame
+from .delimited import digest
 from .frames import FILE, ROW, SourceFrame, run
 from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
-from .delimited import digest
 from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
 from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, quoted, stack
@@ -67,8 +67,8 @@ class TableData:
                 seen.setdefault(h.lower(), h)
         return list(seen.values())
 
-    def _union(self, q: Query, select) -> str:
-        """The frames stacked, each row as `select(frame, {header lower → its column})` gives it."""
+    def _union(self, q: Query, select: Callable[[dict[str, str]], str]) -> str:
+        """The frames stacked: each row as `select({header in lower case: the frame's column})` makes it."""
         selects = []
         for fr in self.frames:
             if fr.empty:
@@ -116,7 +116,6 @@ class Batch:
     findings: list[Finding]
     files: list[SourceFile]   # every file read, and the mapping file
     ws: Workspace
-    sources: dict[str, list[SourceFrame]] = field(default_factory=dict)
 
     def close(self) -> None:
         self.ws.close()
@@ -354,8 +353,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             data.rows = ws.con.execute(f"SELECT count(*) FROM {data.relation}").fetchone()[0]
             tables[t] = data
 
-        ws.con.execute(f'CREATE TEMP TABLE {BATCH_FINDINGS} (rule_id VARCHAR, severity VARCHAR, "table" VARCHAR, '
-                       'message VARCHAR, file VARCHAR, "row" BIGINT, "column" VARCHAR, value VARCHAR, project_id VARCHAR)')
+        ws.con.execute(f"CREATE TEMP TABLE {BATCH_FINDINGS} {FINDINGS_DDL}")
         sink.finish(BATCH_FINDINGS)
         say("Checksums", done / steps)
         seen: list[Path] = []
@@ -372,7 +370,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
         pool.shutdown(wait=True, cancel_futures=True)
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
     say("Done", 1.0)
-    return Batch(tables, findings, files_out, ws, frames)
+    return Batch(tables, findings, files_out, ws)
 
 
 def _materialise(ws: Workspace, frame: SourceFrame) -> None:

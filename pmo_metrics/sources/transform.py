@@ -139,7 +139,6 @@ class Columns:
         self.label = frame.label
         self.index = {h.lower(): frame.col(h) for h in frame.columns}
         self.natives = {h.lower(): n for h, n in frame.natives.items()}
-        self.own = dict(self.index)  # the frame's own columns: harmonised columns are made of these
         extra = list(source.columns) + list(source.constants) if source is not None else []
         for i, name in enumerate(extra, start=1):
             self.index[name.strip().lower()] = f"h{i}"
@@ -569,17 +568,17 @@ def stack(ws: Workspace, parts: list[Part], table: Table, dedupe: Dedupe | None,
                 return f"{kept}({quoted(c)} IGNORE NULLS) OVER {w}"
             return f"{kept}({quoted(c)}) OVER {w}"
 
+        # One row per key, in the order of each key's first row (rows without a complete key after).
         if dedupe.fill or dedupe.from_first:
             keyed = (f"SELECT {', '.join(f'{agg(c)} AS {quoted(c)}' for c in table.column_names)}, "
-                     f"{agg('_load_id')} AS _load_id, {agg(FILE)} AS {FILE}, {agg(ROW)} AS {ROW}, _part, {ROW} AS _first "
+                     f"{agg('_load_id')} AS _load_id, {agg(FILE)} AS {FILE}, {agg(ROW)} AS {ROW}, "
+                     f"first_value(_part) OVER {w} AS _at_part, first_value({ROW}) OVER {w} AS _at_row "
                      f"FROM ({body}) WHERE {complete} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _part, {ROW}) = 1")
-            order = "_loose, _first_part, _first"
-            keyed = f"SELECT *, _part AS _first_part FROM ({keyed})"
         else:
             way = "DESC" if dedupe.keep == "last" else "ASC"
-            keyed = (f"SELECT *, _part AS _first_part, {ROW} AS _first FROM ({body}) WHERE {complete} "
+            keyed = (f"SELECT *, _part AS _at_part, {ROW} AS _at_row FROM ({body}) WHERE {complete} "
                      f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _part {way}, {ROW} {way}) = 1")
-            order = "_loose, _first_part, _first"
-        loose = f"SELECT *, _part AS _first_part, {ROW} AS _first, 1 AS _loose FROM ({body}) WHERE NOT ({complete})"
-        select = (f"SELECT * FROM (SELECT *, 0 AS _loose FROM ({keyed}) UNION ALL BY NAME {loose}) ORDER BY {order}")
+        loose = f"SELECT *, _part AS _at_part, {ROW} AS _at_row, 1 AS _loose FROM ({body}) WHERE NOT ({complete})"
+        select = (f"SELECT * FROM (SELECT *, 0 AS _loose FROM ({keyed}) UNION ALL BY NAME {loose}) "
+                  f"ORDER BY _loose, _at_part, _at_row")
     ws.con.execute(f"CREATE TABLE {target} AS SELECT {names}, _load_id, {FILE}, {ROW} FROM ({select})")
