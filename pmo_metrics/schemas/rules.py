@@ -117,8 +117,14 @@ def _reference(state: State, child: str, col: str, parent: str, parent_col: str,
     if rows is None:
         return
     known = state.get(parent)
-    orphans = (f"(SELECT * FROM {rows} AS r WHERE r.{col} IS NOT NULL"
-               + (f" AND NOT EXISTS (SELECT 1 FROM {known} AS p WHERE p.{parent_col} = r.{col}))" if known else ")"))
+    if known:
+        # The ids missing from the parent first, from the child's distinct ids; then their rows.
+        # Probing every child row against the parent costs 2-3x as much at 5 M rows.
+        ids = f"(SELECT DISTINCT {col} FROM {rows} WHERE {col} IS NOT NULL)"
+        missing = f"(SELECT d.{col} FROM {ids} AS d WHERE NOT EXISTS (SELECT 1 FROM {known} AS p WHERE p.{parent_col} = d.{col}))"
+        orphans = f"(SELECT * FROM {rows} AS r WHERE r.{col} IN {missing})"
+    else:
+        orphans = f"(SELECT * FROM {rows} AS r WHERE r.{col} IS NOT NULL)"
     has_project = "project_id" in c.TABLES[child].column_names
     if child in state.batch:
         state.emit(rule, child, col, orphans, text=f"{col} is not in {parent}", located=True,
@@ -247,9 +253,14 @@ def _day_totals(state: State) -> None:
 
 
 def _outside_employment(state: State) -> None:
-    rows = (f"(SELECT t.*, r.start_date AS _from, r.end_date AS _to FROM {state.get('timesheets')} AS t "
-            f"JOIN (SELECT resource_id, start_date, end_date FROM {state.get('resources')}) AS r USING (resource_id) "
-            f"WHERE t.work_date < r.start_date OR coalesce(t.work_date > r.end_date, false))")
+    ts = state.get("timesheets")
+    # The resources whose first or last day logged falls outside their employment first, from each
+    # resource's span of work dates; then the rows of those few resources.
+    spans = f"(SELECT resource_id, min(work_date) AS _first, max(work_date) AS _last FROM {ts} GROUP BY resource_id)"
+    employed = (f"(SELECT r.resource_id, r.start_date, r.end_date FROM {state.get('resources')} AS r JOIN {spans} AS s "
+                f"USING (resource_id) WHERE s._first < r.start_date OR coalesce(s._last > r.end_date, false))")
+    rows = (f"(SELECT t.*, r.start_date AS _from, r.end_date AS _to FROM {ts} AS t JOIN {employed} AS r "
+            f"USING (resource_id) WHERE t.work_date < r.start_date OR coalesce(t.work_date > r.end_date, false))")
     state.emit("TS-OUTSIDE-EMPLOYMENT", "timesheets", "work_date", rows, located=True, value=_date("work_date"),
                message="'resource ' || resource_id || ' is employed from ' || CAST(_from AS VARCHAR) || ' to ' "
                        "|| coalesce(CAST(_to AS VARCHAR), 'now')")

@@ -4,7 +4,7 @@ A batch is never held in Python memory. Readers describe each source as a piece 
 `read_csv(…)`, a `read_parquet(…)`, a table of rows fetched from a database) with its bound
 values; the mapping turns those into the contract tables with more SQL; the rules run as SQL over
 the tables. All of it runs in one DuckDB database — for a load the new database file itself, for
-`validate` a scratch file — with a memory limit and a spill folder, so a batch of any size is read
+`validate` one in memory — with a memory limit and a spill folder, so a batch of any size is read
 in bounded memory: DuckDB writes what does not fit to the spill folder instead of growing.
 """
 from __future__ import annotations
@@ -17,9 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# What DuckDB may use for a batch. Measured on the enterprise demo batch (5.6 M rows, 191 MB of CSV):
-# the load's peak RSS stays under 1 GB with these, and a 25 M-row batch spills rather than grows.
+# What DuckDB may use for a batch, beyond which it spills to the workspace's folder. A load builds
+# the new database file, whose tables DuckDB writes out compressed as it goes: 500 MB keeps the
+# enterprise demo batch (5.6 M rows, 191 MB of CSV) at ~350 MB peak RSS and a 25 M-row one at
+# ~0.6 GB. `validate` holds the tables in memory, uncompressed (~600 MB for the enterprise batch):
+# with 500 MB it spilled and took ~10 % more CPU; 1 GB holds them, at ~750 MB peak RSS.
 MEMORY_LIMIT = "500MB"
+MEMORY_LIMIT_IN_MEMORY = "1GB"
 
 
 @dataclass
@@ -40,7 +44,7 @@ class Workspace:
     memory (what does not fit spills to the folder): `validate` keeps nothing, and tables held in
     memory are written without the compression a database file needs (~30 % faster)."""
 
-    def __init__(self, path: str | Path | None = None, memory_limit: str = MEMORY_LIMIT):
+    def __init__(self, path: str | Path | None = None, memory_limit: str | None = None):
         import duckdb  # the library's import stays light: the engine loads when a batch is read
 
         from ..db import OFFLINE_CONFIG
@@ -48,6 +52,7 @@ class Workspace:
         self.folder = Path(tempfile.mkdtemp(prefix="pmo-batch-"))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
         self.path = Path(path) if path is not None else None
+        memory_limit = memory_limit or (MEMORY_LIMIT if path is not None else MEMORY_LIMIT_IN_MEMORY)
         config = {**OFFLINE_CONFIG, "memory_limit": memory_limit, "temp_directory": str(self.folder / "spill"),
                   "preserve_insertion_order": True}
         self.con = duckdb.connect(str(self.path) if self.path else ":memory:", config=config)
