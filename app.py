@@ -9,15 +9,22 @@ the data offers, so nothing a URL says reaches a query unchecked.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="PMO analytics", page_icon=":material/insights:", layout="wide")
+# The favicon is a file served by this app: a Material icon would be fetched from Google's servers,
+# and an offline meeting room shows none.
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+st.set_page_config(page_title="PMO analytics", page_icon=str(FAVICON), layout="wide")
 
-from pages import _ui as ui  # noqa: E402  (set_page_config comes first)
-from pmo_metrics import views  # noqa: E402
+from pages import _widgets as ui  # noqa: E402  (set_page_config comes first)
+from pages._cache import cached, open_data  # noqa: E402
+from pages._context import Context, current_scope, running_page, set_context  # noqa: E402
+from pmo_metrics.db import DatabaseChanged  # noqa: E402
 from pmo_metrics.filters import Filters  # noqa: E402
 from pmo_metrics.settings import load_settings  # noqa: E402
+from pmo_metrics.views import projects  # noqa: E402
 
 log = logging.getLogger("pmo_dashboard")
 
@@ -32,12 +39,17 @@ PAGES = {
         st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:"),
         st.Page("pages/monthly_review.py", title="Monthly review", icon=":material/co_present:"),
     ],
+    "Planning": [
+        st.Page("pages/pipeline.py", title="Pipeline", icon=":material/filter_alt:"),
+        st.Page("pages/scenarios.py", title="What-if scenarios", icon=":material/balance:"),
+    ],
     "Data": [
         st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:"),
         st.Page("pages/data_loads.py", title="Data loads", icon=":material/upload_file:"),
         st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ],
 }
+PRESENTED = {"monthly_review"}  # pages shown to a room: the sidebar starts folded away
 # Pages whose figures are scoped by department (the utilisation card, the resources page).
 DEPARTMENT_PAGES = {"", "resources"}
 
@@ -89,23 +101,27 @@ def clear_filters() -> None:
     st.session_state[KEPT_DEPARTMENTS] = []
 
 
-page = st.navigation(PAGES)
+# Every page stays in view: Streamlit folds a menu of more than twelve pages behind "View more".
+page = st.navigation(PAGES, expanded=True)
+# The monthly review is presented with the sidebar folded away; every other page has it open. Said
+# on every run (the same value each time changes nothing), so leaving the review opens it again.
+st.set_page_config(initial_sidebar_state="collapsed" if page.url_path in PRESENTED else "expanded")
 try:
     settings = load_settings()
 except ValueError as exc:  # a malformed PMO_* environment variable: say which, not a traceback
     st.error(f"The dashboard's settings are invalid: {ui.esc(exc)}")
     st.stop()
 
-scope = ui.current_scope()
+scope = current_scope()
 if settings.build_demo_when_empty:
     ui.ensure_demo_database(settings)
-data = ui.open_data(settings)
+data = open_data(settings)
 options, months, default_as_of = data.options, list(data.options.get("months") or []), data.default_as_of
 if scope.restricted and data.token is not None:
     # The choices offered are those of the units in scope, so no other unit's names show.
     try:
-        in_scope = ui.q(views.project_list, scope.apply(Filters()))
-    except ui.DatabaseChanged:
+        in_scope = cached(projects.project_list)(scope.apply(Filters()))
+    except DatabaseChanged:
         st.rerun()
     options = {**options, "business_units": scope.visible(options.get("business_units", [])),
                "portfolios": sorted(in_scope["portfolio"].dropna().unique().tolist()),
@@ -133,9 +149,12 @@ with st.sidebar:
                                               if d in set(valid["department"])]
 
     disabled = not months
+    covered = f"The data covers {months[0]} to {months[-1]}." if months else "No month has data yet."
     st.selectbox("As of month", [LATEST] + months[::-1], key="f_as_of", disabled=disabled,
                  format_func=lambda m: (f"Latest ({default_as_of})" if default_as_of else "Latest") if m == LATEST else m,
-                 help="KPIs are computed as of the end of this month; 'Latest' follows new loads.")
+                 help=f"KPIs are computed as of the end of this month; 'Latest' follows new loads. {covered}")
+    if months:
+        st.caption(f"Months with data: {months[0]} to {months[-1]}")
     st.multiselect("Portfolio", valid["portfolio"], key="f_portfolio", disabled=disabled)
     st.multiselect("Program", valid["program"], key="f_program", disabled=disabled)
     st.multiselect("Business unit", valid["business_unit"], key="f_business_unit", disabled=disabled,
@@ -162,16 +181,17 @@ write_url(selection)
 filters = Filters(**{field: selection[param] for param, (_, field, _) in GLOBAL_PARAMS.items()})
 # The one place business-unit scoping is enforced for everything built from the filters.
 filters = scope.apply(filters.with_as_of(filters.as_of or default_as_of))
-ui.set_context(ui.Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
-                          data.data_months, scope))
+set_context(Context(settings, data.db_path, data.token, filters, data.has_data, data.provenance, options,
+                    data.data_months, scope, data.held or {}))
 if data.problem:
     st.error(f"The database at {ui.esc(data.db_path)} cannot be read: {ui.esc(data.problem)}. "
              "Load a batch on the Data loads page to rebuild it.")
 
-with ui.running_page():
+ui.page_style()
+with running_page():
     try:
         page.run()
-    except ui.DatabaseChanged:  # a load published new data mid-run: draw the page again, all of it new
+    except DatabaseChanged:  # a load published new data mid-run: draw the page again, all of it new
         st.rerun()
     except Exception as exc:  # a page must never show a traceback to its audience
         log.exception("page %s failed", page.title)

@@ -11,11 +11,11 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
 
 import streamlit as st
 
-from pages import _ui as ui
+from pages import _widgets as ui
+from pages._context import secrets
 from pmo_metrics import access, downloads
 from pmo_metrics.db import unreadable
 from pmo_metrics.findings import BatchError
@@ -25,8 +25,6 @@ from pmo_metrics.warehouse import LoadBusy, load_batch, validate_batch
 STATE = "upload_state"      # the staged upload and its validation report
 RESULT = "upload_result"    # the outcome of the last load, shown once after the rerun
 GENERATION = "upload_gen"   # bumped after a load so the uploaders start empty
-UNLOCKED = "data_loads_unlocked"   # fingerprint of the password this session was unlocked with
-FAILURES = "data_loads_failures"  # (consecutive failed attempts, time of the last one)
 PASSWORD_BOX = "data_loads_password"
 TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet", "zip"]
 
@@ -76,9 +74,10 @@ def _show_report(report, quarantine: bool) -> bool:
     frame = report.to_frame()
     ui.table(frame, "Validation report", key="upload_report",
              empty_message="No errors and no warnings: the batch passes every rule.",
-             columns={"severity": ui.text_col("Severity"), "rule_id": ui.text_col("Rule"), "table": ui.text_col("Table"),
-                      "file": ui.text_col("File"), "row": ui.num_col("Row", "%d"), "column": ui.text_col("Column"),
-                      "value": ui.text_col("Value"), "message": st.column_config.TextColumn("Message", width="large")})
+             columns={"severity": ui.enum_col("Severity", "severity"), "rule_id": ui.text_col("Rule"),
+                      "table": ui.text_col("Table"),
+                      "file": ui.text_col("File"), "row": ui.count_col("Row"), "column": ui.text_col("Column"),
+                      "value": ui.text_col("Value"), "message": ui.text_col("Message", width="large")})
     if report.n_errors and not quarantine:
         st.error(f"This batch would be rejected: {report.n_errors:,} error(s). Nothing will be loaded and the "
                  "data on the dashboard stays as it is. Fix the extracts and upload them again, or switch on "
@@ -117,38 +116,9 @@ def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy) -> 
     st.rerun()
 
 
-@st.cache_resource(show_spinner=False)
-def _throttle() -> access.Throttle:
-    """One guessing throttle for the whole server: a fresh browser session starts no fresh count."""
-    return access.Throttle()
-
-
-def _secrets():
-    try:
-        return st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 — no secrets file at all is a normal deployment
-        return {}
-
-
-def _check_password(expected: str) -> None:
-    given = st.session_state.get(PASSWORD_BOX) or ""
-    st.session_state[PASSWORD_BOX] = ""  # never kept in the session
-    if not given:
-        return
-    failures, last = st.session_state.get(FAILURES, (0, None))
-    if _throttle().locked_for(failures, last) > 0:
-        return
-    if access.password_matches(given, expected):
-        st.session_state[UNLOCKED] = access.password_fingerprint(expected)
-        st.session_state.pop(FAILURES, None)
-        return
-    time.sleep(_throttle().delay_after_failure())
-    st.session_state[FAILURES] = (failures + 1, time.monotonic())
-
-
 def unlocked() -> bool:
     """Whether this session may load data; otherwise shows why not (and the password box)."""
-    expected = access.data_loads_password(_secrets(), os.environ)
+    expected = access.data_loads_password(secrets(), os.environ)
     if expected is None:
         st.info("Loading data is switched off: no PMO-lead password is configured. To switch it on, set "
                 "`password` under `[data_loads]` in `.streamlit/secrets.toml` (see "
@@ -156,19 +126,8 @@ def unlocked() -> bool:
                 "and restart the dashboard. Until then the data can be loaded from the command line: "
                 "`python -m pmo_metrics load BATCH`.", icon=":material/lock:")
         return False
-    if st.session_state.get(UNLOCKED) == access.password_fingerprint(expected):
-        return True
-    failures, last = st.session_state.get(FAILURES, (0, None))
-    wait = _throttle().locked_for(failures, last)
-    if wait > 0:
-        st.error(f"Too many wrong passwords. Try again in {wait / 60:.0f} minute(s).", icon=":material/lock:")
-        return False
-    st.markdown("Loading data is for PMO leads. Enter the PMO-lead password to upload extracts.")
-    st.text_input("PMO-lead password", type="password", key=PASSWORD_BOX, on_change=_check_password,
-                  args=(expected,), autocomplete="current-password")
-    if failures:
-        st.error(f"Wrong password ({failures} of {_throttle().max_attempts} attempts).")
-    return False
+    return ui.pmo_lead_unlocked(expected, "Loading data is for PMO leads. Enter the PMO-lead password to upload "
+                                "extracts.", PASSWORD_BOX)
 
 
 def render() -> None:

@@ -1,59 +1,41 @@
-"""Monthly performance review in presentation mode: one message per screen, in large, high-contrast
-type for a projector, stepped through with Next / Previous (or a clicker's Page Down / Page Up).
+"""Monthly performance review in presentation mode: one message per screen, sized to the window for
+a projector, stepped through with Next / Previous (or a clicker's Page Down / Page Up).
 
-The month and the selection are the global filters; the comparison month (`vs`) and the section
-shown (`section`, 1-based) live in the URL, so a copied link reopens the same screen. The same
-review is downloadable as the PowerPoint deck and the HTML pack.
+Each screen is the section's title, its message, up to three points, its chart and its key table —
+all of it inside the window at 1280×720 or larger; every row, every column and the notes on the
+data are in the appendix below, folded away. The sidebar starts collapsed (the filters stay in it);
+the month and the selection are the global filters, the comparison month (`vs`) and the section
+shown (`section`, 1-based) live in the URL, so a copied link reopens the same screen. The same review
+is downloadable as the PowerPoint deck and the HTML pack.
 """
 import streamlit as st
 
-from pages import _ui as ui
+from pages import _widgets as ui
+from pages._cache import cached
+from pages._context import context
+from pmo_metrics import formatting as fmt
 from pmo_metrics import report
 from pmo_metrics import review as rv
-from pmo_metrics.filters import Filters, previous_month
+from pmo_metrics.filters import previous_month
+from pmo_metrics.review.model import POINTS_SHOWN
 
-# A fixed stylesheet: no value from the data is ever written into it.
-PRESENTATION_CSS = """
-<style>
-[data-testid="stMainBlockContainer"] { color: #000; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem; color: #1F3A68; padding-bottom: 0.2rem; }
-[data-testid="stMainBlockContainer"] h2 { font-size: 2.2rem; line-height: 1.25; color: #000; font-weight: 700; }
-[data-testid="stMainBlockContainer"] h3 { font-size: 1.5rem; color: #1F3A68; }
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; color: #111; }
-[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.05rem; color: #333; }
-[data-testid="stMainBlockContainer"] [data-testid="stTable"] table { font-size: 1.1rem; color: #000; }
-[data-testid="stMainBlockContainer"] [data-testid="stTable"] th { background: #1F3A68; color: #fff; }
-[data-testid="stMainBlockContainer"] button [data-testid="stMarkdownContainer"] p { font-size: 1.1rem; color: inherit; }
-</style>
-"""
-SLIDE_ROWS = 10  # table rows one screen shows; the rest fold away
+SCREEN_ROWS = 8  # table rows one screen has room for beside its chart; the appendix holds them all
+build_review = cached(rv.build_review, spinner="Preparing the review …", max_entries=32)
 
 
-@st.cache_data(show_spinner="Preparing the review …", max_entries=32, ttl=3600)
-def load_review(db_path: str, token: str, filters: Filters, previous: str | None) -> rv.Review:
-    # `token` keys the cache to the published database: a new load gives a fresh review.
-    cur = ui.warehouse(db_path).cursor(token)
-    try:
-        return rv.build_review(cur, filters, previous)
-    finally:
-        cur.close()
-
-
-@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
-def pack_bytes(db_path: str, token: str, filters: Filters, previous: str | None, fmt: str,
-               currency: str) -> bytes:
-    review = load_review(db_path, token, filters, previous)
-    return report.render_pptx(review) if fmt == ".pptx" else report.render_html(review, currency).encode("utf-8")
+@cached(max_entries=8)
+def pack_bytes(con, filters, previous: str | None, fmt: str, currency: str) -> bytes:
+    """The downloadable pack of the review on screen (built from the cached review, not again)."""
+    return report.render(build_review(filters, previous, currency), fmt, currency)
 
 
 def go_to(index: int) -> None:
     ui.set_page_params(section=str(index))
 
 
-ctx = ui.context()
+ctx = context()
 ui.require_data(ctx)
-st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+ui.presentation_style()
 
 months = [m for m in (ctx.options.get("months") or []) if m < ctx.as_of]
 with st.sidebar:
@@ -67,7 +49,7 @@ with st.sidebar:
         previous = None
 
 try:
-    review = load_review(ctx.db_path, ctx.token, ctx.filters, previous)
+    review = build_review(ctx.filters, previous, ctx.currency)
 except rv.ReviewError as exc:
     ui.empty(f"No review for this month: {ui.esc(str(exc))}.")
     st.stop()
@@ -76,53 +58,54 @@ n = len(review.sections)
 index = int(ui.page_param("section", [str(i) for i in range(1, n + 1)]) or 1)
 section = review.sections[index - 1]
 
-with st.sidebar:
-    st.caption("Download the whole review")
-    token, f = ctx.token, ctx.filters
-    st.download_button("PowerPoint deck", key="review_pptx", file_name=f"pmo-review-{review.as_of}.pptx",
-                       mime=report.PPTX_MIME, on_click="ignore", icon=":material/slideshow:",
-                       data=lambda: pack_bytes(ctx.db_path, token, f, previous, ".pptx", ctx.currency))
-    st.download_button("HTML pack", key="review_html", file_name=f"pmo-review-{review.as_of}.html",
-                       mime=report.HTML_MIME, on_click="ignore", icon=":material/html:",
-                       data=lambda: pack_bytes(ctx.db_path, token, f, previous, ".html", ctx.currency))
-    st.caption("Sections")
-    for i, s in enumerate(review.sections, start=1):
-        st.button(f"{i}. {s.title}", key=f"review_goto_{i}", on_click=go_to, args=(i,),
-                  type="primary" if i == index else "tertiary")
-
 # Navigation on top, where a presenter's eye and pointer are; Page Down / Page Up work from a clicker.
-prev_col, next_col, where = st.columns([1, 1, 2], vertical_alignment="center")
-prev_col.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
-                shortcut="PageUp", key="review_prev", width="stretch")
-next_col.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
-                shortcut="PageDown", key="review_next", type="primary", width="stretch")
-where.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
-st.title(section.title)
+with st.container(horizontal=True, vertical_alignment="center", key="review_nav"):
+    st.button("Previous", icon=":material/arrow_back:", disabled=index <= 1, on_click=go_to, args=(index - 1,),
+              shortcut="PageUp", key="review_prev")
+    st.button("Next", icon=":material/arrow_forward:", disabled=index >= n, on_click=go_to, args=(index + 1,),
+              shortcut="PageDown", key="review_next", type="primary")
+    with st.popover("Sections", icon=":material/list:"):
+        for i, s in enumerate(review.sections, start=1):
+            st.button(f"{i}. {s.title}", key=f"review_goto_{i}", on_click=go_to, args=(i,),
+                      type="primary" if i == index else "tertiary")
+    with st.popover("Download", icon=":material/download:"):
+        st.download_button("PowerPoint deck", key="review_pptx", file_name=report.file_name(review, ".pptx"),
+                           mime=report.PPTX_MIME, on_click="ignore", icon=":material/slideshow:",
+                           data=lambda: pack_bytes(ctx.filters, previous, ".pptx", ctx.currency))
+        st.download_button("HTML pack", key="review_html", file_name=report.file_name(review, ".html"),
+                           mime=report.HTML_MIME, on_click="ignore", icon=":material/html:",
+                           data=lambda: pack_bytes(ctx.filters, previous, ".html", ctx.currency))
+    st.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
+
+st.title(section.title, anchor=False)
 st.header(ui.esc(section.message), anchor=False)
 if section.points:
-    st.markdown("\n".join(f"- {ui.esc(p)}" for p in section.points))
+    st.markdown("\n".join(f"- {ui.esc(p)}" for p in section.points[:POINTS_SHOWN]))
 
 fig = rv.section_figure(section, ctx.currency)
-left, right = st.columns([1.1, 1]) if fig is not None else (None, st.container())
-if left is not None:
-    with left:
-        ui.chart(fig, key=f"review_fig_{section.key}")
-with right:
-    for t in section.tables:
-        st.subheader(ui.esc(t.title), anchor=False)
-        if t.is_empty:
-            st.markdown(ui.esc(t.empty_text))
-            continue
-        # The screen shows the table's essential columns; st.table reads Markdown in its cells, so
-        # every text from the data is escaped first.
-        brief = t.frame[t.slide_columns] if t.slide_columns else t.frame
-        shown = brief.head(SLIDE_ROWS).map(lambda v: "" if v is None else ui.esc(v))
-        st.table(shown.rename(columns=ui.esc), hide_index=True)
-        if len(t.frame) > SLIDE_ROWS or brief.shape[1] < t.frame.shape[1]:
-            with st.expander(f"All {len(t.frame):,} rows and columns"):
-                st.dataframe(t.frame, hide_index=True)
-for note in section.notes:
-    st.caption(ui.esc(note))
+key_table = section.key_table
+if fig is not None or key_table is not None:
+    left, right = st.columns([1.15, 1], gap="medium") if fig is not None and key_table is not None else (
+        st.container(), st.container())
+    if fig is not None:
+        with left, st.container(key="review_chart"):
+            ui.chart(fig, key=f"review_fig_{section.key}", height="stretch")
+    if key_table is not None:
+        with right:
+            # Shown as fixed HTML built by the report module: every text from the data is escaped there.
+            st.markdown(report.table_html(key_table, limit=SCREEN_ROWS, brief=True, more=" in the appendix below"),
+                        unsafe_allow_html=True)
 
-# Where the figures come from, at the foot of the screen where it does not compete with the message.
-ui.provenance_note(ctx)
+with st.expander("Appendix: every row and column, and notes on the data", icon=":material/table_view:"):
+    for p in section.points[POINTS_SHOWN:]:
+        st.markdown(f"- {ui.esc(p)}")
+    for t in section.tables + section.details:
+        st.markdown(f"**{ui.esc(t.title)}**")
+        if t.is_empty:
+            st.caption(ui.esc(t.empty_text))
+        else:
+            st.dataframe(t.frame, hide_index=True, placeholder=fmt.NO_DATA)
+    for note in section.notes:
+        st.caption(ui.esc(note))
+    # Where the figures come from: here, where it does not compete with the message.
+    ui.provenance_note(ctx)

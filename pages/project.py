@@ -2,27 +2,30 @@
 The project is named in the URL (?project=PRJ-0001) so a link opens it directly."""
 import streamlit as st
 
-from pages import _ui as ui
-from pmo_metrics import charts, kpis, views
+from pages import _widgets as ui
+from pages._cache import cached
+from pmo_metrics import charts, kpis
+from pmo_metrics import formatting as fmt
+from pmo_metrics.views import projects
 
 ctx = ui.header("Project")
 ui.require_data(ctx)
 f = ctx.filters
 
-projects = ui.q(views.project_list, f)
-if projects.empty:
+listed = cached(projects.project_list)(f)
+if listed.empty:
     ui.empty("No project matches the filters. Clear a filter in the sidebar to see more.")
     st.stop()
 
-ids = projects["project_id"].tolist()
-names = dict(zip(projects["project_id"], projects["project_name"]))
+ids = listed["project_id"].tolist()
+names = dict(zip(listed["project_id"], listed["project_name"]))
 wanted = ui.page_param("project", ids)
 if st.session_state.get("project_pick") not in ids:  # first visit, or a link / the drill-down opened it
-    st.session_state["project_pick"] = wanted or views.default_project(projects)
+    st.session_state["project_pick"] = wanted or projects.default_project(listed)
 project_id = st.selectbox("Project", ids, key="project_pick", format_func=lambda p: f"{p} · {names.get(p) or ''}")
 ui.set_page_params(project=project_id)
 
-head = ui.q(views.project_header, project_id, ctx.as_of)
+head = cached(projects.header)(project_id, ctx.as_of)
 if head is None:
     ui.empty("This project is not in the loaded data.")
     st.stop()
@@ -31,34 +34,36 @@ st.subheader(ui.esc(head["project_name"] or project_id), anchor=False)
 facts = [
     ("Portfolio", head["portfolio"]), ("Program", head["program"]), ("Business unit", head["business_unit"]),
     ("Strategic objective", head["objective_name"] or head["objective_id"]), ("Sponsor", head["sponsor"]),
-    ("Project manager", head["project_manager"]), ("Stage", head["stage"]),
-    ("Delivery approach", head["delivery_approach"]), ("Priority score", head["priority_score"]),
-    ("Start", ui.fmt_date(head["start_date"])), ("Baseline finish", ui.fmt_date(head["baseline_finish_date"])),
-    ("Forecast finish", ui.fmt_date(head["forecast_finish_date"])),
-    ("Actual finish", ui.fmt_date(head["actual_finish_date"])),
-    ("Budget at completion", ui.fmt_money(head["budget_at_completion"])),
+    ("Project manager", head["project_manager"]), ("Stage", fmt.label(head["stage"], "stage")),
+    ("Delivery approach", fmt.label(head["delivery_approach"], "delivery_approach")),
+    ("Priority score", fmt.count(head["priority_score"])),
+    ("Start", fmt.date(head["start_date"])), ("Baseline finish", fmt.date(head["baseline_finish_date"])),
+    ("Forecast finish", fmt.date(head["forecast_finish_date"])),
+    ("Actual finish", fmt.date(head["actual_finish_date"])),
+    ("Budget at completion", ui.money(head["budget_at_completion"])),
 ]
 cols = st.columns(4)
 for i, (label, value) in enumerate(facts):
     cols[i % 4].markdown(f"**{label}**  \n{ui.esc(value)}")
 
-st.markdown("**Latest status**" + (f" ({ui.fmt_date(head['report_date'])})" if head["report_date"] else ""))
+st.markdown("**Latest status**" + (f" ({fmt.date(head['report_date'])})" if head["report_date"] else ""))
 if head["report_date"] is None:
     ui.empty(f"No status report for this project up to {ctx.as_of}.")
 else:
     c1, c2, c3, c4, c5 = st.columns(5)
     for col, label, key in ((c1, "Overall", "overall_rag"), (c2, "Schedule", "schedule_rag"),
                             (c3, "Cost", "cost_rag"), (c4, "Scope", "scope_rag")):
-        rag = head[key]
-        col.badge(f"{label}: {rag or '—'}", color={"green": "green", "amber": "orange", "red": "red"}.get(rag, "gray"))
-    c5.metric("Percent complete", "—" if head["percent_complete"] is None else f"{head['percent_complete']:.0f} %")
+        with col:
+            ui.rag_badge(label, head[key])
+    c5.metric("Percent complete", fmt.percent(head["percent_complete"]),
+              help=None if not fmt.is_missing(head["percent_complete"]) else "The latest report gives no percent complete.")
     if head["summary"]:
         st.text(head["summary"])  # commentary from the data: plain text, never markdown
 
 tabs = st.tabs(["Status history", "Earned value", "Milestones", "Risks", "Benefits", "Team and hours"])
 
 with tabs[0]:
-    history = ui.q(views.project_status_history, project_id, ctx.as_of)
+    history = cached(projects.status_history)(project_id, ctx.as_of)
     if history.empty:
         ui.empty(f"No status reports for this project up to {ctx.as_of}.")
     else:
@@ -66,13 +71,13 @@ with tabs[0]:
         if history["percent_complete"].notna().sum() > 1:
             ui.chart(charts.percent_complete(history))
         ui.table(history.iloc[::-1], f"Status reports {project_id}", key="history",
-                 columns={"report_date": ui.date_col("Report"), "overall_rag": ui.text_col("Overall"),
-                          "schedule_rag": ui.text_col("Schedule"), "cost_rag": ui.text_col("Cost"),
-                          "scope_rag": ui.text_col("Scope"), "percent_complete": ui.num_col("% complete", "%.0f %%"),
-                          "summary": st.column_config.TextColumn("Commentary", width="large")})
+                 columns={"report_date": ui.date_col("Report"), "overall_rag": ui.rag_col("Overall"),
+                          "schedule_rag": ui.rag_col("Schedule"), "cost_rag": ui.rag_col("Cost"),
+                          "scope_rag": ui.rag_col("Scope"), "percent_complete": ui.percent_col("% complete"),
+                          "summary": ui.text_col("Commentary", width="large")})
 
 with tabs[1]:
-    curve = ui.q(kpis.evm_curve, f, project_id=project_id)
+    curve = cached(kpis.evm_curve)(f, project_id=project_id)
     if curve.empty or not (curve[["pv", "ev", "ac"]].fillna(0) != 0).any().any():
         ui.empty(f"No planned or actual cost for this project up to {ctx.as_of}.")
     else:
@@ -83,19 +88,19 @@ with tabs[1]:
                           "ev": ui.money_col("Earned value"), "ac": ui.money_col("Actual cost")})
 
 with tabs[2]:
-    ms = ui.q(views.project_milestones, project_id, ctx.as_of)
+    ms = cached(projects.milestones)(project_id, ctx.as_of)
     if ms.empty:
         ui.empty("This project has no milestones in the loaded data.")
     else:
         ui.chart(charts.milestone_timeline(ms, ui.as_of_end(ctx)))
         ui.table(ms, f"Milestones {project_id}", key="milestones",
-                 columns={"milestone_name": ui.text_col("Milestone"), "is_gate": st.column_config.CheckboxColumn("Gate"),
+                 columns={"milestone_name": ui.text_col("Milestone"), "is_gate": ui.check_col("Gate"),
                           "baseline_date": ui.date_col("Baseline"), "forecast_date": ui.date_col("Forecast"),
-                          "actual_date": ui.date_col("Actual"), "slip_days": ui.num_col("Slip (days)", "%d"),
-                          "state": ui.text_col("State")})
+                          "actual_date": ui.date_col("Actual"), "slip_days": ui.days_col("Slip (days)"),
+                          "state": ui.enum_col("State", "milestone_state")})
 
 with tabs[3]:
-    risks = ui.q(views.project_risks, project_id, ctx.as_of)
+    risks = cached(projects.risks)(project_id, ctx.as_of)
     open_risks = risks[risks["is_open"].astype(bool)] if not risks.empty else risks
     if open_risks.empty:
         ui.empty(f"No open risks for this project at the end of {ctx.as_of}.")
@@ -103,13 +108,13 @@ with tabs[3]:
         ui.chart(charts.risk_matrix(open_risks))
     ui.table(risks, f"Risks {project_id}", key="risks",
              columns={"risk_id": ui.text_col("Risk"), "title": ui.text_col("Title"),
-                      "probability": ui.num_col("Probability", "%d"), "impact": ui.num_col("Impact", "%d"),
-                      "score": ui.num_col("Score", "%d"), "is_open": st.column_config.CheckboxColumn("Open"),
+                      "probability": ui.count_col("Probability"), "impact": ui.count_col("Impact"),
+                      "score": ui.count_col("Score"), "is_open": ui.check_col("Open"),
                       "owner": ui.text_col("Owner"), "raised_date": ui.date_col("Raised"),
                       "closed_date": ui.date_col("Closed")})
 
 with tabs[4]:
-    benefits = ui.q(views.project_benefits, project_id, ctx.as_of)
+    benefits = cached(projects.benefits)(project_id, ctx.as_of)
     if benefits.empty:
         ui.empty(f"No benefit measurements for this project up to {ctx.as_of}.")
     else:
@@ -121,18 +126,19 @@ with tabs[4]:
                           "actual_value": ui.num_col("Actual"), "target_value": ui.num_col("Target")})
 
 with tabs[5]:
-    team = ui.q(views.project_team, project_id, ctx.as_of)
+    team = cached(projects.team)(project_id, ctx.as_of)
     if team.empty:
         ui.empty(f"Nobody was allocated to or booked hours on this project up to {ctx.as_of}.")
     else:
         ui.chart(charts.team_hours(team))
-        monthly = ui.q(views.project_team_by_month, project_id, ctx.as_of)
+        monthly = cached(projects.team_by_month)(project_id, ctx.as_of)
         if not monthly.empty and (monthly[["planned_hours", "hours"]] != 0).any().any():
             ui.chart(charts.hours_by_month(monthly, f"Hours on {project_id} by month: planned vs booked (hours)"))
         ui.table(team, f"Team {project_id}", key="team",
                  columns={"resource_name": ui.text_col("Name"), "role": ui.text_col("Role"),
-                          "department": ui.text_col("Department"), "employment_type": ui.text_col("Type"),
-                          "planned_hours_month": ui.num_col(f"Planned {ctx.as_of} (h)", "%.1f"),
-                          "hours_month": ui.num_col(f"Booked {ctx.as_of} (h)", "%.1f"),
-                          "planned_hours_to_date": ui.num_col("Planned to date (h)", "%.1f"),
-                          "hours_to_date": ui.num_col("Booked to date (h)", "%.1f")})
+                          "department": ui.text_col("Department"),
+                          "employment_type": ui.enum_col("Type", "employment_type"),
+                          "planned_hours_month": ui.hours_col(f"Planned {ctx.as_of} (h)", 1),
+                          "hours_month": ui.hours_col(f"Booked {ctx.as_of} (h)", 1),
+                          "planned_hours_to_date": ui.hours_col("Planned to date (h)"),
+                          "hours_to_date": ui.hours_col("Booked to date (h)")})

@@ -87,6 +87,22 @@ class Throttle:
         return max(0.0, self.lockout_s - (time.monotonic() - last_failure))
 
 
+# -- who is writing -----------------------------------------------------------------------------------
+
+ANONYMOUS = "anonymous"
+
+
+def author(user: str | None, secrets: Mapping[str, Any] | None = None,
+           environ: Mapping[str, str] | None = None) -> str:
+    """The name a saved scenario or a note is signed with: the signed-in account (`user`), else
+    PMO_USER, else `[scoping] default_user`, else "anonymous"."""
+    environ = os.environ if environ is None else environ
+    for value in (user, environ.get(USER_ENV), _section(secrets, "scoping").get("default_user")):
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return ANONYMOUS
+
+
 # -- business-unit scoping ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -1,9 +1,18 @@
 """Every figure of the dashboard, built by one factory per chart on one theme.
 
-Pages never build figures: they ask for one here with a DataFrame from `kpis` or `views`. The theme
-(fonts large enough for a projector, RAG colours, number formats) lives in this module only, so a
-colour or a font changes in one place. Every figure has a title that names its unit. Factories
-expect non-empty frames: a page shows an explanation instead of an empty chart.
+Pages never build figures: they ask for one here with a DataFrame from `kpis` or `views`. Colours
+and type come from `pmo_metrics.theme`, numbers and labels read as `pmo_metrics.formatting` writes
+them, so a colour, a font or a format changes in one place. Every figure has a title that names its
+unit. Factories expect non-empty frames: a page shows an explanation instead of an empty chart.
+
+A figure's title and its note on what was not drawn travel in its `meta`: screens and the HTML pack
+show them beside the figure (`titles`, `untitled`), where they wrap. `themed` draws a figure again
+for the dark theme.
+
+One module on purpose, about 750 lines (more than the 500 a module is kept under): the factories
+share the template, the dark ground and some twenty small helpers (money and count axes in the
+cards' style, months on the axis, escaped and wrapped labels, series left out when empty), and a
+page's charts are found by the page's heading below.
 """
 from __future__ import annotations
 
@@ -14,62 +23,181 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import contract as c
+from . import formatting as fmt
+from .theme import (
+    ALLOCATION_SCALE, AXIS, BASELINE_LINE, CATEGORICAL, CHART_GROUNDS, DARK_COLOURS, FONT, FONT_SIZE, GRID,
+    MATURITY_SCALE, RAG_COLOURS, RISK_SCALE, SERIES, SLIP_LINE, WHITE, rgba,
+)
 
-# -- theme ------------------------------------------------------------------------------------------
-
-RAG_COLOURS = {"green": "#1B7F3B", "amber": "#E8A200", "red": "#C62828", "none": "#8A8F98"}
-RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
-RAG_LEVEL = {"red": 1, "amber": 2, "green": 3}
-SERIES = {  # one colour per meaning, used by every chart
-    "planned": "#5B7DB1", "actual": "#1F3A68", "forecast": "#9DB4D9", "earned": "#1B7F3B",
-    "capacity": "#8A8F98", "allocated": "#5B7DB1", "booked": "#1F3A68", "target": "#C62828",
-    "benefit": "#1B7F3B", "score": "#1F3A68", "neutral": "#5B7DB1",
-}
-CATEGORICAL = ("#1F3A68", "#E8A200", "#1B7F3B", "#C62828", "#5B7DB1", "#7B4F9D", "#00838F", "#8D6E63",
-               "#AD1457", "#558B2F")
-# System fonts only: plotly measures labels before a web font has loaded, and a web font that
-# arrives later overflows the margins it measured (cut-off axis labels and legends).
-FONT = "Segoe UI, Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif"
-FONT_SIZE = 16
+RAG_LABELS = fmt.RAG_LABELS
 HEIGHT = 420
-DOMAIN_LABELS = {d: d.replace("_", " ").capitalize() for d in c.MATURITY_DOMAINS}
+DOMAIN_LABELS = fmt.ENUM_LABELS["maturity_domain"]
+STACK_ORDER = c.RAG_ORDER + ("none",)   # RAG bars stack worst first; projects without a report last
+TITLE_CHARS = 58        # a title wraps at this many characters: plotly never wraps it, and cuts it off
+MAX_X_TICKS = 12        # tick labels an x axis shows at most, however many months or categories
 
-# d3 formats (plotly axes and hover): compact money, whole hours, percentages.
-MONEY_TICK = ".3~s"
+# d3 formats (plotly axes and hover): whole hours, percentages. Money axes get explicit ticks in
+# the cards' style ('45 bn', not d3's '45G'): see _money_axis.
 MONEY_HOVER = ",.0f"
 PCT_TICK = ".0%"
 PCT_HOVER = ".1%"
 
 
-@lru_cache(maxsize=1)
-def template() -> go.layout.Template:
-    """The house template: white background, large type, the categorical palette."""
+@lru_cache(maxsize=2)
+def template(ground: str = "light") -> go.layout.Template:
+    """The house template on one of the grounds (theme.CHART_GROUNDS: 'light' — white, as in the
+    pack — or 'dark'): large type, the categorical palette, the legend in a row above the plot (the
+    title is shown outside the figure: see `titles`), at most MAX_X_TICKS labels on an x axis."""
+    g = CHART_GROUNDS[ground]
+    colours = [DARK_COLOURS.get(c_, c_) for c_ in CATEGORICAL] if ground == "dark" else list(CATEGORICAL)
     return go.layout.Template(layout=go.Layout(
-        font=dict(family=FONT, size=FONT_SIZE, color="#1A1A1A"),
-        title=dict(font=dict(size=FONT_SIZE + 4), x=0, xanchor="left", y=0.97, yanchor="top"),
-        colorway=list(CATEGORICAL),
-        paper_bgcolor="white", plot_bgcolor="white",
-        xaxis=dict(showgrid=False, linecolor="#555", ticks="outside", automargin=True,
+        font=dict(family=FONT, size=FONT_SIZE, color=g.ink),
+        title=dict(font=dict(size=FONT_SIZE + 3), x=0, xanchor="left", xref="paper", y=1, yref="paper",
+                   yanchor="bottom", pad=dict(b=30), automargin=True),
+        colorway=colours,
+        paper_bgcolor=g.paper, plot_bgcolor=g.paper,
+        xaxis=dict(showgrid=False, linecolor=g.axis, ticks="outside", automargin=True, nticks=MAX_X_TICKS,
+                   title=dict(standoff=8), gridcolor=g.grid, zerolinecolor=g.zero),
+        yaxis=dict(gridcolor=g.grid, zerolinecolor=g.zero, linecolor=g.axis, automargin=True,
                    title=dict(standoff=8)),
-        yaxis=dict(gridcolor="#E3E6EA", zerolinecolor="#999", automargin=True, title=dict(standoff=8)),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=dict(text="")),
+        polar=dict(bgcolor=g.paper, radialaxis=dict(gridcolor=g.grid, linecolor=g.axis),
+                   angularaxis=dict(gridcolor=g.grid, linecolor=g.axis)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title=dict(text=""),
+                    font=dict(size=FONT_SIZE - 2)),
         hoverlabel=dict(font=dict(size=FONT_SIZE - 1)),
         uniformtext=dict(minsize=12, mode="hide"),
-        margin=dict(l=10, r=10, t=80, b=10),
+        margin=dict(l=10, r=10, t=40, b=10),
         height=HEIGHT,
         separators=".,",
     ))
 
 
 def _finish(fig: go.Figure, title: str, *, height: int | None = None) -> go.Figure:
-    fig.update_layout(template=template(), title=dict(text=title))
+    meta = {**(fig.layout.meta or {}), "title": title}
+    fig.update_layout(template=template(), title=dict(text=_wrap(title, TITLE_CHARS, lines=3)), meta=meta)
     if height:
         fig.update_layout(height=height)
     return fig
 
 
-def _money_axis(fig: go.Figure, axis: str = "y", currency: str = "") -> None:
-    fig.update_layout({f"{axis}axis": dict(tickformat=MONEY_TICK, tickprefix=currency)})
+def titles(fig: go.Figure) -> tuple[str, str | None]:
+    """(title, note) of a figure of this module, as text made inert for plotly (HTML-escaped).
+    Screens and the HTML pack show them above and below the figure, where they wrap (plotly
+    neither wraps a title nor keeps it clear of the legend); `untitled` is the figure without."""
+    meta = fig.layout.meta or {}
+    return meta.get("title") or fig.layout.title.text or "", meta.get("note")
+
+
+def retitle(fig: go.Figure, title: str) -> go.Figure:
+    """The figure under another title (plain text: escaped here)."""
+    return _finish(fig, safe(title))
+
+
+def untitled(fig: go.Figure) -> go.Figure:
+    """A copy of the figure without its title and note (shown beside it instead: see `titles`)."""
+    out = go.Figure(fig)
+    out.update_layout(title=dict(text=None, subtitle=dict(text=None)), margin=dict(t=10))
+    return out
+
+
+def themed(fig: go.Figure, ground: str | None) -> go.Figure:
+    """The figure drawn for the app's theme: on 'dark', every colour of the white-ground palette is
+    swapped for its dark counterpart (theme.DARK_COLOURS) and the dark template applied, so a chart
+    is never a white box in a dark room. The light figure is returned unchanged."""
+    if ground != "dark":
+        return fig
+    spec = fig.to_plotly_json()
+    spec["layout"].pop("template", None)
+    dark = go.Figure(_recolour(spec))
+    dark.update_layout(template=template("dark"))
+    return dark
+
+
+def _recolour(value):
+    if isinstance(value, dict):
+        return {k: _recolour(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_recolour(v) for v in value)
+    if isinstance(value, str) and value.startswith(("#", "rgba(")):
+        return _dark_colour(value)
+    return value
+
+
+def _dark_colour(colour: str) -> str:
+    if colour.startswith("#"):
+        return DARK_COLOURS.get(colour.upper(), DARK_COLOURS.get(colour, colour))
+    parts = colour[5:-1].split(",")   # rgba(r,g,b,a): a fill under a line keeps its transparency
+    if len(parts) != 4:
+        return colour
+    light = "#{:02X}{:02X}{:02X}".format(*(int(float(v)) for v in parts[:3]))
+    dark = DARK_COLOURS.get(light)
+    return rgba(dark, float(parts[3])) if dark else colour
+
+
+def _axis_values(fig: go.Figure, axis: str) -> list[float]:
+    """The values drawn along `axis` ('x', 'y', 'y2'), stacked bars summed per category."""
+    letter, ref = axis[0], axis if len(axis) > 1 else axis[0]
+    per_category: dict = {}
+    values: list[float] = []
+    stacked = fig.layout.barmode in ("stack", "relative")
+    for trace in fig.data:
+        if getattr(trace, f"{letter}axis", None) not in (None, ref):
+            continue
+        along = getattr(trace, letter, None)
+        if along is None:
+            continue
+        across = getattr(trace, "y" if letter == "x" else "x", None)
+        for i, v in enumerate(along):
+            f = fmt.as_float(v) if not isinstance(v, str) else None
+            if f is None:
+                continue
+            if stacked and trace.type == "bar" and across is not None:
+                key = (across[i], f >= 0)
+                per_category[key] = per_category.get(key, 0.0) + f
+            else:
+                values.append(f)
+    return values + list(per_category.values())
+
+
+def _money_axis(fig: go.Figure, axis: str = "y", currency: str = "", also: tuple[float, ...] = (),
+                most: int = 5) -> None:
+    """Money ticks in the cards' one style — '0', '£10 bn', '£20 bn' — from zero over the drawn values
+    (and `also`: a reference line's value)."""
+    values = _axis_values(fig, axis) + [v for v in also if fmt.as_float(v) is not None]
+    if not values:
+        return
+    ticks = fmt.axis_ticks(min(values), max(values), most)
+    scale = fmt.money_scale(ticks)
+    places = fmt.tick_decimals(ticks, scale)
+    fig.update_layout({f"{'yaxis2' if axis == 'y2' else axis + 'axis'}": dict(
+        tickmode="array", tickvals=ticks, ticktext=[fmt.money_at_scale(t, scale, places, currency) for t in ticks],
+        range=[ticks[0], ticks[-1]])})
+
+
+def _count_axis(fig: go.Figure, axis: str = "x") -> None:
+    """Whole-number ticks from zero (a count is never 2.5 projects), however large the count."""
+    values = _axis_values(fig, axis)
+    if values:
+        ticks = fmt.axis_ticks(0, max(values), whole=True)
+        fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=ticks,
+                                               ticktext=[fmt.count(t) for t in ticks])})
+
+
+def _drop_empty(fig: go.Figure) -> None:
+    """Remove the traces with no value at all (a series the data has nothing for), and say so under
+    the title: an empty line at zero, or a legend entry with nothing drawn, would read as a fact."""
+    kept, dropped = [], []
+    for trace in fig.data:
+        values = getattr(trace, "y" if getattr(trace, "orientation", None) != "h" else "x", None)
+        if values is not None and not any(fmt.as_float(v) is not None for v in values if not isinstance(v, str)):
+            dropped.append(trace.name)
+        else:
+            kept.append(trace)
+    if dropped:
+        fig.data = kept
+        note = f"Not drawn, no values: {', '.join(dropped)}."
+        fig.update_layout(title_subtitle=dict(text=note, font=dict(size=FONT_SIZE - 2)),
+                          meta={**(fig.layout.meta or {}), "note": note})
 
 
 def money_title(text: str, currency: str = "") -> str:
@@ -77,16 +205,8 @@ def money_title(text: str, currency: str = "") -> str:
 
 
 def _text_money(values, currency: str = "") -> list[str]:
-    from .metrics import _compact_money  # the registry's compact money format: 1.2 M, 350 k
-
-    out = []
-    for v in values:
-        if v is None or pd.isna(v):
-            out.append("")
-        else:
-            t = _compact_money(float(v))
-            out.append(f"-{currency}{t[1:]}" if t.startswith("-") else f"{currency}{t}")
-    return out
+    """Money as bar labels: 1.2 M, 350.0 k; nothing for a missing value."""
+    return [fmt.money(v, currency, empty="") for v in values]
 
 
 def _months(values) -> list:
@@ -98,11 +218,14 @@ def _ticks_months(fig: go.Figure, axis: str = "x") -> None:
     fig.update_layout({f"{axis}axis": dict(type="date", tickformat="%b %Y", hoverformat="%b %Y")})
 
 
-def _mark_month(fig: go.Figure, month: str, text: str = "") -> None:
-    """A dotted line after `month` (between it and the next), e.g. actuals | plan."""
-    x = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=12)).timestamp() * 1000
-    fig.add_vline(x=x, line=dict(color="#555", dash="dot"), annotation_text=text or None,
-                  annotation_position="top right")
+def _mark_month(fig: go.Figure, month: str, last: str) -> None:
+    """The months after `month` (to `last`) shaded as plan, named in the legend: a label written on
+    the plot would cover the bars."""
+    start = pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=12)
+    end = pd.Timestamp(f"{last}-01") + pd.offsets.MonthEnd(0)
+    fig.add_vrect(x0=start, x1=end, fillcolor=rgba(AXIS, 0.1), line_width=0, layer="below")
+    fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(symbol="square", size=14, color=rgba(AXIS, 0.2)),
+                    name=f"Plan (after {fmt.short_month(month)})", hoverinfo="skip")
 
 
 def safe(text) -> str:
@@ -115,17 +238,17 @@ def _safe_all(values) -> list[str]:
     return [safe(v) for v in values]
 
 
-def _wrap(text: str, width: int = 26) -> str:
-    """A long category label on two or three lines (plotly does not wrap axis labels itself)."""
-    words, lines, line = text.split(" "), [], ""
+def _wrap(text: str, width: int = 26, lines: int = 3) -> str:
+    """A long category label (or title) on up to `lines` lines (plotly wraps neither itself)."""
+    words, out, line = text.split(" "), [], ""
     for w in words:
         if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
+            out.append(line)
             line = w
         else:
             line = f"{line} {w}".strip()
-    lines.append(line)
-    return "<br>".join(lines[:3]) + ("…" if len(lines) > 3 else "")
+    out.append(line)
+    return "<br>".join(out[:lines]) + ("…" if len(out) > lines else "")
 
 
 def _short(text, n: int) -> str:
@@ -148,15 +271,16 @@ def rag_mix(counts: dict[str, int], title: str = "RAG mix of active projects (nu
     """One stacked horizontal bar: how many active projects are red, amber, green, without a report."""
     fig = go.Figure()
     total = sum(counts.values()) or 1
-    for rag in ("red", "amber", "green", "none"):
+    for rag in STACK_ORDER:
         n = int(counts.get(rag, 0))
         fig.add_bar(y=["Projects"], x=[n], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], text=[f"{n} ({n / total:.0%})" if n else ""],
-                    textposition="inside", insidetextanchor="middle",
+                    textposition="inside", insidetextanchor="middle", textangle=0,
                     hovertemplate=f"{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
     fig.update_layout(barmode="stack", showlegend=True, yaxis=dict(visible=False), legend=dict(traceorder="normal"),
-                      xaxis=dict(title="Active projects", dtick=max(1, total // 10)))
-    return _finish(fig, title, height=200)
+                      xaxis=dict(title="Active projects"))
+    _count_axis(fig, "x")
+    return _finish(fig, title, height=220)
 
 
 def kpi_trend(series: pd.DataFrame, label: str, unit: str, currency: str = "") -> go.Figure:
@@ -199,13 +323,14 @@ def drill_bars(rollup: pd.DataFrame, level_label: str) -> go.Figure:
     """Active projects per group, stacked by RAG; click a bar to drill into it (customdata = key)."""
     df = rollup.iloc[::-1]
     fig = go.Figure()
-    for rag, col in (("red", "red"), ("amber", "amber"), ("green", "green"), ("none", "no_report")):
+    for rag, col in ((rag, "no_report" if rag == "none" else rag) for rag in STACK_ORDER):
         fig.add_bar(y=_labels(df["label"]), x=df[col], orientation="h", name=RAG_LABELS[rag],
                     marker_color=RAG_COLOURS[rag], customdata=df["key"],
                     hovertemplate=f"%{{y}}<br>{RAG_LABELS[rag]}: %{{x}} projects<extra></extra>")
-    fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects", dtick=1),
+    fig.update_layout(barmode="stack", clickmode="event+select", xaxis=dict(title="Active projects"),
                       legend=dict(traceorder="normal"),
                       height=max(HEIGHT - 60, 110 + 42 * len(df)))
+    _count_axis(fig, "x")
     return _finish(fig, f"Active projects by {level_label}, by RAG (number of projects) — click a bar to drill down")
 
 
@@ -214,23 +339,23 @@ def value_risk_bubbles(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     fig = go.Figure()
     bac = frame["bac"].fillna(0).clip(lower=0)
     ref = float(bac.max()) or 1.0
-    for rag in ("red", "amber", "green", None):
-        part = frame[frame["overall_rag"].isna()] if rag is None else frame[frame["overall_rag"] == rag]
+    for key in STACK_ORDER:
+        part = frame[frame["overall_rag"].isna()] if key == "none" else frame[frame["overall_rag"] == key]
         if part.empty:
             continue
-        key = rag or "none"
         sizes = (part["bac"].fillna(0).clip(lower=0) / ref).pow(0.5) * 48 + 8
         fig.add_scatter(
             x=part["risk_exposure"], y=part["priority_score"], mode="markers", name=RAG_LABELS[key],
-            marker=dict(size=sizes, color=RAG_COLOURS[key], opacity=0.75, line=dict(color="white", width=1)),
+            marker=dict(size=sizes, color=RAG_COLOURS[key], opacity=0.75, line=dict(color=WHITE, width=1)),
             customdata=list(zip(_safe_all(part["project_id"]), _safe_all(part["project_name"]),
                                 _text_money(part["bac"], currency),
                                 part["open_risks"])),
             hovertemplate="%{customdata[1]} (%{customdata[0]})<br>Risk exposure: %{x}"
                           "<br>Priority score: %{y}<br>Budget: %{customdata[2]}"
                           "<br>Open risks: %{customdata[3]}<extra></extra>")
+    _drop_empty(fig)
     fig.update_layout(xaxis=dict(title="Risk exposure (Σ probability × impact of open risks)", rangemode="tozero",
-                                 showgrid=True, gridcolor="#E3E6EA"),
+                                 showgrid=True, gridcolor=GRID),
                       yaxis=dict(title="Strategic value (priority score 0–100)", range=[-5, 105]))
     return _finish(fig, "Value vs risk of active projects (bubble size: budget at completion)", height=520)
 
@@ -244,8 +369,8 @@ def rag_history(history: pd.DataFrame) -> go.Figure:
     z, text = [], []
     for col, _ in reversed(dims):
         vals = history[col].astype(object).tolist()
-        z.append([RAG_LEVEL.get(v) if isinstance(v, str) else None for v in vals])
-        text.append([RAG_LABELS.get(v, "—") if isinstance(v, str) else "—" for v in vals])
+        z.append([c.RAG_RANK.get(v) if isinstance(v, str) else None for v in vals])
+        text.append([RAG_LABELS.get(v, fmt.NO_DATA) if isinstance(v, str) else fmt.NO_DATA for v in vals])
     scale = [[0.0, RAG_COLOURS["red"]], [0.33, RAG_COLOURS["red"]], [0.34, RAG_COLOURS["amber"]],
              [0.66, RAG_COLOURS["amber"]], [0.67, RAG_COLOURS["green"]], [1.0, RAG_COLOURS["green"]]]
     fig = go.Figure(go.Heatmap(x=dates, y=[label for _, label in reversed(dims)], z=z, zmin=1, zmax=3,
@@ -276,11 +401,13 @@ def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
         fig.add_scatter(x=_months(curve["month"]), y=curve[col], name=name, mode="lines+markers",
                         line=dict(color=colour, width=3, dash=dash),
                         hovertemplate=f"%{{x|%b %Y}}<br>{name}: {currency}%{{y:,.0f}}<extra></extra>")
-    if bac is not None and pd.notna(bac) and len(curve):
+    _drop_empty(fig)
+    shown_bac = bac is not None and pd.notna(bac) and len(curve)
+    if shown_bac:
         fig.add_hline(y=bac, line=dict(color=SERIES["target"], dash="dash"),
                       annotation_text=f"Budget at completion {_text_money([bac], currency)[0]}",
                       annotation_position="top left")
-    _money_axis(fig, currency=currency)
+    _money_axis(fig, currency=currency, also=(bac,) if shown_bac else ())
     _ticks_months(fig)
     return _finish(fig, money_title(f"{title}, cumulative", currency))
 
@@ -295,7 +422,7 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
         points = [d for d in (row["baseline_date"], row["forecast_date"], row["actual_date"]) if pd.notna(d)]
         if len(points) > 1:
             fig.add_scatter(x=[min(points), max(points)], y=[label, label], mode="lines",
-                            line=dict(color="#B0B6BE", width=3), showlegend=False, hoverinfo="skip")
+                            line=dict(color=SLIP_LINE, width=3), showlegend=False, hoverinfo="skip")
     fig.add_scatter(x=df["baseline_date"], y=labels, mode="markers", name="Baseline",
                     marker=dict(symbol="circle-open", size=14, color=SERIES["actual"], line=dict(width=3)),
                     hovertemplate="%{y}<br>Baseline: %{x|%Y-%m-%d}<extra></extra>")
@@ -310,9 +437,9 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
                     marker=dict(size=14, color=RAG_COLOURS["red"]),
                     hovertemplate="%{y}<br>Achieved: %{x|%Y-%m-%d}<extra></extra>")
     if as_of_end is not None:
-        fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color="#555", dash="dot"),
+        fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color=AXIS, dash="dot"),
                       annotation_text="as of", annotation_position="bottom right")
-    fig.update_layout(xaxis=dict(type="date", title="Date", showgrid=True, gridcolor="#E3E6EA"),
+    fig.update_layout(xaxis=dict(type="date", title="Date", showgrid=True, gridcolor=GRID),
                       height=max(320, 120 + 36 * len(df)))
     return _finish(fig, "Milestones: baseline vs forecast vs actual (dates; ◆ = stage gate)")
 
@@ -327,8 +454,8 @@ def risk_matrix(risks: pd.DataFrame) -> go.Figure:
         z.append([p * i for i in range(1, 6)])
         text.append([str(int(counts.get((p, i), 0))) if counts.get((p, i), 0) else "" for i in range(1, 6)])
         hover.append([names.get((p, i), "") for i in range(1, 6)])
-    scale = [[0, "#DCEFE1"], [0.35, "#FFF1C7"], [0.6, "#FFD59A"], [1, "#F4A6A6"]]
-    fig = go.Figure(go.Heatmap(x=list(range(1, 6)), y=list(range(1, 6)), z=z, zmin=1, zmax=25, colorscale=scale,
+    fig = go.Figure(go.Heatmap(x=list(range(1, 6)), y=list(range(1, 6)), z=z, zmin=1, zmax=25,
+                               colorscale=[list(stop) for stop in RISK_SCALE],
                                showscale=False, text=text, texttemplate="%{text}",
                                textfont=dict(size=FONT_SIZE + 6), customdata=hover, xgap=3, ygap=3,
                                hovertemplate="Probability %{y} × impact %{x} = %{z}<br>%{customdata}<extra></extra>"))
@@ -347,9 +474,9 @@ def benefit_plan_actual(measurements: pd.DataFrame, benefit_name: str, unit: str
     if len(df):
         fig.add_hline(y=float(df["target_value"].iloc[0]), line=dict(color=SERIES["target"], dash="dash"),
                       annotation_text="target", annotation_position="top left")
-        fig.add_hline(y=float(df["baseline_value"].iloc[0]), line=dict(color="#888", dash="dot"),
+        fig.add_hline(y=float(df["baseline_value"].iloc[0]), line=dict(color=BASELINE_LINE, dash="dot"),
                       annotation_text="baseline", annotation_position="bottom left")
-    fig.update_layout(yaxis=dict(title=safe(unit), tickformat="~s"))
+    fig.update_layout(yaxis=dict(title=safe(unit), tickformat=",~f"))
     _ticks_months(fig)
     return _finish(fig, f"{safe(benefit_name)}: planned vs actual ({safe(unit)})", height=360)
 
@@ -409,25 +536,30 @@ def cost_by_month(frame: pd.DataFrame, as_of: str | None = None, currency: str =
     fig.add_scatter(x=_months(frame["period"]), y=frame["actual_cumulative"], name="Actual, cumulative", yaxis="y2",
                     mode="lines", line=dict(color=SERIES["actual"], width=3),
                     hovertemplate=f"%{{x|%b %Y}}<br>Actual to date: {currency}%{{y:,.0f}}<extra></extra>")
-    fig.update_layout(barmode="group",
-                      yaxis=dict(title="Per month", tickformat=MONEY_TICK, tickprefix=currency),
-                      yaxis2=dict(title="Cumulative", overlaying="y", side="right", tickformat=MONEY_TICK,
-                                  tickprefix=currency, showgrid=False, rangemode="tozero"))
+    _drop_empty(fig)
+    fig.update_layout(barmode="group", yaxis=dict(title="Per month"),
+                      yaxis2=dict(title="Cumulative", overlaying="y", side="right", showgrid=False))
+    _money_axis(fig, "y", currency)
+    _money_axis(fig, "y2", currency)
     _ticks_months(fig)
     if as_of is not None and as_of in set(frame["period"]) and as_of != frame["period"].iloc[-1]:
-        _mark_month(fig, as_of, "plan →")
+        _mark_month(fig, as_of, frame["period"].iloc[-1])
     return _finish(fig, money_title("Cost by month: planned, actual and forecast", currency), height=460)
 
 
-def cost_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
-    """Planned vs actual cost to date per group (portfolio, program, cost category, …)."""
+def cost_by_group(frame: pd.DataFrame, group_label: str, currency: str = "",
+                  enumeration: str | None = None) -> go.Figure:
+    """Planned vs actual cost to date per group (portfolio, program, cost category, …); groups that
+    are codes of an `enumeration` (cost categories) read as their words."""
     df = frame.iloc[::-1]
+    labels = _labels(fmt.label(k, enumeration) if enumeration else k for k in df["label"])
     fig = go.Figure()
-    fig.add_bar(y=_labels(df["label"]), x=df["planned_to_date"], orientation="h", name="Planned to date",
+    fig.add_bar(y=labels, x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
-    fig.add_bar(y=_labels(df["label"]), x=df["actual_to_date"], orientation="h", name="Actual to date",
+    fig.add_bar(y=labels, x=df["actual_to_date"], orientation="h", name="Actual to date",
                 marker_color=SERIES["actual"], text=_text_money(df["actual_to_date"], currency),
                 textposition="auto", hovertemplate=f"%{{y}}<br>Actual: {currency}%{{x:,.0f}}<extra></extra>")
+    _drop_empty(fig)
     fig.update_layout(barmode="group", height=max(HEIGHT - 60, 100 + 56 * len(df)))
     _money_axis(fig, "x", currency)
     return _finish(fig, money_title(f"Cost to date by {group_label}: planned vs actual", currency))
@@ -437,7 +569,8 @@ def variance_bars(frame: pd.DataFrame, currency: str = "") -> go.Figure:
     """Variance at completion per project (BAC − EAC): negative (overrun) red, positive green."""
     df = frame.dropna(subset=["vac"]).iloc[::-1]
     colours = [RAG_COLOURS["red"] if v < 0 else RAG_COLOURS["green"] for v in df["vac"]]
-    labels = [f"{safe(i)} · {safe(_short(n, 30))}" for n, i in zip(df["project_name"], df["project_id"])]
+    labels = [safe(_short(n, 30)) if isinstance(n, str) else safe(i)
+              for n, i in zip(df["project_name"], df["project_id"])]
     fig = go.Figure(go.Bar(y=labels, x=df["vac"], orientation="h", marker_color=colours,
                            text=_text_money(df["vac"], currency), textposition="auto",
                            customdata=_safe_all(df["project_id"]),
@@ -459,39 +592,46 @@ def capacity_by_month(frame: pd.DataFrame, as_of: str | None = None) -> go.Figur
     fig.add_scatter(x=_months(frame["month"]), y=frame["capacity_hours"], name="Capacity", mode="lines+markers",
                     line=dict(color=SERIES["capacity"], width=3),
                     hovertemplate="%{x}<br>Capacity: %{y:,.0f} h<extra></extra>")
-    fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat="~s"))
+    _drop_empty(fig)
+    fig.update_layout(barmode="group", yaxis=dict(title="Hours", tickformat=",.0f", rangemode="tozero"))
     _ticks_months(fig)
     if as_of is not None and as_of in set(frame["month"]) and as_of != frame["month"].iloc[-1]:
-        _mark_month(fig, as_of, "plan →")
+        _mark_month(fig, as_of, frame["month"].iloc[-1])
     return _finish(fig, "Capacity vs allocated vs booked hours by month (hours)", height=440)
 
 
-def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | None = None) -> go.Figure:
-    """Utilisation (booked / capacity) and allocation rate (planned / capacity) per group."""
+def utilisation_by_group(frame: pd.DataFrame, group_label: str, target: float | None = None,
+                         enumeration: str | None = None) -> go.Figure:
+    """Utilisation (booked / capacity) and allocation rate (planned / capacity) per group; groups that
+    are codes of an `enumeration` (employment types) read as their words."""
     df = frame.iloc[::-1]
+    labels = _labels(fmt.label(k, enumeration) if enumeration else k for k in df["key"])
     fig = go.Figure()
-    fig.add_bar(y=_labels(df["key"]), x=df["allocation_rate"], orientation="h", name="Allocation rate",
+    fig.add_bar(y=labels, x=df["allocation_rate"], orientation="h", name="Allocation rate",
                 marker_color=SERIES["allocated"], hovertemplate="%{y}<br>Allocated: %{x:.1%}<extra></extra>")
-    fig.add_bar(y=_labels(df["key"]), x=df["utilization"], orientation="h", name="Utilisation",
+    fig.add_bar(y=labels, x=df["utilization"], orientation="h", name="Utilisation",
                 marker_color=SERIES["booked"], text=[f"{v:.0%}" if pd.notna(v) else "" for v in df["utilization"]],
                 textposition="auto", hovertemplate="%{y}<br>Utilisation: %{x:.1%}<extra></extra>")
     if target is not None:
-        fig.add_vline(x=target, line=dict(color=RAG_COLOURS["green"], dash="dash"),
-                      annotation_text=f"green ≥ {target:.0%}", annotation_position="bottom right")
+        # The threshold is named in the legend, not written on the plot, where it would cover bars.
+        fig.add_vline(x=target, line=dict(color=SERIES["target"], dash="dash"))
+        fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=SERIES["target"], dash="dash"),
+                        name=f"Green at ≥ {target:.0%}", hoverinfo="skip")
     fig.update_layout(barmode="group", xaxis=dict(tickformat=PCT_TICK, rangemode="tozero"),
                       height=max(HEIGHT - 60, 100 + 52 * len(df)))
     return _finish(fig, f"Utilisation and allocation by {group_label} (% of capacity)")
 
 
-def allocation_heatmap(frame: pd.DataFrame, group_label: str) -> go.Figure:
+def allocation_heatmap(frame: pd.DataFrame, group_label: str, enumeration: str | None = None) -> go.Figure:
     """Allocation rate per group × month ([key, month, value]); above 100 % is over-allocated."""
     wide = frame.pivot_table(index="key", columns="month", values="value", aggfunc="mean").sort_index(ascending=False)
     text = [[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
-    fig = go.Figure(go.Heatmap(x=list(wide.columns), y=_safe_all(wide.index), z=wide.to_numpy(), zmin=0, zmax=1.2,
-                               colorscale=[[0, "#F4F6F8"], [0.6, "#9DB4D9"], [0.83, "#1F3A68"], [0.84, "#E8A200"],
-                                           [1, "#C62828"]],
+    rows = [fmt.label(k, enumeration) for k in wide.index] if enumeration else _safe_all(wide.index)
+    fig = go.Figure(go.Heatmap(x=list(wide.columns), y=rows, z=wide.to_numpy(), zmin=0, zmax=1.2,
+                               colorscale=[list(stop) for stop in ALLOCATION_SCALE],
                                text=text, texttemplate="%{text}", xgap=2, ygap=2,
-                               colorbar=dict(title="Allocated", tickformat=PCT_TICK),
+                               colorbar=dict(title=dict(text="Allocated", side="right"), tickformat=PCT_TICK,
+                                             thickness=14),
                                hovertemplate="%{y} · %{x}: %{z:.1%} of capacity allocated<extra></extra>"))
     fig.update_layout(xaxis=dict(type="category"), height=max(HEIGHT - 60, 110 + 34 * len(wide)))
     return _finish(fig, f"Allocation rate by {group_label} and month (% of capacity)")
@@ -506,17 +646,19 @@ def benefits_cumulative(frame: pd.DataFrame, currency: str = "") -> go.Figure:
                     line=dict(color=SERIES["planned"], width=3, dash="dot"),
                     hovertemplate=f"%{{x|%b %Y}}<br>Planned: {currency}%{{y:,.0f}}<extra></extra>")
     fig.add_scatter(x=_months(frame["month"]), y=frame["realized"], name="Realised to date", mode="lines+markers",
-                    line=dict(color=SERIES["benefit"], width=3), fill="tozeroy", fillcolor="rgba(27,127,59,0.12)",
+                    line=dict(color=SERIES["benefit"], width=3), fill="tozeroy", fillcolor=rgba(SERIES["benefit"], 0.12),
                     hovertemplate=f"%{{x|%b %Y}}<br>Realised: {currency}%{{y:,.0f}}<extra></extra>")
     _money_axis(fig, currency=currency)
     _ticks_months(fig)
     return _finish(fig, money_title("Financial benefits: planned vs realised to date", currency))
 
 
-def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "") -> go.Figure:
-    """Financial benefits planned vs realised to date per group, realisation rate in the hover."""
+def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "",
+                      enumeration: str | None = None) -> go.Figure:
+    """Financial benefits planned vs realised to date per group, realisation rate in the hover.
+    Groups that are codes of an `enumeration` (benefit types, categories) read as their words."""
     df = frame[(frame["planned_to_date"] != 0) | (frame["realized_to_date"] != 0)].iloc[::-1]
-    labels = _labels(str(k).replace("_", " ") for k in df["key"])
+    labels = _labels(fmt.label(k, enumeration) if enumeration else k for k in df["key"])
     fig = go.Figure()
     fig.add_bar(y=labels, x=df["planned_to_date"], orientation="h", name="Planned to date",
                 marker_color=SERIES["planned"], hovertemplate=f"%{{y}}<br>Planned: {currency}%{{x:,.0f}}<extra></extra>")
@@ -534,7 +676,8 @@ def benefits_by_group(frame: pd.DataFrame, group_label: str, currency: str = "")
 def maturity_radar(scores: pd.DataFrame, business_units: list[str] | None = None) -> go.Figure:
     """Domain scores per business unit (one trace each) against the mean target, on a 1–5 scale."""
     domains = [d for d in c.MATURITY_DOMAINS if d in set(scores["domain"])]
-    theta = [DOMAIN_LABELS[d] for d in domains]
+    # Two-line labels: plotly leaves no margin for a polar chart's labels, and cuts long ones off.
+    theta = [_wrap(DOMAIN_LABELS[d], 14, lines=2) for d in domains]
     fig = go.Figure()
     units = business_units or sorted(scores["business_unit"].dropna().unique())
     for i, bu in enumerate(units):
@@ -548,8 +691,8 @@ def maturity_radar(scores: pd.DataFrame, business_units: list[str] | None = None
                              mode="lines", line=dict(color=SERIES["target"], dash="dash", width=2),
                              hovertemplate="Target<br>%{theta}: %{r:.2f}<extra></extra>")
     fig.update_layout(polar=dict(radialaxis=dict(range=[0, 5], dtick=1, angle=90, tickfont=dict(size=12)),
-                                 angularaxis=dict(tickfont=dict(size=14))), height=560,
-                      legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+                                 angularaxis=dict(tickfont=dict(size=14)),
+                                 domain=dict(x=[0.1, 0.9], y=[0.08, 0.92])), height=560)
     return _finish(fig, "Maturity by domain vs target (score 1–5)")
 
 
@@ -559,8 +702,9 @@ def maturity_heatmap(wide: pd.DataFrame) -> go.Figure:
     text = [[f"{v:.1f}" if pd.notna(v) else "" for v in row] for row in wide.to_numpy()]
     fig = go.Figure(go.Heatmap(
         x=[DOMAIN_LABELS.get(d, d) for d in wide.columns], y=_safe_all(wide.index), z=wide.to_numpy(), zmin=1, zmax=5,
-        colorscale=[[0, "#C62828"], [0.25, "#F28C28"], [0.5, "#F2D04B"], [0.75, "#7CB66B"], [1, "#1B7F3B"]],
-        text=text, texttemplate="%{text}", xgap=2, ygap=2, colorbar=dict(title="Score", dtick=1),
+        colorscale=[list(stop) for stop in MATURITY_SCALE],
+        text=text, texttemplate="%{text}", xgap=2, ygap=2,
+        colorbar=dict(title=dict(text="Score", side="right"), dtick=1, thickness=14),
         hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
     fig.update_layout(xaxis=dict(tickangle=-30), height=max(HEIGHT, 160 + 40 * len(wide)))
     return _finish(fig, "Maturity by business unit and domain (score 1–5)")
@@ -579,20 +723,85 @@ def maturity_change(frame: pd.DataFrame) -> go.Figure:
 
 # -- data quality ---------------------------------------------------------------------------------
 
-def rule_pass_rates(frame: pd.DataFrame) -> go.Figure:
+def findings_by_rule(frame: pd.DataFrame) -> go.Figure:
+    """How many findings stand against the loaded data per rule ([rule, findings]), the most first;
+    a rule is named by what it checks (the board's words; its id is in the hover)."""
+    df = frame.sort_values("findings", kind="stable").tail(12)
+    fig = go.Figure(go.Bar(y=[safe(_short(r, 36)) for r in df["rule"]], x=df["findings"], orientation="h",
+                           marker_color=SERIES["neutral"], text=[fmt.count(v) for v in df["findings"]],
+                           textposition="auto", textangle=0, customdata=_safe_all(df.get("rule_id", df["rule"])),
+                           hovertemplate="%{customdata}: %{x:,} findings<extra></extra>"))
+    fig.update_layout(height=max(HEIGHT - 60, 100 + 44 * len(df)), xaxis=dict(title="Findings"))
+    _count_axis(fig, "x")
+    return _finish(fig, "Findings by rule (number of findings)")
+
+
+def rule_pass_rates(frame: pd.DataFrame, named_by: str = "rule_id") -> go.Figure:
     """Pass rate of each rule on each table (share of rows without a finding), worst first: green when
-    every row passes, amber when a warning rule fails some rows, red when an error rule does."""
+    every row passes, amber when a warning rule fails some rows, red when an error rule does. Rules
+    are named by their id, or (`named_by="description"`, for a board) by what they check."""
     df = frame.dropna(subset=["pass_rate"]).sort_values(["pass_rate", "table", "rule_id"], ascending=[False, True, True])
-    labels = [f"{safe(t)} · {safe(r)}" for t, r in zip(df["table"], df["rule_id"])]
+    labels = [f"{safe(t)} · {safe(_short(r, 60))}" for t, r in zip(df["table"], df[named_by])]
     severity = df["severity"] if "severity" in df else pd.Series("warning", index=df.index)
     colours = [RAG_COLOURS["green"] if failed == 0 else RAG_COLOURS["red"] if sev == "error" else RAG_COLOURS["amber"]
                for failed, sev in zip(df["rows_failed"], severity)]
     # 99.97 % must not read as 100 %: two decimals once a rate is that close
     text = [f"{v:.2%}" if 0.999 <= v < 1 else f"{v:.1%}" for v in df["pass_rate"]]
     fig = go.Figure(go.Bar(y=labels, x=df["pass_rate"], orientation="h", marker_color=colours,
-                           customdata=list(zip(df["rows_failed"], df["rows_checked"])), text=text,
+                           customdata=list(zip(df["rows_failed"], df["rows_checked"])), text=text, textangle=0,
                            textposition="auto",
                            hovertemplate="%{y}: %{x:.2%} pass<br>%{customdata[0]:,} of %{customdata[1]:,} rows fail"
                                          "<extra></extra>"))
     fig.update_layout(xaxis=dict(tickformat=PCT_TICK, range=[0, 1.02]), height=max(HEIGHT, 100 + 24 * len(df)))
     return _finish(fig, "Data accuracy rules: pass rate by table and rule (% of rows)")
+
+
+# -- portfolio selection ----------------------------------------------------------------------------
+
+def score_parts(criteria: pd.DataFrame, top: int = 30) -> go.Figure:
+    """Each candidate's score as the stacked weighted parts of its criteria (pipeline.criteria rows),
+    best score first, at most `top` candidates: what the score is made of."""
+    totals = criteria.groupby("project_id")["part"].sum().sort_values(ascending=False).head(top)
+    order = list(totals.index)[::-1]
+    fig = go.Figure()
+    for position, (criterion, part) in enumerate(criteria.groupby("criterion", sort=False)):
+        part = part.set_index("project_id").reindex(order)
+        label = fmt.label(criterion)
+        fig.add_bar(y=_safe_all(order), x=part["part"], orientation="h", name=safe(label),
+                    marker_color=CATEGORICAL[position % len(CATEGORICAL)],
+                    customdata=list(zip(part["score"], part["weight"])),
+                    hovertemplate=f"%{{y}}<br>{safe(label)}: %{{x:.1f}} points"
+                                  "<br>(criterion score %{customdata[0]:.1f} × weight %{customdata[1]:g})<extra></extra>")
+    fig.update_layout(barmode="stack", xaxis=dict(title="Score (0–100)", range=[0, 100]),
+                      legend=dict(traceorder="normal"), height=max(HEIGHT - 60, 120 + 26 * len(order)))
+    return _finish(fig, "Score of each candidate, by criterion (score points)")
+
+
+def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, score: float | None = None,
+                       currency: str = "") -> go.Figure:
+    """The best total score for each budget (selection.frontier rows), with the scenario's budget and
+    its optimal score marked: what each extra unit of budget buys."""
+    df = frontier.dropna(subset=["total_score"])
+    proven = df["optimal"].fillna(False).astype(bool).tolist()
+    fig = go.Figure(go.Scatter(
+        x=df["budget"], y=df["total_score"], mode="lines+markers", name="Optimal total score",
+        line=dict(color=SERIES["score"], width=3, shape="hv"),
+        marker=dict(size=8, color=[SERIES["score"] if p else WHITE for p in proven],
+                    line=dict(color=SERIES["score"], width=2)),
+        customdata=list(zip(_text_money(df["total_bac"], currency), df["funded_count"],
+                            ["" if p else "<br>not proven optimal: the best found" for p in proven])),
+        hovertemplate=f"Budget {currency}%{{x:,.0f}}<br>Total score %{{y:.1f}}"
+                      "<br>%{customdata[1]} projects costing %{customdata[0]}%{customdata[2]}<extra></extra>"))
+    if budget is not None:
+        fig.add_vline(x=budget, line=dict(color=AXIS, dash="dot"),
+                      annotation_text=f"this scenario: {fmt.money(budget, currency)}", annotation_position="top left")
+    if score is not None and budget is not None:
+        fig.add_scatter(x=[budget], y=[score], mode="markers", name="This scenario's optimum",
+                        marker=dict(size=14, color=SERIES["target"], line=dict(color=WHITE, width=2)),
+                        hovertemplate="This scenario: total score %{y:.1f}<extra></extra>")
+    fig.update_layout(yaxis=dict(title="Optimal total score", rangemode="tozero"),
+                      xaxis=dict(title=money_title("Budget", currency), rangemode="tozero", showgrid=True,
+                                 gridcolor=GRID))
+    _money_axis(fig, "x", currency)
+    return _finish(fig, "Optimal total score by budget, from nothing to the total ask (score points)",
+                   height=440)

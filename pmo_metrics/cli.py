@@ -121,6 +121,7 @@ def _filters(args):
 
 
 def cmd_kpis(args) -> int:
+    from . import coverage
     from .db import open_readonly, cursor_for
     from .kpis import compute_kpis, default_as_of
     from .metrics import METRICS, format_value
@@ -128,6 +129,8 @@ def cmd_kpis(args) -> int:
     try:
         cur = cursor_for(con)
         filters = _filters(args)
+        if filters.as_of:   # a month outside the data is refused, not answered with the last month's figures
+            coverage.check_month(cur, filters.as_of)
         as_of = filters.as_of or default_as_of(cur)
         if as_of is None:
             raise Failure(f"{args.db} holds no data to compute KPIs from; load a batch first")
@@ -141,6 +144,17 @@ def cmd_kpis(args) -> int:
         print(f"KPIs as of {as_of}")
         for mid, metric in METRICS.items():
             print(f"  {metric.label.ljust(width)}  {format_value(mid, values.get(mid)):>14}   {mid}")
+    return 0
+
+
+def cmd_months(args) -> int:
+    from . import coverage
+    from .db import cursor_for, open_readonly
+    con = open_readonly(args.db)
+    try:
+        print("\n".join(coverage.months(cursor_for(con))))
+    finally:
+        con.close()
     return 0
 
 
@@ -201,7 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--objective", action="append", help="strategic objective id")
         p.add_argument("--department", action="append", help="for resource KPIs")
 
-    p = sub.add_parser("kpis", parents=[common], help="print every KPI")
+    p = sub.add_parser("months", parents=[common], help="list the months the database has data for")
+    p.set_defaults(func=cmd_months)
+
+    p = sub.add_parser("kpis", parents=[common], help="print every KPI",
+                       epilog="`python -m pmo_metrics months` lists the months with data; an --as-of outside "
+                              "them is refused (exit 2).")
     add_filters(p)
     p.add_argument("--format", choices=["json", "table"], default="table")
     p.set_defaults(func=cmd_kpis)

@@ -1,8 +1,10 @@
-"""The data contract's tables, as data: column names, types, keys and enumerations.
+"""The data contract as data: the tables' column names, types, keys and enumerations, and the
+thresholds the rules and KPIs share.
 
 Everything that needs to know the shape of an extract — readers, mappings, the rules'
 schemas, the warehouse DDL, the demo generator — reads it from here, so the contract
-(CONTRACT.md §1) is restated exactly once in code.
+(CONTRACT.md §1) is restated exactly once in code; and every cut-off a rule or a KPI applies
+(stale days, the high-risk score, …) is a named constant here, never a literal elsewhere.
 """
 from __future__ import annotations
 
@@ -29,6 +31,23 @@ MATURITY_LEVEL_NAMES = {1: "initial", 2: "developing", 3: "defined", 4: "managed
 
 # Stages excluded from every KPI's project selection (CONTRACT §3).
 EXCLUDED_STAGES = ("idea", "cancelled")
+# Stages whose projects are candidates of a planning round (CONTRACT §7).
+CANDIDATE_STAGES = ("idea", "initiation", "planning")
+
+# RAG ratings from worst to best: the order tables sort by, charts stack in, and trends compare by
+# (a project "improved" when its rating moved right in this tuple).
+RAG_ORDER = ("red", "amber", "green")
+RAG_RANK = {rag: rank for rank, rag in enumerate(RAG_ORDER, start=1)}
+
+# -- thresholds and cut-offs of the rules and KPIs (CONTRACT §2–§3) ---------------------------------
+# Each has this one home. SQL never spells them: `SQL_CONSTANTS` binds them as parameters into every
+# mart and query; the accuracy rules, the registry's definitions and the page wording read them here.
+STALE_REPORT_DAYS = 35       # a latest status report more than this many days old is stale (STS-STALE, KPIs)
+HIGH_RISK_SCORE = 15         # a risk is high when probability × impact is at least this
+BENEFIT_ON_TRACK = 0.8       # a benefit whose progress (of plan) is below this is at risk
+BAC_TOLERANCE = 0.05         # FIN-BAC: Σ planned_cost may differ from budget_at_completion by this share
+DAY_HOURS_LIMIT = 12         # TS-DAY-TOTAL: more hours than this on one day is a warning
+
 
 
 @dataclass(frozen=True)
@@ -139,3 +158,16 @@ def create_table_sql(table: Table, schema: str = "main") -> str:
     """DDL for a contract table; names come from the contract, never from input."""
     cols = ", ".join(f'"{c.name}" {DUCKDB_TYPES[c.type]}' for c in table.columns)
     return f'CREATE TABLE {schema}."{table.name}" ({cols})'
+
+
+# The contract's values as SQL binds them: $stale_report_days, $rag_order, … (see queries.bind).
+SQL_CONSTANTS: dict[str, object] = {
+    "excluded_stages": list(EXCLUDED_STAGES),
+    "candidate_stages": list(CANDIDATE_STAGES),
+    "rag_order": list(RAG_ORDER),
+    "stale_report_days": STALE_REPORT_DAYS,
+    "high_risk_score": HIGH_RISK_SCORE,
+    "benefit_on_track": BENEFIT_ON_TRACK,
+    "maturity_domains": list(MATURITY_DOMAINS),
+    "load_order": list(LOAD_ORDER),
+}

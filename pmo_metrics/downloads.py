@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import formatting as fmt
+from . import theme
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_ROWS = 1_048_576 - 1  # one row for the header
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -51,6 +54,39 @@ def _excel_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class Field:
+    """One column of a table as a download writes it: the heading the screen shows, the kind of value
+    (its Excel number format: money, share, percent, hours, count, ratio, days, date, …) and, for a
+    coded column (kind 'enum' or 'rag'), the enumeration whose words replace the codes."""
+
+    column: str
+    header: str
+    kind: str = "text"
+    enumeration: str | None = None
+    decimals: int | None = None
+
+
+def as_shown(df: pd.DataFrame, fields: list[Field]) -> pd.DataFrame:
+    """The columns of `fields` in their order, headed as on screen, codes as their words
+    ('on_hold' → 'On hold'); numbers stay numbers (a share stays 0.45: Excel formats it)."""
+    out = {}
+    for f in fields:
+        if f.column not in df.columns:
+            continue
+        values = df[f.column]
+        if f.kind in ("enum", "rag"):
+            values = values.map(lambda v, e=f.enumeration: fmt.label(v, e, empty=None)).astype(object)
+        out[f.header] = values.reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def excel_formats(fields: list[Field], currency: str = "") -> dict[str, str]:
+    """{header: Excel number format} for the numeric and date columns of `fields`."""
+    return {f.header: fmt.excel_format(f.kind, currency, decimals=f.decimals) for f in fields
+            if fmt.excel_format(f.kind) != "General"}
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """UTF-8 CSV with a byte-order mark, so Excel shows accented names correctly."""
     return neutralise_formulas(df).to_csv(index=False).encode("utf-8-sig")
@@ -62,12 +98,16 @@ def sheet_name(name: str) -> str:
     return cleaned[:31]
 
 
-def to_excel_bytes(df: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "data") -> bytes:
+def to_excel_bytes(df: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "data", *,
+                   number_formats: dict[str, str] | None = None, rag_columns: tuple[str, ...] = ()) -> bytes:
     """An .xlsx workbook: one sheet, or one per entry of a dict. Cells are written as values,
-    never as formulas or links, and rows beyond Excel's limit raise ValueError."""
+    never as formulas or links, and rows beyond Excel's limit raise ValueError. `number_formats`
+    ({column: Excel format}) formats the cells as the screen shows them while keeping the full
+    values; the cells of `rag_columns` are coloured by their RAG word, as on screen."""
     frames = df if isinstance(df, dict) else {sheet: df}
+    formats = number_formats or {}
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter",
+    with pd.ExcelWriter(buf, engine="xlsxwriter", date_format="yyyy-mm-dd", datetime_format="yyyy-mm-dd hh:mm",
                         engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
                                                    "strings_to_numbers": False}}) as writer:
         used: set[str] = set()
@@ -84,11 +124,22 @@ def to_excel_bytes(df: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "dat
             data.to_excel(writer, sheet_name=title, index=False)
             ws = writer.sheets[title]
             ws.freeze_panes(1, 0)
-            for j, col in enumerate(data.columns):
+            for j, (col, original) in enumerate(zip(data.columns, frame.columns)):
                 sample = data[col].head(200).astype(str)
                 width = min(60, max(len(str(col)), int(sample.str.len().max()) if len(sample) else 0) + 2)
-                ws.set_column(j, j, width)
+                number_format = formats.get(original)
+                ws.set_column(j, j, width, writer.book.add_format({"num_format": number_format})
+                              if number_format else None)
+                if original in rag_columns and len(data):
+                    _colour_rag(writer.book, ws, j, len(data))
     return buf.getvalue()
+
+
+def _colour_rag(book, ws, column: int, rows: int) -> None:
+    for state, (ground, ink) in theme.RAG_CELLS.items():
+        ws.conditional_format(1, column, rows, column, {
+            "type": "cell", "criteria": "==", "value": f'"{fmt.RAG_LABELS[state]}"',
+            "format": book.add_format({"bg_color": ground, "font_color": ink})})
 
 
 def file_stem(title: str) -> str:

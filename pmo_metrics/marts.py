@@ -7,7 +7,7 @@ logic CTEs → a final select.
 
 SQL files may include another file with `{{ ref('kpis/months') }}` (as dbt's ref): the text of
 that file is pasted in place. Only file names written in this package are ever pasted; values are
-always bound parameters.
+always bound parameters, the contract's thresholds too (`contract.SQL_CONSTANTS`).
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from .contract import SQL_CONSTANTS
+
 SQL_DIR = Path(__file__).parent / "sql"
 
 
@@ -23,10 +25,12 @@ SQL_DIR = Path(__file__).parent / "sql"
 @lru_cache(maxsize=None)
 def marts_version() -> str:
     """A fingerprint of every SQL model: a database whose marts were built by other SQL is refused
-    rather than shown with numbers computed under other rules (or failing on a changed column)."""
+    rather than shown with numbers computed under other rules (or failing on a changed column). The
+    thresholds the marts are built with count as part of their SQL."""
     h = hashlib.sha256()
     for path in sorted(SQL_DIR.rglob("*.sql")):
         h.update(path.relative_to(SQL_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    h.update(repr(sorted(SQL_CONSTANTS.items())).encode())
     return h.hexdigest()[:16]
 
 # Build order: a mart comes after the marts it reads.
@@ -80,7 +84,9 @@ def build_marts(con) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     for name in MARTS:
         # `name` comes from the MARTS allow-list above, never from input.
-        con.execute(f'CREATE OR REPLACE TABLE marts."{name}" AS\n{load_sql(f"marts/{name}")}')
+        sql = load_sql(f"marts/{name}")
+        con.execute(f'CREATE OR REPLACE TABLE marts."{name}" AS\n{sql}',
+                    {k: SQL_CONSTANTS[k] for k in sql_params(sql)})
     con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT ?::VARCHAR AS marts_version, "
                 "current_timestamp AS built_at", [marts_version()])
 

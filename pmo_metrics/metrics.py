@@ -1,13 +1,21 @@
-"""The one metric registry: every KPI of CONTRACT §3 and §4, declared once.
+"""The one metric registry: every KPI of CONTRACT §3 and §4, declared once — what it means, how it
+reads, which way is good, and where it is computed.
 
-Pages, the CLI, the slide pack, the glossary (docs/glossary.md) and the tests all read these
-declarations; the numbers themselves come from `pmo_metrics.kpis`. Regenerate the glossary with
+Each metric names its query (`Query`: one SQL file under `sql/kpis/`, which returns the metric as a
+column per month and breakdown group) and the metrics it is built from (`parts`). Pages, the CLI,
+the slide pack, the glossary (docs/glossary.md) and the tests all read these declarations; the
+engine (`pmo_metrics.kpis`) runs the queries they name. Regenerate the glossary with
 `python -m pmo_metrics.metrics docs/glossary.md` after changing anything here.
 """
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+from . import formatting as fmt
+from .contract import BENEFIT_ON_TRACK, EXCLUDED_STAGES, STALE_REPORT_DAYS
 
 UNITS = ("count", "share", "ratio", "money", "days", "hours", "score")
 GROUPS = ("portfolio", "schedule", "cost", "resources", "benefits", "maturity")
@@ -17,7 +25,28 @@ GROUP_LABELS = {
 }
 # Which filters scope a metric (CONTRACT §3: resource KPIs by department, maturity by business unit).
 SCOPES = ("projects", "resources", "maturity")
-MATURITY_LEVEL_NAMES = {1: "initial", 2: "developing", 3: "defined", 4: "managed", 5: "optimising"}
+
+
+@dataclass(frozen=True)
+class Query:
+    """A KPI query: sql/<sql>.sql returns, per month asked for ($months) and per breakdown group
+    ($group_by), one column per metric it computes, beside the counts and sums behind them."""
+
+    sql: str
+    breakdowns: tuple[str, ...]   # the `by` values it accepts: bound as $group_by, never pasted
+
+
+PROJECT_DIMENSIONS = ("portfolio", "program", "business_unit", "objective", "project")
+BENEFIT_DIMENSIONS = ("benefit_type", "category", "owner")
+RESOURCE_DIMENSIONS = ("department", "role", "employment_type")
+MATURITY_DIMENSIONS = ("business_unit", "domain")
+
+PROJECT_KPIS = Query("kpis/project_kpis", PROJECT_DIMENSIONS)
+MILESTONE_KPIS = Query("kpis/milestone_kpis", PROJECT_DIMENSIONS)
+RESOURCE_KPIS = Query("kpis/resource_kpis", RESOURCE_DIMENSIONS)
+# by a benefit's own type, category or owner the benefit–cost ratio is empty: costs are per project
+BENEFIT_KPIS = Query("kpis/benefit_kpis", PROJECT_DIMENSIONS + BENEFIT_DIMENSIONS)
+MATURITY_KPIS = Query("kpis/maturity_kpis", MATURITY_DIMENSIONS)
 
 
 @dataclass(frozen=True)
@@ -34,11 +63,12 @@ class Metric:
     id: str
     label: str
     unit: str            # one of UNITS
-    fmt: str             # format spec of the displayed number (see format_value)
+    fmt: str             # number format of the displayed value (formatting.value), or formatting.LEVEL
     good: str            # 'up', 'down' or 'neutral'
     thresholds: Thresholds | None
     definition: str      # the formula in plain words, as CONTRACT §3/§4 states it, with our decisions
     group: str           # one of GROUPS
+    query: Query         # where it is computed
     parts: tuple[str, ...] = ()   # ids of the metrics a derived one is built from
     short: str = ""      # a one-line description for tooltips
 
@@ -46,127 +76,162 @@ class Metric:
     def scope(self) -> str:
         return {"resources": "resources", "maturity": "maturity"}.get(self.group, "projects")
 
+    @property
+    def breakdowns(self) -> tuple[str, ...]:
+        return self.query.breakdowns
 
-_ACTIVE = ("Active as of M: a selected project (passes the filters; stage not idea or cancelled) with "
+
+_EXCLUDED = " or ".join(EXCLUDED_STAGES)
+_ACTIVE = (f"Active as of M: a selected project (passes the filters; stage not {_EXCLUDED}) with "
            "start_date ≤ end(M) and actual_finish_date empty or after end(M).")
 _LATEST = "Latest report: the status report with the greatest report_date ≤ end(M); later reports never count."
 _EV_NULL = ("Empty when no active project has any percent_complete in a report ≤ end(M) (an export without "
             "progress data cannot support earned value).")
 
 
-def _m(id, label, unit, fmt, good, thresholds, group, definition, parts=(), short=""):
-    return Metric(id, label, unit, fmt, good, Thresholds(*thresholds) if thresholds else None,
-                  " ".join(definition.split()), group, tuple(parts), short)
+def _m(id, label, unit, fmt_, good, thresholds, group, definition, query, parts=(), short=""):
+    return Metric(id, label, unit, fmt_, good, Thresholds(*thresholds) if thresholds else None,
+                  " ".join(definition.split()), group, query, tuple(parts), short)
 
 
 _DECLARED = (
     # -- portfolio health --------------------------------------------------------------------
     _m("active_projects", "Active projects", "count", ",.0f", "neutral", None, "portfolio",
-       f"Count of active projects. {_ACTIVE}", short="Projects in flight at the end of the month"),
+       f"Count of active projects. {_ACTIVE}", short="Projects in flight at the end of the month",
+       query=PROJECT_KPIS),
     _m("rag_green_share", "Green projects", "share", ".1f", "up", (0.70, 0.50), "portfolio",
        f"Share of active projects whose latest report's overall_rag is green. {_LATEST} "
        "Denominator: active projects; empty when there are none.",
-       parts=("active_projects",)),
+       parts=("active_projects",),
+       query=PROJECT_KPIS),
     _m("rag_amber_share", "Amber projects", "share", ".1f", "down", (0.25, 0.40), "portfolio",
        f"Share of active projects whose latest report's overall_rag is amber. {_LATEST} "
        "Denominator: active projects; empty when there are none.",
-       parts=("active_projects",)),
+       parts=("active_projects",),
+       query=PROJECT_KPIS),
     _m("rag_red_share", "Red projects", "share", ".1f", "down", (0.10, 0.20), "portfolio",
        f"Share of active projects whose latest report's overall_rag is red. {_LATEST} "
        "Denominator: active projects; empty when there are none.",
-       parts=("active_projects",)),
+       parts=("active_projects",),
+       query=PROJECT_KPIS),
     _m("rag_missing_share", "Projects without a status report", "share", ".1f", "down", (0.05, 0.15),
        "portfolio",
        "Share of active projects that have no status report dated ≤ end(M). "
        "Denominator: active projects; empty when there are none.",
-       parts=("active_projects",)),
+       parts=("active_projects",),
+       query=PROJECT_KPIS),
     _m("stale_status_share", "Stale status reports", "share", ".1f", "down", (0.10, 0.25), "portfolio",
-       "Share of active projects whose latest report is more than 35 days before end(M) "
-       "(end(M) − report_date > 35), or who have no report ≤ end(M). "
+       f"Share of active projects whose latest report is more than {STALE_REPORT_DAYS} days before end(M) "
+       f"(end(M) − report_date > {STALE_REPORT_DAYS}), or who have no report ≤ end(M). "
        "Denominator: active projects; empty when there are none.",
-       parts=("active_projects",)),
+       parts=("active_projects",),
+       query=PROJECT_KPIS),
     # -- schedule ------------------------------------------------------------------------------
     _m("milestone_on_time_rate", "Milestones on time", "share", ".1f", "up", (0.85, 0.70), "schedule",
        "Of the selected projects' milestones with baseline_date ≤ end(M) (active or not): the share with "
        "actual_date ≤ baseline_date and actual_date ≤ end(M). A milestone not yet achieved counts as late. "
-       "Empty when no milestone is due by end(M)."),
+       "Empty when no milestone is due by end(M).",
+       query=MILESTONE_KPIS),
     _m("avg_finish_slip_days", "Average finish slip", "days", ".1f", "down", (14, 45), "schedule",
        "Mean over active projects of coalesce(forecast_finish_date, baseline_finish_date) − "
        "baseline_finish_date, in days (negative = forecast to finish early). Dates are the projects "
-       "extract's current values. Empty when there are no active projects."),
+       "extract's current values. Empty when there are no active projects.",
+       query=PROJECT_KPIS),
     _m("on_time_delivery_rate", "Projects delivered on time", "share", ".1f", "up", (0.80, 0.60),
        "schedule",
        "Of the selected projects with actual_finish_date ≤ end(M): the share with actual_finish_date ≤ "
-       "baseline_finish_date. Empty when no selected project has finished by end(M)."),
+       "baseline_finish_date. Empty when no selected project has finished by end(M).",
+       query=PROJECT_KPIS),
     # -- cost and earned value -----------------------------------------------------------------
     _m("planned_value", "Planned value (PV)", "money", ".1f", "neutral", None, "cost",
-       "Σ over active projects of planned_cost (all cost categories) with period ≤ M. 0 when there is none."),
+       "Σ over active projects of planned_cost (all cost categories) with period ≤ M. 0 when there is none.",
+       query=PROJECT_KPIS),
     _m("earned_value", "Earned value (EV)", "money", ".1f", "neutral", None, "cost",
        "Σ over active projects of budget_at_completion × percent_complete / 100, taking each project's "
-       "latest report ≤ end(M) that has a percent_complete (0 for a project without one). " + _EV_NULL),
+       "latest report ≤ end(M) that has a percent_complete (0 for a project without one). " + _EV_NULL,
+       query=PROJECT_KPIS),
     _m("actual_cost", "Actual cost (AC)", "money", ".1f", "neutral", None, "cost",
        "Σ over active projects of actual_cost (all cost categories) with period ≤ M; missing actual_cost "
-       "values add nothing. 0 when there is none."),
+       "values add nothing. 0 when there is none.",
+       query=PROJECT_KPIS),
     _m("spi", "Schedule performance index (SPI)", "ratio", ".2f", "up", (0.95, 0.90), "cost",
        "EV / PV over active projects (a ratio of sums). Empty when PV = 0 or EV is empty.",
-       parts=("earned_value", "planned_value")),
+       parts=("earned_value", "planned_value"),
+       query=PROJECT_KPIS),
     _m("cpi", "Cost performance index (CPI)", "ratio", ".2f", "up", (0.95, 0.90), "cost",
        "EV / AC over active projects (a ratio of sums). Empty when AC = 0 or EV is empty.",
-       parts=("earned_value", "actual_cost")),
+       parts=("earned_value", "actual_cost"),
+       query=PROJECT_KPIS),
     _m("schedule_variance", "Schedule variance (SV)", "money", ".1f", "up", None, "cost",
-       "EV − PV. Empty when EV is empty.", parts=("earned_value", "planned_value")),
+       "EV − PV. Empty when EV is empty.", parts=("earned_value", "planned_value"),
+       query=PROJECT_KPIS),
     _m("cost_variance", "Cost variance (CV)", "money", ".1f", "up", None, "cost",
-       "EV − AC. Empty when EV is empty.", parts=("earned_value", "actual_cost")),
+       "EV − AC. Empty when EV is empty.", parts=("earned_value", "actual_cost"),
+       query=PROJECT_KPIS),
     _m("eac", "Estimate at completion (EAC)", "money", ".1f", "down", None, "cost",
        "Σ over active projects of EACₚ. Per project: EVₚ = BACₚ × percent_complete / 100 as for EV (0 "
        "without one); ACₚ = its actual cost to date; CPIₚ = EVₚ / ACₚ, and empty when ACₚ = 0. "
        "EACₚ = BACₚ / CPIₚ when CPIₚ > 0; otherwise (CPIₚ empty, zero or negative) EACₚ = ACₚ + BACₚ − EVₚ. "
-       + _EV_NULL, parts=("earned_value", "actual_cost")),
+       + _EV_NULL, parts=("earned_value", "actual_cost"),
+       query=PROJECT_KPIS),
     _m("vac", "Variance at completion (VAC)", "money", ".1f", "up", None, "cost",
-       "Σ BAC over active projects − EAC. Empty when EV is empty.", parts=("eac",)),
+       "Σ BAC over active projects − EAC. Empty when EV is empty.", parts=("eac",),
+       query=PROJECT_KPIS),
     _m("tcpi", "To-complete performance index (TCPI)", "ratio", ".2f", "down", (1.05, 1.10), "cost",
        "(Σ BAC − EV) / (Σ BAC − AC) over active projects: the cost efficiency the rest of the work needs "
-       "to finish on budget. Empty when EV is empty or Σ BAC = AC.", parts=("earned_value", "actual_cost")),
+       "to finish on budget. Empty when EV is empty or Σ BAC = AC.", parts=("earned_value", "actual_cost"),
+       query=PROJECT_KPIS),
     _m("budget_ytd", "Budget year to date", "money", ".1f", "neutral", None, "cost",
-       "Σ planned_cost over selected projects (active or not), periods from January of M's year to M."),
+       "Σ planned_cost over selected projects (active or not), periods from January of M's year to M.",
+       query=PROJECT_KPIS),
     _m("actual_cost_ytd", "Actual cost year to date", "money", ".1f", "neutral", None, "cost",
-       "Σ actual_cost over selected projects (active or not), periods from January of M's year to M."),
+       "Σ actual_cost over selected projects (active or not), periods from January of M's year to M.",
+       query=PROJECT_KPIS),
     # -- resources (scoped by department only) -------------------------------------------------
     _m("utilization", "Utilization", "share", ".1f", "up", (0.75, 0.60), "resources",
        "Σ timesheet hours with work_date in M (on any project) / Σ capacity in M, over the resources of "
        "the selected departments. Capacity of a resource in M = weekly_capacity_hours × (number of Mon–Fri "
        "days of M within its start_date…end_date, both included) / 5. Empty when capacity is 0.",
-       short="Hours booked against hours available"),
+       short="Hours booked against hours available",
+       query=RESOURCE_KPIS),
     _m("allocation_rate", "Allocation rate", "share", ".1f", "neutral", None, "resources",
        "Σ allocations.planned_hours for period M / Σ capacity in M, over the resources of the selected "
-       "departments (all projects). Empty when capacity is 0."),
+       "departments (all projects). Empty when capacity is 0.",
+       query=RESOURCE_KPIS),
     _m("overallocated_resources", "Over-allocated people", "count", ",.0f", "down", None, "resources",
        "Count of resources of the selected departments whose Σ planned_hours for M (all projects) exceeds "
-       "their capacity in M."),
+       "their capacity in M.",
+       query=RESOURCE_KPIS),
     _m("contractor_hours_share", "Contractor share of hours", "share", ".1f", "neutral", None, "resources",
        "Share of M's timesheet hours, by resources of the selected departments, logged by contractors "
-       "(employment_type = contractor). Empty when no hours were logged."),
+       "(employment_type = contractor). Empty when no hours were logged.",
+       query=RESOURCE_KPIS),
     # -- benefits --------------------------------------------------------------------------------
     _m("benefits_planned_to_date", "Benefits planned to date", "money", ".1f", "neutral", None, "benefits",
        "Σ planned_value over the financial benefits of selected projects, each taken from the benefit's "
-       "latest measurement with period ≤ M. A benefit without such a measurement adds nothing."),
+       "latest measurement with period ≤ M. A benefit without such a measurement adds nothing.",
+       query=BENEFIT_KPIS),
     _m("benefits_realized_to_date", "Benefits realised to date", "money", ".1f", "up", None, "benefits",
        "Σ actual_value over the financial benefits of selected projects, each taken from the benefit's "
-       "latest measurement with period ≤ M that has an actual_value."),
+       "latest measurement with period ≤ M that has an actual_value.",
+       query=BENEFIT_KPIS),
     _m("benefit_realization_rate", "Benefit realisation rate", "share", ".1f", "up", (0.90, 0.75),
        "benefits",
        "benefits_realized_to_date / benefits_planned_to_date. Empty when benefits planned to date is 0.",
-       parts=("benefits_realized_to_date", "benefits_planned_to_date")),
+       parts=("benefits_realized_to_date", "benefits_planned_to_date"),
+       query=BENEFIT_KPIS),
     _m("benefits_at_risk", "Benefits at risk", "count", ",.0f", "down", None, "benefits",
        "Count of benefits (any category) of selected projects whose planned_value in their latest "
        "measurement with period ≤ M differs from baseline_value, and that either have no measurement ≤ M "
-       "with an actual_value, or whose progress (actual − baseline) / (planned − baseline) is below 0.8, "
-       "with planned from that latest measurement and actual from the latest measurement ≤ M that has "
-       "an actual_value. A benefit with no measurement ≤ M is not counted."),
+       "with an actual_value, or whose progress (actual − baseline) / (planned − baseline) is below "
+       f"{BENEFIT_ON_TRACK}, with planned from that latest measurement and actual from the latest measurement ≤ M that has "
+       "an actual_value. A benefit with no measurement ≤ M is not counted.",
+       query=BENEFIT_KPIS),
     _m("benefit_cost_ratio", "Benefit–cost ratio", "ratio", ".2f", "up", None, "benefits",
        "benefits_realized_to_date / Σ actual_cost with period ≤ M of the selected projects (active or "
        "not — unlike AC, which is over active projects). Empty when that cost is 0.",
-       parts=("benefits_realized_to_date",)),
+       parts=("benefits_realized_to_date",),
+       query=BENEFIT_KPIS),
     # -- maturity (scoped by business unit only) -----------------------------------------------
     _m("maturity_score", "PMO maturity score", "score", ".2f", "up", (3.0, 2.0), "maturity",
        "For each business unit of the selection, its latest assessment with assessment_date ≤ end(M) "
@@ -174,13 +239,15 @@ _DECLARED = (
        "greatest assessment_id). Domain score = mean of that assessment's "
        "criterion scores in the domain; a business unit's score = mean of its assessed domain scores; "
        "the selection's score = mean of its business units' scores. Empty when no business unit has "
-       "been assessed by end(M)."),
-    _m("maturity_level", "PMO maturity level", "score", "level", "up", (3, 2), "maturity",
+       "been assessed by end(M).",
+       query=MATURITY_KPIS),
+    _m("maturity_level", "PMO maturity level", "score", fmt.LEVEL, "up", (3, 2), "maturity",
        "Staged level: the largest whole N such that every assessed domain score of the selection is ≥ N, "
        "where the selection's score of a domain = mean over its business units that assessed it "
        "(1 initial, 2 developing, 3 defined, 4 managed, 5 optimising). Compared with a tolerance of 1e-9 "
        "so that a mean such as (2.9 + 3.1) / 2 reaches level 3. Empty when nothing was assessed.",
-       parts=("maturity_score",)),
+       parts=("maturity_score",),
+       query=MATURITY_KPIS),
 )
 
 METRICS: dict[str, Metric] = {m.id: m for m in _DECLARED}
@@ -197,6 +264,16 @@ def metrics_in_group(group: str) -> list[Metric]:
     return [m for m in METRICS.values() if m.group == group]
 
 
+def queries() -> tuple[Query, ...]:
+    """The KPI queries the registry names, in registry order (each runs once for all its metrics)."""
+    return tuple(dict.fromkeys(m.query for m in METRICS.values()))
+
+
+def metrics_of(query: Query) -> list[str]:
+    """The ids of the metrics a query computes, in registry order."""
+    return [m.id for m in METRICS.values() if m.query == query]
+
+
 def _is_missing(value) -> bool:
     if value is None:
         return True
@@ -206,53 +283,19 @@ def _is_missing(value) -> bool:
         return False
 
 
-def _compact_money(value: float) -> str:
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for size, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
-        # Round first so 999,960 shows as '1.0 M', not '1,000.0 k'.
-        if round(v / size, 1) >= 1:
-            return f"{sign}{v / size:,.1f}{suffix}"
-    return f"{sign}{v:,.0f}"
-
-
 def format_value(metric_id: str, value, currency: str = "") -> str:
-    """The number as a page shows it: '1,234', '45.0 %', '1.2 M', '0.92', '12 days', '—' if empty.
+    """A KPI as a card shows it, by its unit: '1,234', '45.0 %', '1.2 M', '0.92', '12 days', '—' if empty.
 
     `currency` is an optional prefix for money ('£' gives '£1.2 M').
     """
-    if _is_missing(value):
-        return "—"
     m = get(metric_id)
-    v = float(value)
-    if m.unit == "share":
-        return f"{v * 100:{m.fmt}} %"
-    if m.unit == "money":
-        text = _compact_money(v)
-        return f"-{currency}{text[1:]}" if text.startswith("-") else f"{currency}{text}"
-    if m.unit == "days":
-        text = f"{v:{m.fmt}}".removesuffix(".0")
-        return f"{text} day" if text in ("1", "-1") else f"{text} days"
-    if m.unit == "hours":
-        return f"{v:,.0f} h"
-    if m.fmt == "level":
-        n = int(v)
-        return f"{n} – {MATURITY_LEVEL_NAMES[n]}" if n in MATURITY_LEVEL_NAMES else str(n)
-    return f"{v:{m.fmt}}"
+    return fmt.value(m.unit, None if _is_missing(value) else value, m.fmt, currency=currency)
 
 
 def format_change(metric_id: str, change) -> str:
     """A month-over-month change: '+2.5 pp' for shares, '+0.03' for ratios, '-1.2 M' for money."""
-    if _is_missing(change):
-        return "—"
     m = get(metric_id)
-    c = float(change)
-    sign = "+" if c > 0 else ("" if c < 0 else "±")
-    if m.unit == "share":
-        return f"{sign}{c * 100:.1f} pp"
-    if m.fmt == "level":
-        return f"{sign}{c:.0f}"
-    return f"{sign}{format_value(metric_id, c)}"
+    return fmt.change(m.unit, None if _is_missing(change) else change, m.fmt)
 
 
 def status(metric_id: str, value, thresholds: Thresholds | tuple[float, float] | None = None) -> str | None:
@@ -280,13 +323,22 @@ def direction(metric_id: str, change) -> str | None:
     return "better" if (change > 0) == (m.good == "up") else "worse"
 
 
-def _threshold_text(m: Metric) -> str:
+def threshold_text(m: Metric) -> str:
+    """'green ≥ 0.95; amber ≥ 0.90; else red', or '—' for a metric without RAG thresholds."""
     if m.thresholds is None or m.good == "neutral":
         return "—"
-    op_g, op_a = ("≥", "≥") if m.good == "up" else ("≤", "≤")
+    op = "≥" if m.good == "up" else "≤"
     g = format_value(m.id, m.thresholds.green)
     a = format_value(m.id, m.thresholds.amber)
-    return f"green {op_g} {g}; amber {op_a} {a}; else red"
+    return f"green {op} {g}; amber {op} {a}; else red"
+
+
+def glossary_rows() -> list[dict[str, str]]:
+    """Every metric as a row (group, label, id, unit, better, thresholds, scope, parts, query,
+    formula) for the glossary page and its downloads."""
+    return [{"group": GROUP_LABELS[m.group], "label": m.label, "id": m.id, "unit": m.unit, "better": m.good,
+             "thresholds": threshold_text(m), "scope": m.scope, "built_from": ", ".join(m.parts),
+             "query": m.query.sql, "definition": m.definition} for m in METRICS.values()]
 
 
 def render_glossary() -> str:
@@ -299,7 +351,7 @@ def render_glossary() -> str:
         "",
         "Every KPI is computed *as of* a month M (end(M) = its last day; by default the month of the latest "
         "status report) over the projects the filters select: portfolio, program, business unit and "
-        "strategic objective; projects at stage idea or cancelled are never selected. Resource KPIs are "
+        f"strategic objective; projects at stage {_EXCLUDED} are never selected. Resource KPIs are "
         "scoped by department only, maturity KPIs by business unit only. Ratios are ratios of sums, never "
         "means of ratios, and a ratio whose denominator is 0 is shown empty (—), never 0 or infinity. "
         "Every KPI is also computed for M − 1 and pages show the change. Date ranges include both ends.",
@@ -312,21 +364,18 @@ def render_glossary() -> str:
         lines += [f"## {GROUP_LABELS[group]}", ""]
         for m in members:
             lines += [f"### {m.label} — `{m.id}`", "", m.definition, ""]
-            facts = [f"unit: {m.unit}", f"better: {m.good}", f"thresholds: {_threshold_text(m)}",
+            facts = [f"unit: {m.unit}", f"better: {m.good}", f"thresholds: {threshold_text(m)}",
                      f"scope: {m.scope}"]
             if m.parts:
                 facts.append("built from: " + ", ".join(f"`{p}`" for p in m.parts))
+            facts.append(f"computed by: `pmo_metrics/sql/{m.query.sql}.sql`")
             lines += ["- " + "\n- ".join(facts), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def write_glossary(path) -> None:
-    from pathlib import Path
-
     Path(path).write_text(render_glossary(), encoding="utf-8")
 
 
 if __name__ == "__main__":
-    import sys
-
     write_glossary(sys.argv[1] if len(sys.argv) > 1 else "docs/glossary.md")

@@ -32,6 +32,9 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_path", "data/pmo.duckdb",
             "The DuckDB warehouse the dashboard reads and the upload page loads into.", env="PMO_DB"),
+    Setting("app_state_url", "",
+            "SQLAlchemy URL of the app-state store (notes, decisions, saved scenarios). Empty: a SQLite "
+            "file appstate.sqlite beside the database. Several app servers share one PostgreSQL URL."),
     Setting("demo_dir", "data/demo",
             "Where the demo batch is written when the dashboard starts without a database."),
     Setting("build_demo_when_empty", True,
@@ -60,6 +63,41 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("upload_database_sources", False,
             "Let mappings uploaded on the Data loads page read databases (kind = \"database\"). Off by "
             "default: such a mapping could otherwise reach any database the server can."),
+    Setting("dashboard_url", "",
+            "The dashboard's address as its readers open it (https://pmo.example.org). Digests, alerts and "
+            "chase lists link to the exact view there; empty: messages carry no links."),
+    Setting("subscriptions_file", "",
+            "A TOML file of [subscriptions.NAME] tables, read besides those in secrets.toml and the app-state "
+            "store. Webhook addresses may not be written in it (use teams_env / slack_env)."),
+    Setting("mail_from", "",
+            "The From address of digests, packs, alerts and chase lists sent by e-mail."),
+    Setting("smtp_host", "localhost", "The mail server that e-mail subscriptions are sent through."),
+    Setting("smtp_port", 0,
+            "Its port; 0 takes the usual one for smtp_security (587 starttls, 465 ssl, 25 none)."),
+    Setting("smtp_security", "starttls",
+            "starttls, ssl or none. none (no encryption) is allowed only for a server on this machine "
+            "(localhost). The login is [smtp] username and password in secrets.toml, or PMO_SMTP_USERNAME "
+            "and PMO_SMTP_PASSWORD."),
+    Setting("smtp_ca_file", "",
+            "A PEM file of the certificate authorities the mail server's certificate is checked against "
+            "(a company CA); empty: the system's."),
+    Setting("send_timeout_seconds", 30,
+            "Seconds to wait for the mail server or a webhook before counting the attempt as failed."),
+    Setting("send_attempts", 4,
+            "Attempts per message when the server cannot be reached or answers 'try again later'; the "
+            "other subscribers are served between attempts."),
+    Setting("send_retry_ms", 5000,
+            "Wait before the second attempt, in milliseconds; it doubles before each further one."),
+    Setting("send_claim_timeout_seconds", 900,
+            "A send claimed by a run on another machine that has not finished after this many seconds is "
+            "taken over (a run on this machine whose process is gone is taken over at once)."),
+    Setting("selection_weights", "strategic_alignment=3 priority=2 benefit_ratio=3 risk=2",
+            "The criteria a candidate project's score is built from, with their weights (criterion=weight, "
+            "separated by spaces): the built-in strategic_alignment, priority, benefit_ratio and risk, or "
+            "any criterion that project_scores names (CONTRACT §7)."),
+    Setting("selection_time_limit_seconds", 20,
+            "Seconds the what-if page and `select` give the solver to prove a selection optimal; past it "
+            "they show the best selection found, said to be not proven optimal. 0: no limit."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -90,6 +128,7 @@ def _parse(setting: Setting, text: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     database_path: str
+    app_state_url: str
     demo_dir: str
     build_demo_when_empty: bool
     demo_seed: int
@@ -101,10 +140,32 @@ class Settings:
     quarantine_uploads: bool
     mapping_variables: str
     upload_database_sources: bool
+    dashboard_url: str
+    subscriptions_file: str
+    mail_from: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_ca_file: str
+    send_timeout_seconds: int
+    send_attempts: int
+    send_retry_ms: int
+    send_claim_timeout_seconds: int
+    selection_weights: str
+    selection_time_limit_seconds: int
 
     @property
     def db_path(self) -> Path:
         return Path(self.database_path)
+
+    @property
+    def store_url(self) -> str:
+        """The app-state store's URL: the setting, else a SQLite file beside the database."""
+        if self.app_state_url:
+            return self.app_state_url
+        from .appstate import default_url  # SQLAlchemy and Alembic load only when the store is used
+
+        return default_url(self.database_path)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

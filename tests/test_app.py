@@ -2,7 +2,7 @@
 under a filter that selects nothing; filters that change the figures and match the command line;
 links that reopen a view; drill-down; uploads; the first start without a database; the settings.
 
-The demo database is built once per session from the seeded small demo (generate_demo + load_batch)
+The demo database is built once per session from the seeded small demo (conftest.demo_warehouse)
 and the app is pointed at it with PMO_DB, exactly as a deployment would be.
 """
 from __future__ import annotations
@@ -24,11 +24,11 @@ from pmo_metrics import contract as c
 from pmo_metrics import kpis, metrics, settings
 from pmo_metrics.db import Warehouse, database_version
 from pmo_metrics.filters import Filters, previous_month
+from pmo_metrics.views import projects
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
-END_MONTH = "2026-10"
 TIMEOUT = 90
 LOADS_PASSWORD = "test-pmo-lead"
 
@@ -36,22 +36,10 @@ LOADS_PASSWORD = "test-pmo-lead"
 # -- fixtures ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory) -> dict:
-    """The small demo, generated and loaded once: database path, batch folder and default month."""
-    from pmo_metrics.demo import generate_demo
-    from pmo_metrics.warehouse import load_batch
-
-    tmp = tmp_path_factory.mktemp("app_demo")
-    generate_demo(tmp / "demo", scale="small", seed=42, end_month=END_MONTH)
-    result = load_batch(tmp / "demo", tmp / "pmo.duckdb")
-    assert result.ok, result.message
-    cur = Warehouse(tmp / "pmo.duckdb").cursor()
-    try:
-        as_of = kpis.default_as_of(cur)
-    finally:
-        cur.close()
-    return {"db": tmp / "pmo.duckdb", "batch": tmp / "demo", "as_of": as_of,
-            "projects": pd.read_csv(tmp / "demo" / "projects.csv")}
+def demo(demo_warehouse) -> dict:
+    """The small demo, loaded once: database path, batch folder, default month and its projects."""
+    return {"db": demo_warehouse.db, "batch": demo_warehouse.batch, "as_of": demo_warehouse.as_of,
+            "projects": pd.read_csv(demo_warehouse.batch / "projects.csv")}
 
 
 @pytest.fixture(scope="session")
@@ -291,24 +279,31 @@ def test_drill_down_by_selection_narrows_the_view(demo, use_db):
     at = app()
     at.switch_page("pages/portfolio.py").run()
     top = at.dataframe[0].value
-    assert len(top) == demo["projects"].query("stage not in ['idea', 'cancelled']")["portfolio"].nunique() or len(top) > 1
+    cur = Warehouse(demo["db"]).cursor()
+    try:
+        expected = projects.drill_rollup(cur, Filters(as_of=demo["as_of"]), "portfolio")
+    finally:
+        cur.close()
+    assert top["label"].tolist() == expected["label"].tolist()        # every portfolio with an active project
+    assert top["projects"].tolist() == expected["projects"].tolist()
+    assert len(top) > 1 and top["label"].map(lambda v: isinstance(v, str)).all()
 
     # a row picked in the roll-up table drills into that portfolio
     at.session_state[_keyed(at, "drill_table_")] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not problems(at)
     portfolio = at.query_params["drill_portfolio"]
-    assert portfolio == top["label"].iloc[0] if "label" in top else portfolio
+    assert portfolio == top["label"].iloc[0]
     assert at.button(key="crumb_portfolio").label.replace("\\", "") == portfolio  # escaped markdown
     programs = at.dataframe[0].value
     in_portfolio = demo["projects"]["portfolio"] == portfolio
-    assert len(programs) <= demo["projects"][in_portfolio]["program"].fillna("(none)").nunique()
+    assert 1 <= len(programs) <= demo["projects"][in_portfolio]["program"].fillna("(none)").nunique()
     projects_shown = at.dataframe[1].value
     assert set(projects_shown["portfolio"]) == {portfolio}
 
     # a bar clicked in the chart drills into a program
     key = _keyed(at, "drill_chart_program")
-    picked = programs["label"].iloc[0] if "label" in programs else None
+    picked = programs["label"].iloc[0]
     at.session_state[key] = {"selection": {"points": [{"customdata": picked}], "point_indices": [0],
                                            "box": [], "lasso": []}}
     at.run()

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from builders import project as project_row, report as report_row, resource as resource_row, with_defaults
 from pmo_metrics import contract as c
 from pmo_metrics.findings import FINDINGS_DDL
 from pmo_metrics.schemas import RULES, check_tables, rejected_rows
@@ -49,25 +50,12 @@ def validate_tables(tables: dict[str, pl.DataFrame], loaded: dict[str, pl.DataFr
     return _checked(tables, loaded).sql("SELECT * FROM findings ORDER BY rowid").pl()
 
 
-def project(pid="P1", **kw) -> dict:
-    row = dict(project_id=pid, project_name=f"Project {pid}", portfolio="Digital", business_unit="Retail",
-               project_manager="Ann", delivery_approach="agile", stage="execution", start_date=D(2025, 1, 1),
-               baseline_finish_date=D(2025, 12, 31), budget_at_completion=1000.0)
-    row.update(kw)
-    return row
-
-
-def report(pid="P1", day=D(2025, 6, 1), **kw) -> dict:
-    row = dict(project_id=pid, report_date=day, overall_rag="green", percent_complete=50.0)
-    row.update(kw)
-    return row
-
-
-def resource(rid="R1", **kw) -> dict:
-    row = dict(resource_id=rid, resource_name="Bo", role="Analyst", department="IT", employment_type="employee",
-               weekly_capacity_hours=40.0, hourly_cost=50.0, start_date=D(2024, 1, 1))
-    row.update(kw)
-    return row
+# The rows of a clean batch loaded on LOAD_DATE: an agile project in execution with a manager, a report
+# two weeks old, one employee.
+project = with_defaults(project_row, portfolio="Digital", project_manager="Ann", delivery_approach="agile",
+                        start_date=D(2025, 1, 1), baseline_finish_date=D(2025, 12, 31))
+report = with_defaults(report_row, report_date=D(2025, 6, 1), percent_complete=50.0)
+resource = with_defaults(resource_row, resource_name="Bo", start_date=D(2024, 1, 1))
 
 
 def base(**extra) -> dict[str, pl.DataFrame]:
@@ -245,8 +233,10 @@ def test_stale_and_missing_status_reports():
 
 
 def test_percent_complete_drop_is_a_warning_on_the_later_report():
-    rows = [report(day=D(2025, 3, 31), percent_complete=40.0), report(day=D(2025, 4, 30), percent_complete=None),
-            report(day=D(2025, 5, 31), percent_complete=35.0), report(day=D(2025, 6, 1), percent_complete=60.0)]
+    rows = [report(report_date=D(2025, 3, 31), percent_complete=40.0),
+            report(report_date=D(2025, 4, 30), percent_complete=None),
+            report(report_date=D(2025, 5, 31), percent_complete=35.0),
+            report(report_date=D(2025, 6, 1), percent_complete=60.0)]
     hits = found(base(status_reports=frame("status_reports", rows)), "STS-PCT-DROP")
     assert hits.select("row", "value").rows() == [(4, "35.0")]
     assert "fell from 40" in hits.item(0, "message")

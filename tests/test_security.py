@@ -157,7 +157,7 @@ def leaks(text: str, demo) -> list[str]:
 @pytest.fixture
 def recorded_downloads(monkeypatch):
     """Every table download offered, rendered as the CSV a click would give."""
-    import pages._ui as ui
+    import pages._widgets as ui
     from pmo_metrics import downloads
 
     seen: list[bytes] = []

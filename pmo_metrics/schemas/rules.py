@@ -11,6 +11,7 @@ from datetime import date
 
 from .. import contract as c
 from ..findings import ERROR, WARNING
+from ..formatting import share
 from ..sources.cells import float_text
 
 
@@ -35,23 +36,23 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("REF-BENEFIT", ("benefit_measurements",), ERROR, "benefit_id must exist in benefits"),
     Rule("STS-PCT", ("status_reports",), ERROR, "percent_complete must be between 0 and 100"),
     Rule("STS-PCT-DROP", ("status_reports",), WARNING, "percent_complete is lower than the project's previous report"),
-    Rule("STS-STALE", ("status_reports",), WARNING, "an active project's latest report is more than 35 days before the load date, or it has none"),
+    Rule("STS-STALE", ("status_reports",), WARNING, f"an active project's latest report is more than {c.STALE_REPORT_DAYS} days before the load date, or it has none"),
     Rule("MS-FUTURE-ACTUAL", ("milestones",), WARNING, "actual_date is after the load date"),
     Rule("FIN-PLANNED", ("financials",), ERROR, "planned_cost must not be negative"),
     Rule("FIN-NEGATIVE-ACTUAL", ("financials",), WARNING, "actual_cost is negative (a credit)"),
-    Rule("FIN-BAC", ("financials",), WARNING, "a project's total planned_cost differs from its budget_at_completion by more than 5 %"),
+    Rule("FIN-BAC", ("financials",), WARNING, f"a project's total planned_cost differs from its budget_at_completion by more than {share(c.BAC_TOLERANCE, '.0f')}"),
     Rule("RES-CAPACITY", ("resources",), ERROR, "weekly_capacity_hours must be above 0 and at most 80; hourly_cost must not be negative"),
     Rule("ALC-HOURS", ("allocations",), ERROR, "planned_hours must not be negative"),
     Rule("TS-HOURS", ("timesheets",), ERROR, "hours must be above 0 and at most 24"),
-    Rule("TS-DAY-TOTAL", ("timesheets",), WARNING, "a resource logs more than 12 hours on one day"),
+    Rule("TS-DAY-TOTAL", ("timesheets",), WARNING, f"a resource logs more than {c.DAY_HOURS_LIMIT} hours on one day"),
     Rule("TS-OUTSIDE-EMPLOYMENT", ("timesheets",), WARNING, "work_date is outside the resource's start_date…end_date"),
     Rule("BEN-TARGET", ("benefits",), ERROR, "target_value must differ from baseline_value, and planned_end must not be before planned_start"),
     Rule("MAT-SCORE", ("maturity_assessments",), ERROR, "score and target_score must be between 1 and 5"),
 )}
 
-STALE_DAYS = 35
-BAC_TOLERANCE = 0.05
-DAY_HOURS_LIMIT = 12
+STALE_DAYS = c.STALE_REPORT_DAYS
+BAC_TOLERANCE = c.BAC_TOLERANCE
+DAY_HOURS_LIMIT = c.DAY_HOURS_LIMIT
 
 DATABASE = "(already loaded)"
 
@@ -232,7 +233,7 @@ def _budget_mismatch(state: State, projects: str) -> None:
     # Reported on the project's row: that is where budget_at_completion lives.
     state.emit("FIN-BAC", "financials", "planned_cost", rows, located=located, value=planned,
                message=f"'project ' || project_id || ': total planned cost ' || {planned} || "
-                       f"' differs from budget at completion ' || {bac} || ' by more than 5 %'")
+                       f"' differs from budget at completion ' || {bac} || ' by more than {share(BAC_TOLERANCE, '.0f')}'")
 
 
 def _day_totals(state: State) -> None:

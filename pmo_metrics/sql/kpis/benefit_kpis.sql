@@ -1,4 +1,6 @@
--- The benefit KPIs of CONTRACT §3 per month and breakdown group.
+-- The benefit KPIs of CONTRACT §3 per month and breakdown group: by a project dimension, or by a
+-- benefit's own type, category or owner ($benefit_dimensions), where the benefit–cost ratio is
+-- empty (costs belong to projects, not to a kind of benefit).
 
 with
 
@@ -6,12 +8,20 @@ months as (
     {{ ref('kpis/months') }}
 ),
 
-groups as (
+project_groups as (
     {{ ref('kpis/project_groups') }}
 ),
 
 benefit_months as (
     {{ ref('kpis/benefit_months') }}
+),
+
+groups as (
+    select group_key from project_groups
+    where not list_contains($benefit_dimensions::varchar[], $group_by)
+    union
+    select distinct group_key from benefit_months
+    where list_contains($benefit_dimensions::varchar[], $group_by)
 ),
 
 project_months as (
@@ -22,6 +32,8 @@ benefit_totals as (
     select
         m.month,
         g.group_key,
+        count(b.benefit_id) as benefits,
+        coalesce(sum(b.target_value) filter (where b.is_financial), 0) as financial_target,
         coalesce(sum(b.planned_value) filter (where b.is_financial), 0) as benefits_planned_to_date,
         coalesce(sum(b.actual_value) filter (where b.is_financial), 0) as benefits_realized_to_date,
         count(*) filter (where b.is_at_risk) as benefits_at_risk
@@ -44,6 +56,8 @@ final as (
     select
         t.month,
         t.group_key,
+        t.benefits,
+        t.financial_target,
         t.benefits_planned_to_date,
         t.benefits_realized_to_date,
         t.benefits_realized_to_date / nullif(t.benefits_planned_to_date, 0) as benefit_realization_rate,

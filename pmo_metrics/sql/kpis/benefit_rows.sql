@@ -1,5 +1,5 @@
--- benefit_months with each benefit's name, category, baseline and target and its project's name,
--- for traceability rows and change lists.
+-- benefit_months with each benefit's name, category, owner, unit, baseline and target, and its
+-- project's name and strategic objective: the benefit register, traceability rows, change lists.
 
 with
 
@@ -22,9 +22,13 @@ final as (
         b.benefit_name,
         b.category,
         b.benefit_type,
+        b.owner,
+        b.unit,
         f.project_id,
         p.project_name,
         p.portfolio,
+        p.objective_id,
+        coalesce(p.objective_name, p.objective_id) as objective,
         b.baseline_value,
         b.target_value,
         f.planned_period,

@@ -29,8 +29,8 @@ source_milestones as (
     select * from milestones
 ),
 
-source_risks as (
-    select * from risks
+risk_states as (
+    {{ ref('kpis/risk_states') }}
 ),
 
 as_of as (
@@ -59,15 +59,10 @@ next_milestones as (
 ),
 
 open_high_risks as (
-    -- open at end(M): raised by then and not closed by then; a closed risk without a closed_date
-    -- is taken as closed already
     select r.project_id, count(*) as open_high_risks
-    from as_of as m
-    join source_risks as r
-        on r.raised_date <= m.month_end
-       and (r.closed_date > m.month_end or (r.closed_date is null and r.status = 'open'))
+    from risk_states as r
     join selected_projects as sp on sp.project_id = r.project_id
-    where r.probability * r.impact >= 15
+    where r.month = $as_of and r.is_open and r.is_high
     group by all
 ),
 
@@ -101,8 +96,9 @@ final as (
             when f.overall_rag is null then null
             when prev.overall_rag is null then 'new'
             when f.overall_rag = prev.overall_rag then 'unchanged'
-            when (case f.overall_rag when 'green' then 3 when 'amber' then 2 else 1 end)
-               > (case prev.overall_rag when 'green' then 3 when 'amber' then 2 else 1 end) then 'improved'
+            -- $rag_order runs from worst to best
+            when list_position($rag_order::varchar[], f.overall_rag)
+               > list_position($rag_order::varchar[], prev.overall_rag) then 'improved'
             else 'worsened'
         end as rag_trend,
         f.days_since_report,

@@ -21,6 +21,8 @@ totals as (
         m.month,
         g.group_key,
         count(r.resource_id) as resources,
+        -- the people the month concerns: employed in it, or with hours booked or planned in it
+        count(*) filter (where r.capacity_hours <> 0 or r.hours <> 0 or r.planned_hours <> 0) as people,
         coalesce(sum(r.capacity_hours), 0) as capacity_hours,
         coalesce(sum(r.hours), 0) as hours,
         coalesce(sum(r.hours) filter (where r.is_contractor), 0) as contractor_hours,
@@ -38,6 +40,7 @@ final as (
         month,
         group_key,
         resources,
+        people,
         capacity_hours,
         hours,
         planned_hours,

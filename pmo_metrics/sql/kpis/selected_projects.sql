@@ -1,11 +1,11 @@
--- CONTRACT §3 "selected projects": those passing the filters whose stage is not idea or cancelled,
--- each with the key of the breakdown asked for. $group_by is bound (kpis.py allows only known
--- values); an empty filter list means no filter.
+-- CONTRACT §3 "selected projects": those passing the filters whose stage is not idea or cancelled
+-- (marts.projects.is_selectable), each with the key of the breakdown asked for. $group_by is bound
+-- (the registry's Query.breakdowns allow only known values); $project_id narrows to one project.
 
 with
 
-project_dim as (
-    select * from marts.projects
+filtered_projects as (
+    {{ ref('kpis/filtered_projects') }}
 ),
 
 final as (
@@ -24,12 +24,8 @@ final as (
             when 'project' then project_id
             else 'all'
         end as group_key
-    from project_dim
+    from filtered_projects
     where is_selectable
-      and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
-      and (len($programs::varchar[]) = 0 or list_contains($programs::varchar[], program))
-      and (len($business_units::varchar[]) = 0 or list_contains($business_units::varchar[], business_unit))
-      and (len($objectives::varchar[]) = 0 or list_contains($objectives::varchar[], objective_id))
       and ($project_id::varchar is null or project_id = $project_id::varchar)
 )
 

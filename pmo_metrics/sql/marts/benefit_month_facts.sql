@@ -72,7 +72,7 @@ final as (
         actual_value,
         progress,
         coalesce(planned_value <> baseline_value
-                 and (actual_value is null or progress < 0.8), false) as is_at_risk
+                 and (actual_value is null or progress < $benefit_on_track), false) as is_at_risk
     from with_progress
 )
 

@@ -7,9 +7,10 @@
 -- its last report). Before the span the project has not started, reported or booked anything, so
 -- it adds nothing to any KPI. After the span nothing about it changes: it has started and finished
 -- (or not) for good, its latest report and progress are final, its running cost totals are final,
--- and a report two months old is stale (end(M) − report_date ≥ 59 > 35 days). So a month past the
--- span reads the span's last row (is_last); only year-to-date totals depend on the month, and
--- kpis/project_months.sql zeroes them when the row is from an earlier year.
+-- and its last report is stale (the span reaches two months past it, and at least to the month in
+-- which it is more than $stale_report_days old). So a month past the span reads the span's last row
+-- (is_last); only year-to-date totals depend on the month, and kpis/project_months.sql zeroes them
+-- when the row is from an earlier year.
 
 with
 
@@ -53,7 +54,9 @@ spans as (
         least(date_trunc('month', p.start_date), date_trunc('month', r.first_report),
               c.first_period)::date as first_month_start,
         greatest(date_trunc('month', p.start_date), date_trunc('month', p.actual_finish_date),
-                 date_trunc('month', r.last_report) + interval 2 month, c.last_period)::date as last_month_start
+                 date_trunc('month', r.last_report) + interval 2 month,
+                 date_trunc('month', r.last_report + ($stale_report_days + 1)),
+                 c.last_period)::date as last_month_start
     from source_projects as p
     left join report_ranges as r using (project_id)
     left join cost_ranges as c using (project_id)
@@ -126,7 +129,7 @@ final as (
         is_active,
         report_date,
         overall_rag,
-        report_date is null or date_diff('day', report_date, month_end) > 35 as is_stale,
+        report_date is null or date_diff('day', report_date, month_end) > $stale_report_days as is_stale,
         progress_date,
         percent_complete,
         bac,

@@ -1,5 +1,6 @@
 -- marts.projects: one row per project with what the filters and the project table need.
--- is_selectable encodes CONTRACT §3 "selected projects": stage not idea or cancelled.
+-- is_selectable encodes CONTRACT §3 "selected projects": stage not one of $excluded_stages (idea,
+-- cancelled).
 
 with
 
@@ -33,7 +34,7 @@ final as (
         p.forecast_finish_date,
         p.actual_finish_date,
         p.budget_at_completion,
-        coalesce(p.stage not in ('idea', 'cancelled'), false) as is_selectable
+        coalesce(not list_contains($excluded_stages::varchar[], p.stage), false) as is_selectable
     from source_projects as p
     left join objectives as o on o.objective_id = p.strategic_objective_id
 )

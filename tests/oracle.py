@@ -1,0 +1,169 @@
+"""A second, independent reading of the KPI formulas: CONTRACT §3/§4 applied literally in pandas to
+the contract tables, scanning the raw facts (no marts, no SQL). The engine is checked against it on
+random warehouses (tests/kpis/test_kpis.py) and at enterprise scale (benchmarks/bench_kpis.py).
+
+Independent of the engine's code, not of the contract: the cut-offs (stale days, the benefit
+progress threshold, the excluded stages) are the contract's named constants, as for the engine.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from pmo_metrics.contract import BENEFIT_ON_TRACK, EXCLUDED_STAGES, LOAD_ORDER, RAG, STALE_REPORT_DAYS, TABLES
+from pmo_metrics.filters import Filters, month_end, month_start
+
+
+def read_tables(con) -> dict[str, pd.DataFrame]:
+    """Every contract table as a pandas frame (dates as datetime64)."""
+    out = {}
+    for name in LOAD_ORDER:
+        cols = ", ".join(f'"{c}"' for c in TABLES[name].column_names)
+        out[name] = con.execute(f'SELECT {cols} FROM "{name}"').df()
+        for c in TABLES[name].columns:
+            if c.type == "date":
+                out[name][c.name] = pd.to_datetime(out[name][c.name])
+    return out
+
+
+def _lookup(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """values (indexed by key) looked up for each of keys; missing keys give NaN/NaT."""
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+
+
+def _ratio(num, den):
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int | None]:
+    """The KPIs of CONTRACT §3/§4 at f.as_of, straight from the contract's words."""
+    as_of = f.as_of
+    end = pd.Timestamp(month_end(as_of))
+    start = pd.Timestamp(month_start(as_of))
+    out: dict[str, float | int | None] = {}
+
+    p = t["projects"]
+    sel = p[~p["stage"].isin(EXCLUDED_STAGES)]
+    for col, values in (("portfolio", f.portfolios), ("program", f.programs),
+                        ("business_unit", f.business_units), ("strategic_objective_id", f.objectives)):
+        if values:
+            sel = sel[sel[col].isin(values)]
+    active = sel[(sel["start_date"] <= end) & (sel["actual_finish_date"].isna() | (sel["actual_finish_date"] > end))]
+    n = len(active)
+    out["active_projects"] = n
+
+    sr = t["status_reports"]
+    sr = sr[sr["report_date"] <= end]
+    latest = sr.sort_values("report_date").groupby("project_id").tail(1).set_index("project_id")
+    rag = _lookup(latest["overall_rag"], active["project_id"])
+    last = _lookup(latest["report_date"], active["project_id"])
+    for colour in RAG:
+        out[f"rag_{colour}_share"] = _ratio(int((rag == colour).sum()), n)
+    out["rag_missing_share"] = _ratio(int(last.isna().sum()), n)
+    out["stale_status_share"] = _ratio(int(((end - last).dt.days > STALE_REPORT_DAYS).sum() + last.isna().sum()), n)
+
+    ms = t["milestones"]
+    ms = ms[ms["project_id"].isin(sel["project_id"]) & (ms["baseline_date"] <= end)]
+    on_time = (ms["actual_date"] <= ms["baseline_date"]) & (ms["actual_date"] <= end)
+    out["milestone_on_time_rate"] = _ratio(int(on_time.sum()), len(ms))
+    slip = (active["forecast_finish_date"].fillna(active["baseline_finish_date"]) - active["baseline_finish_date"]).dt.days
+    out["avg_finish_slip_days"] = float(slip.mean()) if n else None
+    done = sel[sel["actual_finish_date"] <= end]
+    out["on_time_delivery_rate"] = _ratio(int((done["actual_finish_date"] <= done["baseline_finish_date"]).sum()), len(done))
+
+    fin = t["financials"]
+    to_date = fin[fin["period"] <= as_of]
+    pv_p = _lookup(to_date.groupby("project_id")["planned_cost"].sum(), active["project_id"]).fillna(0.0)
+    ac_p = _lookup(to_date.groupby("project_id")["actual_cost"].sum(), active["project_id"]).fillna(0.0)
+    progress = sr[sr["percent_complete"].notna()].sort_values("report_date").groupby("project_id").tail(1)
+    pct = _lookup(progress.set_index("project_id")["percent_complete"], active["project_id"]).astype(float)
+    bac = active["budget_at_completion"]
+    ev_p = (bac * pct.fillna(0) / 100)
+    pv, ac = float(pv_p.sum()), float(ac_p.sum())
+    ev = None if pct.isna().all() else float(ev_p.sum())
+    out["planned_value"], out["earned_value"], out["actual_cost"] = pv, ev, ac
+    out["spi"], out["cpi"] = _ratio(ev, pv), _ratio(ev, ac)
+    out["schedule_variance"] = None if ev is None else ev - pv
+    out["cost_variance"] = None if ev is None else ev - ac
+    if ev is None:
+        out["eac"] = out["vac"] = out["tcpi"] = None
+    else:
+        eac = 0.0
+        for b, e, a in zip(bac, ev_p, ac_p):
+            cpi_p = e / a if a != 0 else None
+            eac += b / cpi_p if cpi_p is not None and cpi_p > 0 else a + b - e
+        out["eac"], out["vac"] = eac, float(bac.sum()) - eac
+        out["tcpi"] = _ratio(float(bac.sum()) - ev, float(bac.sum()) - ac)
+    ytd = fin[(fin["period"] >= f"{as_of[:4]}-01") & (fin["period"] <= as_of) & fin["project_id"].isin(sel["project_id"])]
+    out["budget_ytd"] = float(ytd["planned_cost"].sum())
+    out["actual_cost_ytd"] = float(ytd["actual_cost"].sum())
+
+    r = t["resources"]
+    if f.departments:
+        r = r[r["department"].isin(f.departments)]
+    lo = np.maximum(r["start_date"].to_numpy("datetime64[D]"), np.datetime64(start.date()))
+    hi = np.minimum(r["end_date"].fillna(end).to_numpy("datetime64[D]"), np.datetime64(end.date()))
+    days = np.where(lo <= hi, np.busday_count(lo, hi + np.timedelta64(1, "D")), 0)
+    capacity = pd.Series(r["weekly_capacity_hours"].to_numpy() * days / 5, index=r["resource_id"])
+    ts = t["timesheets"]
+    ts = ts[(ts["work_date"] >= start) & (ts["work_date"] <= end) & ts["resource_id"].isin(r["resource_id"])]
+    hours = float(ts["hours"].sum())
+    contractors = r.loc[r["employment_type"] == "contractor", "resource_id"]
+    al = t["allocations"]
+    al = al[(al["period"] == as_of) & al["resource_id"].isin(r["resource_id"])]
+    planned = al.groupby("resource_id")["planned_hours"].sum().reindex(capacity.index, fill_value=0.0)
+    out["utilization"] = _ratio(hours, float(capacity.sum()))
+    out["allocation_rate"] = _ratio(float(al["planned_hours"].sum()), float(capacity.sum()))
+    out["overallocated_resources"] = int((planned > capacity).sum())
+    out["contractor_hours_share"] = _ratio(float(ts.loc[ts["resource_id"].isin(contractors), "hours"].sum()), hours)
+
+    b = t["benefits"]
+    b = b[b["project_id"].isin(sel["project_id"])]
+    bm = t["benefit_measurements"]
+    bm = bm[bm["period"] <= as_of].sort_values("period")
+    last_planned = bm.groupby("benefit_id").tail(1).set_index("benefit_id")["planned_value"]
+    last_actual = bm[bm["actual_value"].notna()].groupby("benefit_id").tail(1).set_index("benefit_id")["actual_value"]
+    planned_b = _lookup(last_planned, b["benefit_id"]).astype(float)
+    actual_b = _lookup(last_actual, b["benefit_id"]).astype(float)
+    fin_b = b["category"] == "financial"
+    realized = float(actual_b[fin_b].sum())
+    out["benefits_planned_to_date"] = float(planned_b[fin_b].sum())
+    out["benefits_realized_to_date"] = realized
+    out["benefit_realization_rate"] = _ratio(realized, out["benefits_planned_to_date"])
+    base = b["baseline_value"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prog = (actual_b - base) / (planned_b - base)
+    at_risk = planned_b.notna() & (planned_b != base) & (actual_b.isna() | (prog < BENEFIT_ON_TRACK))
+    out["benefits_at_risk"] = int(at_risk.sum())
+    sel_cost = fin[(fin["period"] <= as_of) & fin["project_id"].isin(sel["project_id"])]["actual_cost"].sum()
+    out["benefit_cost_ratio"] = _ratio(realized, float(sel_cost))
+
+    ma = t["maturity_assessments"]
+    if f.business_units:
+        ma = ma[ma["business_unit"].isin(f.business_units)]
+    # an assessment is dated by its last row (it is complete when its last criterion is scored)
+    dated = ma.groupby(["business_unit", "assessment_id"], as_index=False)["assessment_date"].max()
+    heads = (dated[dated["assessment_date"] <= end].sort_values(["assessment_date", "assessment_id"])
+             .groupby("business_unit").tail(1))
+    ma = ma.merge(heads[["business_unit", "assessment_id"]], on=["business_unit", "assessment_id"])
+    dom = ma.groupby(["business_unit", "domain"])["score"].mean()
+    if dom.empty:
+        out["maturity_score"] = out["maturity_level"] = None
+    else:
+        out["maturity_score"] = float(dom.groupby(level="business_unit").mean().mean())
+        out["maturity_level"] = int(math.floor(dom.groupby(level="domain").mean().min() + 1e-9))
+    return out
+
+
+def compare(engine: dict, naive: dict, rel: float = 1e-9) -> list[str]:
+    """The metrics where the two computations disagree."""
+    bad = []
+    for k, v in naive.items():
+        e = engine[k]
+        if (v is None) != (e is None) or (v is not None and not math.isclose(v, e, rel_tol=rel, abs_tol=1e-6)):
+            bad.append(f"{k}: engine {e!r} naive {v!r}")
+    return bad
