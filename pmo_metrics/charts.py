@@ -9,7 +9,7 @@ A figure's title and its note on what was not drawn travel in its `meta`: screen
 show them beside the figure (`titles`, `untitled`), where they wrap. `themed` draws a figure again
 for the dark theme.
 
-One module on purpose, about 750 lines (more than the 500 a module is kept under): the factories
+One module on purpose, about 750 lines (more than the 500 lines a module is kept under): the factories
 share the template, the dark ground and some twenty small helpers (money and count axes in the
 cards' style, months on the axis, escaped and wrapped labels, series left out when empty), and a
 page's charts are found by the page's heading below.

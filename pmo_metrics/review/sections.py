@@ -3,7 +3,7 @@ the words around them. Every figure comes from the KPI engine (`kpis`), the page
 or the review's own queries (`review.queries`); a section only selects, compares and words them,
 and formats each value by its unit (`formatting`).
 
-About 650 lines on purpose (more than the 500 a module is kept under): the ten sections read top to
+About 650 lines on purpose (more than the 500 lines a module is kept under): the ten sections read top to
 bottom in the order the meeting takes them, and share the context and the wording helpers at the
 top.
 """
