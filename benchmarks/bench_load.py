@@ -1,88 +1,116 @@
-"""Load benchmark: validate and load the enterprise demo batch, beside DuckDB's bare CSV ingest.
+"""Load benchmark: `validate` and `load` of a demo batch, beside DuckDB alone ingesting the same CSVs.
 
-    python benchmarks/bench_load.py [--batch DIR] [--workdir DIR]
+    python benchmarks/bench_load.py [--scale enterprise|enterprise-xl] [--runs 3] [--batch DIR]
+                                    [--workdir DIR] [--json FILE]
 
-Each phase runs in its own process so its peak memory (max RSS) is its own. The floor is what
-DuckDB alone takes to ingest the same CSV files into tables
-(`CREATE TABLE … AS SELECT * FROM read_csv(…)`), with no checks and no typing beyond its own sniffing.
+Each command runs as a user runs it, in a process of its own (wall time, and that process's peak
+RSS); the floor and the product take turns, run after run, so a machine that gets busier slows
+both alike. The floor is what DuckDB alone takes to ingest the same CSV files into tables
+(`CREATE TABLE … AS SELECT * FROM read_csv(…)` per file, then a checkpoint), with no checks and no
+typing beyond its own sniffing. Medians and the ratios to the floor are printed, and written as
+JSON (default benchmarks/out/bench_load-<scale>.json) so the ratio can be tracked across releases.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import platform
+import shutil
+import statistics
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+
+FLOOR = """
+import sys, duckdb
+from pathlib import Path
+batch, db = Path(sys.argv[1]), sys.argv[2]
+con = duckdb.connect(db, config={"autoinstall_known_extensions": False})
+for csv in sorted(batch.glob("*.csv")):
+    con.execute(f'CREATE TABLE "{csv.stem}" AS SELECT * FROM read_csv(?)', [str(csv)])
+con.execute("CHECKPOINT")
+con.close()
+"""
 
 
-def phase(name: str, batch: Path, workdir: Path) -> dict:
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Run a command; (wall seconds, peak RSS in MB of its process)."""
     t0 = time.perf_counter()
-    if name == "floor":
-        import duckdb
-        db = workdir / "floor.duckdb"
-        db.unlink(missing_ok=True)
-        con = duckdb.connect(str(db), config={"autoinstall_known_extensions": False})
-        rows = 0
-        for csv in sorted(batch.glob("*.csv")):
-            con.execute(f'CREATE TABLE "{csv.stem}" AS SELECT * FROM read_csv(?)', [str(csv)])
-            rows += con.execute(f'SELECT count(*) FROM "{csv.stem}"').fetchone()[0]
-        con.execute("CHECKPOINT")
-        con.close()
-    elif name == "validate":
-        from pmo_metrics.warehouse import validate_batch
-        _, report = validate_batch(batch, db_path=None, load_date=date.today())
-        rows = sum(report.rows_read.values())
-        assert report.ok, report.render(20)
-    elif name == "load":
-        from pmo_metrics.warehouse import load_batch
-        db = workdir / "bench.duckdb"
-        for p in workdir.glob("bench.duckdb*"):
-            p.unlink()
-        result = load_batch(batch, db, archive=True)
-        assert result.status == "loaded", result.message
-        rows = sum(result.rows_loaded.values())
-    else:
-        raise SystemExit(f"unknown phase {name}")
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"phase": name, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "peak_rss_mb": peak_mb}
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batch", type=Path, help="an existing enterprise batch (default: generate one)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="enterprise", help="demo scale to generate (default enterprise)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each command (default 3)")
+    parser.add_argument("--batch", type=Path, help="an existing batch (default: generate the demo batch)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "out")
-    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="where to write the figures")
+    parser.add_argument("--phases", default="floor,validate,load", help="commands to time (default all three)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    batch = args.batch or args.workdir / "enterprise"
-    if args.phase:
-        print(json.dumps(phase(args.phase, batch, args.workdir)))
-        return
+    batch = args.batch or args.workdir / args.scale
     if not (batch / "timesheets.csv").exists():
-        from pmo_metrics.demo import generate_demo
         t0 = time.perf_counter()
-        counts = generate_demo(batch, scale="enterprise", seed=42)
-        print(f"generated the enterprise batch in {time.perf_counter() - t0:.1f} s: "
-              + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    size_mb = sum(p.stat().st_size for p in batch.glob("*.csv")) / 2**20
-    print(f"batch: {batch} ({size_mb:,.0f} MB of CSV)")
-    results = {}
-    for name in ("floor", "validate", "load"):
-        out = subprocess.run([sys.executable, __file__, "--phase", name, "--batch", str(batch),
-                              "--workdir", str(args.workdir)], capture_output=True, text=True, check=True)
-        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"\n| phase | rows | seconds | rows/s | peak RSS | vs DuckDB floor |\n|---|---:|---:|---:|---:|---:|")
-    floor = results["floor"]["seconds"]
-    for name, r in results.items():
-        print(f"| {name} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} MB "
-              f"| {r['seconds'] / floor:.1f}x |")
+        subprocess.run([sys.executable, "-m", "pmo_metrics", "demo", "--scale", args.scale, "--out", str(batch),
+                        "--quiet"], cwd=REPO, check=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+        print(f"generated the {args.scale} batch in {time.perf_counter() - t0:.1f} s")
+    csvs = sorted(batch.glob("*.csv"))
+    size_mb = sum(p.stat().st_size for p in csvs) / 2**20
+    rows = sum(max(sum(1 for _ in p.open("rb")) - 1, 0) for p in csvs)
+    print(f"batch: {batch} ({len(csvs)} CSV files, {size_mb:,.0f} MB, {rows:,} lines of data)")
+
+    run_dir = args.workdir / f"run-{args.scale}"
+    db = run_dir / "bench.duckdb"
+
+    def fresh() -> None:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+
+    commands = {
+        "floor": [sys.executable, "-c", FLOOR, str(batch), str(db)],
+        "validate": [sys.executable, "-m", "pmo_metrics", "validate", str(batch), "--db", str(db), "--quiet"],
+        "load": [sys.executable, "-m", "pmo_metrics", "load", str(batch), "--db", str(db), "--quiet"],
+    }
+    phases = [p.strip() for p in args.phases.split(",")]
+    results: dict[str, list[tuple[float, float]]] = {p: [] for p in phases}
+    for i in range(args.runs):
+        for phase in phases:
+            fresh()
+            results[phase].append(timed(commands[phase]))
+            print(f"run {i + 1}: {phase:8s} {results[phase][-1][0]:6.2f} s  {results[phase][-1][1]:7,.0f} MB")
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+    medians = {p: {"seconds": statistics.median(s for s, _ in r), "peak_rss_mb": statistics.median(m for _, m in r),
+                   "runs": [{"seconds": round(s, 3), "peak_rss_mb": round(m, 1)} for s, m in r]}
+               for p, r in results.items()}
+    floor = medians.get("floor", {}).get("seconds")
+    print(f"\n| command | seconds (median of {args.runs}) | peak RSS | vs DuckDB floor |\n|---|---:|---:|---:|")
+    for p, m in medians.items():
+        ratio = f"{m['seconds'] / floor:.2f}×" if floor else "–"
+        m["ratio_to_floor"] = round(m["seconds"] / floor, 3) if floor else None
+        print(f"| {p} | {m['seconds']:.2f} | {m['peak_rss_mb']:,.0f} MB | {ratio} |")
+    load_avg = os.getloadavg()
+    print(f"\nload average at the end: {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f} on {os.cpu_count()} cores")
+    out = args.json or args.workdir / f"bench_load-{args.scale}.json"
+    out.write_text(json.dumps({
+        "scale": args.scale, "batch": str(batch), "csv_mb": round(size_mb, 1), "rows": rows, "runs": args.runs,
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in load_avg], "python": platform.python_version(),
+        "commands": medians,
+    }, indent=2) + "\n", encoding="utf-8")
+    print(f"figures written to {out}")
 
 
 if __name__ == "__main__":

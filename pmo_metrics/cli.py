@@ -65,7 +65,7 @@ class _Progress:
 
 def _write_report(report, path: str | None) -> None:
     if path:
-        report.frame.write_csv(path)
+        report.write_csv(path)
 
 
 def cmd_demo(args) -> int:
@@ -88,9 +88,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from .warehouse import load_batch
-    result = load_batch(args.batch, args.db, args.mapping, quarantine=args.quarantine,
-                        progress=_Progress(args.quiet), wait_seconds=args.wait, replace_corrupt=args.replace_corrupt)
+    from .warehouse import LoadBusy, load_batch
+    try:
+        result = load_batch(args.batch, args.db, args.mapping, quarantine=args.quarantine,
+                            progress=_Progress(args.quiet), wait_seconds=args.wait,
+                            replace_corrupt=args.replace_corrupt)
+    except LoadBusy as exc:
+        raise Failure(str(exc), EXIT_BUSY) from None
     print(result.report.render(None if args.all else args.limit))
     print(result.message)
     _write_report(result.report, args.report_csv)
@@ -100,8 +104,11 @@ def cmd_load(args) -> int:
 
 
 def cmd_rebuild(args) -> int:
-    from .warehouse import rebuild_marts
-    rebuild_marts(args.db, wait_seconds=args.wait)
+    from .warehouse import LoadBusy, rebuild_marts
+    try:
+        rebuild_marts(args.db, wait_seconds=args.wait)
+    except LoadBusy as exc:
+        raise Failure(str(exc), EXIT_BUSY) from None
     print(f"rebuilt the KPI marts of {args.db}")
     return 0
 
@@ -173,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("demo", parents=[common], help="write a realistic demo batch")
-    p.add_argument("--scale", choices=["small", "enterprise"], default="small")
+    p.add_argument("--scale", choices=["small", "enterprise", "enterprise-xl"], default="small",
+                   help="small (60 projects), enterprise (5,000 projects, ~5 M timesheet rows) or "
+                        "enterprise-xl (24,000 projects, ~25 M)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--end-month", type=_month, default=None, help="last month with data (default: last month)")
     p.add_argument("--out", required=True, type=Path)
@@ -227,15 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .warehouse import LoadBusy
     try:
         return args.func(args)
     except Failure as exc:
         code, message = exc.code, str(exc)
     except (BatchError, DatabaseError) as exc:
         code, message = EXIT_INPUT, str(exc)
-    except LoadBusy as exc:
-        code, message = EXIT_BUSY, str(exc)
     except KeyboardInterrupt:
         code, message = 130, "interrupted; the database is unchanged"
     except Exception as exc:  # a disk that fills up, a file that vanishes: one line, not a traceback

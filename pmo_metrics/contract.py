@@ -1,7 +1,7 @@
 """The data contract as data: the tables' column names, types, keys and enumerations, and the
 thresholds the rules and KPIs share.
 
-Everything that needs to know the shape of an extract — readers, mappings, pandera
+Everything that needs to know the shape of an extract — readers, mappings, the rules'
 schemas, the warehouse DDL, the demo generator — reads it from here, so the contract
 (CONTRACT.md §1) is restated exactly once in code; and every cut-off a rule or a KPI applies
 (stale days, the high-risk score, …) is a named constant here, never a literal elsewhere.

@@ -13,8 +13,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 DEFAULT_DB = Path("data") / "pmo.duckdb"
 CATALOG = "pmo"
 
@@ -52,6 +50,8 @@ def database_version(path: str | Path) -> Version | None:
 
 def open_readonly(path: str | Path) -> duckdb.DuckDBPyConnection:
     """A private read-only connection to the warehouse; `cursor_for` it before querying."""
+    import duckdb  # imported on first use, so the command line's --help does not load the engine
+
     path = Path(path)
     if not path.exists():
         raise DatabaseError(f"no database at {path}: load a batch first (python -m pmo_metrics load BATCH)")

@@ -48,6 +48,11 @@ SCALES: dict[str, Scale] = {
     "enterprise": Scale(projects=5000, months=36, portfolios=10, programs=60, business_units=20,
                         objectives=10, resources=2000, departments=25, team_size=(4, 13), share=(0.08, 0.35),
                         budget=300_000),
+    # Five years of a ~10,000-person organisation: about 25 million timesheet rows, for measuring
+    # that a load stays in bounded memory as a batch grows.
+    "enterprise-xl": Scale(projects=24000, months=60, portfolios=10, programs=60, business_units=20,
+                           objectives=10, resources=9500, departments=25, team_size=(4, 13), share=(0.08, 0.35),
+                           budget=300_000),
 }
 
 _S = {name: i for i, name in enumerate(c.STAGES)}

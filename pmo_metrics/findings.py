@@ -1,11 +1,17 @@
-"""What validation found: one `Finding` per failed value or row, gathered in a `ValidationReport`."""
+"""What validation found: one `Finding` per failed value or row, gathered in a `ValidationReport`.
+
+A rule can fail on millions of rows, so a report keeps its findings in a DuckDB file of its own (in
+a private temporary folder, removed with the report) rather than in Python memory: counting,
+listing the first 200 and writing a CSV are queries, and only what is asked for is fetched.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import shutil
+import tempfile
+import weakref
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Iterable
-
-import pandas as pd
-import polars as pl
 
 ERROR, WARNING = "error", "warning"
 
@@ -43,53 +49,117 @@ class Finding:
         return f"[{self.severity.upper()} {self.rule_id}] {place}:{value} {self.message}"
 
 
-FINDING_SCHEMA = {
-    "rule_id": pl.String, "severity": pl.String, "table": pl.String, "message": pl.String, "file": pl.String,
-    "row": pl.Int64, "column": pl.String, "value": pl.String, "project_id": pl.String,
-}
+FINDING_COLUMNS = ("rule_id", "severity", "table", "message", "file", "row", "column", "value", "project_id")
+# The findings table, wherever it lives (a report's store, the loader's workspace, meta.findings).
+FINDINGS_DDL = ('(rule_id VARCHAR, severity VARCHAR, "table" VARCHAR, message VARCHAR, file VARCHAR, '
+                '"row" BIGINT, "column" VARCHAR, value VARCHAR, project_id VARCHAR)')
+SELECT_FINDINGS = 'rule_id, severity, "table", message, file, "row", "column", value, project_id'
 
 
-def findings_frame(findings: Iterable[Finding] | pl.DataFrame | None = None) -> pl.DataFrame:
-    """Findings as a polars frame with FINDING_SCHEMA; a rule can fail on millions of rows."""
-    if isinstance(findings, pl.DataFrame):
-        return findings.select([pl.col(k).cast(t) for k, t in FINDING_SCHEMA.items()])
+def polars_frame(con, sql: str, params=None):
+    """A query's result as a polars frame (only scripts and tests ask for frames; the loader never does)."""
+    return con.sql(sql, params=params).pl()
+
+
+def findings_frame(findings: Iterable[Finding] | None = None):
+    """Findings as a polars frame with the finding columns (for scripts and tests)."""
+    import polars as pl  # only scripts and tests ask for frames; the loader never does
+
+    schema = {"rule_id": pl.String, "severity": pl.String, "table": pl.String, "message": pl.String,
+              "file": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String, "project_id": pl.String}
     rows = [asdict(f) for f in (findings or [])]
-    return pl.DataFrame(rows, schema=FINDING_SCHEMA, orient="row") if rows else pl.DataFrame(schema=FINDING_SCHEMA)
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
-@dataclass
+class FindingStore:
+    """A DuckDB file holding one table `findings`, in a temporary folder removed with the store."""
+
+    def __init__(self) -> None:
+        import duckdb  # a report without findings never needs the engine
+
+        self.folder = Path(tempfile.mkdtemp(prefix="pmo-findings-"))
+        self.path = self.folder / "findings.duckdb"
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
+        self._con = duckdb.connect(str(self.path))
+        self._con.execute(f"CREATE TABLE findings {FINDINGS_DDL}")
+
+    def con(self):
+        return self._con
+
+    def attach_to(self, con, alias: str = "report") -> None:
+        """Let another connection write findings straight into this store (`alias.findings`).
+
+        DuckDB opens a file from one instance at a time, so the store's own connection is closed
+        until `detach_from` hands the file back."""
+        self._con.close()
+        con.execute(f"ATTACH ? AS {alias}", [str(self.path)])
+
+    def detach_from(self, con, alias: str = "report") -> None:
+        import duckdb
+
+        con.execute(f"DETACH {alias}")
+        self._con = duckdb.connect(str(self.path))
+
+    def close(self) -> None:
+        try:
+            self._con.close()
+        finally:
+            self._finalizer()
+
+
 class ValidationReport:
-    frame: pl.DataFrame = field(default_factory=findings_frame)
-    rows_read: dict[str, int] = field(default_factory=dict)
-    files: dict[str, list[str]] = field(default_factory=dict)  # table -> source file names
+    """Every finding of a batch, with the rows read per table and the files behind each table."""
 
-    def extend(self, findings: Iterable[Finding] | pl.DataFrame) -> None:
-        self.frame = pl.concat([self.frame, findings_frame(findings)], how="vertical")
+    def __init__(self) -> None:
+        self.store = FindingStore()
+        self.rows_read: dict[str, int] = {}
+        self.files: dict[str, list[str]] = {}  # table -> source file names
+
+    def _query(self, sql: str, params: list | None = None):
+        return self.store.con().execute(sql, params or [])
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        rows = [tuple(asdict(f)[k] for k in FINDING_COLUMNS) for f in findings]
+        if rows:
+            self.store.con().executemany(f"INSERT INTO findings VALUES ({', '.join('?' * len(FINDING_COLUMNS))})", rows)
+
+    def _count(self, severity: str) -> int:
+        return self._query("SELECT count(*) FROM findings WHERE severity = ?", [severity]).fetchone()[0]
 
     @property
     def n_errors(self) -> int:
-        return self.frame.filter(pl.col("severity") == ERROR).height
+        return self._count(ERROR)
 
     @property
     def n_warnings(self) -> int:
-        return self.frame.filter(pl.col("severity") == WARNING).height
+        return self._count(WARNING)
 
     @property
     def ok(self) -> bool:
         return self.n_errors == 0
 
+    @property
+    def frame(self):
+        """Every finding as a polars frame, in report order."""
+        return polars_frame(self.store.con(), f"SELECT {SELECT_FINDINGS} FROM findings ORDER BY rowid")
+
     def findings(self, severity: str | None = None, limit: int | None = None) -> list[Finding]:
-        frame = self.frame if severity is None else self.frame.filter(pl.col("severity") == severity)
-        if limit is not None:
-            frame = frame.head(limit)
-        return [Finding(**r) for r in frame.iter_rows(named=True)]
+        rows = self._query(f"SELECT {SELECT_FINDINGS} FROM findings WHERE ?::VARCHAR IS NULL OR severity = ? "
+                           "ORDER BY rowid LIMIT ?", [severity, severity, limit]).fetchall()
+        return [Finding(*r) for r in rows]
 
     def rule_ids(self, severity: str | None = None) -> set[str]:
-        frame = self.frame if severity is None else self.frame.filter(pl.col("severity") == severity)
-        return set(frame.get_column("rule_id").to_list())
+        rows = self._query("SELECT DISTINCT rule_id FROM findings WHERE ?::VARCHAR IS NULL OR severity = ?",
+                           [severity, severity]).fetchall()
+        return {r[0] for r in rows}
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.frame.to_pandas()
+    def to_frame(self):
+        """Every finding as a pandas frame (the Data loads page shows it)."""
+        return self._query(f"SELECT {SELECT_FINDINGS} FROM findings ORDER BY rowid").df()
+
+    def write_csv(self, path: str | Path) -> None:
+        self._query(f"COPY (SELECT {SELECT_FINDINGS} FROM findings ORDER BY rowid) TO ? (HEADER, DELIMITER ',')",
+                    [str(path)])
 
     def summary(self) -> str:
         return (f"{sum(self.rows_read.values()):,} rows read from {len(self.rows_read)} table(s); "
@@ -97,9 +167,11 @@ class ValidationReport:
 
     def render(self, limit: int | None = 200) -> str:
         """The report as text: a summary line, then one line per finding, errors first."""
-        ordered = self.findings(ERROR, limit) + self.findings(WARNING, None if limit is None else max(0, limit - min(limit, self.n_errors)))
+        n_errors = self.n_errors
+        ordered = self.findings(ERROR, limit) + self.findings(
+            WARNING, None if limit is None else max(0, limit - min(limit, n_errors)))
         lines = [self.summary()] + [f.describe() for f in ordered]
-        total = self.frame.height
+        total = n_errors + self.n_warnings
         if len(ordered) < total:
             lines.append(f"… and {total - len(ordered):,} more (the full list is in the report file)")
         return "\n".join(lines)

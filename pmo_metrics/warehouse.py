@@ -17,14 +17,13 @@ findings, quarantined rows and project snapshots.
 """
 from __future__ import annotations
 
-import codecs
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -32,16 +31,16 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import duckdb
-import polars as pl
 
 from . import contract as c
 from .db import DEFAULT_DB, OFFLINE_CONFIG, DatabaseError, open_readonly, cursor_for
-from .findings import ERROR, BatchError, ValidationReport, findings_frame
-from .schemas import drop_rejected, rejected_rows, validate_tables
-from .schemas.rules import DATABASE
+from .findings import ERROR, SELECT_FINDINGS, BatchError, ValidationReport
+from .schemas import DATABASE, check_tables, rejected_rows
+from .sources.batch import BATCH_FINDINGS
+from .sources.frames import run
+from .sources.workspace import Workspace, ident
 
 Progress = Callable[[str, float], None]
-LINEAGE = ("_load_id", "_file", "_row")
 
 META_DDL = (
     "CREATE TABLE IF NOT EXISTS meta.load_log (load_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, "
@@ -134,57 +133,55 @@ def _exclusive(db_path: Path, wait_seconds: float) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _batch_digest(batch) -> str:
-    """Identity of a batch: its files' SHA-256, plus the rows themselves, since a database source
-    has no file whose checksum would change when its tables do."""
-    h = hashlib.sha256()
-    for f in sorted(batch.files, key=lambda f: f.name):
-        h.update(f"{f.name}\0{f.sha256}\n".encode())
-    for name in sorted(batch.tables):
-        data = batch.tables[name].data.drop("_file", "_row", strict=False)
-        h.update(f"{name}\0{data.height}\0{data.hash_rows(seed=0).sum() if data.height else 0}\n".encode())
-    return h.hexdigest()
+def _attach_live(con, db_path: Path | None) -> dict[str, str]:
+    """Attach the live database read-only as `old`; its contract tables, for the cross-table rules."""
+    if db_path is None or not db_path.exists():
+        return {}
+    try:
+        con.execute("ATTACH ? AS old (READ_ONLY)", [str(db_path)])
+    except duckdb.Error as exc:
+        raise DatabaseError(f"{db_path} is not a readable PMO database ({str(exc).splitlines()[0]})") from exc
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'old' "
+                                       "AND schema_name = 'main'").fetchall()}
+    return {t: f'old.main."{t}"' for t in c.TABLE_NAMES if t in names}  # allow-listed names
 
 
-def _loaded_reader(db_path: Path):
-    """Tables already in the live database, read on demand for the cross-table rules."""
-    if not db_path.exists():
-        return None, lambda table: None
-    con = open_readonly(db_path)
+def _check(batch, loaded: dict[str, str], load_date: date, report: ValidationReport) -> None:
+    """The reading findings and every rule's, into the report."""
+    con = batch.ws.con
+    report.store.attach_to(con)
+    try:
+        con.execute(f"INSERT INTO report.findings SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid")
+        check_tables(con, {n: t.relation for n, t in batch.tables.items()}, loaded, "report.findings", load_date)
+    finally:
+        report.store.detach_from(con)
 
-    def loaded(table: str) -> pl.DataFrame | None:
-        cur = cursor_for(con)
-        exists = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pmo' "
-                             "AND schema_name = 'main' AND table_name = ?", [table]).fetchall()[0][0]
-        if not exists:
-            return None
-        cols = ", ".join(f'"{n}"' for n in c.TABLES[table].column_names)  # allow-listed names
-        return cur.sql(f'SELECT {cols} FROM main."{table}"').pl()
-    return con, loaded
+
+def _read(batch_path, mapping, progress: Progress, policy, workspace: Workspace | None = None,
+          load_id: str | None = None):
+    """The batch read, and a report that knows its tables."""
+    from .sources import read_batch
+
+    progress("reading files", 0.0)
+    batch = read_batch(batch_path, mapping, progress=lambda m, f: progress(m, 0.5 * f), policy=policy,
+                       workspace=workspace, load_id=load_id)
+    report = ValidationReport()
+    report.rows_read = {name: t.rows for name, t in batch.tables.items()}
+    report.files = {name: list(t.files) for name, t in batch.tables.items()}
+    return batch, report
 
 
 def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db_path: str | Path | None = DEFAULT_DB,
                    load_date: date | None = None, progress: Progress | None = None, policy=None):
     """Read and check a batch against every rule; writes nothing. Returns (batch, report).
 
-    `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the CLI's."""
-    from .sources import read_batch  # readers are heavy; keep `import pmo_metrics.warehouse` light
-
-    load_date = load_date or date.today()
+    `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the CLI's. The
+    batch's tables live in a scratch database of its own until the batch is closed (or collected)."""
     progress = progress or (lambda msg, frac: None)
-    progress("reading files", 0.0)
-    batch = read_batch(batch_path, mapping, progress=lambda m, f: progress(m, 0.5 * f), policy=policy)
-    report = ValidationReport()
-    report.extend(batch.findings)
-    report.rows_read = {name: t.data.height for name, t in batch.tables.items()}
-    report.files = {name: list(t.files) for name, t in batch.tables.items()}
+    batch, report = _read(batch_path, mapping, progress, policy)
     progress("checking the data accuracy rules", 0.5)
-    con, loaded = _loaded_reader(Path(db_path)) if db_path else (None, lambda t: None)
-    try:
-        report.extend(validate_tables({n: t.data for n, t in batch.tables.items()}, loaded, load_date))
-    finally:
-        if con is not None:
-            con.close()
+    _check(batch, _attach_live(batch.ws.con, Path(db_path) if db_path else None), load_date or date.today(), report)
+    batch.ws.con.execute("DETACH DATABASE IF EXISTS old")
     progress("checked", 0.7)
     return batch, report
 
@@ -195,10 +192,11 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
                policy=None) -> LoadResult:
     """Validate a batch and publish it into the warehouse, all or nothing.
 
-    `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the CLI's.
-
-    With `replace_corrupt`, a live database file that cannot be opened is moved aside (kept as
-    `<name>.corrupt-<load id>`) and the batch builds a new one; without it, such a file stops the load.
+    The batch is read straight into the new database file, which is swapped in only when it is
+    complete. `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the
+    CLI's. With `replace_corrupt`, a live database file that cannot be opened is moved aside (kept
+    as `<name>.corrupt-<load id>`) and the batch builds a new one; without it, such a file stops
+    the load.
     """
     db_path = Path(db_path)
     load_date = load_date or date.today()
@@ -213,39 +211,68 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
         for leftover in db_path.parent.glob(db_path.name + ".new-*"):
             leftover.unlink(missing_ok=True)  # from a load that was killed; we hold the lock
         _append_log(db_path, record)
+        tmp = db_path.with_name(f"{db_path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        ws = beside = None
+        archived = prepared = None
         try:
-            _check_live(db_path, replace_corrupt, load_id)
-            batch, report = validate_batch(batch_path, mapping, db_path, load_date, progress, policy)
-        except (BatchError, DatabaseError) as exc:
-            _finish(db_path, record, "failed", str(exc))
-            raise
-        record["files"] = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in batch.files]
-        record["rows_read"] = report.rows_read
-        digest = _batch_digest(batch)
-        record["batch_sha256"] = digest
+            try:
+                _check_live(db_path, replace_corrupt, load_id)
+                ws = Workspace(tmp)
+                batch, report = _read(batch_path, mapping, progress, policy, ws, load_id)
+                loaded = _attach_live(ws.con, db_path)
+                # While the rules run: the archive copy, and what the new database needs whatever
+                # they find — the tables the batch leaves in place, and the marts. Each waits on
+                # something else than the other (the disk, one thread of DuckDB's), so the load
+                # takes about as long as the longest of the three, not their sum.
+                beside = ThreadPoolExecutor(max_workers=2)
+                archived = beside.submit(_archive, db_path, load_id, batch.files) if archive else None
+                prepared = beside.submit(_prepare, ws.con.cursor(), batch, bool(loaded) or db_path.exists())
+                progress("checking the data accuracy rules", 0.5)
+                _check(batch, loaded, load_date, report)
+                progress("checked", 0.7)
+            except (BatchError, DatabaseError) as exc:
+                _finish(db_path, record, "failed", str(exc))
+                raise
+            record["files"] = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in batch.files]
+            record["rows_read"] = report.rows_read
+            digest = batch.digest()
+            record["batch_sha256"] = digest
 
-        if _last_loaded_digest(db_path) == digest:
-            msg = "this batch is identical to the last one loaded; nothing to do"
-            _finish(db_path, record, "skipped", msg)
-            return LoadResult("skipped", report, load_id, msg)
+            if _last_loaded_digest(db_path) == digest:
+                msg = "this batch is identical to the last one loaded; nothing to do"
+                _finish(db_path, record, "skipped", msg)
+                return LoadResult("skipped", report, load_id, msg)
 
-        errors = report.frame.filter(pl.col("severity") == ERROR)
-        unfixable = errors.filter(pl.col("row").is_null() | (pl.col("file") == DATABASE))
-        if errors.height and (not quarantine or unfixable.height):
-            why = ("the batch has errors that no row can be set aside for" if quarantine
-                   else "the batch has errors; nothing was loaded (use --quarantine to load the valid rows)")
-            msg = f"rejected: {report.n_errors:,} error(s); {why}"
-            _finish(db_path, record, "rejected", msg)
-            return LoadResult("rejected", report, load_id, msg)
+            errors, unfixable = report.store.con().execute(
+                f"SELECT count(*), count(*) FILTER (WHERE \"row\" IS NULL OR file = ?) FROM findings "
+                f"WHERE severity = '{ERROR}'", [DATABASE]).fetchone()
+            if errors and (not quarantine or unfixable):
+                why = ("the batch has errors that no row can be set aside for" if quarantine
+                       else "the batch has errors; nothing was loaded (use --quarantine to load the valid rows)")
+                msg = f"rejected: {report.n_errors:,} error(s); {why}"
+                _finish(db_path, record, "rejected", msg)
+                return LoadResult("rejected", report, load_id, msg)
 
-        rejected = rejected_rows(report.frame)
-        try:
-            progress("writing the new database", 0.7)
-            rows_loaded, rows_rejected = _publish(db_path, batch, report, rejected, record, load_id, started,
-                                                  load_date, archive, progress)
-        except Exception as exc:
-            _finish(db_path, record, "failed", f"{type(exc).__name__}: {exc}")
-            raise
+            try:
+                progress("writing the new database", 0.7)
+                if archived is not None:
+                    progress("archiving the raw files", 0.7)
+                rows_loaded, rows_rejected = _publish(db_path, tmp, batch, report, record, load_id, started,
+                                                      load_date, archived.result() if archived else None,
+                                                      prepared, progress)
+                archived = None  # published: the archive stays
+            except Exception as exc:
+                _finish(db_path, record, "failed", f"{type(exc).__name__}: {exc}")
+                raise
+        finally:
+            if beside is not None:
+                beside.shutdown(wait=True)
+            if archived is not None and archived.exception() is None:
+                shutil.rmtree(archived.result(), ignore_errors=True)  # a load that did not publish keeps no archive
+            if ws is not None:
+                ws.close()
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + ".wal").unlink(missing_ok=True)
         msg = (f"loaded {sum(rows_loaded.values()):,} rows into {len(rows_loaded)} table(s)"
                + (f"; {sum(rows_rejected.values()):,} row(s) quarantined" if sum(rows_rejected.values()) else ""))
         record.update(rows_loaded=rows_loaded, rows_rejected=rows_rejected)
@@ -275,10 +302,10 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
                 views = con.execute("SELECT schema_name, sql FROM duckdb_views() WHERE database_name = 'old' "
                                     "AND NOT internal").fetchall()
                 for schema in sorted({s for s, _ in tables} | {s for s, _ in views}):
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
                 for schema, table in tables:
-                    con.execute(f"CREATE TABLE {_ident(schema)}.{_ident(table)} AS "
-                                f"SELECT * FROM old.{_ident(schema)}.{_ident(table)}")
+                    con.execute(f"CREATE TABLE {ident(schema)}.{ident(table)} AS "
+                                f"SELECT * FROM old.{ident(schema)}.{ident(table)}")
                 for _, sql in views:
                     con.execute(sql)  # our own raw-layer view definitions, as the catalog stored them
                 con.execute("DETACH old")
@@ -293,11 +320,6 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
         finally:
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
-
-
-def _ident(name: str) -> str:
-    """A name read from the database's own catalog, quoted as an identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _check_live(db_path: Path, replace_corrupt: bool, load_id: str) -> None:
@@ -330,156 +352,157 @@ def _last_loaded_digest(db_path: Path) -> str | None:
     return row[0] if row else None
 
 
-def _contract_frame(name: str, data: pl.DataFrame, load_id: str) -> pl.DataFrame:
-    return data.select(*c.TABLES[name].column_names, pl.lit(load_id).alias("_load_id"),
-                       pl.col("_file").cast(pl.String), pl.col("_row").cast(pl.Int64))
+def _prepare(cur, batch, previous: bool) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """The new database's schemas, the tables the batch leaves in place (copied from the live
+    database attached as `old`, or empty), and the marts; returns the old database's tables and raw
+    views. Runs on a cursor of its own beside the rules."""
+    from .marts import build_marts
 
-
-def _quarantine_frame(name: str, table, rejected: pl.DataFrame, load_id: str) -> pl.DataFrame:
-    raw_cols = [col for col in table.raw.columns if col not in ("_file", "_row")]
-    records = table.raw.select("_file", "_row", pl.struct(raw_cols).struct.json_encode().alias("record"))
-    return rejected.join(records, on=["_file", "_row"], how="left").select(
-        pl.lit(load_id).alias("load_id"), pl.lit(name).alias("table"), pl.col("_file").alias("file"),
-        pl.col("_row").alias("row"), "rule_ids", "reasons", "record")
-
-
-def _insert(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame, create: bool = False) -> None:
-    """Write a frame into an allow-listed table name; arrow hands it over without copying."""
-    con.register("_incoming", frame.to_arrow())
     try:
-        if create:
-            con.execute(f"CREATE TABLE {target} AS SELECT * FROM _incoming")
-        else:
-            con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
+        cur.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS meta; CREATE SCHEMA IF NOT EXISTS marts")
+        for ddl in META_DDL:
+            cur.execute(ddl)
+        old_tables: set[tuple[str, str]] = set()
+        old_views: dict[str, str] = {}
+        if previous:
+            old_tables = set(cur.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                         "WHERE database_name = 'old'").fetchall())
+            old_views = dict(cur.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'old' "
+                                         "AND schema_name = 'raw' AND NOT internal").fetchall())
+        for name in c.LOAD_ORDER:
+            if name in batch.tables:
+                continue
+            if ("main", name) in old_tables:
+                cur.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
+                if ("raw", name) in old_tables:
+                    cur.execute(f'CREATE TABLE raw."{name}" AS SELECT * FROM old.raw."{name}"')
+                elif name in old_views:
+                    cur.execute(old_views[name])
+            else:
+                cur.execute(c.create_table_sql(c.TABLES[name]))
+                for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
+                    cur.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
+        build_marts(cur)
+        return old_tables, old_views
     finally:
-        con.unregister("_incoming")
+        cur.close()
 
 
-def _publish(db_path: Path, batch, report: ValidationReport, rejected: dict[str, pl.DataFrame], record: dict,
-             load_id: str, started: datetime, load_date: date, archive: bool, progress: Progress):
-    tmp = db_path.with_name(f"{db_path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    previous = db_path if db_path.exists() else None
+def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: dict, load_id: str,
+             started: datetime, load_date: date, archived: Path | None, prepared, progress: Progress):
+    """Complete the new database the batch was read into, and swap it in."""
+    from .marts import build_marts
+
+    con = batch.ws.con
     rows_loaded: dict[str, int] = {}
     rows_rejected: dict[str, int] = {}
-    archived = None
     mapping_free = record.get("mapping") is None
-    if archive:
-        progress("archiving the raw files", 0.7)
-        archived = _archive(db_path, load_id, batch.files)
+    progress("building the marts", 0.72)
+    old_tables, _ = prepared.result()
+    report.store.attach_to(con)
     try:
-        con = duckdb.connect(str(tmp), config=OFFLINE_CONFIG)
-        try:
-            con.execute("CREATE SCHEMA raw; CREATE SCHEMA meta; CREATE SCHEMA marts")
-            for ddl in META_DDL:
-                con.execute(ddl)
-            old_tables: set[tuple[str, str]] = set()
-            old_views: dict[str, str] = {}
-            if previous is not None:
-                con.execute("ATTACH ? AS old (READ_ONLY)", [str(previous)])
-                old_tables = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                                             "WHERE database_name = 'old'").fetchall())
-                old_views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'old' "
-                                             "AND schema_name = 'raw' AND NOT internal").fetchall())
-            steps = len(c.LOAD_ORDER)
-            for i, name in enumerate(c.LOAD_ORDER):
-                progress(f"writing {name}", 0.7 + 0.2 * i / steps)
-                table = batch.tables.get(name)
-                if table is not None:
-                    bad = rejected.get(name)
-                    data = drop_rejected(table.data, bad)
-                    _insert(con, f'main."{name}"', _contract_frame(name, data, load_id), create=True)
-                    view = _raw_view_sql(name, table, archived) if archived and mapping_free else None
-                    if view:
-                        con.execute(view)
-                    else:
-                        _insert(con, f'raw."{name}"', table.raw.with_columns(pl.lit(load_id).alias("_load_id")),
-                                create=True)
-                    rows_loaded[name] = data.height
-                    rows_rejected[name] = 0 if bad is None else bad.height
-                    if bad is not None and bad.height:
-                        _insert(con, "meta.quarantine", _quarantine_frame(name, table, bad, load_id))
-                elif ("main", name) in old_tables:
-                    con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
-                    if ("raw", name) in old_tables:
-                        con.execute(f'CREATE TABLE raw."{name}" AS SELECT * FROM old.raw."{name}"')
-                    elif name in old_views:
-                        con.execute(old_views[name])
-                else:
-                    con.execute(c.create_table_sql(c.TABLES[name]))
-                    for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
-                        con.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
+        rejected_rows(con, "report.findings", "rejected")
+        steps = len(c.LOAD_ORDER)
+        for i, name in enumerate(c.LOAD_ORDER):
+            progress(f"writing {name}", 0.75 + 0.2 * i / steps)
+            table = batch.tables.get(name)
+            if table is None:
+                continue
+            rows_rejected[name] = _set_aside(con, name, table, load_id)
+            rows_loaded[name] = con.execute(f"SELECT count(*) FROM {table.relation}").fetchone()[0]
+            view = _raw_view_sql(name, table, archived, load_id) if archived and mapping_free else None
+            if view:
+                con.execute(view)
+            else:
+                run(batch.ws, table.frames, lambda t=table, n=name: _as_table(f'raw."{n}"', t.raw_sql(load_id)))
 
-            batch_tables = list(batch.tables)
-            for meta in META_TABLES:
-                if ("meta", meta) not in old_tables:
-                    continue
-                if meta in ("findings", "quarantine", "table_rows"):
-                    # Findings and set-aside rows of tables this batch replaces are superseded.
-                    con.execute(f'INSERT INTO meta.{meta} BY NAME SELECT * FROM old.meta.{meta} '
-                                f'WHERE NOT list_contains(?, "table")', [batch_tables])
-                elif meta == "project_snapshots" and "projects" in batch.tables:
-                    con.execute("INSERT INTO meta.project_snapshots SELECT * FROM old.meta.project_snapshots "
-                                "WHERE snapshot_month <> ?", [_snapshot_month(con, load_date)])
-                else:
-                    con.execute(f"INSERT INTO meta.{meta} SELECT * FROM old.meta.{meta}")
-            _insert(con, "meta.findings", report.frame.with_columns(pl.lit(load_id).alias("load_id")))
-            for name in batch_tables:
-                con.execute("INSERT INTO meta.table_rows VALUES (?, ?, ?, ?, ?)",
-                            [load_id, name, report.rows_read.get(name, 0), rows_loaded.get(name, 0),
-                             rows_rejected.get(name, 0)])
-            if "projects" in batch.tables:
-                con.execute(
-                    "INSERT INTO meta.project_snapshots SELECT ?, ?, project_id, stage, budget_at_completion, "
-                    "baseline_finish_date, forecast_finish_date, actual_finish_date FROM main.projects",
-                    [_snapshot_month(con, load_date), load_id])
-            con.execute("INSERT INTO meta.load_log VALUES (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                load_id, started, _now(), record["batch"], record["batch_sha256"], record["mapping"],
-                record["quarantine"], load_date, json.dumps(record["files"]), json.dumps(report.rows_read),
-                json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
-            if previous is not None:
-                con.execute("DETACH old")
-            progress("building the marts", 0.92)
-            from .marts import build_marts
-            build_marts(con)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        _fsync(tmp)
-        progress("publishing the new database", 0.98)
-        os.replace(tmp, db_path)
-        _fsync(db_path.parent)
-    except BaseException:
-        if archived is not None:
-            shutil.rmtree(archived, ignore_errors=True)  # a load that did not publish keeps no archive
-        raise
+        batch_tables = list(batch.tables)
+        for meta in META_TABLES:
+            if ("meta", meta) not in old_tables:
+                continue
+            if meta in ("findings", "quarantine", "table_rows"):
+                # Findings and set-aside rows of tables this batch replaces are superseded.
+                con.execute(f'INSERT INTO meta.{meta} BY NAME SELECT * FROM old.meta.{meta} '
+                            f'WHERE NOT list_contains(?, "table")', [batch_tables])
+            elif meta == "project_snapshots" and "projects" in batch.tables:
+                con.execute("INSERT INTO meta.project_snapshots SELECT * FROM old.meta.project_snapshots "
+                            "WHERE snapshot_month <> ?", [_snapshot_month(con, load_date)])
+            else:
+                con.execute(f"INSERT INTO meta.{meta} SELECT * FROM old.meta.{meta}")
+        con.execute(f"INSERT INTO meta.findings SELECT ?, {SELECT_FINDINGS} FROM report.findings ORDER BY rowid",
+                    [load_id])
     finally:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        report.store.detach_from(con)
+    for name in batch_tables:
+        con.execute("INSERT INTO meta.table_rows VALUES (?, ?, ?, ?, ?)",
+                    [load_id, name, report.rows_read.get(name, 0), rows_loaded.get(name, 0),
+                     rows_rejected.get(name, 0)])
+    if "projects" in batch.tables:
+        con.execute(
+            "INSERT INTO meta.project_snapshots SELECT ?, ?, project_id, stage, budget_at_completion, "
+            "baseline_finish_date, forecast_finish_date, actual_finish_date FROM main.projects",
+            [_snapshot_month(con, load_date), load_id])
+    con.execute("INSERT INTO meta.load_log VALUES (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        load_id, started, _now(), record["batch"], record["batch_sha256"], record["mapping"],
+        record["quarantine"], load_date, json.dumps(record["files"]), json.dumps(report.rows_read),
+        json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
+    con.execute("DETACH DATABASE IF EXISTS old")
+    if sum(rows_rejected.values()):
+        build_marts(con)  # the marts were built beside the rules, before rows were set aside
+    con.execute("CHECKPOINT")
+    batch.close()
+    _fsync(tmp)
+    progress("publishing the new database", 0.98)
+    os.replace(tmp, db_path)
+    _fsync(db_path.parent)
     return rows_loaded, rows_rejected
 
 
-def _raw_view_sql(name: str, table, archived: Path) -> str | None:
+def _as_table(target: str, sql):
+    """CREATE TABLE target AS the query (whose values stay bound)."""
+    sql.text = f"CREATE TABLE {target} AS {sql.text}"
+    return sql
+
+
+def _set_aside(con, name: str, table, load_id: str) -> int:
+    """Move the rows an error rejects out of main.<name> into meta.quarantine; how many."""
+    n = con.execute('SELECT count(*) FROM rejected WHERE "table" = ?', [name]).fetchone()[0]
+    if not n:
+        return 0
+    these = f"(SELECT * FROM rejected WHERE \"table\" = '{name}')"  # a contract table's name
+    records = table.records_sql(these)
+    con.execute(f"INSERT INTO meta.quarantine SELECT $load_id, r.\"table\", r.file, r.\"row\", r.rule_ids, "
+                f"r.reasons, rec.record FROM {these} AS r LEFT JOIN ({records.text}) AS rec "
+                f"ON rec._file = r.file AND rec._row = r.\"row\" ORDER BY r._first",
+                {**records.params, "load_id": load_id})
+    con.execute(f"DELETE FROM {table.relation} AS t USING {these} AS r WHERE r.file = t._file AND r.\"row\" = t._row")
+    return n
+
+
+def _raw_view_sql(name: str, table, archived: Path, load_id: str) -> str | None:
     """The raw layer of a plain CSV or Parquet extract, as a view over its archived copy.
 
     Copying millions of raw rows into the database a second time would double the load's cost
-    for rows already kept byte for byte in the archive. Extracts read through a mapping, from a
-    workbook or in another encoding are materialised instead, so the raw layer shows exactly what
-    the reader saw.
+    for rows already kept byte for byte in the archive. The view reads the copy exactly as the
+    batch was read (the same `read_csv`, separator and row numbers), so what the raw layer shows
+    is what was validated. Extracts read through a mapping, from a workbook, in another encoding
+    or with mixed line ends are materialised instead.
     """
-    if len(table.files) != 1:
+    if len(table.frames) != 1:
         return None
-    path = archived / table.files[0]
-    readers = {".csv": "read_csv({}, all_varchar = true, header = true)", ".parquet": "read_parquet({})"}
-    if table.files[0] != f"{name}{path.suffix}" or path.suffix not in readers or not path.exists():
+    frame = table.frames[0]
+    path = archived / frame.label
+    if frame.label != f"{name}{path.suffix}" or not path.exists():
         return None
-    if path.suffix == ".csv":
-        try:
-            with open(path, "rb") as fh:
-                codecs.getincrementaldecoder("utf-8")().decode(fh.read(1 << 20), final=False)
-        except UnicodeDecodeError:
-            return None
     literal = "'" + str(path.resolve()).replace("'", "''") + "'"  # our own archive path, as a quoted literal
-    return f'CREATE VIEW raw."{name}" AS SELECT * FROM {readers[path.suffix].format(literal)}'
+    if path.suffix == ".parquet":
+        return f'CREATE VIEW raw."{name}" AS SELECT * FROM read_parquet({literal})'
+    if path.suffix != ".csv" or frame.csv is None or frame.csv.path != frame.path:
+        return None
+    reader = frame.csv.frame_sql(path, literal=True).text
+    cols = ", ".join(f"{frame.col(h)} AS {ident(h)}" for h in frame.columns)
+    return (f"CREATE VIEW raw.\"{name}\" AS SELECT {cols}, '{name}.csv' AS _file, _row, '{load_id}' AS _load_id "
+            f"FROM {reader}")
 
 
 def _snapshot_month(con: duckdb.DuckDBPyConnection, load_date: date) -> str:

@@ -400,3 +400,20 @@ def test_enterprise_parameters_without_writing_it():
     sizes = demo.planned_sizes("enterprise", seed=42, end_month="2025-06")
     assert sizes["projects"] == 5000 and sizes["resources"] == 2000 and sizes["months"] == 36
     assert 4_000_000 <= sizes["timesheets_estimate"] <= 6_500_000
+
+
+def test_the_command_line_offers_every_scale():
+    from pmo_metrics.cli import build_parser
+
+    parser = build_parser()
+    for name in demo.SCALES:
+        assert parser.parse_args(["demo", "--scale", name, "--out", "x"]).scale == name
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--scale", "galactic", "--out", "x"])
+
+
+def test_the_xl_scale_plans_about_25_million_timesheet_rows():
+    # Planned, not generated: enough to hold the scale to what the benchmark measures.
+    sizes = demo.planned_sizes("enterprise-xl")
+    assert 24_000_000 <= sizes["timesheets_estimate"] <= 27_000_000
+    assert (sizes["projects"], sizes["resources"], sizes["months"]) == (24_000, 9_500, 60)

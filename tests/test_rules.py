@@ -5,12 +5,14 @@ import re
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from builders import project as project_row, report as report_row, resource as resource_row, with_defaults
 from pmo_metrics import contract as c
-from pmo_metrics.schemas import RULES, rejected_rows, validate_tables
+from pmo_metrics.findings import FINDINGS_DDL
+from pmo_metrics.schemas import RULES, check_tables, rejected_rows
 
 LOAD_DATE = date(2025, 6, 15)
 D = date
@@ -26,6 +28,26 @@ def frame(table: str, rows: list[dict], file: str | None = None) -> pl.DataFrame
     df = pl.DataFrame(data, schema=schema)
     return df.with_columns(pl.lit(file or f"{table}.csv").alias("_file"),
                            pl.int_range(2, len(rows) + 2, dtype=pl.Int64).alias("_row"))
+
+
+def _checked(tables: dict[str, pl.DataFrame], loaded: dict[str, pl.DataFrame] | None = None):
+    """A database holding the batch's tables (b_*) and the loaded ones (l_*), checked."""
+    con = duckdb.connect()
+    names = {}
+    for prefix, group in (("b", tables), ("l", loaded or {})):
+        names[prefix] = {}
+        for name, df in group.items():
+            arrow = df.to_arrow()  # noqa: F841 — DuckDB reads the local variable by name
+            con.execute(f'CREATE TABLE "{prefix}_{name}" AS SELECT * FROM arrow')
+            names[prefix][name] = f'"{prefix}_{name}"'
+    con.execute(f"CREATE TABLE findings {FINDINGS_DDL}")
+    check_tables(con, names["b"], names["l"], "findings", LOAD_DATE)
+    return con
+
+
+def validate_tables(tables: dict[str, pl.DataFrame], loaded: dict[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """Every finding for these tables, in report order."""
+    return _checked(tables, loaded).sql("SELECT * FROM findings ORDER BY rowid").pl()
 
 
 # The rows of a clean batch loaded on LOAD_DATE: an agile project in execution with a manager, a report
@@ -44,12 +66,12 @@ def base(**extra) -> dict[str, pl.DataFrame]:
 
 
 def found(tables, rule: str, loaded=None) -> pl.DataFrame:
-    findings = validate_tables(tables, loaded, LOAD_DATE)
+    findings = validate_tables(tables, loaded)
     return findings.filter(pl.col("rule_id") == rule)
 
 
 def test_clean_tables_have_no_findings():
-    assert validate_tables(base(), None, LOAD_DATE).height == 0
+    assert validate_tables(base()).height == 0
 
 
 # Rules CONTRACT §2 names that are not built yet, with the issue that builds each. The list only
@@ -155,7 +177,7 @@ def test_references_to_projects_resources_benefits_objectives():
         timesheets=frame("timesheets", [dict(resource_id="R9", project_id="P9", work_date=D(2025, 1, 2), hours=4.0)]),
         benefit_measurements=frame("benefit_measurements", [dict(benefit_id="B9", period="2025-01", planned_value=1.0)]),
     )
-    findings = validate_tables(tables, None, LOAD_DATE)
+    findings = validate_tables(tables)
     got = {(r["rule_id"], r["table"], r["value"]) for r in findings.iter_rows(named=True) if r["severity"] == "error"}
     assert got == {("PRJ-OBJECTIVE", "projects", "OBJ-9"), ("REF-PROJECT", "timesheets", "P9"),
                    ("REF-RESOURCE", "timesheets", "R9"), ("REF-BENEFIT", "benefit_measurements", "B9")}
@@ -165,14 +187,14 @@ def test_references_use_tables_already_loaded():
     loaded_projects = frame("projects", [project("P7")]).drop("_file", "_row")
     tables = {"risks": frame("risks", [dict(risk_id="K1", project_id="P7", title="t", probability=3, impact=4,
                                             status="open", raised_date=D(2025, 1, 1))])}
-    loaded = {"projects": loaded_projects}.get
+    loaded = {"projects": loaded_projects}
     assert found(tables, "REF-PROJECT", loaded).height == 0
     assert found(tables, "REF-PROJECT", None).height == 1
 
 
 def test_a_new_projects_table_that_drops_referenced_projects_is_an_error():
     loaded_ts = frame("timesheets", [dict(resource_id="R1", project_id="P-OLD", work_date=D(2025, 1, 2), hours=4.0)] * 3)
-    loaded = {"timesheets": loaded_ts.drop("_file", "_row"), "resources": frame("resources", [resource()])}.get
+    loaded = {"timesheets": loaded_ts.drop("_file", "_row"), "resources": frame("resources", [resource()])}
     hits = found({"projects": frame("projects", [project()])}, "REF-PROJECT", loaded)
     hit = hits.row(0, named=True)
     assert hit["table"] == "timesheets" and hit["value"] == "P-OLD" and hit["row"] is None
@@ -187,7 +209,7 @@ def test_load_date_warnings():
         milestones=frame("milestones", [dict(milestone_id="M1", project_id="P1", milestone_name="Go", is_gate=True,
                                              baseline_date=D(2025, 5, 1), actual_date=D(2025, 6, 16))]),
     )
-    findings = validate_tables(tables, None, LOAD_DATE)
+    findings = validate_tables(tables)
     got = {(r["rule_id"], r["row"]) for r in findings.iter_rows(named=True)}
     assert got == {("PRJ-FUTURE-FINISH", 2), ("PRJ-NO-PM", 3), ("MS-FUTURE-ACTUAL", 2)}
     assert set(findings.get_column("severity")) == {"warning"}
@@ -225,7 +247,7 @@ def test_finance_warnings():
         dict(project_id="P1", period="2025-01", cost_category="capex", planned_cost=600.0, actual_cost=-10.0),
         dict(project_id="P1", period="2025-02", cost_category="capex", planned_cost=460.0),  # 1060 vs BAC 1000: 6 %
     ])
-    findings = validate_tables(base(financials=fin), None, LOAD_DATE)
+    findings = validate_tables(base(financials=fin))
     assert {r["rule_id"] for r in findings.iter_rows(named=True)} == {"FIN-NEGATIVE-ACTUAL", "FIN-BAC"}
     within = frame("financials", [dict(project_id="P1", period="2025-01", cost_category="capex", planned_cost=1050.0)])
     assert found(base(financials=within), "FIN-BAC").height == 0  # exactly 5 % is allowed
@@ -238,16 +260,19 @@ def test_timesheet_warnings():
         dict(resource_id="R1", project_id="P1", work_date=D(2025, 2, 4), hours=12.0),  # exactly 12: fine
         dict(resource_id="R1", project_id="P1", work_date=D(2023, 12, 29), hours=4.0),  # before start
     ])
-    findings = validate_tables(base(timesheets=ts), None, LOAD_DATE)
+    findings = validate_tables(base(timesheets=ts))
     got = sorted((r["rule_id"], r["row"], r["value"]) for r in findings.iter_rows(named=True))
     assert got == [("TS-DAY-TOTAL", 2, "13.0"), ("TS-OUTSIDE-EMPLOYMENT", 5, "2023-12-29")]
 
 
 def test_lazy_validation_reports_every_failure_and_rejected_rows_group_them():
     rows = [project(budget_at_completion=-1.0, stage="closed"), project("P2"), project("P3", stage="bogus")]
-    findings = validate_tables({"projects": frame("projects", rows)}, None, LOAD_DATE)
-    errors = findings.filter(pl.col("severity") == "error")
+    con = _checked({"projects": frame("projects", rows)})
+    errors = con.sql("SELECT * FROM findings WHERE severity = 'error'").pl()
     assert set(errors.get_column("rule_id")) == {"PRJ-BUDGET", "PRJ-CLOSED", "SCHEMA"}
-    rejected = rejected_rows(findings)["projects"].sort("_row")
-    assert rejected.get_column("_row").to_list() == [2, 4]
+    rejected_rows(con, "findings", "rejected")
+    rejected = con.sql('SELECT * FROM rejected WHERE "table" = \'projects\' ORDER BY "row"').pl()
+    assert rejected.get_column("row").to_list() == [2, 4]
     assert rejected.item(0, "rule_ids") == "PRJ-BUDGET, PRJ-CLOSED"
+    assert rejected.item(0, "reasons") == ("budget_at_completion: budget_at_completion must not be negative (-1.0); "
+                                           "actual_finish_date: a closed project must have an actual_finish_date")

@@ -203,6 +203,58 @@ def test_blank_lines_are_skipped_but_rows_keep_their_numbers(tmp_path):
     assert [(f.row, f.value) for f in errors(batch)] == [(4, "x")]
 
 
+TS_HEADER = "resource_id,project_id,work_date,hours"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_empty_lines_count_as_rows_but_not_inside_quoted_cells(tmp_path, newline):
+    # DuckDB skips empty lines; the rows after one keep the number a spreadsheet shows. An empty
+    # line inside a quoted cell is part of the cell, not a row.
+    lines = ["", "", TS_HEADER, "R1,P1,2025-06-02,1", "", "R1,P1,2025-06-03,x", "R2,P2,2025-06-04,\"2", "", "x\"",
+             "", "", "R3,P3,2025-06-05,lots", ""]
+    write(tmp_path, "timesheets.csv", newline.join(lines))
+    batch = read_batch(tmp_path)
+    assert batch.tables["timesheets"].data["_row"].to_list() == [2, 4, 5, 8]
+    assert [(f.row, f.value) for f in errors(batch)] == [(4, "x"), (5, f"2{newline}{newline}x"), (8, "lots")]
+
+
+def test_mixed_line_ends_are_read(tmp_path):
+    write(tmp_path, "status_reports.csv", "project_id,report_date,overall_rag,summary\r\n"
+                                          'P1,2025-05-31,green,"kept\r\nas written"\n'
+                                          "P1,2025-06-30,red,x\r\n"
+                                          "\n"
+                                          "P1,2025-07-31,amber,y\n")
+    d = read_batch(tmp_path).tables["status_reports"].data
+    assert d.select("overall_rag", "summary", "_row").rows() == [
+        ("green", "kept\r\nas written", 2), ("red", "x", 3), ("amber", "y", 5)]
+
+
+def test_short_rows_are_padded_and_long_rows_refused(tmp_path):
+    write(tmp_path / "short", "timesheets.csv", f"{TS_HEADER}\nR1,P1,2025-06-02\nR1,P1,2025-06-03,4\n")
+    batch = read_batch(tmp_path / "short")
+    assert batch.tables["timesheets"].data["hours"].to_list() == [None, 4.0]
+    assert [(f.row, f.column, f.message) for f in errors(batch)] == []  # a missing value is the rules' business
+    write(tmp_path / "long", "timesheets.csv", f"{TS_HEADER}\nR1,P1,2025-06-02,4\nR1,P1,2025-06-03,4,extra\n")
+    with pytest.raises(BatchError, match=r"^timesheets.csv: cannot be read as CSV \(line 3 has 5 cells, the header 4\)$"):
+        read_batch(tmp_path / "long")
+
+
+def test_a_quote_never_closed_is_refused_also_beside_short_rows(tmp_path):
+    write(tmp_path, "timesheets.csv", f'{TS_HEADER}\nR1,P1,2025-06-02\nR1,P1,"2025-06-03,4\nR2,P2,2025-06-04,5\n')
+    with pytest.raises(BatchError, match=r"^timesheets.csv: cannot be read as CSV \(a quoted cell is never closed\)$"):
+        read_batch(tmp_path)
+
+
+def test_a_line_longer_than_duckdbs_default_is_read(tmp_path):
+    long_name = "x" * 3_000_000
+    write(tmp_path, "resources.csv", "resource_id,resource_name,role,department,employment_type,"
+                                     "weekly_capacity_hours,hourly_cost,start_date\n"
+                                     f"R1,{long_name},Dev,IT,employee,40,50,2024-01-01\n"
+                                     "R2,Bo,Dev,IT,employee,40,50,2024-01-01\n")
+    d = read_batch(tmp_path).tables["resources"].data
+    assert [len(n) for n in d["resource_name"].to_list()] == [3_000_000, 2] and d["_row"].to_list() == [2, 3]
+
+
 # --- numbers and dates ---------------------------------------------------------------------
 
 def test_numbers_with_currency_and_thousands_detected(tmp_path):

@@ -1,139 +1,70 @@
-"""Validation of contract tables: pandera models per table, then the cross-table rules.
+"""Validation of contract tables, inside DuckDB: the schemas per table, then the cross-table rules.
 
-`validate_tables` returns every failure at once (lazy validation), each as a `Finding` naming the
-file, the spreadsheet row, the column, the value and the rule.
+`check_tables` writes every failure at once (lazy validation) into a findings table, each naming
+the file, the spreadsheet row, the column, the value and the rule.
 """
 from __future__ import annotations
 
-import re
-
 from datetime import date
-from typing import Callable
-
-import polars as pl
-import pandera.polars as pa
 
 from .. import contract as c
-from ..findings import ERROR, findings_frame
-from .models import MODELS
-from .rules import RULES, State, cross_table_findings
+from ..findings import ERROR
+from ..sources.cells import text
+from .models import RANGES, ROW_RULES, schema_checks
+from .rules import DATABASE, RULES, State, cross_table_findings
 
-__all__ = ["MODELS", "RULES", "validate_tables", "rejected_rows", "drop_rejected"]
-
-_RANGES = {
-    ("projects", "priority_score"): "between 0 and 100",
-    ("risks", "probability"): "a whole number from 1 to 5",
-    ("risks", "impact"): "a whole number from 1 to 5",
-    ("strategic_objectives", "weight"): "0 or more",
-}
+__all__ = ["RANGES", "ROW_RULES", "RULES", "DATABASE", "check_tables", "rejected_rows"]
 
 
-_NAMED_CHECK = re.compile(r"^([A-Z]+(?:-[A-Z]+)*)\|(\w+)$")
+def _table_findings(state: State, name: str, relation: str) -> None:
+    table = c.TABLES[name]
+    project = "project_id" if "project_id" in table.column_names else None
+    rows = f"(SELECT *, rowid AS _rid FROM {relation})"
+    checks = [(column, fails, "SCHEMA", message) for column, fails, message in schema_checks(table)]
+    checks += [(r.column, r.fails, r.rule, RULES[r.rule].description) for r in ROW_RULES.get(name, ())]
+    # One pass finds every row that fails a check of one row alone (a table of millions is read
+    # once, not once per check); the checks that compare rows (duplicate keys) need the table.
+    single = [(i, chk) for i, chk in enumerate(checks) if " OVER " not in chk[1]]
+    failing = f"_failing_{name}"
+    flags = ", ".join(f"coalesce({fails}, false) AS _f{i}" for i, (_, fails, _, _) in single)
+    state.con.execute(f"CREATE OR REPLACE TEMP TABLE {failing} AS SELECT * FROM (SELECT *, {flags} FROM {rows}) "
+                      f"WHERE {' OR '.join(f'_f{i}' for i, _ in single)}")
+    for i, (column, fails, rule, message) in enumerate(checks):
+        source = (f"(SELECT * FROM {failing} WHERE _f{i})" if " OVER " not in fails
+                  else f"(SELECT * FROM (SELECT *, {fails} AS _fails FROM {rows}) WHERE _fails)")
+        state.emit(rule, name, column, source, text=message, value=text(f'"{column}"', table.column(column).type),
+                   located=True, project=project)
+    state.con.execute(f"DROP TABLE {failing}")
+    if len(table.key) > 1:
+        key = ", ".join(f'"{k}"' for k in table.key)
+        complete = " AND ".join(f'"{k}" IS NOT NULL' for k in table.key)
+        shown = " || ' + ' || ".join(text(f'"{k}"', table.column(k).type) for k in table.key)
+        state.emit("SCHEMA", name, ", ".join(table.key),
+                   f"(SELECT * FROM (SELECT *, count(*) OVER (PARTITION BY {key}) AS _n FROM {rows} WHERE {complete}) "
+                   f"WHERE _n > 1)", text=f"duplicate key ({' + '.join(table.key)}): the key must be unique",
+                   value=shown, located=True, project=project)
 
 
-def _schema_message(table: str, column: str | None, check: str) -> str:
-    spec = c.TABLES[table]
-    if check == "not_nullable":
-        return ("key value is missing" if column in spec.key else "required value is missing")
-    if check == "field_uniqueness":
-        return f"duplicate {column}: the key must be unique"
-    if check.startswith("isin"):
-        return f"not one of {', '.join(spec.column(column).enum or ())}"
-    if check.startswith("str_matches"):
-        return "not a month in the form YYYY-MM"
-    if check.startswith(("in_range", "greater_than", "less_than")):
-        return f"must be {_RANGES.get((table, column), check)}"
-    if check.startswith("dtype"):
-        return f"does not parse as {spec.column(column).type}" if column in spec.column_names else check
-    if check == "column_in_dataframe":
-        return "required column is missing"
-    return check
+def check_tables(con, batch: dict[str, str], loaded: dict[str, str], into: str, load_date: date | None = None) -> None:
+    """Check the batch's contract tables against every rule of CONTRACT §2.
 
-
-def _model_findings(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    try:
-        MODELS[table].validate(frame, lazy=True)
-        return findings_frame()
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    # Few distinct (column, check) pairs, possibly millions of failing rows: resolve the
-    # message per pair, and the row, file and value per row with one join.
-    parts = []
-    positions = frame.select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
-        *[pl.col(k) for k in ("_file", "_row", "project_id") if k in frame.columns])
-    cases = cases.with_columns(pl.col("index").cast(pl.Int64))
-    for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
-        check = str(check)
-        named = _NAMED_CHECK.match(check)
-        if named:
-            rule, column = named.groups()
-            message = RULES[rule].description
-        else:
-            rule, message = "SCHEMA", _schema_message(table, column, check)
-        located = group.select("index", "failure_case").join(positions, on="index", how="left")
-        if column in frame.columns:
-            values = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
-                                  pl.col(column).cast(pl.String).alias("_value"))
-            located = located.join(values, on="index", how="left")
-        else:
-            located = located.with_columns(pl.col("failure_case").alias("_value"))
-        parts.append(located.select(
-            pl.lit(rule).alias("rule_id"), pl.lit(RULES[rule].severity).alias("severity"), pl.lit(table).alias("table"),
-            pl.lit(message).alias("message"),
-            (pl.col("_file") if "_file" in located.columns else pl.lit(None)).cast(pl.String).alias("file"),
-            (pl.col("_row") if "_row" in located.columns else pl.lit(None)).cast(pl.Int64).alias("row"),
-            pl.lit(column, dtype=pl.String).alias("column"), pl.col("_value").cast(pl.String).alias("value"),
-            (pl.col("project_id") if "project_id" in located.columns else pl.lit(None)).cast(pl.String).alias("project_id"),
-        ))
-    return pl.concat(parts) if parts else findings_frame()
-
-
-def _key_findings(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    key = list(c.TABLES[table].key)
-    if len(key) < 2:
-        return findings_frame()  # single-column keys are the models' `unique=True`
-    complete = pl.all_horizontal([pl.col(k).is_not_null() for k in key])
-    dup = frame.filter(complete & pl.struct(key).is_duplicated())
-    return findings_frame(dup.select(
-        pl.lit("SCHEMA").alias("rule_id"), pl.lit(ERROR).alias("severity"), pl.lit(table).alias("table"),
-        pl.lit(f"duplicate key ({' + '.join(key)}): the key must be unique").alias("message"),
-        pl.col("_file").alias("file"), pl.col("_row").alias("row"), pl.lit(", ".join(key)).alias("column"),
-        pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=" + ").alias("value"),
-        (pl.col("project_id") if "project_id" in frame.columns else pl.lit(None)).alias("project_id"),
-    ))
-
-
-def validate_tables(tables: dict[str, pl.DataFrame], loaded: Callable[[str], pl.DataFrame | None] | None = None,
-                    load_date: date | None = None) -> pl.DataFrame:
-    """Check typed contract tables (with `_file` and `_row`) against every rule of CONTRACT §2.
-
-    `loaded(table)` returns a table already in the database, for cross-table rules about tables
-    the batch does not carry. Returns every finding, as a frame with FINDING_SCHEMA.
-    """
-    load_date = load_date or date.today()
-    parts = []
+    `batch` names, per table, the relation holding the batch's rows (with `_file` and `_row`);
+    `loaded`, the tables already in the database, for cross-table rules about tables the batch does
+    not carry. Every finding is written into `into`."""
+    state = State(con, batch, loaded, into, load_date or date.today())
     for name in c.LOAD_ORDER:
-        if name in tables:
-            parts += [_model_findings(name, tables[name]), _key_findings(name, tables[name])]
-    parts += cross_table_findings(State(tables, loaded), load_date)
-    return pl.concat([findings_frame(p) for p in parts], how="vertical") if parts else findings_frame()
+        if name in batch:
+            _table_findings(state, name, batch[name])
+    cross_table_findings(state)
 
 
-def rejected_rows(findings: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Per table, the (file, row) of every row an error rejects, with its rule ids and reasons."""
-    errors = findings.filter((pl.col("severity") == ERROR) & pl.col("row").is_not_null() & pl.col("table").is_not_null())
-    reason = pl.concat_str([pl.col("column").fill_null(""), pl.lit(": "), pl.col("message"),
-                            pl.when(pl.col("value").is_null()).then(pl.lit("")).otherwise(pl.format(" ({})", pl.col("value")))])
-    grouped = errors.group_by(["table", "file", "row"], maintain_order=True).agg(
-        pl.col("rule_id").unique().sort().str.join(", ").alias("rule_ids"),
-        reason.str.join("; ").alias("reasons"))
-    return {t: g.drop("table").rename({"file": "_file", "row": "_row"})
-            for (t,), g in grouped.group_by(["table"], maintain_order=True)}
-
-
-def drop_rejected(frame: pl.DataFrame, rejected: pl.DataFrame | None) -> pl.DataFrame:
-    if rejected is None or rejected.height == 0:
-        return frame
-    return frame.join(rejected.select("_file", "_row"), on=["_file", "_row"], how="anti")
-
+def rejected_rows(con, findings: str, into: str) -> None:
+    """Per table, the (file, row) of every row an error rejects, with its rule ids and reasons,
+    written into `into` ("table", file, "row", rule_ids, reasons)."""
+    reason = ("coalesce(\"column\", '') || ': ' || message || CASE WHEN value IS NULL THEN '' "
+              "ELSE ' (' || value || ')' END")
+    con.execute(f"CREATE TEMP TABLE {into} AS SELECT \"table\", file, \"row\", "
+                f"string_agg(DISTINCT rule_id, ', ' ORDER BY rule_id) AS rule_ids, "
+                f"string_agg({reason}, '; ' ORDER BY rowid) AS reasons, min(rowid) AS _first "
+                f"FROM {findings} WHERE severity = '{ERROR}' AND \"row\" IS NOT NULL AND \"table\" IS NOT NULL "
+                f"GROUP BY ALL ORDER BY _first")

@@ -1,4 +1,9 @@
-"""Read a batch — a folder, a workbook, or whatever a mapping names — into contract tables."""
+"""Read a batch — a folder, a workbook, or whatever a mapping names — into contract tables.
+
+The tables land in a `Workspace` (a DuckDB database): `main.<table>` holds the contract columns,
+typed, then `_load_id`, `_file` and `_row`. The `Batch` that comes back names them, with the
+reading findings and the files read (with their SHA-256, computed beside the reading).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -7,17 +12,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-import polars as pl
-
 from ..contract import LOAD_ORDER, TABLES
-from ..findings import WARNING, BatchError, Finding
+from ..findings import FINDINGS_DDL, WARNING, BatchError, Finding, polars_frame
+from .delimited import digest
+from .frames import FILE, ROW, SourceFrame, run
 from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
-from .readers import (DATA_EXTS, FILE, READER_KINDS, ROW, WORKBOOK_EXTS, ReadContext, SourceFrame,
-                      claimed_paths, file_label, open_workbook)
-from .transform import MISSING, Lookups, Sink, View, build_part, dedupe
+from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
+                      open_workbook)
+from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, quoted, stack
+from .workspace import Sql, Workspace, ident
 
 Progress = Callable[[str, float], None]
+BATCH_FINDINGS = "batch_findings"   # the reading findings, capped, in order (a workspace temp table)
 
 
 @dataclass
@@ -30,10 +37,77 @@ class SourceFile:
 
 @dataclass
 class TableData:
-    name: str              # contract table name
-    data: pl.DataFrame     # contract columns in contract order, typed, plus _file and _row
-    raw: pl.DataFrame      # rows as read: all strings, original headers, plus _file and _row
-    files: list[str] = field(default_factory=list)
+    """A contract table as read: `main.<name>` in the batch's workspace."""
+
+    name: str                               # contract table name
+    ws: Workspace
+    frames: list[SourceFrame] = field(default_factory=list)  # the sources that fed it
+    rows: int = 0
+
+    @property
+    def files(self) -> list[str]:
+        return [f.label for f in self.frames]
+
+    @property
+    def relation(self) -> str:
+        return f"main.{quoted(self.name)}"
+
+    @property
+    def data(self):
+        """Contract columns in contract order, typed, plus _file and _row, as a polars frame."""
+        cols = ", ".join(quoted(c) for c in TABLES[self.name].column_names)
+        return polars_frame(self.ws.con, f"SELECT {cols}, {FILE}, {ROW} FROM {self.relation} ORDER BY rowid")
+
+    def headers(self) -> list[str]:
+        """The raw layer's columns: every source's headers, in order of first appearance (a header
+        spelled in another case by a later source is the same column)."""
+        seen: dict[str, str] = {}
+        for fr in self.frames:
+            for h in fr.columns:
+                seen.setdefault(h.lower(), h)
+        return list(seen.values())
+
+    def _union(self, q: Query, select: Callable[[dict[str, str]], str]) -> str:
+        """The frames stacked: each row as `select({header in lower case: the frame's column})` makes it."""
+        selects = []
+        for fr in self.frames:
+            if fr.empty:
+                continue
+            sql = fr.sql()
+            q.params.update(sql.params)
+            own = {h.lower(): fr.col(h) for h in fr.columns}
+            selects.append(f"SELECT {select(own)}, {q.bind(fr.label)}::VARCHAR AS {FILE}, {ROW} FROM {sql.text}")
+        return " UNION ALL ".join(selects)
+
+    def raw_sql(self, load_id: str | None = None) -> Sql:
+        """The rows as read — every cell as text, under the source's own headers, plus _file and
+        _row (and _load_id) — from every source that fed the table."""
+        q = Query(self.ws)
+        headers = self.headers()
+        body = self._union(q, lambda own: ", ".join(f"{own.get(h.lower(), 'NULL::VARCHAR')} AS {ident(h)}"
+                                                    for h in headers))
+        # The first source's headers, _file and _row, then the headers later sources add.
+        first = len(next((fr.columns for fr in self.frames if not fr.empty), []))
+        order = [ident(h) for h in headers[:first]] + [FILE, ROW] + [ident(h) for h in headers[first:]]
+        lid = f", {q.bind(load_id)}::VARCHAR AS _load_id" if load_id is not None else ""
+        return q(f"SELECT {', '.join(order)}{lid} FROM ({body})")
+
+    def records_sql(self, rows: str) -> Sql:
+        """The raw rows named by `rows` (a relation with file and "row") as JSON objects keyed by
+        the source's headers: (_file, _row, record)."""
+        raw = self.raw_sql()
+        q = Query(self.ws)
+        q.params.update(raw.params)
+        pairs = ", ".join(f"{q.bind(h)}, f.{ident(h)}" for h in self.headers())
+        # Joined first, so the JSON is made for the rows asked for only.
+        return q(f"SELECT f.{FILE}, f.{ROW}, json_object({pairs})::VARCHAR AS record FROM ({raw.text}) AS f "
+                 f"SEMI JOIN {rows} AS r ON r.file = f.{FILE} AND r.\"row\" = f.{ROW}")
+
+    @property
+    def raw(self):
+        """The rows as read, as a polars frame (see `raw_sql`)."""
+        return run(self.ws, self.frames, self.raw_sql,
+                   lambda sql: polars_frame(self.ws.con, sql.text, sql.params or None))
 
 
 @dataclass
@@ -41,18 +115,30 @@ class Batch:
     tables: dict[str, TableData]
     findings: list[Finding]
     files: list[SourceFile]   # every file read, and the mapping file
+    ws: Workspace
 
+    def close(self) -> None:
+        self.ws.close()
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    def digest(self) -> str:
+        """Identity of a batch: its files' SHA-256, plus the rows themselves, since a database source
+        has no file whose checksum would change when its tables do."""
+        h = hashlib.sha256()
+        for f in sorted(self.files, key=lambda f: f.name):
+            h.update(f"{f.name}\0{f.sha256}\n".encode())
+        for name in sorted(self.tables):
+            cols = ", ".join(quoted(c) for c in TABLES[name].column_names)
+            n, total = self.ws.con.execute(f"SELECT count(*), coalesce(sum(hash({cols})), 0) "
+                                           f"FROM {self.tables[name].relation}").fetchone()
+            h.update(f"{name}\0{n}\0{total}\n".encode())
+        return h.hexdigest()
 
 
 def _unknown(name: str, why: str) -> Finding:
     return Finding("UNKNOWN-FILE", WARNING, None, why, name)
 
 
-def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Sink) -> dict[str, list[str]]:
+def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Findings) -> dict[str, list[str]]:
     """Sources for tables the mapping does not map, found by name; warnings for everything else."""
     claimed: set[Path] = set()
     for s in mapping.sources.values():
@@ -106,14 +192,16 @@ def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Sin
 
 
 def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
-               progress: Progress | None = None, policy: SourcePolicy | None = None) -> Batch:
+               progress: Progress | None = None, policy: SourcePolicy | None = None,
+               workspace: Workspace | None = None, load_id: str | None = None) -> Batch:
     """Read every table of a batch, typed as the contract says, with findings for what is wrong.
 
     `path` is a folder (one file per table, named after it), one workbook (a sheet per table), or
     one file named after a table; with a mapping, its sources' paths are relative to that folder
     (the workbook's or file's folder) and must stay inside it. `policy` says what the mapping may
     reach (default: the command line's, from the settings; the Data loads page passes a stricter
-    one). Raises BatchError when the batch cannot be read at all."""
+    one). The tables go into `workspace` (default: a scratch one, closed with the batch), their
+    rows marked with `load_id`. Raises BatchError when the batch cannot be read at all."""
     p = Path(path).expanduser()
     if not p.exists():
         raise BatchError(f"{p}: batch path does not exist")
@@ -135,15 +223,28 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
                 lookups=dict(m.lookups))
     p = p.resolve()
     if p.is_dir():
-        ctx = ReadContext(p, policy=policy)
         files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$")))
         for f in files:  # a file linked in from elsewhere is no part of the batch folder
             confine(f, p, f"{f.name} (a symlink)")
     else:
-        ctx = ReadContext(p.parent, p if p.suffix.lower() in WORKBOOK_EXTS else None, policy=policy)
         files = [p]
-    sink = Sink()
-    say = progress or (lambda message, fraction: None)
+    ws = workspace or Workspace()
+    try:
+        return _read(p, m, files, ws, policy, progress or (lambda message, fraction: None), load_id)
+    except BaseException:
+        if workspace is None:
+            ws.close()
+        raise
+
+
+def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourcePolicy, say: Progress,
+          load_id: str | None) -> Batch:
+    if p.is_dir():
+        ctx = ReadContext(p, ws, policy=policy)
+    else:
+        ctx = ReadContext(p.parent, ws, p if p.suffix.lower() in WORKBOOK_EXTS else None, policy=policy)
+    sink = Findings(ws)
+    done, steps = 0, 1
     ctx.progress = lambda message: say(message, done / steps)
     say("Finding the batch's files", 0.0)
 
@@ -164,6 +265,14 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
                 needed.append(s)
     for lk in m.lookups.values():
         needed += [s for s in lk.sources if s not in needed]
+    # A source several tables (or lookups) read is read once, into a workspace table.
+    readers: dict[str, int] = {}
+    for t in LOAD_ORDER:
+        for s in table_sources.get(t, []):
+            readers[s] = readers.get(s, 0) + 1
+    for lk in m.lookups.values():
+        for s in lk.sources:
+            readers[s] = readers.get(s, 0) + 1
 
     def options(src: SourceSpec) -> dict:
         return {**m.read_defaults, **src.options}
@@ -171,9 +280,12 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
     pool = ThreadPoolExecutor(max_workers=2)  # hashing overlaps reading; hashlib releases the GIL
     hashes: dict[Path, Future] = {}
 
-    def hash_later(path_: Path) -> None:
+    def hash_later(path_: Path) -> Future:
         if path_ not in hashes:
-            hashes[path_] = pool.submit(_sha256, path_)
+            hashes[path_] = pool.submit(digest, path_, path_.suffix.lower() in CSV_EXTS or not path_.suffix)
+        return hashes[path_]
+
+    ctx.blank_lines = lambda path_: hash_later(path_.resolve()).result()[1]
 
     if m.path is not None:
         hash_later(m.path)
@@ -184,7 +296,6 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
                 hash_later(f.resolve())
 
     steps = max(len(needed) + len(table_sources), 1)
-    done = 0
     frames: dict[str, list[SourceFrame]] = {}
     try:
         def frames_of(name: str) -> list[SourceFrame]:
@@ -196,19 +307,12 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
                 for fr in frames[name]:
                     if fr.path is not None:
                         hash_later(fr.path.resolve())
+                    if readers.get(name, 0) > 1 and fr.csv is not None:
+                        _materialise(ws, fr)
                 done += 1
             return frames[name]
 
-        views: dict[tuple[int, str], View] = {}
-
-        def view_for(frame: SourceFrame, source_name: str) -> View:
-            key = (id(frame), source_name)
-            if key not in views:
-                src = m.sources[source_name]
-                views[key] = View(frame, src, m.value_defaults.merged(src.values), lookups)
-            return views[key]
-
-        lookups = Lookups(m, frames_of, view_for)
+        lookups = Lookups(m, frames_of, ws)
         for s in needed:
             frames_of(s)
 
@@ -219,26 +323,38 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
             say(f"Mapping {t}", done / steps)
             spec = m.tables.get(t) or TableSpec(t, ())
             table = TABLES[t]
-            parts, raws, labels, missing = [], [], [], False
+            data = TableData(t, ws)
+            builders = []
             for s in table_sources[t]:
                 for fr in frames_of(s):
-                    labels.append(fr.label)
-                    raws.append(fr.strings.with_columns(pl.lit(fr.label, dtype=pl.String).alias(FILE))
-                                .select([c for c in fr.columns] + [FILE, ROW]))
-                    part = build_part(table, spec, m.sources[s], view_for(fr, s), m, sink)
-                    if part is MISSING:
-                        missing = True
-                    elif part is not None and part.height:
-                        parts.append(part)
+                    data.frames.append(fr)
+                    builders.append((m.sources[s], fr))
+            single = len(builders) == 1 and spec.dedupe is None
+            parts, missing = [], False
+            for i, (src, fr) in enumerate(builders):
+                target = data.relation if single else ws.name("part")
+                part = PartBuilder(ws, table, spec, src, fr, m, lookups, sink, i, target, load_id,
+                                   temporary=not single).build()
+                if part is MISSING:
+                    missing = True
+                elif part is not None:
+                    parts.append(part)
             done += 1
             if missing or not parts:
+                for part in parts:
+                    ws.con.execute(f"DROP TABLE {part.table}")
                 continue
-            data = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
-            if spec.dedupe is not None:
-                data = dedupe(data, spec.dedupe)
-            raw = pl.concat(raws, how="diagonal") if len(raws) > 1 else raws[0]
-            tables[t] = TableData(t, data, raw, labels)
+            if single:
+                finish_part(ws, parts[0])
+            else:
+                stack(ws, parts, table, spec.dedupe, data.relation)
+                for part in parts:
+                    ws.con.execute(f"DROP TABLE {part.table}")
+            data.rows = ws.con.execute(f"SELECT count(*) FROM {data.relation}").fetchone()[0]
+            tables[t] = data
 
+        ws.con.execute(f"CREATE TEMP TABLE {BATCH_FINDINGS} {FINDINGS_DDL}")
+        sink.finish(BATCH_FINDINGS)
         say("Checksums", done / steps)
         seen: list[Path] = []
         for fl in frames.values():
@@ -249,8 +365,21 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
             seen.append(m.path.resolve())
         for f in seen:
             hash_later(f)
-        files_out = [SourceFile(f, file_label(f, ctx), hashes[f].result(), f.stat().st_size) for f in seen]
+        files_out = [SourceFile(f, file_label(f, ctx), hashes[f].result()[0], f.stat().st_size) for f in seen]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
     say("Done", 1.0)
-    return Batch(tables, sink.close(), files_out)
+    return Batch(tables, findings, files_out, ws)
+
+
+def _materialise(ws: Workspace, frame: SourceFrame) -> None:
+    """Read a delimited file once into a workspace table, for a source that several tables read."""
+    table = ws.name("frame")
+
+    def build() -> Sql:
+        sql = frame.sql()
+        return Sql(f"CREATE TEMP TABLE {table} AS SELECT * FROM {sql.text}", sql.params)
+
+    run(ws, [frame], build)
+    frame.csv, frame.table = None, table

@@ -14,8 +14,9 @@ and the connection itself is read-only wherever the driver allows it — SQLite 
 rolled back. Messages show the URL as the mapping wrote it, with every expanded value and the
 password masked.
 
-Rows are streamed in chunks into all-string polars frames, so the rest of the pipeline (renames,
-translations, validation, the all-or-nothing load) treats a query result like any other extract.
+Rows are streamed in chunks into a workspace table, every cell as text, so the rest of the pipeline
+(renames, translations, validation, the all-or-nothing load) treats a query result like any other
+extract, and a large result is never held whole in Python.
 Row numbers follow the spreadsheet convention: the result's first row is row 2 (the header is 1).
 """
 from __future__ import annotations
@@ -31,13 +32,13 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import sqlglot
 import sqlglot.expressions as sx
 
 from ..findings import BatchError
 from .policy import SourcePolicy, confine, default_policy
-from .readers import ROW, ReadContext, SourceFrame, unique_headers
+from .frames import SourceFrame, unique_headers
+from .readers import FrameWriter, ReadContext
 
 KEYS = frozenset({"url", "url_secret", "query", "table", "chunk_size", "attach"})
 CHUNK_SIZE = 50_000
@@ -220,11 +221,9 @@ def _cell_text(v: Any) -> str | None:
     return str(v)
 
 
-def _chunk_frame(names: list[str], rows: list, first_row: int) -> pl.DataFrame:
-    cols = list(zip(*rows)) if rows else [()] * len(names)
-    df = pl.DataFrame({n: pl.Series(n, [_cell_text(v) for v in col], dtype=pl.String)
-                       for n, col in zip(names, cols)})
-    return df.with_columns(pl.int_range(first_row, first_row + len(rows), dtype=pl.Int64).alias(ROW))
+def _columns(rows: list, width: int) -> list[list[str | None]]:
+    cols = list(zip(*rows)) if rows else [()] * width
+    return [[_cell_text(v) for v in col] for col in cols]
 
 
 def _reason(exc: BaseException) -> str:
@@ -383,11 +382,13 @@ def read_database(source: str, options: dict, ctx: ReadContext) -> list[SourceFr
                 try:
                     result = con.execution_options(stream_results=True, yield_per=chunk).execute(stmt)
                     names = unique_headers(list(result.keys()))
-                    frames, n = [], 0
+                    writer, n = FrameWriter(ctx.ws, label, names), 0
                     for rows in result.partitions():
-                        frames.append(_chunk_frame(names, rows, n + 2))
+                        writer.append(list(range(n + 2, n + 2 + len(rows))), _columns(rows, len(names)))
                         n += len(rows)
                         say(f"Reading {label}: {n:,} rows")
+                    if not writer.created:
+                        writer.append([], _columns([], len(names)))
                 except sa_exc.DBAPIError as e:
                     what = "query failed" if "query" in options else f"reading table {options['table']!r} failed"
                     raise BatchError(f"{label}: {what} ({mask(_reason(e))})") from None
@@ -395,7 +396,4 @@ def read_database(source: str, options: dict, ctx: ReadContext) -> list[SourceFr
                 trans.rollback()  # nothing is ever committed to a source
     finally:
         engine.dispose()
-    if not frames:
-        frames = [_chunk_frame(names, [], 2)]
-    strings = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
-    return [SourceFrame(label, strings)]
+    return [writer.frame()]

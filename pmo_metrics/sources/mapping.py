@@ -15,7 +15,7 @@ from typing import Any
 
 from ..contract import MONEY, NUM, STR, TABLES
 from ..findings import BatchError
-from .parse import ValueOptions
+from .cells import ValueOptions
 from .readers import READER_KINDS
 
 READ_KEYS = frozenset({"encoding", "encoding_errors", "separator"})

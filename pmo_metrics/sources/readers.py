@@ -1,57 +1,36 @@
-"""Readers: each turns one source of a batch into string frames, one per table source.
+"""Readers: each turns one source of a batch into frames (see `frames`), one per table source.
 
 A reader kind is registered in `READER_KINDS` under the name a mapping's `kind` uses, with the
-mapping keys it accepts. File readers (csv / xlsx / parquet) live here; a database reader slots in
-beside them by registering another kind (say "sql", with keys "url" and "query") whose `read`
-returns `SourceFrame`s the same way. Everything after the reader — mapping, parsing, findings —
-only sees `SourceFrame`s.
+mapping keys it accepts. File readers live here (delimited text in `delimited`), the database
+reader in `database`. Everything after the reader — mapping, parsing, findings — only sees frames.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import polars as pl
-
 from ..findings import BatchError
+from .delimited import read_csv
+from .frames import ROW, SourceFrame, unique_headers
 from .policy import SourcePolicy, confine
+from .workspace import Workspace
 
 CSV_EXTS = (".csv", ".tsv", ".txt")
 WORKBOOK_EXTS = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_EXTS = (".parquet", ".pq")
 DATA_EXTS = CSV_EXTS + WORKBOOK_EXTS + PARQUET_EXTS
-SEPARATORS = (",", ";", "\t", "|")
-SNIFF_BYTES = 1 << 16
-ROW, FILE = "_row", "_file"
-
-
-@dataclass
-class SourceFrame:
-    """One table source as read: every cell a string, plus what the source had already typed."""
-
-    label: str                        # the _file value: 'projects.csv', 'book.xlsx[projects]'
-    strings: pl.DataFrame             # pl.String columns with unique names, plus _row (Int64)
-    native: pl.DataFrame | None = None  # same rows; Excel numbers/dates, Parquet typed columns
-    path: Path | None = None          # the physical file, for hashing and the archive
-    empty: bool = False               # the file had no bytes / the sheet no cells at all
-
-    @property
-    def columns(self) -> list[str]:
-        return [c for c in self.strings.columns if c != ROW]
 
 
 @dataclass
 class ReadContext:
-    """What readers share during one batch: the batch folder and open workbooks."""
+    """What readers share during one batch: the batch folder, the workspace, open workbooks."""
 
     batch_dir: Path
+    ws: Workspace
     batch_workbook: Path | None = None
+    blank_lines: Callable[[Path], bool] | None = None  # a delimited file has an empty line (hashing looks)
     workbooks: dict[Path, Any] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None  # a reader's progress message (long reads)
     policy: SourcePolicy | None = None            # what the mapping may reach (None: the CLI's)
@@ -63,40 +42,6 @@ class ReaderKind:
     keys: frozenset[str]  # keys a mapping source of this kind may set, besides the common ones
     read: Callable[[str, dict, ReadContext], list[SourceFrame]]  # (source name, options, ctx)
     check: Callable[[dict], None] | None = None  # mapping-time check; raises ValueError with the message
-
-
-def unique_headers(names: list[Any]) -> list[str]:
-    """Trimmed header names, unique case-insensitively: a repeated `x` becomes `x_2`, `x_3`;
-    a blank header becomes `column_N` (N = its 1-based position)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(names, start=1):
-        name = "" if raw is None else str(raw).replace("\ufeff", "").strip()
-        if not name:
-            name = f"column_{i}"
-        base, n = name, 1
-        while name.lower() in seen or name in (ROW, FILE):
-            n += 1
-            name = f"{base}_{n}"
-        seen.add(name.lower())
-        out.append(name)
-    return out
-
-
-def _with_rows(df: pl.DataFrame, first_row: int) -> pl.DataFrame:
-    """Add _row (first data row = `first_row`) and drop rows with no value at all (blank lines),
-    keeping the numbering of the rest."""
-    df = df.with_columns(pl.int_range(first_row, pl.len() + first_row, dtype=pl.Int64).alias(ROW))
-    cols = [c for c in df.columns if c != ROW]
-    if cols and df.height:
-        blank = pl.all_horizontal(pl.col(cols).is_null())
-        if df.select(blank.any()).item():
-            df = df.filter(~blank)
-    return df
-
-
-def _empty_frame(label: str, path: Path | None) -> SourceFrame:
-    return SourceFrame(label, pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), None, path, empty=True)
 
 
 def resolve_paths(pattern: str, ctx: ReadContext, source: str) -> list[Path]:
@@ -123,86 +68,36 @@ def resolve_paths(pattern: str, ctx: ReadContext, source: str) -> list[Path]:
     return found
 
 
-# --- CSV ---------------------------------------------------------------------------------------
+class FrameWriter:
+    """Rows held in Python (a worksheet, chunks of a database result) → a workspace table.
 
-def _bom_encoding(head: bytes) -> str | None:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # a UTF-16 BOM is itself a declaration: Excel's "Unicode text"
-    return None
+    Each `append` hands DuckDB Arrow arrays — the _row numbers, one list of text per header, and
+    for some headers a pyarrow array of the source's own typed values — so a result fetched chunk
+    by chunk is never held whole in Python."""
 
+    def __init__(self, ws: Workspace, label: str, columns: list[str], path: Path | None = None):
+        self.ws, self.label, self.columns, self.path = ws, label, columns, path
+        self.table = ws.name("frame")
+        self.natives: dict[str, str] = {}
+        self.created = False
 
-def _not_utf8(label: str, data: bytes, offset: int = 0) -> BatchError:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        pos = e.start
-        line = data.count(b"\n", 0, pos) + 1
-        return BatchError(
-            f"{label}: not UTF-8 (byte 0x{data[pos]:02x} at line {line}, offset {offset + pos}); "
-            f"declare the file's encoding in a mapping, e.g. encoding = \"cp1252\"")
-    return BatchError(f"{label}: not UTF-8; declare its encoding in a mapping, e.g. encoding = \"cp1252\"")
+    def append(self, rows: list[int], strings: list[list[str | None]], natives: dict[str, Any] | None = None) -> None:
+        import pyarrow as pa
 
+        arrays = {ROW: pa.array(rows, type=pa.int64())}
+        arrays.update({f"c{i}": pa.array(values, type=pa.string()) for i, values in enumerate(strings, start=1)})
+        for i, (header, values) in enumerate((natives or {}).items(), start=1):
+            arrays[f"n{i}"] = values
+            self.natives[header] = f"n{i}"
+        arrow = pa.table(arrays)  # noqa: F841 — DuckDB reads the local variable by name
+        if self.created:
+            self.ws.con.execute(f"INSERT INTO {self.table} SELECT * FROM arrow")
+        else:
+            self.ws.con.execute(f"CREATE TEMP TABLE {self.table} AS SELECT * FROM arrow")
+            self.created = True
 
-def sniff_separator(text: str) -> str:
-    """The separator that splits the header line most often (outside quotes); "," on a tie."""
-    first = text.split("\n", 1)[0]
-    first = re.sub(r'"[^"]*"', "", first)
-    counts = {sep: first.count(sep) for sep in SEPARATORS}
-    best = max(SEPARATORS, key=lambda s: (counts[s], s == ","))
-    return best if counts[best] else ","
-
-
-def read_csv(path: Path, label: str, options: dict) -> SourceFrame:
-    """A delimited text file → all-string frame. UTF-8 (BOM or not) goes straight to polars;
-    a declared encoding is decoded in Python first, because polars reads UTF-8 only."""
-    size = path.stat().st_size
-    if size == 0:
-        return _empty_frame(label, path)
-    with path.open("rb") as f:
-        head = f.read(SNIFF_BYTES)
-    encoding = options.get("encoding") or _bom_encoding(head) or "utf-8"
-    errors = options.get("encoding_errors") or "strict"
-    is_utf8 = codecs.lookup(encoding).name == "utf-8" or encoding.lower().replace("_", "-") == "utf-8-sig"
-    source: Path | bytes
-    if is_utf8 and errors == "strict":
-        try:
-            head_text = codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) == size)
-        except UnicodeDecodeError:
-            raise _not_utf8(label, head) from None
-        head_text = head_text.lstrip("\ufeff")
-        source = path
-    else:
-        try:
-            text = path.read_bytes().decode(encoding, errors)
-        except UnicodeDecodeError as e:
-            line = e.object.count(b"\n", 0, e.start) + 1
-            raise BatchError(f"{label}: byte 0x{e.object[e.start]:02x} at line {line} is not valid "
-                             f"{encoding}; try another encoding or encoding_errors = \"replace\"") from None
-        text = text.lstrip("\ufeff")
-        head_text = text[:SNIFF_BYTES]
-        source = text.encode("utf-8")
-    if not head_text.strip():
-        return _empty_frame(label, path)
-    sep = options.get("separator") or ("\t" if path.suffix.lower() == ".tsv" else sniff_separator(head_text))
-    try:
-        header = next(csv.reader(io.StringIO(head_text), delimiter=sep))
-    except (csv.Error, StopIteration):
-        header = []
-    try:
-        df = pl.read_csv(source, separator=sep, infer_schema=False, has_header=True, raise_if_empty=False)
-    except pl.exceptions.ComputeError as e:
-        if "utf-8" in str(e).lower() and isinstance(source, Path):
-            raise _not_utf8(label, path.read_bytes()) from None
-        raise BatchError(f"{label}: cannot be read as CSV ({str(e).splitlines()[0]})") from None
-    except pl.exceptions.PolarsError as e:
-        raise BatchError(f"{label}: cannot be read as CSV ({str(e).splitlines()[0]})") from None
-    names = header if len(header) == df.width else df.columns
-    df.columns = unique_headers(names)
-    # polars returns empty cells as null already; the header is row 1, the first record row 2
-    # (a quoted cell spanning several lines still counts as one row, as a spreadsheet shows it).
-    return SourceFrame(label, _with_rows(df, 2), None, path)
+    def frame(self) -> SourceFrame:
+        return SourceFrame(self.label, self.columns, self.path, table=self.table, natives=self.natives)
 
 
 # --- Excel -------------------------------------------------------------------------------------
@@ -236,25 +131,30 @@ def _cell_text(v: Any) -> str | None:
     return str(v)
 
 
-def _native_column(values: list[Any]) -> pl.Series | None:
+def _native_column(values: list[Any]):
     """Excel's own typing of a column, for cells that are numbers, dates or booleans."""
-    dates = [v if isinstance(v, dt.date) else None for v in values]
-    if any(d is not None for d in dates):
-        return pl.Series([d.date() if isinstance(d, dt.datetime) else d for d in dates], dtype=pl.Date)
+    import pyarrow as pa
+
+    if any(isinstance(v, dt.date) for v in values):
+        return pa.array([(v.date() if isinstance(v, dt.datetime) else v) if isinstance(v, dt.date) else None
+                         for v in values], type=pa.date32())
     nums = [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in values]
     if any(n is not None for n in nums):
-        return pl.Series(nums, dtype=pl.Float64)
-    bools = [v if isinstance(v, bool) else None for v in values]
-    if any(b is not None for b in bools):
-        return pl.Series(bools, dtype=pl.Boolean)
+        return pa.array(nums, type=pa.float64())
+    if any(isinstance(v, bool) for v in values):
+        return pa.array([v if isinstance(v, bool) else None for v in values], type=pa.bool_())
     return None
 
 
 def read_sheet(path: Path, sheet: str | None, ctx: ReadContext, label: str | None = None) -> SourceFrame:
-    """One worksheet → frame; the header is the first non-empty row, _row the sheet's row number."""
+    """One worksheet → frame; the header is the first non-empty row, _row the sheet's row number.
+
+    Cells come out of python-calamine as Python values, one by one; at worksheet sizes (Excel
+    stops at 1,048,576 rows) that is what the read costs, so they go to DuckDB as Arrow arrays
+    without another library in between."""
     wb = open_workbook(path, ctx)
     if wb is None:
-        return _empty_frame(label or file_label(path, ctx), path)
+        return SourceFrame.nothing(label or file_label(path, ctx), path)
     names = wb.sheet_names
     if sheet is None:
         sheet = names[0]
@@ -270,71 +170,74 @@ def read_sheet(path: Path, sheet: str | None, ctx: ReadContext, label: str | Non
     except Exception as e:
         raise BatchError(f"{label}: cannot be read ({e})") from None
     if not rows:
-        return _empty_frame(label, path)
+        return SourceFrame.nothing(label, path)
     header_row = (ws.start[0] + 1) if ws.start else 1
     width = max(len(r) for r in rows)
     rows = [list(r) + [""] * (width - len(r)) for r in rows]
     header, data = rows[0], rows[1:]
     # Columns with neither a header nor a value are padding, not data.
     keep = [j for j in range(width) if str(header[j]).strip() or any(r[j] not in ("", None) for r in data)]
-    names_ = unique_headers([_cell_text(header[j]) or f"column_{j + 1}" for j in keep])  # a header 2024 is "2024"
-    strings, native = {}, {}
-    for name, j in zip(names_, keep):
-        col = [r[j] for r in data]
-        strings[name] = pl.Series(name, [_cell_text(v) for v in col], dtype=pl.String)
-        nat = _native_column(col)
-        if nat is not None:
-            native[name] = nat.alias(name)
-    sdf = pl.DataFrame(strings) if strings else pl.DataFrame()
-    ndf = pl.DataFrame(native) if native else None
-    sdf = sdf.with_columns(pl.int_range(header_row + 1, pl.len() + header_row + 1, dtype=pl.Int64).alias(ROW))
-    if data and len(names_):
-        blank = sdf.select(pl.all_horizontal(pl.col(names_).is_null())).to_series()
-        if blank.any():
-            sdf = sdf.filter(~blank)
-            ndf = ndf.filter(~blank) if ndf is not None else None
-    return SourceFrame(label, sdf, ndf, path)
+    headers = unique_headers([_cell_text(header[j]) or f"column_{j + 1}" for j in keep])  # a header 2024 is "2024"
+    texts = [[_cell_text(r[j]) for r in data] for j in keep]
+    # Blank rows are skipped but keep their numbers.
+    filled = [i for i in range(len(data)) if any(col[i] is not None for col in texts)] if keep else []
+    natives = {}
+    for name, j in zip(headers, keep):
+        native = _native_column([data[i][j] for i in filled])
+        if native is not None:
+            natives[name] = native
+    writer = FrameWriter(ctx.ws, label, headers, path)
+    writer.append([header_row + 1 + i for i in filled], [[col[i] for i in filled] for col in texts], natives)
+    return writer.frame()
 
 
 # --- Parquet -----------------------------------------------------------------------------------
 
-def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
-    c = pl.col(name)
-    if dtype == pl.String:
-        return c
-    if dtype.is_float():
-        # 1001.0 reads as "1001", like Excel shows it, so ids stored as floats still join.
-        return pl.when(c.is_finite() & (c == c.round()) & (c.abs() < 1e15)).then(
-            c.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(c.cast(pl.String))
-    if dtype == pl.Boolean:
-        return pl.when(c).then(pl.lit("true")).when(~c).then(pl.lit("false"))
-    if isinstance(dtype, pl.Datetime):
-        return c.dt.strftime("%Y-%m-%d %H:%M:%S").str.strip_suffix(" 00:00:00")
-    try:
-        return c.cast(pl.String)
-    except Exception:
-        return c.map_elements(str, return_dtype=pl.String)
+def _float_text(expr: str) -> str:
+    """A float as text, as it was shown before the loader moved into DuckDB (1e-7, not 1e-07)."""
+    return (f"CASE WHEN isnan({expr}) THEN 'NaN' ELSE regexp_replace(regexp_replace(CAST({expr} AS VARCHAR), "
+            r"'e-0(\d)$', 'e-\1'), '^(-?)(\d)(?:\.(\d+))?e-5$', '\10.0000\2\3') END")
 
 
-def read_parquet(path: Path, label: str) -> SourceFrame:
-    """Parquet → string frame for the raw layer, keeping typed columns as `native`."""
+def parquet_text(expr: str, dtype: str) -> str:
+    """A Parquet column as text: 1001.0 reads as "1001", like Excel shows it, so ids stored as
+    floats still join; midnight timestamps as their date."""
+    if dtype == "VARCHAR":
+        return expr
+    if dtype in ("DOUBLE", "FLOAT"):
+        return (f"CASE WHEN isfinite({expr}) AND {expr} = round({expr}) AND abs({expr}) < 1e15 "
+                f"THEN CAST(CAST({expr} AS BIGINT) AS VARCHAR) ELSE {_float_text(expr)} END")
+    if dtype.startswith("TIMESTAMP"):
+        return f"regexp_replace(strftime({expr}, '%Y-%m-%d %H:%M:%S'), ' 00:00:00$', '')"
+    return f"CAST({expr} AS VARCHAR)"
+
+
+_NATIVE_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "FLOAT", "DOUBLE", "DATE", "BOOLEAN")
+
+
+def read_parquet(path: Path, label: str, ws: Workspace) -> SourceFrame:
+    """Parquet → a workspace table: every column as text, and the typed ones also as they are."""
+    import duckdb
+
     if path.stat().st_size == 0:
-        return _empty_frame(label, path)
+        return SourceFrame.nothing(label, path)
     try:
-        df = pl.read_parquet(path)
-    except Exception as e:  # polars raises several error types for a truncated file
+        described = ws.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        headers = unique_headers([name for name, *_ in described])
+        texts, natives, named = [], [], {}
+        for i, (header, (_, dtype, *_)) in enumerate(zip(headers, described), start=1):
+            texts.append(f"{parquet_text(f'#{i}', dtype)} AS c{i}")
+            if dtype in _NATIVE_TYPES or dtype.startswith(("DECIMAL", "TIMESTAMP")):
+                natives.append(f"#{i} AS n{len(natives) + 1}")
+                named[header] = f"n{len(natives)}"
+        table = ws.name("frame")
+        # Materialised here, so a file corrupt past its footer fails now, naming the file.
+        ws.con.execute(f"CREATE TEMP TABLE {table} AS SELECT file_row_number + 2 AS {ROW}, "
+                       f"{', '.join(texts + natives)} FROM read_parquet(?, file_row_number = true)", [str(path)])
+    except duckdb.Error as e:
         raise BatchError(f"{label}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
-    names = unique_headers(df.columns)
-    df.columns = names
-    try:
-        strings = df.select([_as_text(n, df.schema[n]).alias(n) for n in names])
-    except pl.exceptions.PolarsError:
-        strings = df.select([pl.col(n).map_elements(str, return_dtype=pl.String) for n in names])
-    typed = [n for n in names if df.schema[n] != pl.String and (
-        df.schema[n].is_numeric() or df.schema[n] in (pl.Date, pl.Boolean) or isinstance(df.schema[n], pl.Datetime))]
-    native = df.select(typed) if typed else None
-    strings = strings.with_columns(pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(ROW))
-    return SourceFrame(label, strings, native, path)
+    return SourceFrame(label, headers, path, table=table, natives=named)
 
 
 # --- the file reader kind ----------------------------------------------------------------------
@@ -356,9 +259,10 @@ def read_file(path: Path, options: dict, ctx: ReadContext, sheet: str | None = N
     if sheet is not None:
         raise BatchError(f"{label}: 'sheet' is set but the file is no workbook")
     if ext in PARQUET_EXTS:
-        return read_parquet(path, label)
+        return read_parquet(path, label, ctx.ws)
     if ext in CSV_EXTS or ext == "":
-        return read_csv(path, label, options)
+        blank = (lambda: ctx.blank_lines(path)) if ctx.blank_lines else None
+        return read_csv(path, label, options, ctx.ws, blank)
     raise BatchError(f"{label}: unsupported file type {ext!r} (csv, tsv, txt, xlsx, xls, parquet)")
 
 

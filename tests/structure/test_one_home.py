@@ -87,10 +87,11 @@ def test_every_bound_constant_is_used_and_none_is_a_literal_instead():
 
 
 # The modules that may run SQL: the one helper, the mart builder and the connection plumbing, the
-# loader (which writes the database), the oracle, which reads the tables its own way on purpose, and
+# loader (which writes the database: its readers, its rules and their findings, run inside DuckDB
+# on the batch), the oracle, which reads the tables its own way on purpose, and
 # the app-state store's modules, which speak SQLAlchemy Core to their own store, not the warehouse.
 RUNS_SQL = ("pmo_metrics/queries.py", "pmo_metrics/marts.py", "pmo_metrics/db.py", "pmo_metrics/warehouse.py",
-            "pmo_metrics/sources/", "tests/oracle.py", "pmo_metrics/appstate/", "pmo_metrics/distribution/store.py")
+            "pmo_metrics/sources/", "pmo_metrics/schemas/", "pmo_metrics/findings.py", "tests/oracle.py", "pmo_metrics/appstate/", "pmo_metrics/distribution/store.py")
 
 
 def test_every_query_runs_through_the_one_helper():
