@@ -225,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "table"], default="table")
     p.set_defaults(func=cmd_kpis)
 
+    for name, (_, helptext) in DELEGATED.items():   # listed here; parsed by their own modules (see main)
+        sub.add_parser(name, help=helptext, add_help=False)
+
     p = sub.add_parser("report", parents=[common], help="write the monthly performance pack")
     add_filters(p)
     p.add_argument("--previous", type=_month, help="month to compare with (default: the month before)")
@@ -233,11 +236,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands whose modules are heavy to import (the solver; the mail, webhook and app-state stack) and
+# bring their own arguments: handed the command line whole, so the other commands stay quick to start.
+DELEGATED = {
+    "select": ("pmo_metrics.selection_cli",
+               "score the candidate projects and print the optimal funded set under a budget (CONTRACT §7)"),
+    "send": ("pmo_metrics.distribution.__main__",
+             "send the digests, packs, alerts and chase lists that are due (from cron or a systemd timer)"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in DELEGATED:
+        import importlib
+        command = argv[0]
+        run = lambda: importlib.import_module(DELEGATED[command][0]).main(argv, prog="python -m pmo_metrics")  # noqa: E731
+    else:
+        args = build_parser().parse_args(argv)
+        command = args.command
+        run = lambda: args.func(args)  # noqa: E731
     try:
-        return args.func(args)
+        return run()
     except Failure as exc:
         code, message = exc.code, str(exc)
     except (BatchError, DatabaseError) as exc:
@@ -245,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         code, message = 130, "interrupted; the database is unchanged"
     except Exception as exc:  # a disk that fills up, a file that vanishes: one line, not a traceback
-        code, message = EXIT_FAILED, f"{args.command} failed ({type(exc).__name__}: {exc})" + (
-            "; the database is unchanged" if args.command == "load" else "")
+        code, message = EXIT_FAILED, f"{command} failed ({type(exc).__name__}: {exc})" + (
+            "; the database is unchanged" if command == "load" else "")
     print(f"error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
     return code

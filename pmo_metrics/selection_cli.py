@@ -248,8 +248,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"error: {message} (see {self.prog} --help)\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m pmo_metrics.selection_cli")
+def main(argv: list[str] | None = None, prog: str = "python -m pmo_metrics.selection_cli") -> int:
+    parser = _Parser(prog=prog)
     add_select_command(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
     args = parser.parse_args(argv)
     return args.func(args)

@@ -65,6 +65,9 @@ def test_kpis_table_lists_every_metric(db, capsys):
     ([], "required"),
     (["kpis", "--db", "/nonexistent/pmo.duckdb"], "no database"),
     (["validate", "/nonexistent/batch"], "nonexistent"),
+    (["select", "--db", "/nonexistent/pmo.duckdb", "--budget", "10"], "no database"),
+    (["select", "--budget", "lots"], "'lots' is not a number"),
+    (["send", "--db", "/nonexistent/pmo.duckdb", "--dry-run", "/nonexistent/out"], "no database"),
 ])
 def test_failures_exit_non_zero_with_one_line(args, words):
     proc = subprocess.run([sys.executable, "-m", "pmo_metrics", *args], cwd=REPO, capture_output=True, text=True,
@@ -74,3 +77,30 @@ def test_failures_exit_non_zero_with_one_line(args, words):
     errors = [line for line in proc.stderr.strip().splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and words in errors[0], proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == errors[0]
+
+
+def test_select_and_send_are_commands_of_the_product(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())   # help wraps its lines
+    assert "select" in out and "optimal funded set" in out and "send" in out and "digests" in out
+    with pytest.raises(SystemExit):
+        main(["select", "--help"])
+    assert capsys.readouterr().out.startswith("usage: python -m pmo_metrics select")
+
+
+def test_send_on_marts_of_another_version_is_one_line_not_a_traceback(db, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    import duckdb
+
+    stale = tmp_path / "stale.duckdb"
+    shutil.copy(db, stale)
+    with duckdb.connect(str(stale)) as con:
+        con.execute("UPDATE marts.build_info SET marts_version = 'an older release'")
+    monkeypatch.setenv("PMO_APP_STATE_URL", f"sqlite:///{tmp_path / 'state.sqlite'}")
+    code = main(["send", "--db", str(stale), "--dry-run", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == ["error: the database's KPI marts were built by another version of the "
+                                        "product; rebuild them with `python -m pmo_metrics rebuild`"]

@@ -20,7 +20,7 @@ from pmo_metrics import saved_scenarios, scenarios
 from pmo_metrics.appstate import AppState, AppStateError
 from pmo_metrics.filters import Filters
 from pmo_metrics.selection import Scenario, SelectionError
-from pmo_metrics.selection_cli import main as select_main
+from pmo_metrics.cli import main as select_main   # the product's command line, as users run it
 from test_appstate import store_url  # noqa: F401 — the store on SQLite and on PostgreSQL
 
 ROOT = Path(__file__).resolve().parents[1]

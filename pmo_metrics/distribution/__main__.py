@@ -6,8 +6,8 @@ import sys
 from .cli import add_send_command
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pmo_metrics.distribution")
+def main(argv=None, prog: str = "python -m pmo_metrics.distribution") -> int:
+    parser = argparse.ArgumentParser(prog=prog)
     add_send_command(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.func(args)

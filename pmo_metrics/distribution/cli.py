@@ -18,6 +18,7 @@ from typing import Any, Mapping, TextIO
 
 from ..appstate import AppState, AppStateError
 from ..db import DatabaseError
+from ..marts import MartsMissing
 from ..settings import load_settings
 from .scheduler import EXIT_INPUT, DistributionError, send_due
 
@@ -81,7 +82,7 @@ def run_send(args: argparse.Namespace, *, secrets: Mapping[str, Any] | None = No
                               **({"sleep": sleep} if sleep else {}))
         finally:
             store.close()
-    except (DistributionError, DatabaseError, AppStateError, ValueError) as exc:
+    except (DistributionError, DatabaseError, MartsMissing, AppStateError, ValueError) as exc:
         print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=err)
         return EXIT_INPUT
     for problem in report.problems:
