@@ -10,6 +10,7 @@ is downloadable as the PowerPoint deck and the HTML pack.
 """
 import streamlit as st
 
+from pages import _notes as notes
 from pages import _widgets as ui
 from pages._cache import cached
 from pages._context import context
@@ -17,16 +18,14 @@ from pmo_metrics import formatting as fmt
 from pmo_metrics import report
 from pmo_metrics import review as rv
 from pmo_metrics.filters import previous_month
+from pmo_metrics.review import annotations
 from pmo_metrics.review.model import POINTS_SHOWN
 
 SCREEN_ROWS = 8  # table rows one screen has room for beside its chart; the appendix holds them all
 build_review = cached(rv.build_review, spinner="Preparing the review …", max_entries=32)
 
 
-@cached(max_entries=8)
-def pack_bytes(con, filters, previous: str | None, fmt: str, currency: str) -> bytes:
-    """The downloadable pack of the review on screen (built from the cached review, not again)."""
-    return report.render(build_review(filters, previous, currency), fmt, currency)
+project_names = cached(annotations.project_names)
 
 
 def go_to(index: int) -> None:
@@ -53,6 +52,11 @@ try:
 except rv.ReviewError as exc:
     ui.empty(f"No review for this month: {ui.esc(str(exc))}.")
     st.stop()
+# The notes people wrote on the figures (they change without a load: read on every run, not cached).
+store = notes.store(ctx)
+if store is not None:
+    review = annotations.annotate(review, annotations.review_notes(store, review.as_of, review.previous),
+                                  project_names(review.filters), portfolio_notes=not ctx.scope.restricted)
 
 n = len(review.sections)
 index = int(ui.page_param("section", [str(i) for i in range(1, n + 1)]) or 1)
@@ -71,16 +75,18 @@ with st.container(horizontal=True, vertical_alignment="center", key="review_nav"
     with st.popover("Download", icon=":material/download:"):
         st.download_button("PowerPoint deck", key="review_pptx", file_name=report.file_name(review, ".pptx"),
                            mime=report.PPTX_MIME, on_click="ignore", icon=":material/slideshow:",
-                           data=lambda: pack_bytes(ctx.filters, previous, ".pptx", ctx.currency))
+                           data=lambda: report.render(review, ".pptx", ctx.currency))
         st.download_button("HTML pack", key="review_html", file_name=report.file_name(review, ".html"),
                            mime=report.HTML_MIME, on_click="ignore", icon=":material/html:",
-                           data=lambda: pack_bytes(ctx.filters, previous, ".html", ctx.currency))
+                           data=lambda: report.render(review, ".html", ctx.currency))
     st.caption(f"{ui.esc(review.title)} · {ui.esc(review.subtitle)} · section {index} of {n}")
 
 st.title(section.title, anchor=False)
 st.header(ui.esc(section.message), anchor=False)
 if section.points:
     st.markdown("\n".join(f"- {ui.esc(p)}" for p in section.points[:POINTS_SHOWN]))
+for note in section.annotations:
+    st.caption(f":material/edit_note: {ui.esc(note)}")
 
 fig = rv.section_figure(section, ctx.currency)
 key_table = section.key_table

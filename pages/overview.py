@@ -2,6 +2,7 @@
 moved, who needs attention, where the money and the benefits go."""
 import streamlit as st
 
+from pages import _notes as notes
 from pages import _widgets as ui
 from pages._cache import cached
 from pmo_metrics import charts, kpis, metrics
@@ -32,6 +33,13 @@ ui.kpi_cards(frame, CARDS, notes={
     "utilization": "Scoped by the department filter only.",
     "maturity_score": "Scoped by the business-unit filter only.",
 })
+
+if not ctx.scope.restricted:   # a note on a portfolio figure may speak of any unit's projects
+    notes.panel(ctx, f"Notes on the figures of {fmt.month_label(ctx.as_of)}",
+                lambda s: [n for n in s.notes(month=ctx.as_of) if n.target_kind in ("kpi", "month")],
+                targets={f"{fmt.month_label(ctx.as_of)} as a whole": ("month", ctx.as_of),
+                         **{metrics.get(m).label: ("kpi", m) for m in CARDS}},
+                month=ctx.as_of, key="overview")
 
 with st.expander("Trend of a key figure", icon=":material/show_chart:"):
     picked = st.selectbox("Key figure", CARDS, format_func=lambda m: metrics.get(m).label, key="trend_metric")

@@ -2,6 +2,7 @@
 The project is named in the URL (?project=PRJ-0001) so a link opens it directly."""
 import streamlit as st
 
+from pages import _notes as notes
 from pages import _widgets as ui
 from pages._cache import cached
 from pmo_metrics import charts, kpis
@@ -45,6 +46,9 @@ facts = [
 cols = st.columns(4)
 for i, (label, value) in enumerate(facts):
     cols[i % 4].markdown(f"**{label}**  \n{ui.esc(value)}")
+
+notes.panel(ctx, "Notes and decisions on this project", lambda s: s.notes("project", project_id),
+            targets={project_id: ("project", project_id)}, month=ctx.as_of, key="project")
 
 st.markdown("**Latest status**" + (f" ({fmt.date(head['report_date'])})" if head["report_date"] else ""))
 if head["report_date"] is None:

@@ -160,9 +160,29 @@ def cmd_months(args) -> int:
 
 def cmd_report(args) -> int:
     from .report import write_report
-    path = write_report(args.db, args.as_of, args.out, previous=args.previous, filters=_filters(args))
+    store = _notes_store(args.db)
+    try:
+        path = write_report(args.db, args.as_of, args.out, previous=args.previous, filters=_filters(args),
+                            store=store)
+    finally:
+        if store is not None:
+            store.close()
     print(f"wrote {path}")
     return 0
+
+
+def _notes_store(db: Path):
+    """The app-state store whose notes go into the pack: the app_state_url setting, else the SQLite
+    file beside the database when the dashboard has made one (a pack is never the reason one is made)."""
+    from .settings import load_settings
+
+    settings = load_settings(database_path=str(db))
+    url = settings.store_url
+    if not settings.app_state_url and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    from .appstate import AppState
+
+    return AppState.open(url)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -27,6 +27,7 @@ from .filters import Filters
 from .settings import load_settings
 from .formatting import NO_DATA
 from .review import Review, ReviewError, Table, build_review, section_figure
+from .review.annotations import with_notes
 from .review.model import numeric_columns, status_parts
 
 FORMATS = {".pptx": "PowerPoint deck", ".html": "HTML page"}
@@ -59,9 +60,10 @@ def report_format(out: str | Path) -> str:
 
 
 def write_report(db_path, as_of: str | None, out, previous: str | None = None,
-                 filters: Filters | None = None, currency: str | None = None) -> Path:
+                 filters: Filters | None = None, currency: str | None = None, store=None) -> Path:
     """Write the pack for month `as_of` (default: the latest month with status reports) compared
-    with `previous` (default: the month before) to `out` (.pptx or .html); returns the path.
+    with `previous` (default: the month before) to `out` (.pptx or .html); returns the path. With
+    an app-state `store`, the notes written on the figures go with them (review.annotations).
 
     The file is written next to its destination and moved into place, so a failed run never leaves
     a half-written pack behind.
@@ -76,7 +78,8 @@ def write_report(db_path, as_of: str | None, out, previous: str | None = None,
     con = open_readonly(db_path)
     try:
         currency = load_settings().currency_symbol if currency is None else currency
-        data = render(build_review(cursor_for(con), filters, previous, currency), fmt, currency)
+        cur = cursor_for(con)
+        data = render(with_notes(cur, build_review(cur, filters, previous, currency), store), fmt, currency)
     finally:
         con.close()
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -124,6 +127,7 @@ section h2 { color: var(--brand); font-size: 28px; margin: 0 0 6px; }
 .message { font-size: 22px; font-weight: 700; margin: 0 0 8px; }
 .points { color: var(--muted); margin: 0 0 12px; }
 .note { color: var(--muted); font-size: 14px; font-style: italic; }
+.annotation { font-size: 14px; border-left: 3px solid var(--muted); padding-left: 8px; }
 .figure { margin: 8px 0 16px; }
 h3 { font-size: 18px; margin: 18px 0 6px; }
 .table-wrap { overflow-x: auto; }
@@ -224,7 +228,8 @@ def render_html(review: Review, currency: str = "") -> str:
                 f'<p class="note">{note}</p>' if note else "")
             plotly_js_included = True
         points = "".join(f"<li>{_e(p)}</li>" for p in section.points)
-        notes = "".join(f'<p class="note">{_e(n)}</p>' for n in section.notes)
+        notes = "".join(f'<p class="annotation">✎ {_e(n)}</p>' for n in section.annotations) + "".join(
+            f'<p class="note">{_e(n)}</p>' for n in section.notes)
         parts.append(
             f'<section id="{_e(section.key)}"><h2>{i}. {_e(section.title)}</h2>'
             f'<p class="message">{_e(section.message)}</p><ul class="points">{points}</ul>{figure_html}'

@@ -55,6 +55,7 @@ CELL_LINES = 2                # a table cell holds at most this many lines; long
 LINE = 1.22                   # line height / type size of Calibri at single spacing
 PAD_X, PAD_Y = 0.1, 0.05      # a text box's insets (PowerPoint's defaults)
 CELL_X, CELL_Y = 0.06, 0.03   # a table cell's margins
+FOOTNOTES = 3                 # notes on a section's figures a slide shows at its foot, one line each
 SAFETY = 1.04                 # measured widths are padded this much: renderers differ by a pixel or two
 
 INK, MUTED, BRAND, PANEL = theme.INK, theme.MUTED, theme.BRAND, theme.PANEL
@@ -198,15 +199,29 @@ class Deck:
         if points:
             y = self.text(slide, MARGIN, y, width, [(f"•  {p}", POINT_PT, False, MUTED) for p in points])
         top = max(y + 0.1, BODY_TOP_MIN)
+        bottom = BODY_BOTTOM - self.footnotes(slide, section)
         key = section.key_table
         if section.chart is not None and key is not None:
             chart_w = 6.2
-            self.native_chart(slide, section.chart, MARGIN, top, chart_w, BODY_BOTTOM - top)
-            self.table(slide, key, MARGIN + chart_w + 0.3, top, width - chart_w - 0.3, BODY_BOTTOM - top)
+            self.native_chart(slide, section.chart, MARGIN, top, chart_w, bottom - top)
+            self.table(slide, key, MARGIN + chart_w + 0.3, top, width - chart_w - 0.3, bottom - top)
         elif section.chart is not None:
-            self.native_chart(slide, section.chart, MARGIN, top, width, BODY_BOTTOM - top)
+            self.native_chart(slide, section.chart, MARGIN, top, width, bottom - top)
         elif key is not None:
-            self.table(slide, key, MARGIN, top, width, BODY_BOTTOM - top)
+            self.table(slide, key, MARGIN, top, width, bottom - top)
+
+    def footnotes(self, slide, section: Section) -> float:
+        """What people wrote on the section's figures, one line each at the foot of the body (the
+        whole text is in the speaker notes); returns the height taken."""
+        if not section.annotations:
+            return 0.0
+        shown = [(f"✎ {a}", NOTE_PT + 1, False, MUTED) for a in section.annotations[:FOOTNOTES]]
+        if len(section.annotations) > FOOTNOTES:
+            shown.append((f"… and {len(section.annotations) - FOOTNOTES} more in the speaker notes",
+                          NOTE_PT + 1, False, MUTED))
+        height = 2 * PAD_Y + len(shown) * text_height(1, NOTE_PT + 1) + 2 / 72 * (len(shown) - 1) + 0.1
+        self.text(slide, MARGIN, BODY_BOTTOM - height + 0.1, SLIDE_W - 2 * MARGIN, shown, space_after=2, lines=1)
+        return height
 
     def summary_body(self, slide, section: Section) -> None:
         """The three sentences that matter on the left, in large type; the decisions needed on the right."""
@@ -232,7 +247,7 @@ class Deck:
 
     def notes_of(self, section: Section) -> list[str]:
         """The speaker notes: the section's caveats and why any figure reads '—'."""
-        notes = list(section.notes)
+        notes = list(section.annotations) + list(section.notes)
         for t in section.tables:
             notes += [f"{t.frame.iloc[i, 0]}: {hint}" for i, hint in sorted(t.hints.items())
                       if f"{t.frame.iloc[i, 0]}: {hint}" not in notes]

@@ -25,9 +25,10 @@ import pytest
 from PIL import Image, ImageFont
 from pptx import Presentation
 
+from pmo_metrics.appstate import AppState
 from pmo_metrics.report import write_report
 
-from test_review import M, build_demo_warehouse
+from test_review import M, P, build_demo_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "slides"
@@ -72,7 +73,17 @@ def sparse_db(tmp_path_factory) -> Path:
 def decks(tmp_path_factory, sparse_db) -> dict[str, Path]:
     review_db = build_demo_warehouse(tmp_path_factory.getbasetemp() / "review-demo")
     out = tmp_path_factory.mktemp("decks")
-    return {"demo": write_report(review_db, M, out / "demo.pptx", currency="£"),
+    # The demo deck carries notes on its figures, as a PMO lead writes them: more than a slide's
+    # foot shows, one far longer than a line, and a decision from last month's review.
+    store = AppState.open(f"sqlite:///{out / 'notes.sqlite'}")
+    long = "Supplier invoices for May arrive late; the finance team expects them by the tenth. " * 4
+    for metric, text in (("cpi", long), ("spi", "Two sprints were re-planned."), ("eac", "Includes the change request."),
+                         ("vac", "See the finance page.")):
+        store.add_note("kpi", metric, text, "Ann Example", month=M)
+    store.add_note("month", M, "Board asked for a recovery plan for the red projects.", "Bo Example")
+    store.add_note("kpi", "cpi", "Approve the re-baseline of the payroll project.", "Cy Example", kind="decision",
+                   month=P)
+    return {"demo": write_report(review_db, M, out / "demo.pptx", currency="£", store=store),
             "sparse": write_report(sparse_db, M, out / "sparse.pptx")}
 
 
