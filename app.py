@@ -46,6 +46,7 @@ PAGES = {
     "Data": [
         st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:"),
         st.Page("pages/data_loads.py", title="Data loads", icon=":material/upload_file:"),
+        st.Page("pages/subscriptions.py", title="Subscriptions", icon=":material/forward_to_inbox:"),
         st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ],
 }

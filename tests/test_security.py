@@ -109,7 +109,7 @@ ALLOWED = "Retail"
 SCOPED = {"scoping": {"default_user": "alice", "users": {"alice": [ALLOWED], "boss": ["*"]}}}
 ALL_PAGES = ["pages/overview.py", "pages/portfolio.py", "pages/project.py", "pages/finance.py",
              "pages/resources.py", "pages/benefits.py", "pages/maturity.py", "pages/monthly_review.py",
-             "pages/data_quality.py", "pages/data_loads.py", "pages/glossary.py"]
+             "pages/data_quality.py", "pages/data_loads.py", "pages/subscriptions.py", "pages/glossary.py"]
 
 
 def _nodes(node):
