@@ -15,9 +15,9 @@ from pages import _widgets as ui
 from pages._cache import cached
 from pages._context import context
 from pmo_metrics import formatting as fmt
-from pmo_metrics import report
+from pmo_metrics import report, saved_scenarios
 from pmo_metrics import review as rv
-from pmo_metrics.filters import previous_month
+from pmo_metrics.filters import Filters, previous_month
 from pmo_metrics.review import annotations
 from pmo_metrics.review.model import POINTS_SHOWN
 
@@ -55,8 +55,12 @@ except rv.ReviewError as exc:
 # The notes people wrote on the figures (they change without a load: read on every run, not cached).
 store = notes.store(ctx)
 if store is not None:
-    review = annotations.annotate(review, annotations.review_notes(store, review.as_of, review.previous),
-                                  project_names(review.filters), portfolio_notes=not ctx.scope.restricted)
+    names = project_names(review.filters)
+    review = annotations.annotate(review, annotations.review_notes(store, review.as_of, review.previous), names,
+                                  portfolio_notes=not ctx.scope.restricted)
+    # the saved what-if scenarios, for the board: a scoped viewer sees those of their own projects only
+    visible = project_names(ctx.scope.apply(Filters())) if ctx.scope.restricted else None
+    review = annotations.with_scenarios(review, saved_scenarios.records(store, visible), ctx.currency)
 
 n = len(review.sections)
 index = int(ui.page_param("section", [str(i) for i in range(1, n + 1)]) or 1)

@@ -79,7 +79,7 @@ def write_report(db_path, as_of: str | None, out, previous: str | None = None,
     try:
         currency = load_settings().currency_symbol if currency is None else currency
         cur = cursor_for(con)
-        data = render(with_notes(cur, build_review(cur, filters, previous, currency), store), fmt, currency)
+        data = render(with_notes(cur, build_review(cur, filters, previous, currency), store, currency), fmt, currency)
     finally:
         con.close()
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")

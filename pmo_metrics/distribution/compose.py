@@ -20,7 +20,8 @@ from ..kpis import compare_kpis
 from ..report import PPTX_MIME, HTML_MIME, file_name, render_html, render_pptx
 from ..formatting import month_label
 from ..review import build_review
-from ..review.annotations import annotate, project_names, review_notes
+from ..review.annotations import annotate, project_names, review_notes, with_scenarios
+from ..saved_scenarios import records
 from ..settings import Settings
 from .alerts import FiredAlert, evaluate_alerts
 from .chase import ChaseProject, build_chase_list
@@ -143,8 +144,11 @@ class Run:
         if key not in self._packs:
             review = build_review(self.con, filters, None)
             if self.store is not None:   # the notes on the figures go with the pack, as in the meeting
-                review = annotate(review, review_notes(self.store, review.as_of, review.previous),
-                                  project_names(self.con, review.filters), portfolio_notes=not filters.is_filtered)
+                names = project_names(self.con, review.filters)
+                review = annotate(review, review_notes(self.store, review.as_of, review.previous), names,
+                                  portfolio_notes=not filters.is_filtered)
+                review = with_scenarios(review, records(self.store, None if not filters.is_filtered else names),
+                                        self.settings.currency_symbol)
             data = render_pptx(review) if fmt == "pptx" else render_html(
                 review, self.settings.currency_symbol).encode("utf-8")
             self._packs[key] = (review.title, Attachment(file_name(review, f".{fmt}"),

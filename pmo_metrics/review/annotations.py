@@ -3,6 +3,9 @@ beside the headline figures, a note on a project beside that project's row, and 
 decisions" that lists this month's notes and the decisions recorded at last month's review
 ("approve re-baseline of P123"), so next month's meeting starts from them.
 
+`with_scenarios` adds the saved what-if scenarios (CONTRACT §7) as a "Funding scenarios" section, so
+the pack that goes to the portfolio board carries them as a slide.
+
 Notes live in the app-state store (`pmo_metrics.appstate`), never in the warehouse, so they survive
 every load; the review itself is built from the warehouse and cached, and `annotate` adds the notes
 to a copy of it each time it is shown or written. A note on a project outside the review's selection
@@ -50,11 +53,14 @@ def project_names(con, filters) -> dict[str, str]:
     return dict(zip(listed["project_id"].astype(str), listed["project_name"].fillna("").astype(str)))
 
 
-def with_notes(con, review: Review, store) -> Review:
-    """`review` with the notes of the store (None: as it is)."""
+def with_notes(con, review: Review, store, currency: str = "") -> Review:
+    """`review` with the notes and the saved scenarios of the store (None: as it is)."""
     if store is None:
         return review
-    return annotate(review, review_notes(store, review.as_of, review.previous), project_names(con, review.filters))
+    from ..saved_scenarios import records
+
+    review = annotate(review, review_notes(store, review.as_of, review.previous), project_names(con, review.filters))
+    return with_scenarios(review, records(store), currency)
 
 
 def on_what(note: NoteLike, project_names: Mapping[str, str]) -> str:
@@ -140,3 +146,46 @@ def _notes_section(review: Review, this_month, decided, names) -> Section:
                    "No note or decision.", slide_columns=["On", "Kind", "Text", "By"])
     points = [f"Decided in {p} on {on_what(n, names)}: {n.text}" for n in decided]
     return Section(NOTES_KEY, TITLE, message, points, [listed])
+
+
+# -- funding scenarios ------------------------------------------------------------------------------
+
+SCENARIOS_KEY = "scenarios"
+SCENARIOS_SHOWN = 8   # saved scenarios a pack compares at most (the most recently saved)
+
+
+def with_scenarios(review: Review, records, currency: str = "") -> Review:
+    """A copy of `review` with a "Funding scenarios" section before the data quality, comparing the
+    saved what-if scenarios (`saved_scenarios.records`, already narrowed to what the viewer may
+    see) for the portfolio board: budget, projects funded, their cost and score, whether the
+    optimum was proven, and what ranking by score alone would have funded instead."""
+    recs = sorted(records, key=lambda r: r.saved_at or 0, reverse=True)[:SCENARIOS_SHOWN]
+    if not recs:
+        return review
+
+    def opt(r, key="optimal"):
+        return r.result.get(key, {})
+
+    rows = [{"Scenario": r.name, "Budget": fmt.money(r.definition.get("budget"), currency),
+             "Funded": fmt.count(len(r.funded)), "Cost (Σ BAC)": fmt.money(opt(r).get("total_bac"), currency),
+             "Score": fmt.ratio(opt(r).get("total_score"), ".1f"),
+             "Ranking by score": fmt.ratio(opt(r, "by_score").get("total_score"), ".1f"),
+             "Proven optimal": "yes" if opt(r).get("optimal") else "no (best found)",
+             "Saved": f"{r.saved_at:%Y-%m-%d}" if r.saved_at else "", "By": r.author} for r in recs]
+    listed = table("Saved funding scenarios", rows, list(rows[0]), "No scenario saved.",
+                   slide_columns=["Scenario", "Budget", "Funded", "Cost (Σ BAC)", "Score", "Ranking by score"])
+    latest = recs[0]
+    gain = (opt(latest).get("total_score") or 0.0) - (opt(latest, "by_score").get("total_score") or 0.0)
+    message = (f"“{latest.name}” funds {fmt.plural(len(latest.funded), 'project')} for "
+               f"{fmt.money(opt(latest).get('total_bac'), currency)} of a "
+               f"{fmt.money(latest.definition.get('budget'), currency)} budget")
+    points = [f"Ranking by score alone would score {fmt.ratio(gain, '.1f')} points less with the same budget."
+              if gain > 0 else "Ranking by score alone would fund a set scoring as much."]
+    if len(recs) > 1:
+        points.append(f"{fmt.plural(len(recs), 'scenario')} saved, the latest first; each was run on the data of "
+                      "the day it was saved.")
+    section = Section(SCENARIOS_KEY, "Funding scenarios", message, points, [listed])
+    sections = list(review.sections)
+    at = next((i for i, s in enumerate(sections) if s.key == "data_quality"), len(sections))
+    sections.insert(at, section)
+    return dataclasses.replace(review, sections=sections)

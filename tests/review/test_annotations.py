@@ -127,3 +127,40 @@ def test_the_command_line_pack_reads_the_store_beside_the_database(db, tmp_path,
     # without the setting and without a store beside the database: no store is made for a pack
     assert write_report(db, M, tmp_path / "plain.html").exists()
     assert not (db.parent / "appstate.sqlite").exists()
+
+
+def _scenario(name: str, budget: float, funded: list[str], score: float, by_score: float):
+    from pmo_metrics.saved_scenarios import Record
+
+    candidates = [{"project_id": p, "project_name": f"Candidate {p}", "stage": "idea", "business_unit": "Retail",
+                   "score": 50.0, "bac": 1e6} for p in ("C1", "C2", "C3")]
+    result = {"optimal": {"funded": funded, "total_score": score, "total_bac": 1e6 * len(funded), "optimal": True},
+              "by_score": {"funded": funded[:1], "total_score": by_score, "total_bac": 1e6},
+              "by_value": {"funded": funded[:1], "total_score": by_score, "total_bac": 1e6},
+              "candidates": candidates}
+    return Record(name, {"budget": budget, "limits": {}, "force_in": [], "force_out": []}, result, "Ann")
+
+
+def test_saved_scenarios_go_to_the_board_as_a_section_and_a_slide(review, tmp_path):
+    from pmo_metrics.review.annotations import SCENARIOS_KEY, with_scenarios
+    from pmo_metrics.saved_scenarios import records, save
+
+    assert with_scenarios(review, []) is review
+    s = AppState.open(f"sqlite:///{tmp_path / 'sc.sqlite'}")
+    try:
+        save(s, _scenario("Tight budget", 2e6, ["C1", "C2"], 95.0, 60.0))
+        save(s, _scenario("Larger budget", 3e6, ["C1", "C2", "C3"], 140.0, 140.0))
+        out = with_scenarios(review, records(s), "£")
+    finally:
+        s.close()
+    keys = [x.key for x in out.sections]
+    assert keys.index(SCENARIOS_KEY) == keys.index("data_quality") - 1
+    section = out.section(SCENARIOS_KEY)
+    rows = section.tables[0].frame.to_dict("records")
+    assert [r["Scenario"] for r in rows] == ["Larger budget", "Tight budget"]      # the latest first
+    assert rows[1]["Budget"] == "£2.0 M" and rows[1]["Funded"] == "2" and rows[1]["Score"] == "95.0"
+    assert rows[1]["Ranking by score"] == "60.0" and rows[1]["Proven optimal"] == "yes"
+    assert section.message == "“Larger budget” funds 3 projects for £3.0 M of a £3.0 M budget"
+    assert section.points[0] == "Ranking by score alone would fund a set scoring as much."
+    deck = Presentation(io.BytesIO(render_pptx(out, "£")))
+    assert "Funding scenarios" in [x.shapes.title.text for x in deck.slides]
