@@ -3,25 +3,15 @@ locked until it is given, closed to a scoped viewer; a subscription added, refus
 named, changed and deleted; one from secrets.toml listed but not editable; the send log."""
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from pmo_metrics.appstate import AppState
 from pmo_metrics.distribution.store import stored_subscriptions
 
 from test_app import APP, LOADS_PASSWORD, TIMEOUT, demo, problems, use_db  # noqa: F401 — shared fixtures
+from test_notes_app import store  # noqa: F401 — each test its own app-state store
 
 PAGE = "pages/subscriptions.py"
 FORM = "FormSubmitter:subscription_form_{}-Save subscription"
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'appstate.sqlite'}"
-    monkeypatch.setenv("PMO_APP_STATE_URL", url)
-    s = AppState.open(url)
-    yield s
-    s.close()
 
 
 def page(secrets: dict | None = None, unlock: bool = True) -> AppTest:
@@ -90,3 +80,22 @@ def test_a_lead_adds_changes_and_deletes_a_subscription(demo, use_db, store):
 
     at.button(key="subscription_delete").click().run()
     assert stored_subscriptions(store) == []
+
+
+def test_the_send_log_lists_what_was_sent_newest_first(demo, use_db, store):
+    from datetime import timedelta
+
+    from pmo_metrics.distribution.store import SendKey, claim, finish, record_attempt
+
+    use_db(demo["db"], loads=True)
+    for month, status in (("2026-09", "sent"), ("2026-10", "failed")):
+        key = SendKey("board", month, "load-1")
+        assert claim(store, key, "email", "board@example.org", stale_after=timedelta(hours=1))
+        record_attempt(store, key)
+        finish(store, key, status, "" if status == "sent" else "550 mailbox unavailable")
+    at = page()
+    assert not problems(at)
+    log = at.dataframe[-1].value
+    assert log[["subscription", "month", "status", "attempts"]].values.tolist() == [
+        ["board", "2026-10", "failed", 1], ["board", "2026-09", "sent", 1]]
+    assert log.loc[0, "detail"] == "550 mailbox unavailable"

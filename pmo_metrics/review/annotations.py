@@ -16,25 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from .. import formatting as fmt
 from .. import metrics as registry
 from .model import Review, Section, table
 
+if TYPE_CHECKING:   # the store's modules (SQLAlchemy) load only where a store is opened
+    from ..appstate import Note as NoteLike
+
 NOTES_KEY = "notes"
 TITLE = "Notes and decisions"
-
-
-class NoteLike(Protocol):
-    note_id: int
-    target_kind: str
-    target_id: str
-    month: str | None
-    kind: str
-    text: str
-    author: str
-    created_at: Any
 
 
 def review_notes(store, as_of: str, previous: str) -> list[NoteLike]:
