@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .. import formatting as fmt
 from .. import metrics as registry
+from ..views.projects import project_list
 from .model import Review, Section, table
 
 if TYPE_CHECKING:   # the store's modules (SQLAlchemy) load only where a store is opened
@@ -39,8 +40,6 @@ def review_notes(store, as_of: str, previous: str) -> list[NoteLike]:
 
 def project_names(con, filters) -> dict[str, str]:
     """Id → name of the projects a review's selection holds (its filters carry a viewer's scope)."""
-    from ..views.projects import project_list
-
     listed = project_list(con, filters.with_as_of(None))
     return dict(zip(listed["project_id"].astype(str), listed["project_name"].fillna("").astype(str)))
 
@@ -49,6 +48,8 @@ def with_notes(con, review: Review, store, currency: str = "") -> Review:
     """`review` with the notes and the saved scenarios of the store (None: as it is)."""
     if store is None:
         return review
+    # Imported here, not at the top: the saved scenarios bring the selection's solver (scipy),
+    # which a review without a store never needs.
     from ..saved_scenarios import records
 
     review = annotate(review, review_notes(store, review.as_of, review.previous), project_names(con, review.filters))
