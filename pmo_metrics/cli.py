@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import __version__
 from .db import DEFAULT_DB, DatabaseError
 from .findings import BatchError
 
@@ -167,6 +168,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pmo_metrics", description="PMO analytics: load extracts, check them, compute KPIs.")
+    parser.add_argument("--version", action="version", version=f"pmo-metrics {__version__}")
     common = _Parser(add_help=False)
     common.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"warehouse file (default {DEFAULT_DB})")
     common.add_argument("--quiet", action="store_true", help="no progress lines")
