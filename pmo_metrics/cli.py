@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .config_cli import add_config_command
 from .db import DEFAULT_DB, DatabaseError
 from .findings import BatchError
 
@@ -170,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pmo_metrics", description="PMO analytics: load extracts, check them, compute KPIs.")
     parser.add_argument("--version", action="version", version=f"pmo-metrics {__version__}")
     common = _Parser(add_help=False)
-    common.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"warehouse file (default {DEFAULT_DB})")
+    common.add_argument("--db", type=Path, default=None,
+                        help=f"warehouse file (default: the database_path setting, PMO_DB, else {DEFAULT_DB})")
     common.add_argument("--quiet", action="store_true", help="no progress lines")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -223,7 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", type=_month, help="month to compare with (default: the month before)")
     p.add_argument("--out", required=True, help="FILE.pptx or FILE.html")
     p.set_defaults(func=cmd_report)
+
+    add_config_command(sub)
     return parser
+
+
+def _default_db() -> Path:
+    """The database the app reads: the database_path setting (PMO_DB, secrets.toml, config file)."""
+    from .settings import load_settings
+    try:
+        return load_settings().db_path
+    except ValueError as exc:
+        raise Failure(f"the settings are invalid: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .warehouse import LoadBusy
     try:
+        if getattr(args, "db", "") is None:   # --db not given: the same file the app serves
+            args.db = _default_db()
         return args.func(args)
     except Failure as exc:
         code, message = exc.code, str(exc)

@@ -50,7 +50,7 @@ def _run_installed(target: Path, *args: str) -> subprocess.CompletedProcess:
 def test_console_script_help_and_version(installed):
     helped = _run_installed(installed, "--help")
     assert helped.returncode == 0, helped.stderr
-    for command in ("load", "validate", "kpis", "rebuild"):
+    for command in ("load", "validate", "kpis", "rebuild", "config"):
         assert command in helped.stdout
     version = _run_installed(installed, "--version")
     assert version.returncode == 0, version.stderr
