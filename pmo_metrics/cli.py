@@ -19,6 +19,7 @@ from . import __version__
 from .config_cli import add_config_command
 from .db import DEFAULT_DB, DatabaseError
 from .findings import BatchError
+from .logs import configure_logging
 
 EXIT_RULES, EXIT_INPUT, EXIT_BUSY, EXIT_FAILED = 1, 2, 3, 4
 
@@ -230,11 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_db() -> Path:
-    """The database the app reads: the database_path setting (PMO_DB, secrets.toml, config file)."""
+def _settings():
+    """The settings the app reads too (PMO_*, secrets.toml, PMO_CONFIG); a malformed one stops the command."""
     from .settings import load_settings
     try:
-        return load_settings().db_path
+        return load_settings()
     except ValueError as exc:
         raise Failure(f"the settings are invalid: {exc}") from None
 
@@ -244,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .warehouse import LoadBusy
     try:
+        settings = _settings()
+        configure_logging(settings.log_format)
         if getattr(args, "db", "") is None:   # --db not given: the same file the app serves
-            args.db = _default_db()
+            args.db = settings.db_path
         return args.func(args)
     except Failure as exc:
         code, message = exc.code, str(exc)

@@ -29,6 +29,7 @@ class Setting:
     default: Any
     help: str
     env: str = ""
+    choices: tuple[str, ...] = ()   # the values a text setting may take; empty: any
 
     @property
     def env_var(self) -> str:
@@ -105,6 +106,10 @@ SETTINGS: tuple[Setting, ...] = (
             "The criteria a candidate project's score is built from, with their weights (criterion=weight, "
             "separated by spaces): the built-in strategic_alignment, priority, benefit_ratio and risk, or "
             "any criterion that project_scores names (CONTRACT §7)."),
+    Setting("log_format", "text",
+            "text: logs as Python and Streamlit write them; json: loads and page errors as one JSON object per "
+            "line on stderr (event, page, filters, load id, outcome; never secrets), for a log collector.",
+            choices=("text", "json")),
     Setting("selection_time_limit_seconds", 20,
             "Seconds the what-if page and `select` give the solver to prove a selection optimal; past it "
             "they show the best selection found, said to be not proven optimal. 0: no limit."),
@@ -137,7 +142,9 @@ def _parse(setting: Setting, text: str, where: str = "") -> Any:
         if value < 0:
             raise ValueError(f"{name}={text!r} must not be negative")
         return value
-    return text
+    if setting.choices and text.strip() not in setting.choices:
+        raise ValueError(f"{name}={text!r} is not one of {', '.join(setting.choices)}")
+    return text.strip() if setting.choices else text
 
 
 def _coerce(setting: Setting, value: Any, where: str) -> Any:
@@ -210,6 +217,7 @@ class Settings:
     send_retry_ms: int
     send_claim_timeout_seconds: int
     selection_weights: str
+    log_format: str
     selection_time_limit_seconds: int
 
     @property
