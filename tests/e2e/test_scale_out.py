@@ -187,13 +187,18 @@ def _expected_active(db: Path) -> str:
         cur.close()
 
 
-def _open(page, url: str) -> str:
-    """Open a page of the dashboard; the app server that answered (its port)."""
-    response = page.goto(url)
-    assert response is not None and response.ok, url
-    wait_for_run(page)
-    assert_no_error(page, url)
-    return response.headers["x-pmo-upstream"].rsplit(":", 1)[1]
+def _open(pages: dict, path: str) -> dict:
+    """Open `path` in every session at once (the servers work in parallel), then wait for each run;
+    the app server that answered each (its port)."""
+    responses = {key: page.goto(path, wait_until="commit") for key, page in pages.items()}
+    served = {}
+    for key, page in pages.items():
+        response = responses[key]
+        assert response is not None and response.ok, path
+        wait_for_run(page)
+        assert_no_error(page, f"{path} in session {key}")
+        served[key] = int(response.headers["x-pmo-upstream"].rsplit(":", 1)[1])
+    return served
 
 
 def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, browser, tmp_path):
@@ -216,9 +221,8 @@ def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, br
         sessions[port] = context.new_page()
     try:
         before = _expected_active(db)
-        for port, page in sessions.items():
-            assert _open(page, f"{base}/") == str(port)        # each session lives on the server it was pinned to
-            assert _active_projects(page) == before
+        assert _open(sessions, "/") == {port: port for port in ports}   # each session on the server it is pinned to
+        assert [_active_projects(page) for page in sessions.values()] == [before] * 3
 
         # A scenario saved in the store by one server is listed by the others.
         cur = Warehouse(db).cursor()
@@ -233,9 +237,9 @@ def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, br
                                                                data_version=database_version(db).token))
         finally:
             store.close()
-        for port in ports[1:]:
-            page = sessions[port]
-            assert _open(page, f"{base}/scenarios") == str(port)
+        others = {port: sessions[port] for port in ports[1:]}
+        assert _open(others, "/scenarios") == {port: port for port in others}
+        for page in others.values():
             expect(page.get_by_role("button", name=f"Excel: scenario {SCENARIO}")).to_be_visible()
 
         # A load published while the three serve: every server reads the new file, no restart.
@@ -249,23 +253,24 @@ def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, br
             assert json.loads(body)["database_version"] == new and json.loads(body)["load_id"] == result.load_id
         after = _expected_active(db)
         assert after != before
-        for port, page in sessions.items():
-            assert _open(page, f"{base}/") == str(port)
-            assert _active_projects(page) == after
+        assert _open(sessions, "/") == {port: port for port in ports}
+        assert [_active_projects(page) for page in sessions.values()] == [after] * 3
 
         # One server dies mid-session: the others go on serving, and its reader lands on a live one.
         victim, survivors = ports[0], ports[1:]
         cluster["procs"][0].kill()
         cluster["procs"][0].wait(10)
-        for port in survivors:
+        for port in survivors:     # a click in the open session: a rerun over its WebSocket
             page = sessions[port]
             page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]').filter(
                 has=page.locator('span[label="Portfolio"]')).click()
+        for port in survivors:
+            page = sessions[port]
             expect(page).to_have_url(re.compile(r"/portfolio"))
             wait_for_run(page)
             assert_no_error(page, f"portfolio on {port}")
-        moved_to = _open(sessions[victim], f"{base}/")
-        assert moved_to in {str(p) for p in survivors}
+        moved_to = _open({victim: sessions[victim]}, "/")[victim]
+        assert moved_to in survivors
         assert _active_projects(sessions[victim]) == after
     finally:
         for page in sessions.values():
