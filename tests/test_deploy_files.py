@@ -81,3 +81,10 @@ def test_the_configuration_the_guide_shows_is_read_as_it_says(tmp_path):
     assert s.store_url.startswith("postgresql+psycopg://") and sources["app_state_url"].startswith("secrets.toml")
     env = next(b for b in _blocks("bash") if b.startswith("PMO_CONFIG="))
     assert env.strip() == "PMO_CONFIG=/etc/pmo/pmo.toml"
+
+
+def test_ci_installs_what_the_deployment_tests_need_and_the_pinned_versions():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for package in ("nginx", "systemd", "openssl", "postgresql", "chromium"):
+        assert f"need_apt+=({package})" in ci, f".ci/run does not install {package} when it is missing"
+    assert "-r requirements-dev.txt -c constraints.txt" in ci
