@@ -244,6 +244,15 @@ def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, br
         for port in ports:
             _, _, body = _get(f"http://127.0.0.1:{port}/readyz")
             assert json.loads(body)["database_version"] == new and json.loads(body)["load_id"] == result.load_id
+        # docs/deploy.md §7: after an upgrade, `rebuild` (on the database PMO_DB names) publishes the marts
+        # anew while the servers serve; they follow it like a load.
+        rebuilt = subprocess.run([sys.executable, "-m", "pmo_metrics", "rebuild"], cwd=REPO, capture_output=True,
+                                 text=True, timeout=120, env={**os.environ, "PMO_DB": str(db)})
+        assert rebuilt.returncode == 0 and str(db) in rebuilt.stdout, rebuilt.stderr
+        assert database_version(db).token != new
+        for port in ports:
+            body = json.loads(_get(f"http://127.0.0.1:{port}/readyz")[2])
+            assert body["database_version"] == database_version(db).token and body["load_id"] == result.load_id
         assert _open(sessions, "/glossary") == {port: port for port in ports}
         for page in sessions.values():
             assert "scale-out-extract" in _provenance(page)
