@@ -3,6 +3,8 @@
 Served as `/readyz` by `serve.py` (beside Streamlit's own `/_stcore/health`, which says only that the
 process is up), so a load balancer or a monitor can tell a server that answers but has no data, or
 stale data, from one that is ready — and that every server behind the proxy serves the same version.
+Whether the app-state store answers is reported beside it (`store_status`): without the store the
+dashboard still shows every figure, so it does not make a server unready, but a monitor should say so.
 """
 from __future__ import annotations
 
@@ -12,6 +14,13 @@ from typing import Any
 
 from .db import DatabaseError, cursor_for, database_version, open_readonly
 from .queries import records
+
+
+def store_status(engine) -> str:
+    """"reachable" when the app-state store answers through `engine`, else "unreachable"."""
+    from .appstate import ping  # SQLAlchemy loads only for a server that reports on its store
+
+    return "reachable" if ping(engine) else "unreachable"
 
 
 def readiness(db_path: str | Path, now: datetime | None = None) -> tuple[int, dict[str, Any]]:

@@ -64,6 +64,16 @@ def test_readiness_reports_the_published_version_and_its_age(tmp_path):
     assert status == 503 and "cannot be opened" in body["reason"]
 
 
+def test_the_store_is_reported_reachable_or_not(tmp_path):
+    import sqlalchemy as sa
+    from pmo_metrics.health import store_status
+
+    assert store_status(sa.create_engine(f"sqlite:///{tmp_path / 'appstate.sqlite'}")) == "reachable"
+    closed = sa.create_engine(f"postgresql+psycopg://pmo:x@127.0.0.1:{free_port()}/pmo",
+                              connect_args={"connect_timeout": 2})
+    assert store_status(closed) == "unreachable"
+
+
 def test_a_load_is_one_json_line_with_its_outcome(tmp_path, json_logs):
     ok = load_batch(write_batch(tmp_path / "batch"), tmp_path / "pmo.duckdb", load_date=date(2025, 6, 15))
     (line,) = _events(json_logs, "load")
@@ -103,7 +113,8 @@ def test_a_page_error_is_logged_with_its_page_and_filters(demo, use_db, monkeypa
 
 def test_serve_py_answers_readyz_over_http(demo, tmp_path):
     port = free_port()
-    env = {**os.environ, "PMO_DB": str(demo["db"]), "PMO_BUILD_DEMO_WHEN_EMPTY": "false", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PMO_DB": str(demo["db"]), "PMO_BUILD_DEMO_WHEN_EMPTY": "false", "PYTHONUNBUFFERED": "1",
+           "PMO_APP_STATE_URL": f"sqlite:///{tmp_path / 'appstate.sqlite'}"}
     log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -120,6 +131,7 @@ def test_serve_py_answers_readyz_over_http(demo, tmp_path):
                 time.sleep(0.25)   # polling until the server listens
         assert status == 200, (tmp_path / "serve.log").read_text()[-2000:]
         assert body["database_version"] == database_version(demo["db"]).token and body["load_id"]
+        assert body["app_state"] == "reachable"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as resp:
             assert resp.read().decode().strip() == "ok"
     finally:

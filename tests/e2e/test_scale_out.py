@@ -253,6 +253,7 @@ def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, br
         for port in ports:
             body = json.loads(_get(f"http://127.0.0.1:{port}/readyz")[2])
             assert body["database_version"] == database_version(db).token and body["load_id"] == result.load_id
+            assert body["app_state"] == "reachable"                    # the shared PostgreSQL store
         assert _open(sessions, "/glossary") == {port: port for port in ports}
         for page in sessions.values():
             assert "scale-out-extract" in _provenance(page)
