@@ -94,6 +94,14 @@ def test_requirements_txt_is_the_package_with_its_runtime_extras():
     assert {n: str(r.specifier) for n, r in listed.items()} == declared_specs
 
 
+def test_the_dev_extra_is_requirements_dev():
+    dev = [r for r in PYPROJECT["project"]["optional-dependencies"]["dev"] if not r.startswith("pmo-metrics[")]
+    own = [line for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+           if line.strip() and not line.startswith(("-r", "#"))]
+    assert {n: str(r.specifier) for n, r in _by_name(dev).items()} == \
+        {n: str(r.specifier) for n, r in _by_name(own).items()}
+
+
 def test_constraints_pin_every_package_the_dev_requirements_need():
     pins = {}
     for line in (ROOT / "constraints.txt").read_text().splitlines():
