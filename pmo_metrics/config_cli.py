@@ -35,6 +35,9 @@ def run_config(args: argparse.Namespace, *, environ: Mapping[str, str] | None = 
         return EXIT_INPUT
     rows = [{"setting": s.name, "value": masked(getattr(settings, s.name)), "from": sources[s.name],
              "environment variable": s.env_var} for s in SETTINGS]
+    for row in rows:   # an empty store URL means a file beside the database: say which
+        if row["setting"] == "app_state_url" and not row["value"]:
+            row["value"] = f"(empty: {masked(settings.store_url)})"
     if args.format == "json":
         print(json.dumps(rows, indent=2), file=out)
         return 0

@@ -98,6 +98,12 @@ def test_a_bad_value_is_refused_naming_the_variable(tmp_path, config_text, secre
         settings.load_settings(environ, secrets_files=[secrets])
 
 
+def test_an_empty_store_url_says_which_file_it_means(tmp_path):
+    code, out, _ = _config({"PMO_DB": str(tmp_path / "w.duckdb")})
+    row = next(r for r in json.loads(out) if r["setting"] == "app_state_url")
+    assert code == 0 and row["value"] == f"(empty: sqlite:///{tmp_path / 'appstate.sqlite'})"
+
+
 def test_a_missing_config_file_is_an_error():
     code, _, err = _config({"PMO_CONFIG": "/nonexistent/pmo.toml"})
     assert code == 2 and "PMO_CONFIG" in err and "/nonexistent/pmo.toml" in err
