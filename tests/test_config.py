@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import json
 from argparse import Namespace
-from datetime import date
 
 import pytest
 
 from pmo_metrics import settings
 from pmo_metrics.cli import main
 from pmo_metrics.config_cli import run_config
-from pmo_metrics.warehouse import load_batch
 
 from batches import write_batch
 

@@ -19,7 +19,6 @@ from streamlit.testing.v1 import AppTest
 
 from pmo_metrics import kpis, logs
 from pmo_metrics.db import database_version
-from pmo_metrics.filters import Filters
 from pmo_metrics.health import readiness
 from pmo_metrics.warehouse import load_batch
 

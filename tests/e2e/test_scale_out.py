@@ -35,7 +35,7 @@ from pmo_metrics.settings import load_settings
 from pmo_metrics.warehouse import load_batch
 
 from batches import write_batch
-from conftest import CHROMIUM_ARGS, REPO, assert_no_error, wait_for_run
+from conftest import REPO, assert_no_error, wait_for_run
 from support import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
