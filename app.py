@@ -23,6 +23,7 @@ from pages._cache import cached, open_data  # noqa: E402
 from pages._context import Context, current_scope, running_page, set_context  # noqa: E402
 from pmo_metrics.db import DatabaseChanged  # noqa: E402
 from pmo_metrics.filters import Filters  # noqa: E402
+from pmo_metrics.logs import configure_logging, non_empty_fields  # noqa: E402
 from pmo_metrics.settings import load_settings  # noqa: E402
 from pmo_metrics.views import projects  # noqa: E402
 
@@ -112,6 +113,7 @@ try:
 except ValueError as exc:  # a malformed PMO_* environment variable: say which, not a traceback
     st.error(f"The dashboard's settings are invalid: {ui.esc(exc)}")
     st.stop()
+configure_logging(settings.log_format)
 
 scope = current_scope()
 if settings.build_demo_when_empty:
@@ -195,5 +197,7 @@ with running_page():
     except DatabaseChanged:  # a load published new data mid-run: draw the page again, all of it new
         st.rerun()
     except Exception as exc:  # a page must never show a traceback to its audience
-        log.exception("page %s failed", page.title)
+        # The page and the filters, so the failure can be reproduced; not who was looking.
+        log.exception("page %s failed", page.title,
+                      extra={"pmo": {"event": "page_error", "page": page.title, "filters": non_empty_fields(filters)}})
         st.error(f"This page could not be drawn ({type(exc).__name__}). The details are in the server log.")

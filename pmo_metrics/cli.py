@@ -15,8 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from . import __version__
+from .config_cli import add_config_command
 from .db import DEFAULT_DB, DatabaseError
 from .findings import BatchError
+from .logs import configure_logging
 
 EXIT_RULES, EXIT_INPUT, EXIT_BUSY, EXIT_FAILED = 1, 2, 3, 4
 
@@ -194,8 +197,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pmo_metrics", description="PMO analytics: load extracts, check them, compute KPIs.")
+    parser.add_argument("--version", action="version", version=f"pmo-metrics {__version__}")
     common = _Parser(add_help=False)
-    common.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"warehouse file (default {DEFAULT_DB})")
+    common.add_argument("--db", type=Path, default=None,
+                        help=f"warehouse file (default: the database_path setting, PMO_DB, else {DEFAULT_DB})")
     common.add_argument("--quiet", action="store_true", help="no progress lines")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -253,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", type=_month, help="month to compare with (default: the month before)")
     p.add_argument("--out", required=True, help="FILE.pptx or FILE.html")
     p.set_defaults(func=cmd_report)
+
+    add_config_command(sub)
     return parser
 
 
@@ -266,6 +273,15 @@ DELEGATED = {
 }
 
 
+def _settings():
+    """The settings the app reads too (PMO_*, secrets.toml, PMO_CONFIG); a malformed one stops the command."""
+    from .settings import load_settings
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise Failure(f"the settings are invalid: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in DELEGATED:
@@ -277,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
         command = args.command
         run = lambda: args.func(args)  # noqa: E731
     try:
+        settings = _settings()
+        configure_logging(settings.log_format)
+        if command not in DELEGATED and getattr(args, "db", "") is None:   # --db not given: the file the app serves
+            args.db = settings.db_path
         return run()
     except Failure as exc:
         code, message = exc.code, str(exc)

@@ -1,13 +1,23 @@
-"""The dashboard's settings: one typed list of (name, default, help), read from the environment.
+"""The dashboard's settings: one typed list of (name, default, help), read the same way by app and CLI.
 
-Every setting can be overridden by an environment variable, `PMO_<NAME>` in capitals (the
-database path keeps its short, documented name `PMO_DB`). Theme and server options (port, upload
-transport limit) belong to `.streamlit/config.toml`; secrets to `.streamlit/secrets.toml`.
-Nothing is read at import time: call `load_settings()`.
+Each setting is taken from the first of these that has it:
+
+1. the environment: `PMO_<NAME>` in capitals (the database path keeps its short, documented name
+   `PMO_DB`);
+2. the `[settings]` table of `.streamlit/secrets.toml` (the project's, else `~/.streamlit/`'s) —
+   the place for a value holding a password, such as a PostgreSQL `app_state_url`;
+3. the TOML file named by `PMO_CONFIG` (`name = value` lines, one per setting);
+4. the default below.
+
+`python -m pmo_metrics config` prints every effective value and where it came from. Theme and server
+options (port, upload transport limit) belong to `.streamlit/config.toml`; other secrets (passwords,
+logins) to `.streamlit/secrets.toml`. Nothing is read at import time: call `load_settings()`.
 """
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,6 +29,7 @@ class Setting:
     default: Any
     help: str
     env: str = ""
+    choices: tuple[str, ...] = ()   # the values a text setting may take; empty: any
 
     @property
     def env_var(self) -> str:
@@ -95,17 +106,26 @@ SETTINGS: tuple[Setting, ...] = (
             "The criteria a candidate project's score is built from, with their weights (criterion=weight, "
             "separated by spaces): the built-in strategic_alignment, priority, benefit_ratio and risk, or "
             "any criterion that project_scores names (CONTRACT §7)."),
+    Setting("log_format", "text",
+            "text: logs as Python and Streamlit write them; json: loads and page errors as one JSON object per "
+            "line on stderr (event, page, filters, load id, outcome; never secrets), for a log collector.",
+            choices=("text", "json")),
     Setting("selection_time_limit_seconds", 20,
             "Seconds the what-if page and `select` give the solver to prove a selection optimal; past it "
             "they show the best selection found, said to be not proven optimal. 0: no limit."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+CONFIG_ENV = "PMO_CONFIG"
+# Where Streamlit reads secrets from; the project's file wins over the user's.
+SECRETS_FILES = (Path.home() / ".streamlit" / "secrets.toml", Path(".streamlit") / "secrets.toml")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def _parse(setting: Setting, text: str) -> Any:
+def _parse(setting: Setting, text: str, where: str = "") -> Any:
+    """The typed value of `text`; ValueError naming the variable (or file and key) when it is not one."""
+    name = where or setting.env_var
     kind = setting.type
     if kind is bool:
         low = text.strip().lower()
@@ -113,16 +133,61 @@ def _parse(setting: Setting, text: str) -> Any:
             return True
         if low in _FALSE:
             return False
-        raise ValueError(f"{setting.env_var}={text!r} is not a yes/no value")
+        raise ValueError(f"{name}={text!r} is not a yes/no value")
     if kind is int:
         try:
             value = int(text.strip())
         except ValueError:
-            raise ValueError(f"{setting.env_var}={text!r} is not a whole number") from None
+            raise ValueError(f"{name}={text!r} is not a whole number") from None
         if value < 0:
-            raise ValueError(f"{setting.env_var}={text!r} must not be negative")
+            raise ValueError(f"{name}={text!r} must not be negative")
         return value
-    return text
+    if setting.choices and text.strip() not in setting.choices:
+        raise ValueError(f"{name}={text!r} is not one of {', '.join(setting.choices)}")
+    return text.strip() if setting.choices else text
+
+
+def _coerce(setting: Setting, value: Any, where: str) -> Any:
+    """A value from a TOML file: its own type when it has the setting's, else parsed like the environment's."""
+    if isinstance(value, str):
+        return _parse(setting, value, where)
+    kind = setting.type
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return _parse(setting, str(value), where)   # the same range check as the environment's
+    wanted = {bool: "true or false", int: "a whole number", str: "a string"}[kind]
+    raise ValueError(f"{where}={value!r} is not {wanted}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path} cannot be read as TOML ({exc})") from None
+
+
+def _file_layers(environ: Mapping[str, str], secrets_files) -> list[tuple[str, dict[str, Any]]]:
+    """(source label, {name: raw value}) of the config file and the secrets files, lowest precedence first."""
+    layers = []
+    config = environ.get(CONFIG_ENV)
+    if config:
+        path = Path(config)
+        if not path.is_file():
+            raise ValueError(f"{CONFIG_ENV}={config!r}: no such file")
+        layers.append((f"config file {path}", _read_toml(path)))
+    for path in secrets_files:
+        path = Path(path)
+        if path.is_file():
+            table = _read_toml(path).get("settings", {})
+            if not isinstance(table, dict):
+                raise ValueError(f"{path}: [settings] must be a table of setting = value")
+            layers.append((f"secrets.toml {path}", table))
+    for label, table in layers:
+        unknown = sorted(set(table) - set(_BY_NAME))
+        if unknown:
+            raise ValueError(f"{label}: unknown setting {unknown[0]!r} (python -m pmo_metrics config lists them)")
+    return layers
 
 
 @dataclass(frozen=True)
@@ -152,6 +217,7 @@ class Settings:
     send_retry_ms: int
     send_claim_timeout_seconds: int
     selection_weights: str
+    log_format: str
     selection_time_limit_seconds: int
 
     @property
@@ -168,23 +234,49 @@ class Settings:
         return default_url(self.database_path)
 
 
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Settings from their defaults, the environment and explicit overrides (in that order).
+def resolve_settings(environ: Mapping[str, str] | None = None, *, secrets_files=None,
+                     **overrides: Any) -> tuple[Settings, dict[str, str]]:
+    """The settings and, for each, where its value came from: "default", "config file PATH",
+    "secrets.toml PATH", "environment PMO_…" or "override".
 
-    A malformed environment value raises ValueError naming the variable.
+    With `environ` given (a test, a script) the secrets files are read only when `secrets_files` names
+    them; without it, the process environment and Streamlit's secrets files are read. A malformed value
+    raises ValueError naming the variable, or the file and the key.
     """
+    if secrets_files is None:
+        secrets_files = SECRETS_FILES if environ is None else ()
     environ = os.environ if environ is None else environ
-    values = {}
+    values = {s.name: s.default for s in SETTINGS}
+    sources = {s.name: "default" for s in SETTINGS}
+    for label, table in _file_layers(environ, secrets_files):
+        for name, raw in table.items():
+            values[name] = _coerce(_BY_NAME[name], raw, f"{label}: {name}")
+            sources[name] = label
     for s in SETTINGS:
-        value = s.default
         if s.env_var in environ:
-            value = _parse(s, environ[s.env_var])
-        values[s.name] = value
+            values[s.name] = _parse(s, environ[s.env_var])
+            sources[s.name] = f"environment {s.env_var}"
     for name, value in overrides.items():
         if name not in _BY_NAME:
             raise KeyError(f"unknown setting {name!r}")
         values[name] = value
-    return Settings(**values)
+        sources[name] = "override"
+    return Settings(**values), sources
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, secrets_files=None, **overrides: Any) -> Settings:
+    """Settings from their defaults, the config file, secrets.toml, the environment and explicit overrides
+    (later ones win); see resolve_settings. A malformed value raises ValueError naming the variable.
+    """
+    return resolve_settings(environ, secrets_files=secrets_files, **overrides)[0]
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^/\s]+@", re.IGNORECASE)
+
+
+def masked(value: Any) -> str:
+    """A setting's value as it may be shown: the password of any URL in it replaced by ***."""
+    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", str(value))
 
 
 def describe_settings() -> list[dict[str, str]]:

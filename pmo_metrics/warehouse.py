@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -41,6 +42,7 @@ from .sources.frames import run
 from .sources.workspace import Workspace, ident
 
 Progress = Callable[[str, float], None]
+log = logging.getLogger(__name__)
 
 META_DDL = (
     "CREATE TABLE IF NOT EXISTS meta.load_log (load_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, "
@@ -336,6 +338,11 @@ def _check_live(db_path: Path, replace_corrupt: bool, load_id: str) -> None:
 def _finish(db_path: Path, record: dict, status: str, message: str) -> None:
     record.update(status=status, message=message, finished_at=_now().isoformat())
     _append_log(db_path, record)
+    seconds = (datetime.fromisoformat(record["finished_at"]) - datetime.fromisoformat(record["started_at"])).total_seconds()
+    fields = {k: record.get(k) for k in ("load_id", "status", "message", "quarantine", "rows_loaded", "rows_rejected")}
+    log.log(logging.WARNING if status == "failed" else logging.INFO, "load %s %s", record["load_id"], status,
+            extra={"pmo": {"event": "load", **fields, "batch": Path(record["batch"]).name,
+                           "database": db_path.name, "seconds": round(seconds, 3)}})
 
 
 def _last_loaded_digest(db_path: Path) -> str | None:

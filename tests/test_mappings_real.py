@@ -1,4 +1,4 @@
-"""The shipped mappings on the real public exports in ../shared/real (see shared/real/SOURCES.md).
+"""The shipped mappings on the real public exports in examples/real (see examples/real/SOURCES.md).
 
 Values asserted here were read by hand from the files (file and row named next to each); rows
 are spreadsheet rows: the header is row 1.
@@ -16,16 +16,18 @@ from pmo_metrics import contract as c
 from pmo_metrics.sources import load_mapping, read_batch
 
 REPO = Path(__file__).resolve().parents[1]
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+REAL = REPO / "examples" / "real"
 GMPP_MAPPING = REPO / "examples" / "gmpp_uk" / "mapping.toml"
 US_MAPPING = REPO / "examples" / "us_it_dashboard" / "mapping.toml"
 
 
 
-def test_the_real_exports_are_beside_the_checkout():
-    # The real public exports live in ../shared/real next to the repository (as in CI); without
-    # them every test below fails on a missing file, and this one says why.
-    assert REAL.is_dir(), f"{REAL} is missing: put the shared/ folder beside the checkout"
+def test_the_real_exports_ship_with_their_sources():
+    # Copied into the repository with where they came from and under which licence.
+    sources = (REAL / "SOURCES.md").read_text(encoding="utf-8")
+    for folder in ("gmpp_uk", "us_it_dashboard"):
+        assert any((REAL / folder).glob("*.csv")) and f"## {folder}/" in sources
+    assert sources.count("Licence") >= 2
 
 
 @pytest.fixture(scope="module")

@@ -289,3 +289,13 @@ class AppState:
         m = dict(row._mapping)
         m["definition"], m["result"] = json.loads(m["definition"]), json.loads(m["result"])
         return Scenario(**m)
+
+
+def ping(engine: sa.engine.Engine) -> bool:
+    """Whether a store answers a trivial query through `engine` (the readiness check's question)."""
+    try:
+        with engine.connect() as con:
+            con.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 — down, refused, wrong password: all the same to a monitor
+        return False
+    return True

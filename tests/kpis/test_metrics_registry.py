@@ -16,25 +16,11 @@ from pmo_metrics.metrics import (
 from pmo_metrics.queries import run
 
 REPO = Path(__file__).resolve().parents[2]
-CONTRACT = REPO.parent / "shared" / "CONTRACT.md"
+CONTRACT = REPO / "docs" / "contract.md"
 GLOSSARY = REPO / "docs" / "glossary.md"
-
-# Used only when the contract is not beside the repository (a bare checkout).
-CONTRACT_IDS_FALLBACK = [
-    "active_projects", "rag_green_share", "rag_amber_share", "rag_red_share", "rag_missing_share",
-    "stale_status_share", "milestone_on_time_rate", "avg_finish_slip_days", "on_time_delivery_rate",
-    "planned_value", "earned_value", "actual_cost", "spi", "cpi", "schedule_variance", "cost_variance",
-    "eac", "vac", "tcpi", "budget_ytd", "actual_cost_ytd", "utilization", "allocation_rate",
-    "overallocated_resources", "contractor_hours_share", "benefits_planned_to_date",
-    "benefits_realized_to_date", "benefit_realization_rate", "benefits_at_risk", "benefit_cost_ratio",
-    "maturity_score", "maturity_level",
-]
-
 
 def contract_kpi_ids() -> list[str]:
     """The ids in the first column of CONTRACT §3's KPI table, in order."""
-    if not CONTRACT.is_file():
-        return CONTRACT_IDS_FALLBACK
     text = CONTRACT.read_text(encoding="utf-8")
     section = text.split("## 3.", 1)[1].split("\n## ", 1)[0]
     ids: list[str] = []
