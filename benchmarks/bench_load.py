@@ -38,8 +38,10 @@ con.close()
 """
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Run a command; (wall seconds, peak RSS in MB of its process)."""
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Run a command; (wall seconds, peak RSS in MB of its process, CPU seconds: user + system of
+    all its threads — on a machine busy with other work the wall time follows the others' load,
+    the CPU time much less)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=dict(os.environ, PYTHONPATH=str(REPO)))
@@ -47,7 +49,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     seconds = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -84,23 +86,30 @@ def main() -> None:
         "load": [sys.executable, "-m", "pmo_metrics", "load", str(batch), "--db", str(db), "--quiet"],
     }
     phases = [p.strip() for p in args.phases.split(",")]
-    results: dict[str, list[tuple[float, float]]] = {p: [] for p in phases}
+    results: dict[str, list[tuple[float, float, float]]] = {p: [] for p in phases}
     for i in range(args.runs):
         for phase in phases:
             fresh()
             results[phase].append(timed(commands[phase]))
-            print(f"run {i + 1}: {phase:8s} {results[phase][-1][0]:6.2f} s  {results[phase][-1][1]:7,.0f} MB")
+            wall, rss, cpu = results[phase][-1]
+            print(f"run {i + 1}: {phase:8s} {wall:6.2f} s  {cpu:6.2f} s CPU  {rss:7,.0f} MB")
     shutil.rmtree(run_dir, ignore_errors=True)
 
-    medians = {p: {"seconds": statistics.median(s for s, _ in r), "peak_rss_mb": statistics.median(m for _, m in r),
-                   "runs": [{"seconds": round(s, 3), "peak_rss_mb": round(m, 1)} for s, m in r]}
+    medians = {p: {"seconds": statistics.median(s for s, _, _ in r), "peak_rss_mb": statistics.median(m for _, m, _ in r),
+                   "cpu_seconds": statistics.median(c for _, _, c in r),
+                   "runs": [{"seconds": round(s, 3), "peak_rss_mb": round(m, 1), "cpu_seconds": round(c, 3)}
+                            for s, m, c in r]}
                for p, r in results.items()}
     floor = medians.get("floor", {}).get("seconds")
-    print(f"\n| command | seconds (median of {args.runs}) | peak RSS | vs DuckDB floor |\n|---|---:|---:|---:|")
+    floor_cpu = medians.get("floor", {}).get("cpu_seconds")
+    print(f"\n| command | seconds (median of {args.runs}) | vs DuckDB floor | CPU seconds | vs floor (CPU) | peak RSS |"
+          "\n|---|---:|---:|---:|---:|---:|")
     for p, m in medians.items():
-        ratio = f"{m['seconds'] / floor:.2f}×" if floor else "–"
         m["ratio_to_floor"] = round(m["seconds"] / floor, 3) if floor else None
-        print(f"| {p} | {m['seconds']:.2f} | {m['peak_rss_mb']:,.0f} MB | {ratio} |")
+        m["cpu_ratio_to_floor"] = round(m["cpu_seconds"] / floor_cpu, 3) if floor_cpu else None
+        ratio = f"{m['ratio_to_floor']:.2f}×" if floor else "–"
+        cpu_ratio = f"{m['cpu_ratio_to_floor']:.2f}×" if floor_cpu else "–"
+        print(f"| {p} | {m['seconds']:.2f} | {ratio} | {m['cpu_seconds']:.2f} | {cpu_ratio} | {m['peak_rss_mb']:,.0f} MB |")
     load_avg = os.getloadavg()
     print(f"\nload average at the end: {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f} on {os.cpu_count()} cores")
     out = args.json or args.workdir / f"bench_load-{args.scale}.json"
