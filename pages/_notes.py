@@ -18,8 +18,8 @@ from pages._cache import app_state
 from pages._context import Context, identity, secrets
 from pmo_metrics import access
 from pmo_metrics import formatting as fmt
-from pmo_metrics import metrics as registry
 from pmo_metrics.appstate import AppStateError
+from pmo_metrics.review import figure_notes
 
 KINDS = {"note": "Note", "decision": "Decision"}
 
@@ -38,14 +38,6 @@ def may_write(box: str) -> bool:
     expected = access.data_loads_password(secrets(), os.environ)
     return expected is None or ui.pmo_lead_unlocked(
         expected, "Writing notes is for PMO leads: enter the PMO-lead password (the one of the Data loads page).", box)
-
-
-def on_what(target_kind: str, target_id: str) -> str:
-    if target_kind == "kpi":
-        return registry.get(target_id).label if target_id in registry.METRICS else target_id
-    if target_kind == "month":
-        return f"{fmt.month_label(target_id)} as a whole"
-    return target_id
 
 
 def panel(ctx: Context, title: str, notes_of, *, targets: dict[str, tuple[str, str]], month: str | None,
@@ -75,7 +67,7 @@ def panel(ctx: Context, title: str, notes_of, *, targets: dict[str, tuple[str, s
 
 def _show(n) -> None:
     when = f"{n.created_at:%Y-%m-%d %H:%M}" + (f", edited {n.updated_at:%Y-%m-%d %H:%M}" if n.edited else "")
-    about = on_what(n.target_kind, n.target_id) + (f", {fmt.month_label(n.month)}"
+    about = figure_notes.on_what(n, {}) + (f", {fmt.month_label(n.month)}"
                                                    if n.month and n.target_kind != "month" else "")
     st.markdown(f"**{KINDS.get(n.kind, n.kind)}** on {ui.esc(about)} · {ui.esc(n.author)} · {when}")
     st.text(n.text)

@@ -18,14 +18,14 @@ from pmo_metrics import formatting as fmt
 from pmo_metrics import report, saved_scenarios
 from pmo_metrics import review as rv
 from pmo_metrics.filters import Filters, previous_month
-from pmo_metrics.review import annotations
+from pmo_metrics.review import figure_notes
 from pmo_metrics.review.model import POINTS_SHOWN
 
 SCREEN_ROWS = 8  # table rows one screen has room for beside its chart; the appendix holds them all
 build_review = cached(rv.build_review, spinner="Preparing the review …", max_entries=32)
 
 
-project_names = cached(annotations.project_names)
+project_names = cached(figure_notes.project_names)
 
 
 def go_to(index: int) -> None:
@@ -56,11 +56,11 @@ except rv.ReviewError as exc:
 store = notes.store(ctx)
 if store is not None:
     names = project_names(review.filters)
-    review = annotations.annotate(review, annotations.review_notes(store, review.as_of, review.previous), names,
+    review = figure_notes.annotate(review, figure_notes.review_notes(store, review.as_of, review.previous), names,
                                   portfolio_notes=not ctx.scope.restricted)
     # the saved what-if scenarios, for the board: a scoped viewer sees those of their own projects only
     visible = project_names(ctx.scope.apply(Filters())) if ctx.scope.restricted else None
-    review = annotations.with_scenarios(review, saved_scenarios.records(store, visible), ctx.currency)
+    review = figure_notes.with_scenarios(review, saved_scenarios.records(store, visible), ctx.currency)
 
 n = len(review.sections)
 index = int(ui.page_param("section", [str(i) for i in range(1, n + 1)]) or 1)

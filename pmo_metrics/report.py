@@ -27,7 +27,7 @@ from .filters import Filters
 from .settings import load_settings
 from .formatting import NO_DATA
 from .review import Review, ReviewError, Table, build_review, section_figure
-from .review.annotations import with_notes
+from .review.figure_notes import with_notes
 from .review.model import numeric_columns, status_parts
 
 FORMATS = {".pptx": "PowerPoint deck", ".html": "HTML page"}
@@ -63,7 +63,7 @@ def write_report(db_path, as_of: str | None, out, previous: str | None = None,
                  filters: Filters | None = None, currency: str | None = None, store=None) -> Path:
     """Write the pack for month `as_of` (default: the latest month with status reports) compared
     with `previous` (default: the month before) to `out` (.pptx or .html); returns the path. With
-    an app-state `store`, the notes written on the figures go with them (review.annotations).
+    an app-state `store`, the notes written on the figures go with them (review.figure_notes).
 
     The file is written next to its destination and moved into place, so a failed run never leaves
     a half-written pack behind.

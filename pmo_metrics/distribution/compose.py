@@ -20,7 +20,7 @@ from ..kpis import compare_kpis
 from ..report import PPTX_MIME, HTML_MIME, file_name, render_html, render_pptx
 from ..formatting import month_label
 from ..review import build_review
-from ..review.annotations import annotate, project_names, review_notes, with_scenarios
+from ..review.figure_notes import annotate, project_names, review_notes, with_scenarios
 from ..saved_scenarios import records
 from ..settings import Settings
 from .alerts import FiredAlert, evaluate_alerts

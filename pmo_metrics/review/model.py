@@ -143,7 +143,7 @@ class Section:
     chart: Chart | None = None
     notes: list[str] = field(default_factory=list)   # caveats about the data behind the section
     details: list[Table] = field(default_factory=list)
-    # what people wrote on the section's figures (review.annotations): footnotes on a slide,
+    # what people wrote on the section's figures (review.figure_notes): footnotes on a slide,
     # captions on screen, and the speaker notes
     annotations: list[str] = field(default_factory=list)
 

@@ -83,7 +83,7 @@ def decks(tmp_path_factory, sparse_db) -> dict[str, Path]:
     store.add_note("month", M, "Board asked for a recovery plan for the red projects.", "Bo Example")
     store.add_note("kpi", "cpi", "Approve the re-baseline of the payroll project.", "Cy Example", kind="decision",
                    month=P)
-    from test_annotations import _scenario
+    from test_figure_notes import _scenario
 
     from pmo_metrics.saved_scenarios import save
     save(store, _scenario("Fund the regulatory pipeline first, then the customer projects", 2.5e6, ["C1", "C2"],

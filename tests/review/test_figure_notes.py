@@ -14,7 +14,7 @@ from pmo_metrics.db import cursor_for, open_readonly
 from pmo_metrics.filters import Filters
 from pmo_metrics.report import render_html, write_report
 from pmo_metrics.review import build_review
-from pmo_metrics.review.annotations import NOTES_KEY, annotate, project_names, review_notes
+from pmo_metrics.review.figure_notes import NOTES_KEY, annotate, project_names, review_notes
 from pmo_metrics.slides import render_pptx
 
 from test_review import M, P, build_demo_warehouse
@@ -142,7 +142,7 @@ def _scenario(name: str, budget: float, funded: list[str], score: float, by_scor
 
 
 def test_saved_scenarios_go_to_the_board_as_a_section_and_a_slide(review, tmp_path):
-    from pmo_metrics.review.annotations import SCENARIOS_KEY, with_scenarios
+    from pmo_metrics.review.figure_notes import SCENARIOS_KEY, with_scenarios
     from pmo_metrics.saved_scenarios import records, save
 
     assert with_scenarios(review, []) is review
