@@ -57,6 +57,11 @@ joined as (
         coalesce(d.forecast_finish_date, d.baseline_finish_date) as current_finish_date,
         f.bac,
         f.ev,
+        f.overall_rag,
+        f.is_stale,
+        f.days_since_report,
+        f.project_spi,
+        f.project_cpi,
         s.earned_schedule,
         case when s.earned_schedule is not null
              then date_diff('month', date_trunc('month', d.start_date), m.month_start) + 1 end as actual_time,
