@@ -805,3 +805,56 @@ def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, scor
     _money_axis(fig, "x", currency)
     return _finish(fig, "Optimal total score by budget, from nothing to the total ask (score points)",
                    height=440)
+
+
+# -- forecasts ----------------------------------------------------------------------------------------
+
+_DAY_MS = 86_400_000
+
+
+def _span_ms(start: pd.Series, end: pd.Series) -> list:
+    """Bar lengths on a date axis, in milliseconds (how plotly measures a horizontal bar on dates)."""
+    return [(pd.Timestamp(b) - pd.Timestamp(a)).days * _DAY_MS if pd.notna(a) and pd.notna(b) else None
+            for a, b in zip(start, end)]
+
+
+def roadmap(projects: pd.DataFrame, milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
+    """Projects as bars from start to forecast finish (else baseline), grouped by program, the baseline
+    ghosted behind, the reference-class P80 finish as a tick, milestones (◆ gates) as markers and the
+    month's end as a line. Each bar carries its project_id as customdata: a click opens the project."""
+    df = projects.iloc[::-1].reset_index(drop=True)
+    programs = [fmt.NO_GROUP if pd.isna(p) else p for p in df["program"]]
+    labels = [f"{_short(safe(prog), 22)} · {_short(safe(name), 30)} ({safe(pid)})"
+              for prog, name, pid in zip(programs, df["project_name"], df["project_id"])]
+    fig = go.Figure()
+    fig.add_bar(y=labels, base=df["start_date"], x=_span_ms(df["start_date"], df["baseline_finish_date"]),
+                orientation="h", name="Baseline", marker=dict(color=rgba(SERIES["planned"], 0.25)),
+                customdata=df["project_id"], width=0.8, textposition="none",
+                text=[f"{pd.Timestamp(d).date()}" if pd.notna(d) else "" for d in df["baseline_finish_date"]],
+                hovertemplate="%{y}<br>Baseline: %{base|%Y-%m-%d} to %{text}<extra></extra>")
+    fig.add_bar(y=labels, base=df["start_date"], x=_span_ms(df["start_date"], df["current_finish_date"]),
+                orientation="h", name="Forecast", marker=dict(color=SERIES["actual"]), width=0.45,
+                customdata=df["project_id"],
+                text=[f"finish {pd.Timestamp(d).date()}" if pd.notna(d) else "" for d in df["current_finish_date"]],
+                hovertemplate="%{y}<br>Start %{base|%Y-%m-%d}, %{text}<extra></extra>", textposition="none")
+    if "rcf_finish_p80" in df and df["rcf_finish_p80"].notna().any():
+        fig.add_scatter(x=df["rcf_finish_p80"], y=labels, mode="markers", name="Reference-class P80 finish",
+                        marker=dict(symbol="line-ns-open", size=16, color=SERIES["target"], line=dict(width=3)),
+                        customdata=df["project_id"], hovertemplate="%{y}<br>P80 finish: %{x|%Y-%m-%d}<extra></extra>")
+    by_id = dict(zip(df["project_id"], labels))
+    marks = milestones[milestones["project_id"].isin(by_id)] if len(milestones) else milestones
+    for gate, symbol, name in ((False, "circle", "Milestone"), (True, "diamond", "◆ Gate")):
+        part = marks[marks["is_gate"].astype(bool) == gate] if len(marks) else marks
+        if len(part):
+            fig.add_scatter(x=part["marker_date"], y=[by_id[p] for p in part["project_id"]], mode="markers",
+                            name=name, customdata=part["project_id"],
+                            marker=dict(symbol=symbol, size=11 if gate else 8, color=SERIES["forecast"],
+                                        line=dict(width=1, color=SERIES["target"])),
+                            text=_safe_all(part["milestone_name"]),
+                            hovertemplate="%{text}<br>%{x|%Y-%m-%d}<extra></extra>")
+    if as_of_end is not None:
+        fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color=AXIS, dash="dot"),
+                      annotation_text="today", annotation_position="top right")
+    fig.update_layout(barmode="overlay", xaxis=dict(type="date", title="Date", showgrid=True, gridcolor=GRID),
+                      yaxis=dict(title=""), height=max(320, 140 + 26 * len(df)))
+    return _finish(fig, "Roadmap by program (dates; ◆ = stage gate)")

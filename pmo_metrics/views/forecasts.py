@@ -59,3 +59,28 @@ def backtest_sentence(judged: int, covered: int) -> str:
     noun = "project" if judged == 1 else "projects"
     return (f"{p80} forecasts covered {share} of the {judged} {noun} that finished in the last "
             f"{BACKTEST_MONTHS} months (a well-calibrated {p80} covers about {round(RCF_P80 * 100)} in 100).")
+
+
+ROADMAP_ROWS = 60   # bars a roadmap draws at most: beyond that a bar is too thin to read or click
+
+
+def roadmap(con, filters: Filters, limit: int = ROADMAP_ROWS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roadmap at M: the active projects by program then start (at most `limit`; frame.attrs
+    'total' says how many there were), each with start, baseline and forecast finish and the
+    reference-class P80; and their milestones, at the actual date once achieved, else the forecast."""
+    table = forecast_table(con, filters)
+    table = table.sort_values(["program", "start_date", "project_id"], na_position="last", kind="stable")
+    shown = table.head(limit).reset_index(drop=True)
+    shown.attrs["total"] = len(table)
+    as_of = kpis.resolve_as_of(con, filters)
+    if shown.empty:
+        return shown, pd.DataFrame(columns=["project_id", "milestone_name", "is_gate", "baseline_date", "marker_date",
+                                            "achieved"])
+    milestones = run(con, "views/forecasts/roadmap_milestones",
+                     kpis.params(filters, [as_of], as_of=as_of, project_ids=shown["project_id"].tolist()))
+    return shown, milestones
+
+
+def active_count(con, filters: Filters) -> int:
+    """How many projects the forecast table (and so the roadmap) has at M."""
+    return len(forecast_table(con, filters))

@@ -68,7 +68,16 @@ def _figures() -> dict[str, go.Figure]:
     frontier = pd.DataFrame({"budget": [0.0, 1.0, 2.0, 3.0], "total_score": [None, 40.0, 60.0, 90.0],
                              "total_bac": [None, 1.0, 2.0, 3.0], "funded_count": [None, 1, 2, 3],
                              "optimal": [None, True, True, True]})
+    roadmap = pd.DataFrame({
+        "project_id": ["P1", "P2"], "project_name": [EVIL, "b"], "program": [EVIL, None],
+        "start_date": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+        "baseline_finish_date": pd.to_datetime(["2025-06-30", "2025-12-31"]),
+        "current_finish_date": pd.to_datetime(["2025-08-31", None]),
+        "rcf_finish_p80": pd.to_datetime(["2025-09-30", None])})
+    roadmap_marks = pd.DataFrame({"project_id": ["P1", "P1"], "milestone_name": [EVIL, "Go-live"],
+                                  "is_gate": [True, False], "marker_date": pd.to_datetime(["2025-03-01", "2025-05-01"])})
     return {
+        "roadmap": charts.roadmap(roadmap, roadmap_marks, pd.Timestamp("2025-02-28")),
         "rag_mix": charts.rag_mix({"green": 3, "amber": 1, "red": 1, "none": 0}),
         "kpi_trend": charts.kpi_trend(pd.DataFrame({"month": MONTHS, "value": [0.5, None, 0.7]}), "Green", "share"),
         "spend_and_benefits": charts.spend_and_benefits(pd.DataFrame({
@@ -207,3 +216,16 @@ def test_long_labels_wrap():
     assert len(lines) == 3 and all(len(line) <= 26 for line in lines)
     assert charts._wrap("Short", 26) == "Short"
     assert charts.safe("<script>") == "&lt;script&gt;"
+
+
+def test_roadmap_bars_run_from_start_to_forecast_finish_and_open_their_project():
+    fig = FIGURES["roadmap"]
+    baseline, forecast = fig.data[0], fig.data[1]
+    assert (baseline.name, forecast.name) == ("Baseline", "Forecast")
+    # rows are drawn bottom-up: P2 first; P1's forecast runs 2025-01-01 → 2025-08-31 = 242 days
+    assert list(forecast.customdata) == ["P2", "P1"]
+    assert forecast.x[1] == 242 * 86_400_000 and forecast.x[0] is None       # P2 has no forecast finish
+    assert baseline.x[1] == 180 * 86_400_000                                  # to 2025-06-30
+    names = {t.name for t in fig.data}
+    assert {"◆ Gate", "Milestone", "Reference-class P80 finish"} <= names
+    assert any(shape.type == "line" for shape in fig.layout.shapes)            # the today line

@@ -1,0 +1,71 @@
+"""Forecasts: where the portfolio is heading — earned-schedule and reference-class forecasts per active
+project with their own track record beside them, the early-warning list with each signal's measured
+value, and the roadmap."""
+import streamlit as st
+
+from pages import _widgets as ui
+from pages._cache import cached
+from pmo_metrics import charts, kpis
+from pmo_metrics.views import early_warning, forecasts
+
+ctx = ui.header("Forecasts", "Earned schedule and reference-class forecasts from the organisation's own record.")
+ui.require_data(ctx)
+f = ctx.filters
+thresholds = early_warning.WarningThresholds.from_settings(ctx.settings)
+
+frame = cached(kpis.compare_kpis)(f)
+ui.kpi_cards(frame, ["spi_t", "spi", "rcf_cost_exposure_p80", "forecast_optimism_days", "rcf_p80_coverage"],
+             per_row=5)
+backtest = cached(forecasts.backtest)(f)
+st.info(backtest["sentence"])
+
+st.subheader("Roadmap")
+bars, marks = cached(forecasts.roadmap)(f)
+if bars.empty:
+    ui.empty(ui.no_rows_message(ctx, "active projects"))
+else:
+    event = ui.chart(charts.roadmap(bars, marks, ui.as_of_end(ctx)), key="roadmap", on_select="rerun")
+    point = ui.selected_point(event)
+    picked = point.get("customdata") if isinstance(point, dict) else None
+    if isinstance(picked, list):
+        picked = picked[0] if picked else None
+    if picked in set(bars["project_id"]):
+        st.switch_page("pages/project.py", query_params={"project": picked})
+    total = cached(forecasts.active_count)(f)
+    shown = f"the first {len(bars):,} of {total:,} active projects" if total > len(bars) else "every active project"
+    st.caption(f"Showing {shown}, by program. Pale bar: the baseline; solid bar: the forecast finish; tick: the "
+               "reference-class P80 finish. Click a bar to open the project.")
+
+st.subheader("Forecast per project")
+table = cached(forecasts.forecast_table)(f)
+st.caption(backtest["sentence"])
+ui.table(table, f"Forecasts {ctx.as_of}", key="forecast_table", empty_message=ui.no_rows_message(ctx, "active projects"),
+         columns={"project_id": ui.text_col("Project"), "project_name": ui.text_col("Name"),
+                  "program": ui.text_col("Program"), "delivery_approach": ui.enum_col("Approach", "delivery_approach"),
+                  "start_date": ui.date_col("Start"), "current_finish_date": ui.date_col("Own finish forecast"),
+                  "rcf_finish_p50": ui.date_col("P50 finish"), "rcf_finish_p80": ui.date_col("P80 finish"),
+                  "optimism_days": ui.days_col("P50 − own (days)"),
+                  "project_spi_t": ui.ratio_col("SPI(t)"),
+                  "es_duration_months": ui.num_col("ES duration (months)", "%.1f"),
+                  "planned_months": ui.count_col("Planned months"),
+                  "bac": ui.money_col("BAC"), "rcf_cost_p80": ui.money_col("P80 outturn"),
+                  "cost_exposure_p80": ui.money_col("P80 above BAC"),
+                  "class_kind": ui.text_col("Reference class"), "class_size": ui.count_col("Class size")})
+
+st.subheader("Early warning")
+warnings = cached(early_warning.early_warnings)(f, thresholds)
+ui.table(warnings, f"Early warnings {ctx.as_of}", key="early_warnings",
+         empty_message=f"No early-warning signal fires for the active projects of this selection in {ctx.as_of}.",
+         columns={"signal_id": ui.text_col("Signal"), "project_id": ui.text_col("Project"),
+                  "project_name": ui.text_col("Name"), "reason": ui.text_col("Why", width="large")})
+
+st.markdown("**What each signal has been worth**")
+value = cached(early_warning.signal_value)(f, thresholds)
+st.caption(f"For each of the past months whose next {thresholds.outcome_months} months are known: of the active "
+           "projects a signal flagged, the share that turned red or missed a milestone in those months "
+           "(precision), against the same share among the projects it did not flag; lift = the ratio of the two.")
+ui.table(value, f"Early-warning value {ctx.as_of}", key="signal_value",
+         columns={"signal_id": ui.text_col("Signal"), "rule": ui.text_col("Fires when", width="large"),
+                  "months": ui.count_col("Months judged"), "flagged": ui.count_col("Flagged"),
+                  "precision": ui.pct_col("Precision"), "base_rate": ui.pct_col("Unflagged in trouble"),
+                  "lift": ui.ratio_col("Lift"), "note": ui.text_col("Note")})
