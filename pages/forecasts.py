@@ -69,3 +69,56 @@ ui.table(value, f"Early-warning value {ctx.as_of}", key="signal_value",
                   "months": ui.count_col("Months judged"), "flagged": ui.count_col("Flagged"),
                   "precision": ui.pct_col("Precision"), "base_rate": ui.pct_col("Unflagged in trouble"),
                   "lift": ui.ratio_col("Lift"), "note": ui.text_col("Note")})
+
+st.subheader("Where one project is heading")
+if table.empty:
+    ui.empty(ui.no_rows_message(ctx, "active projects"))
+else:
+    ids = table["project_id"].tolist()
+    names = dict(zip(table["project_id"], table["project_name"]))
+    flagged = [p for p in warnings["project_id"] if p in names] if len(warnings) else []
+    picked = st.selectbox("Project", ids, index=ids.index(flagged[0]) if flagged else 0, key="forecast_project",
+                          format_func=lambda p: f"{p} · {names[p]}")
+    curve, lines = cached(forecasts.projections)(f, picked)
+    bac = table.loc[table["project_id"] == picked, "bac"].iloc[0]
+    if curve.empty:
+        ui.empty(ui.no_rows_message(ctx, "costs or progress for this project", ("planned_costs", "progress")))
+    else:
+        ui.chart(charts.evm_curve(curve, bac=bac, currency=ctx.currency, projections=lines,
+                                  title=f"S-curve of {picked} with its forecasts"))
+        if lines.empty:
+            st.caption("No projection: the project has neither earned schedule nor a reference-class forecast.")
+        st.caption(backtest["sentence"])
+
+st.subheader("Trends")
+mix = cached(forecasts.rag_mix_trend)(f)
+if mix.empty or mix[list(forecasts.RAG_SHARES)].isna().all().all():
+    ui.empty(ui.no_rows_message(ctx, "active projects"))
+else:
+    ui.chart(charts.rag_mix_trend(mix))
+
+risks = cached(forecasts.open_risks)(f)
+if ui.lacking(ctx, "risks") or risks.empty:
+    ui.empty(ui.no_rows_message(ctx, f"open risks at the end of {ctx.as_of}", ("risks",)))
+else:
+    event = ui.chart(charts.risk_matrix(risks), key="risk_heatmap", on_select="rerun")
+    point = ui.selected_point(event)
+    cells = forecasts.risk_cells(risks)
+    labels = [f"Probability {p} × impact {i} = {s} ({n} risk{'s' if n != 1 else ''})"
+              for p, i, s, n in cells.itertuples(index=False)]
+    index = 0
+    if isinstance(point, dict) and point.get("x") is not None and point.get("y") is not None:
+        hit = cells.index[(cells["impact"] == point["x"]) & (cells["probability"] == point["y"])]
+        index = int(hit[0]) if len(hit) else 0
+    chosen = st.selectbox("Risks in the cell", range(len(cells)), index=index, format_func=lambda k: labels[k],
+                          key="risk_cell")
+    cell = cells.iloc[chosen]
+    ui.table(forecasts.risks_in_cell(risks, int(cell["probability"]), int(cell["impact"])),
+             f"Open risks P{int(cell['probability'])} I{int(cell['impact'])} {ctx.as_of}", key="risk_cell_rows",
+             columns={"risk_id": ui.text_col("Risk"), "project_id": ui.text_col("Project"),
+                      "project_name": ui.text_col("Name"), "title": ui.text_col("Title", width="large"),
+                      "owner": ui.text_col("Owner"), "raised_date": ui.date_col("Raised")})
+    st.caption("Click a cell (or pick it above) to list its risks.")
+    exposure = cached(forecasts.risk_exposure_trend)(f)
+    if not exposure.empty:
+        ui.chart(charts.risk_exposure_trend(exposure))

@@ -392,8 +392,10 @@ def percent_complete(history: pd.DataFrame) -> go.Figure:
 
 
 def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
-              title: str = "Earned value S-curve") -> go.Figure:
-    """Cumulative planned value, earned value and actual cost by month ([month, pv, ev, ac])."""
+              title: str = "Earned value S-curve", projections: pd.DataFrame | None = None) -> go.Figure:
+    """Cumulative planned value, earned value and actual cost by month ([month, pv, ev, ac]); with
+    `projections` ([name, date_from, value_from, date_to, value_to]), dashed lines drawn forward from
+    the latest EV to the budget at each forecast finish (earned schedule, reference-class P50/P80)."""
     fig = go.Figure()
     for col, name, colour, dash in (("pv", "Planned value (PV)", SERIES["planned"], "dot"),
                                     ("ev", "Earned value (EV)", SERIES["earned"], "solid"),
@@ -402,6 +404,12 @@ def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
                         line=dict(color=colour, width=3, dash=dash),
                         hovertemplate=f"%{{x|%b %Y}}<br>{name}: {currency}%{{y:,.0f}}<extra></extra>")
     _drop_empty(fig)
+    for i, (_, line) in enumerate((projections if projections is not None else pd.DataFrame()).iterrows()):
+        colour = (SERIES["earned"], SERIES["forecast"], SERIES["target"])[i % 3]
+        fig.add_scatter(x=[line["date_from"], line["date_to"]], y=[line["value_from"], line["value_to"]],
+                        mode="lines+markers", name=f"{safe(line['name'])} finish",
+                        line=dict(color=colour, width=2, dash="dash"), marker=dict(size=[0, 10]),
+                        hovertemplate=f"{safe(line['name'])}: %{{x|%Y-%m-%d}}<extra></extra>")
     shown_bac = bac is not None and pd.notna(bac) and len(curve)
     if shown_bac:
         fig.add_hline(y=bac, line=dict(color=SERIES["target"], dash="dash"),
@@ -858,3 +866,34 @@ def roadmap(projects: pd.DataFrame, milestones: pd.DataFrame, as_of_end=None) ->
     fig.update_layout(barmode="overlay", xaxis=dict(type="date", title="Date", showgrid=True, gridcolor=GRID),
                       yaxis=dict(title=""), height=max(320, 140 + 26 * len(df)))
     return _finish(fig, "Roadmap by program (dates; ◆ = stage gate)")
+
+
+def rag_mix_trend(frame: pd.DataFrame) -> go.Figure:
+    """The RAG mix of active projects month by month ([month, rag_red_share, rag_amber_share,
+    rag_green_share, rag_missing_share]), stacked worst first."""
+    fig = go.Figure()
+    for rag in STACK_ORDER:
+        col = "rag_missing_share" if rag == "none" else f"rag_{rag}_share"
+        fig.add_scatter(x=_months(frame["month"]), y=frame[col], name=RAG_LABELS[rag], mode="lines",
+                        stackgroup="rag", line=dict(width=0.5, color=RAG_COLOURS[rag]), fillcolor=RAG_COLOURS[rag],
+                        hovertemplate=f"%{{x|%b %Y}} · {RAG_LABELS[rag]}: %{{y:.1%}}<extra></extra>")
+    _drop_empty(fig)
+    fig.update_layout(yaxis=dict(tickformat=PCT_TICK, range=[0, 1], title="Share of active projects"))
+    _ticks_months(fig)
+    return _finish(fig, "RAG mix of active projects by month (%)", height=340)
+
+
+def risk_exposure_trend(frame: pd.DataFrame) -> go.Figure:
+    """Open risks month by month ([month, open_risks, high_risks, exposure]): the exposure (Σ
+    probability × impact) as a line, the number of high risks as bars on the right axis."""
+    fig = go.Figure()
+    fig.add_bar(x=_months(frame["month"]), y=frame["high_risks"], name="High risks (number)", yaxis="y2",
+                marker_color=rgba(RAG_COLOURS["red"], 0.45), hovertemplate="%{x|%b %Y}: %{y} high risks<extra></extra>")
+    fig.add_scatter(x=_months(frame["month"]), y=frame["exposure"], name="Exposure", mode="lines+markers",
+                    line=dict(color=SERIES["actual"], width=3),
+                    hovertemplate="%{x|%b %Y}: exposure %{y:,.0f}<extra></extra>")
+    fig.update_layout(yaxis=dict(title="Σ probability × impact", rangemode="tozero"),
+                      yaxis2=dict(title="High risks", overlaying="y", side="right", rangemode="tozero",
+                                  showgrid=False))
+    _ticks_months(fig)
+    return _finish(fig, "Open-risk exposure by month (Σ probability × impact)", height=340)

@@ -84,3 +84,79 @@ def roadmap(con, filters: Filters, limit: int = ROADMAP_ROWS) -> tuple[pd.DataFr
 def active_count(con, filters: Filters) -> int:
     """How many projects the forecast table (and so the roadmap) has at M."""
     return len(forecast_table(con, filters))
+
+
+# -- trends and risks --------------------------------------------------------------------------------
+
+RAG_SHARES = ("rag_red_share", "rag_amber_share", "rag_green_share", "rag_missing_share")
+RISK_COLUMNS = ["risk_id", "project_id", "project_name", "title", "probability", "impact", "score", "is_high",
+                "owner", "raised_date"]
+
+
+def rag_mix_trend(con, filters: Filters) -> pd.DataFrame:
+    """[month, rag_red_share, rag_amber_share, rag_green_share, rag_missing_share] over the series
+    months: the registry's own RAG-share KPIs month by month."""
+    return kpis.kpi_frame(con, list(RAG_SHARES), filters)
+
+
+def open_risks(con, filters: Filters) -> pd.DataFrame:
+    """The selected projects' risks open at end(M), highest score first."""
+    as_of = kpis.resolve_as_of(con, filters)
+    if as_of is None:
+        return pd.DataFrame(columns=RISK_COLUMNS)
+    return run(con, "views/forecasts/open_risks", kpis.params(filters, [as_of], as_of=as_of))
+
+
+def risks_in_cell(risks: pd.DataFrame, probability: int, impact: int) -> pd.DataFrame:
+    """The risks of one heatmap cell (a probability and an impact, 1–5)."""
+    return risks[(risks["probability"] == probability) & (risks["impact"] == impact)].reset_index(drop=True)
+
+
+def risk_exposure_trend(con, filters: Filters) -> pd.DataFrame:
+    """[month, open_risks, high_risks, exposure] over the series months (exposure = Σ probability ×
+    impact of the risks open at the month's end)."""
+    months = kpis.series_months(con, filters)
+    if not months:
+        return pd.DataFrame(columns=["month", "open_risks", "high_risks", "exposure"])
+    return run(con, "views/forecasts/risk_exposure_trend", kpis.params(filters, months))
+
+
+# -- one project's S-curve and where it is heading ------------------------------------------------------
+
+def projections(con, filters: Filters, project_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A project's cumulative PV, EV and AC by month (kpis.evm_curve), and the lines drawn forward from
+    its latest EV to its budget at completion: at the earned-schedule forecast finish (start + N / SPI(t)
+    months) and at the reference-class P50 and P80 finish. [name, date_from, value_from, date_to,
+    value_to]; a projection the project has no forecast for is left out."""
+    curve = kpis.evm_curve(con, filters, project_id=project_id)
+    lines = pd.DataFrame(columns=["name", "date_from", "value_from", "date_to", "value_to"])
+    table = forecast_table(con, filters)
+    row = table[table["project_id"] == project_id]
+    known = curve.dropna(subset=["ev"])
+    if row.empty or known.empty:
+        return curve, lines
+    p = row.iloc[0]
+    start = pd.Timestamp(known["month"].iloc[-1] + "-01") + pd.offsets.MonthEnd(0)
+    ev = float(known["ev"].iloc[-1])
+    finishes = []
+    if pd.notna(p["es_duration_months"]):
+        months = float(p["es_duration_months"])
+        es_finish = pd.Timestamp(p["start_date"]) + pd.DateOffset(months=int(months)) \
+            + pd.Timedelta(days=round((months - int(months)) * 30.4375))
+        finishes.append(("Earned-schedule forecast", es_finish))
+    for col, name in (("rcf_finish_p50", "Reference-class P50"), ("rcf_finish_p80", "Reference-class P80")):
+        if pd.notna(p[col]):
+            finishes.append((name, pd.Timestamp(p[col])))
+    lines = pd.DataFrame([{"name": n, "date_from": start, "value_from": ev, "date_to": d, "value_to": float(p["bac"])}
+                          for n, d in finishes], columns=lines.columns)
+    return curve, lines
+
+
+def risk_cells(risks: pd.DataFrame) -> pd.DataFrame:
+    """The heatmap's cells that hold risks: [probability, impact, score, risks], highest score first."""
+    if risks.empty:
+        return pd.DataFrame(columns=["probability", "impact", "score", "risks"])
+    cells = risks.groupby(["probability", "impact"]).size().rename("risks").reset_index()
+    cells["score"] = cells["probability"] * cells["impact"]
+    return cells.sort_values(["score", "probability"], ascending=False).reset_index(drop=True)[
+        ["probability", "impact", "score", "risks"]]

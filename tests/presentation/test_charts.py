@@ -78,6 +78,17 @@ def _figures() -> dict[str, go.Figure]:
                                   "is_gate": [True, False], "marker_date": pd.to_datetime(["2025-03-01", "2025-05-01"])})
     return {
         "roadmap": charts.roadmap(roadmap, roadmap_marks, pd.Timestamp("2025-02-28")),
+        "rag_mix_trend": charts.rag_mix_trend(pd.DataFrame({
+            "month": MONTHS, "rag_red_share": [0.1, 0.2, None], "rag_amber_share": [0.3, 0.2, None],
+            "rag_green_share": [0.6, 0.5, None], "rag_missing_share": [0.0, 0.1, None]})),
+        "risk_exposure_trend": charts.risk_exposure_trend(pd.DataFrame({
+            "month": MONTHS, "open_risks": [3, 4, 2], "high_risks": [1, 2, 0], "exposure": [30, 44, 12]})),
+        "evm_projection": charts.evm_curve(
+            pd.DataFrame({"month": MONTHS, "pv": [1.0, 2.0, 3.0], "ev": [1.0, 1.5, 2.0], "ac": [1.0, 2.0, 3.2]}),
+            bac=10.0, projections=pd.DataFrame({
+                "name": [EVIL, "Reference-class P80"], "date_from": pd.to_datetime(["2025-03-31"] * 2),
+                "value_from": [2.0, 2.0], "date_to": pd.to_datetime(["2025-12-31", "2026-03-31"]),
+                "value_to": [10.0, 10.0]})),
         "rag_mix": charts.rag_mix({"green": 3, "amber": 1, "red": 1, "none": 0}),
         "kpi_trend": charts.kpi_trend(pd.DataFrame({"month": MONTHS, "value": [0.5, None, 0.7]}), "Green", "share"),
         "spend_and_benefits": charts.spend_and_benefits(pd.DataFrame({
@@ -229,3 +240,16 @@ def test_roadmap_bars_run_from_start_to_forecast_finish_and_open_their_project()
     names = {t.name for t in fig.data}
     assert {"◆ Gate", "Milestone", "Reference-class P80 finish"} <= names
     assert any(shape.type == "line" for shape in fig.layout.shapes)            # the today line
+
+
+def test_projections_run_from_the_latest_ev_to_the_budget_at_each_finish():
+    fig = FIGURES["evm_projection"]
+    lines = [t for t in fig.data if t.name and t.name.endswith(" finish")]
+    assert [t.name for t in lines][1] == "Reference-class P80 finish"
+    assert list(lines[1].y) == [2.0, 10.0] and str(lines[1].x[1])[:10] == "2026-03-31"
+
+
+def test_the_rag_mix_trend_stacks_worst_first():
+    fig = FIGURES["rag_mix_trend"]
+    assert [t.name for t in fig.data][:3] == [charts.RAG_LABELS[r] for r in ("red", "amber", "green")]
+    assert all(t.stackgroup == "rag" for t in fig.data)
