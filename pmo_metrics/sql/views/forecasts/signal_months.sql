@@ -10,6 +10,10 @@
 
 with
 
+months as (
+    {{ ref('kpis/months') }}
+),
+
 forecasts as (
     {{ ref('kpis/project_forecasts') }}
 ),
@@ -51,7 +55,7 @@ streaks as (
 gates as (
     select m.month, g.project_id, g.milestone_id, g.milestone_name, g.baseline_date, g.forecast_date,
            date_diff('day', g.baseline_date, g.forecast_date) as moved_days
-    from (select distinct month, last_day(strptime(month || '-01', '%Y-%m-%d')::date) as month_end from forecasts) as m
+    from months as m
     join milestones as g
         on g.is_gate
        and g.forecast_date is distinct from g.baseline_date
