@@ -101,17 +101,21 @@ risks = cached(forecasts.open_risks)(f)
 if ui.lacking(ctx, "risks") or risks.empty:
     ui.empty(ui.no_rows_message(ctx, f"open risks at the end of {ctx.as_of}", ("risks",)))
 else:
-    event = ui.chart(charts.risk_matrix(risks), key="risk_heatmap", on_select="rerun")
+    event = ui.chart(charts.risk_matrix(risks, clickable=True), key="risk_heatmap", on_select="rerun")
     point = ui.selected_point(event)
     cells = forecasts.risk_cells(risks)
     labels = [f"Probability {p} × impact {i} = {s} ({n} risk{'s' if n != 1 else ''})"
               for p, i, s, n in cells.itertuples(index=False)]
-    index = 0
-    if isinstance(point, dict) and point.get("x") is not None and point.get("y") is not None:
-        hit = cells.index[(cells["impact"] == point["x"]) & (cells["probability"] == point["y"])]
-        index = int(hit[0]) if len(hit) else 0
-    chosen = st.selectbox("Risks in the cell", range(len(cells)), index=index, format_func=lambda k: labels[k],
-                          key="risk_cell")
+    clicked = (point.get("y"), point.get("x")) if isinstance(point, dict) else None
+    # a new click picks its cell; the picker keeps what was chosen in it until the next click
+    if clicked != st.session_state.get("risk_cell_click"):
+        st.session_state["risk_cell_click"] = clicked
+        hit = cells.index[(cells["probability"] == clicked[0]) & (cells["impact"] == clicked[1])] if clicked else []
+        if len(hit):
+            st.session_state["risk_cell"] = int(hit[0])
+    if st.session_state.get("risk_cell", 0) >= len(cells):
+        st.session_state["risk_cell"] = 0
+    chosen = st.selectbox("Risks in the cell", range(len(cells)), format_func=lambda k: labels[k], key="risk_cell")
     cell = cells.iloc[chosen]
     ui.table(forecasts.risks_in_cell(risks, int(cell["probability"]), int(cell["impact"])),
              f"Open risks P{int(cell['probability'])} I{int(cell['impact'])} {ctx.as_of}", key="risk_cell_rows",

@@ -452,8 +452,10 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
     return _finish(fig, "Milestones: baseline vs forecast vs actual (dates; ◆ = stage gate)")
 
 
-def risk_matrix(risks: pd.DataFrame) -> go.Figure:
-    """Probability × impact grid (1–5 each): cell colour by score, the number of risks in each cell."""
+def risk_matrix(risks: pd.DataFrame, clickable: bool = False) -> go.Figure:
+    """Probability × impact grid (1–5 each): cell colour by score, the number of risks in each cell.
+    `clickable` lays an invisible marker on each cell that holds risks (x = impact, y = probability):
+    a chart's click selects points, and a heatmap cell is not one."""
     counts = risks.groupby(["probability", "impact"]).size() if len(risks) else pd.Series(dtype=int)
     names = (risks.groupby(["probability", "impact"])["title"].apply(lambda s: "<br>".join(_safe_all(s.head(6))))
              if len(risks) else pd.Series(dtype=str))
@@ -467,6 +469,14 @@ def risk_matrix(risks: pd.DataFrame) -> go.Figure:
                                showscale=False, text=text, texttemplate="%{text}",
                                textfont=dict(size=FONT_SIZE + 6), customdata=hover, xgap=3, ygap=3,
                                hovertemplate="Probability %{y} × impact %{x} = %{z}<br>%{customdata}<extra></extra>"))
+    if clickable and len(counts):
+        cells = counts.reset_index()
+        fig.data[0].hoverinfo = "skip"
+        fig.add_scatter(x=cells["impact"], y=cells["probability"], mode="markers", showlegend=False,
+                        marker=dict(symbol="square", size=44, color=WHITE, opacity=0.01),
+                        customdata=[names.get((p, i), "") for p, i in zip(cells["probability"], cells["impact"])],
+                        hovertemplate="Probability %{y} × impact %{x}<br>%{customdata}<extra></extra>")
+        fig.update_layout(clickmode="event+select", hovermode="closest")
     fig.update_layout(xaxis=dict(title="Impact (1–5)", dtick=1), yaxis=dict(title="Probability (1–5)", dtick=1))
     return _finish(fig, "Open risks: probability × impact (number of risks per cell)", height=460)
 

@@ -107,7 +107,7 @@ _CLASS = (f"The reference class as of M is every project (filters do not apply) 
           "period ≤ M / BAC over members with BAC > 0 and an actual_cost by M. Quantiles interpolate linearly "
           "between order statistics.")
 _FORECASTS = (
-    _m("spi_t", "Schedule performance index, time (SPI(t))", "ratio", ".2f", "up", (0.95, 0.90), "forecast",
+    _m("spi_t", "SPI(t), earned schedule", "ratio", ".2f", "up", (0.95, 0.90), "forecast",
        "Earned schedule: Σ ESₚ / Σ ATₚ over active projects that have EVₚ (a latest report with "
        "percent_complete) and at least one financials row. With s = the start month, PVₚ(t) = Σ planned_cost "
        "with period ≤ month s + t − 1 (earlier periods count from s), N = the smallest t at which PVₚ(t) "
@@ -131,7 +131,7 @@ _FORECASTS = (
        "has a schedule forecast.",
        short="How much later the record says projects finish than they forecast",
        query=FORECAST_KPIS),
-    _m("rcf_p80_coverage", f"P{_P80} forecast coverage (backtest)", "share", ".1f", "neutral", None, "forecast",
+    _m("rcf_p80_coverage", f"P{_P80} coverage (backtest)", "share", ".1f", "neutral", None, "forecast",
        f"The forecast's own backtest: over the selected projects with actual_finish_date in the "
        f"{BACKTEST_MONTHS} months ending end(M) (after end(M − {BACKTEST_MONTHS}), up to end(M)), each "
        "forecast with the reference class as of the month before the month of its start_date (only those "

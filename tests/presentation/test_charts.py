@@ -101,6 +101,7 @@ def _figures() -> dict[str, go.Figure]:
                                                     "ac": [1.0, 2.0, 3.2]}), bac=10.0),
         "milestone_timeline": charts.milestone_timeline(milestones, pd.Timestamp("2025-02-28")),
         "risk_matrix": charts.risk_matrix(risks),
+        "risk_matrix_clickable": charts.risk_matrix(risks, clickable=True),
         "benefit_plan_actual": charts.benefit_panels(benefit)[0],
         "team_hours": charts.team_hours(team),
         "hours_by_month": charts.hours_by_month(hours),
@@ -253,3 +254,11 @@ def test_the_rag_mix_trend_stacks_worst_first():
     fig = FIGURES["rag_mix_trend"]
     assert [t.name for t in fig.data][:3] == [charts.RAG_LABELS[r] for r in ("red", "amber", "green")]
     assert all(t.stackgroup == "rag" for t in fig.data)
+
+
+def test_a_clickable_risk_matrix_has_a_marker_on_each_cell_with_risks():
+    fig = FIGURES["risk_matrix_clickable"]
+    marks = fig.data[1]
+    # risks at (probability 5, impact 4) × 2 and (1, 1): two cells, x = impact, y = probability
+    assert sorted(zip(marks.x, marks.y)) == [(1, 1), (4, 5)]
+    assert len(FIGURES["risk_matrix"].data) == 1
