@@ -43,6 +43,8 @@ def kpi_rows(con, metric_id: str, filters: Filters) -> pd.DataFrame:
         frame = _resource_rows(metric_id, run(con, "kpis/resource_months", values))
     elif m.query == registry.BENEFIT_KPIS:
         frame = _benefit_rows(con, metric_id, values)
+    elif m.query == registry.FORECAST_KPIS:
+        frame = _forecast_rows(con, metric_id, values)
     else:
         frame = run(con, "kpis/maturity_domains", values).assign(counted=True)
     frame = frame.drop(columns=[c for c in ("month", "group_key", "group_label") if c in frame.columns])
@@ -108,3 +110,24 @@ def _benefit_rows(con, metric_id: str, values: dict[str, Any]) -> pd.DataFrame:
     if metric_id == "benefits_realized_to_date":
         return financial.assign(counted=financial["actual_value"].notna())
     return financial.assign(counted=financial["planned_value"].notna())
+
+
+_FORECAST_ROW_COLUMNS = ["project_id", "project_name", "program", "delivery_approach", "start_date",
+                         "baseline_finish_date", "current_finish_date", "bac"]
+
+
+def _forecast_rows(con, metric_id: str, values: dict[str, Any]) -> pd.DataFrame:
+    """The forecast KPIs' rows: the active projects with what each adds (ES and AT for spi_t, the P80
+    outturn for the exposure, the P50 for the optimism), or, for the backtest, the finished projects
+    it judged, those whose P80 held counted."""
+    if metric_id == "rcf_p80_coverage":
+        frame = run(con, "kpis/rcf_backtest", values)
+        return frame.assign(counted=frame["covered"])
+    frame = run(con, "kpis/project_forecasts", values)
+    active = frame[frame["is_active"].astype(bool)]
+    extra, counted = {
+        "spi_t": (["ev", "earned_schedule", "actual_time", "planned_months", "project_spi_t"], "earned_schedule"),
+        "rcf_cost_exposure_p80": (["class_kind", "class_size", "cost_class_size", "rcf_cost_p80"], "rcf_cost_p80"),
+        "forecast_optimism_days": (["class_kind", "class_size", "rcf_finish_p50", "optimism_days"], "optimism_days"),
+    }[metric_id]
+    return active[_FORECAST_ROW_COLUMNS + extra].assign(counted=active[counted].notna())

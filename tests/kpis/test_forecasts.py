@@ -242,3 +242,16 @@ def test_backtest_window_moves_with_m(backtest_db):
     # as of 2025-12 nothing finished in the window: empty, and the sentence says there is no record
     assert kpis.compute_kpis(backtest_db, Filters(as_of="2025-12"))["rcf_p80_coverage"] is None
     assert "no track record" in forecasts.backtest(backtest_db, Filters(as_of="2025-12"))["sentence"]
+
+
+def test_the_rows_behind_the_forecast_kpis_add_up_to_them(es_db, rcf_db, backtest_db):
+    from pmo_metrics import lineage
+
+    rows = lineage.kpi_rows(es_db, "spi_t", M)
+    counted = rows[rows["counted"]]
+    assert sorted(counted["project_id"]) == ["A", "B", "C", "D"]              # E has no financials
+    assert counted["earned_schedule"].sum() / counted["actual_time"].sum() == approx(4.25 / 11)
+    exposure = lineage.kpi_rows(rcf_db, "rcf_cost_exposure_p80", M)
+    assert (exposure["rcf_cost_p80"] - exposure["bac"])[exposure["counted"]].sum() == approx(1140.0)
+    judged = lineage.kpi_rows(backtest_db, "rcf_p80_coverage", M)
+    assert judged["project_id"].tolist() == ["X", "Y"] and judged["counted"].tolist() == [True, False]
