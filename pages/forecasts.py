@@ -65,10 +65,10 @@ st.caption(f"For each of the past months whose next {thresholds.outcome_months} 
            "projects a signal flagged, the share that turned red or missed a milestone in those months "
            "(precision), against the same share among the projects it did not flag; lift = the ratio of the two.")
 ui.table(value, f"Early-warning value {ctx.as_of}", key="signal_value",
-         columns={"signal_id": ui.text_col("Signal"), "rule": ui.text_col("Fires when", width="large"),
-                  "months": ui.count_col("Months judged"), "flagged": ui.count_col("Flagged"),
+         columns={"signal_id": ui.text_col("Signal"), "flagged": ui.count_col("Flagged"),
                   "precision": ui.pct_col("Precision"), "base_rate": ui.pct_col("Unflagged in trouble"),
-                  "lift": ui.ratio_col("Lift"), "note": ui.text_col("Note")})
+                  "lift": ui.ratio_col("Lift"), "months": ui.count_col("Months judged"),
+                  "rule": ui.text_col("Fires when", width="large"), "note": ui.text_col("Note")})
 
 st.subheader("Where one project is heading")
 if table.empty:

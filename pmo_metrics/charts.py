@@ -904,6 +904,6 @@ def risk_exposure_trend(frame: pd.DataFrame) -> go.Figure:
                     hovertemplate="%{x|%b %Y}: exposure %{y:,.0f}<extra></extra>")
     fig.update_layout(yaxis=dict(title="Σ probability × impact", rangemode="tozero"),
                       yaxis2=dict(title="High risks", overlaying="y", side="right", rangemode="tozero",
-                                  showgrid=False))
+                                  showgrid=False, tickformat=",d"))
     _ticks_months(fig)
     return _finish(fig, "Open-risk exposure by month (Σ probability × impact)", height=340)
