@@ -93,8 +93,8 @@ def signal_history(con, filters: Filters, months: list[str], t: WarningThreshold
     if not months:
         return pd.DataFrame()
     span = months_between(month_add(months[0], -t.lookback), months[-1])
-    frame = run(con, "views/forecasts/signal_months", kpis.params(filters, span, **t.params()))
-    frame = frame[frame["month"].isin(months) & frame["is_active"].astype(bool)].reset_index(drop=True)
+    frame = run(con, "views/forecasts/signal_months", kpis.params(filters, span, judged_months=list(months),
+                                                                  **t.params()))
     if has_snapshots(con):
         slips = run(con, "views/forecasts/signal_slips", kpis.params(filters, months, **t.params()))
         frame = frame.merge(slips, on=["month", "project_id"], how="left")

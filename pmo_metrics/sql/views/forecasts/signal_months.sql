@@ -1,5 +1,6 @@
--- The early-warning signals that the engine's own history can evaluate, per month asked for ($months,
--- consecutive, oldest first) × active selected project, with the numbers behind each:
+-- The early-warning signals that the engine's own history can evaluate, per month judged
+-- ($judged_months; $months are those and the months before them the streaks are counted from,
+-- consecutive) × project active then among the selected ones, with the numbers behind each:
 --   SPI(t) falling: the falls of SPI(t) in a row ending at M ($falling_months or more fire);
 --   optimism: the project's own finish earlier than the reference-class P50 by more than $optimism_days;
 --   gate: a gate milestone not achieved by end(M), due within $gate_days after end(M), whose forecast
@@ -104,6 +105,7 @@ final as (
             and (s.is_stale or s.project_spi < $index_floor or s.project_cpi < $index_floor) as watermelon
     from streaks as s
     left join nearest_gate as g using (month, project_id)
+    where s.is_active and list_contains($judged_months::varchar[], s.month)
 )
 
 select * from final
