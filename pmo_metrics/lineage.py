@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from . import metrics as registry
@@ -131,3 +132,30 @@ def _forecast_rows(con, metric_id: str, values: dict[str, Any]) -> pd.DataFrame:
         "forecast_optimism_days": (["class_kind", "class_size", "rcf_finish_p50", "optimism_days"], "optimism_days"),
     }[metric_id]
     return active[_FORECAST_ROW_COLUMNS + extra].assign(counted=active[counted].notna())
+
+
+# The key a row behind a figure is traced by, most specific first: a benefit row also names its
+# project, but it came from the benefits extract.
+SOURCE_KEYS = ("milestone_id", "benefit_id", "resource_id", "project_id")
+
+
+def with_sources(con, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with where each came from: source_file, source_row and load_id of its extract row (by
+    its most specific key of SOURCE_KEYS). Rows without such a key (maturity's business unit ×
+    domain) and databases built without lineage columns get none."""
+    key = next((k for k in SOURCE_KEYS if k in rows.columns), None)
+    if key is None or rows.empty:
+        return rows
+    try:
+        found = run(con, "kpis/row_sources", {"key_column": key, "keys": rows[key].dropna().astype(str).unique().tolist()})
+    except duckdb.BinderException:   # a warehouse built by hand, without the loader's lineage columns
+        return rows
+    found = found.drop_duplicates("key")
+    out = rows.merge(found.rename(columns={"key": key}), on=key, how="left")
+    out.attrs.update(rows.attrs)
+    return out
+
+
+def kpi_rows_with_sources(con, metric_id: str, filters: Filters) -> pd.DataFrame:
+    """kpi_rows, each row with its source file, row and load (see with_sources)."""
+    return with_sources(con, kpi_rows(con, metric_id, filters))

@@ -1,8 +1,9 @@
 """The Forecasts page through Streamlit's AppTest: on the demo (cards that match the engine, the
 backtest sentence beside the forecasts, the forecast table, early warnings and their value), on an
-empty database, and under a filter that selects nothing."""
+empty database, under a filter that selects nothing; and a card opening the rows behind it."""
 from __future__ import annotations
 
+import pytest
 from test_app import app, cards, demo, empty_db, no_match_filters, problems, use_db  # noqa: F401 (fixtures)
 
 from pmo_metrics import kpis, metrics
@@ -59,3 +60,21 @@ def test_the_forecasts_page_when_the_filters_select_nothing(demo, use_db):
     assert any("no track record" in i.value for i in at.info)
     assert any("No early-warning signal fires" in i.value or "No active projects" in i.value for i in at.info)
     assert not [d for d in at.dataframe if "rcf_finish_p80" in d.value.columns]
+
+
+def test_a_card_opens_the_rows_behind_it_with_their_source(demo, use_db):
+    use_db(demo["db"])
+    at = app()
+    at.switch_page(PAGE).run()
+    at.button(key="rows_spi_t").click().run()
+    assert not problems(at)
+    cur = Warehouse(demo["db"]).cursor()
+    try:
+        engine = kpis.compute_kpis(cur, Filters(as_of=demo["as_of"]))
+    finally:
+        cur.close()
+    rows = next(d.value for d in at.dataframe if "source_file" in d.value.columns)
+    assert len(rows) == engine["active_projects"]
+    counted = rows[rows["counted"]]
+    assert counted["earned_schedule"].sum() / counted["actual_time"].sum() == pytest.approx(engine["spi_t"])
+    assert set(rows["source_file"]) == {"projects.csv"} and rows["source_row"].min() >= 2

@@ -255,3 +255,28 @@ def test_the_rows_behind_the_forecast_kpis_add_up_to_them(es_db, rcf_db, backtes
     assert (exposure["rcf_cost_p80"] - exposure["bac"])[exposure["counted"]].sum() == approx(1140.0)
     judged = lineage.kpi_rows(backtest_db, "rcf_p80_coverage", M)
     assert judged["project_id"].tolist() == ["X", "Y"] and judged["counted"].tolist() == [True, False]
+
+
+def test_rows_behind_a_figure_name_their_source_file_and_row(demo_warehouse):
+    from pmo_metrics import lineage
+    from pmo_metrics.db import Warehouse
+
+    cur = Warehouse(demo_warehouse.db).cursor()
+    try:
+        f = Filters(as_of=demo_warehouse.as_of)
+        for metric_id, source in (("active_projects", "projects.csv"), ("milestone_on_time_rate", "milestones.csv"),
+                                  ("benefits_at_risk", "benefits.csv"), ("utilization", "resources.csv")):
+            rows = lineage.kpi_rows_with_sources(cur, metric_id, f)
+            assert len(rows) and set(rows["source_file"]) == {source}, metric_id
+            assert rows["source_row"].notna().all() and rows["load_id"].nunique() == 1, metric_id
+        # maturity rows are business unit × domain scores: nothing to trace them to, and nothing made up
+        assert "source_file" not in lineage.kpi_rows_with_sources(cur, "maturity_score", f).columns
+    finally:
+        cur.close()
+
+
+def test_rows_of_a_warehouse_built_without_lineage_columns_stay_as_they_are(es_db):
+    from pmo_metrics import lineage
+
+    rows = lineage.kpi_rows_with_sources(es_db, "spi_t", M)
+    assert "source_file" not in rows.columns and len(rows) == 5
