@@ -68,7 +68,7 @@ ui.table(value, f"Early-warning value {ctx.as_of}", key="signal_value",
          columns={"signal_id": ui.text_col("Signal"), "flagged": ui.count_col("Flagged"),
                   "precision": ui.pct_col("Precision"), "base_rate": ui.pct_col("Unflagged in trouble"),
                   "lift": ui.ratio_col("Lift"), "months": ui.count_col("Months judged"),
-                  "rule": ui.text_col("Fires when", width="large"), "note": ui.text_col("Note")})
+                  "rule": ui.text_col("Fires when", width="medium"), "note": ui.text_col("Note", width="medium")})
 
 st.subheader("Where one project is heading")
 if table.empty:
