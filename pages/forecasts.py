@@ -110,9 +110,9 @@ else:
     # a new click picks its cell; the picker keeps what was chosen in it until the next click
     if clicked != st.session_state.get("risk_cell_click"):
         st.session_state["risk_cell_click"] = clicked
-        hit = cells.index[(cells["probability"] == clicked[0]) & (cells["impact"] == clicked[1])] if clicked else []
-        if len(hit):
-            st.session_state["risk_cell"] = int(hit[0])
+        position = forecasts.cell_position(cells, *clicked) if clicked else None
+        if position is not None:
+            st.session_state["risk_cell"] = position
     if st.session_state.get("risk_cell", 0) >= len(cells):
         st.session_state["risk_cell"] = 0
     chosen = st.selectbox("Risks in the cell", range(len(cells)), format_func=lambda k: labels[k], key="risk_cell")

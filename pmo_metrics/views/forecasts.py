@@ -160,3 +160,9 @@ def risk_cells(risks: pd.DataFrame) -> pd.DataFrame:
     cells["score"] = cells["probability"] * cells["impact"]
     return cells.sort_values(["score", "probability"], ascending=False).reset_index(drop=True)[
         ["probability", "impact", "score", "risks"]]
+
+
+def cell_position(cells: pd.DataFrame, probability, impact) -> int | None:
+    """The position in `cells` (risk_cells) of the cell at this probability and impact, or None."""
+    hit = cells.index[(cells["probability"] == probability) & (cells["impact"] == impact)]
+    return int(hit[0]) if len(hit) else None

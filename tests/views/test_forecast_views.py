@@ -79,6 +79,7 @@ def test_open_risks_their_cells_and_the_exposure_trend():
     cells = forecasts.risk_cells(risks)
     assert cells.iloc[0].tolist() == [5, 4, 20, 2]
     assert forecasts.risks_in_cell(risks, 5, 4)["risk_id"].tolist() == ["R1", "R2"]
+    assert forecasts.cell_position(cells, 1, 1) == 1 and forecasts.cell_position(cells, 3, 3) is None
     trend = forecasts.risk_exposure_trend(con, Filters(as_of="2024-03", portfolios=("Core",))).set_index("month")
     # Core = A only. Jan: R1 + R3 = 20 + 4; Feb: + R2 = 44; Mar: R3 closed = 40. High (≥ 15): 1, 2, 2
     assert trend.loc[["2024-01", "2024-02", "2024-03"], "exposure"].tolist() == [24, 44, 40]
