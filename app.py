@@ -35,6 +35,7 @@ PAGES = {
         st.Page("pages/portfolio.py", title="Portfolio", icon=":material/account_tree:"),
         st.Page("pages/project.py", title="Project", icon=":material/assignment:"),
         st.Page("pages/finance.py", title="Finance", icon=":material/payments:"),
+        st.Page("pages/forecasts.py", title="Forecasts", icon=":material/query_stats:"),
         st.Page("pages/resources.py", title="Resources", icon=":material/groups:"),
         st.Page("pages/benefits.py", title="Benefits", icon=":material/savings:"),
         st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:"),

@@ -23,8 +23,9 @@ import pandas as pd
 import PIL.Image  # noqa: F401 — see below
 import streamlit as st
 
+from pages._cache import cached
 from pages._context import Context, context, ensure_entry, secrets
-from pmo_metrics import access, charts, coverage, downloads, metrics, theme
+from pmo_metrics import access, charts, coverage, downloads, lineage, metrics, theme
 from pmo_metrics import formatting as fmt
 from pmo_metrics.db import database_version
 from pmo_metrics.filters import month_end
@@ -240,6 +241,23 @@ def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict
                 for text in (why, notes.get(mid)):
                     if text:
                         st.caption(esc(text))
+                if st.button("Rows behind", key=f"rows_{mid}", type="tertiary", icon=":material/table_rows:",
+                             help="The rows this figure was computed from, with the file and row each came from"):
+                    rows_behind(mid)
+
+
+@st.dialog("The rows behind the figure", width="large")
+def rows_behind(metric_id: str) -> None:
+    """The rows a KPI at M was computed from (counted ones first), each with its source file, row and
+    load, and their downloads."""
+    ctx = context()
+    m = metrics.get(metric_id)
+    rows = cached(lineage.kpi_rows_with_sources)(metric_id, ctx.filters)
+    counted = int(rows["counted"].sum()) if "counted" in rows else 0
+    st.markdown(f"**{esc(m.label)}**, {esc(ctx.as_of)}: {len(rows):,} rows, {counted:,} of them counted "
+                "(in the numerator, or adding to the sum).")
+    table(rows, f"{m.label} rows {ctx.as_of}", key=f"rows_table_{metric_id}",
+          empty_message=f"No rows behind {m.label} for this selection in {ctx.as_of}.")
 
 
 _EMPTY_WHEN = re.compile(r"[^.]*\bempty when\b[^.]*\.", re.I)

@@ -392,8 +392,10 @@ def percent_complete(history: pd.DataFrame) -> go.Figure:
 
 
 def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
-              title: str = "Earned value S-curve") -> go.Figure:
-    """Cumulative planned value, earned value and actual cost by month ([month, pv, ev, ac])."""
+              title: str = "Earned value S-curve", projections: pd.DataFrame | None = None) -> go.Figure:
+    """Cumulative planned value, earned value and actual cost by month ([month, pv, ev, ac]); with
+    `projections` ([name, date_from, value_from, date_to, value_to]), dashed lines drawn forward from
+    the latest EV to the budget at each forecast finish (earned schedule, reference-class P50/P80)."""
     fig = go.Figure()
     for col, name, colour, dash in (("pv", "Planned value (PV)", SERIES["planned"], "dot"),
                                     ("ev", "Earned value (EV)", SERIES["earned"], "solid"),
@@ -402,6 +404,12 @@ def evm_curve(curve: pd.DataFrame, bac: float | None = None, currency: str = "",
                         line=dict(color=colour, width=3, dash=dash),
                         hovertemplate=f"%{{x|%b %Y}}<br>{name}: {currency}%{{y:,.0f}}<extra></extra>")
     _drop_empty(fig)
+    for i, (_, line) in enumerate((projections if projections is not None else pd.DataFrame()).iterrows()):
+        colour = (SERIES["earned"], SERIES["forecast"], SERIES["target"])[i % 3]
+        fig.add_scatter(x=[line["date_from"], line["date_to"]], y=[line["value_from"], line["value_to"]],
+                        mode="lines+markers", name=f"{safe(line['name'])} finish",
+                        line=dict(color=colour, width=2, dash="dash"), marker=dict(size=[0, 10]),
+                        hovertemplate=f"{safe(line['name'])}: %{{x|%Y-%m-%d}}<extra></extra>")
     shown_bac = bac is not None and pd.notna(bac) and len(curve)
     if shown_bac:
         fig.add_hline(y=bac, line=dict(color=SERIES["target"], dash="dash"),
@@ -444,8 +452,10 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
     return _finish(fig, "Milestones: baseline vs forecast vs actual (dates; ◆ = stage gate)")
 
 
-def risk_matrix(risks: pd.DataFrame) -> go.Figure:
-    """Probability × impact grid (1–5 each): cell colour by score, the number of risks in each cell."""
+def risk_matrix(risks: pd.DataFrame, clickable: bool = False) -> go.Figure:
+    """Probability × impact grid (1–5 each): cell colour by score, the number of risks in each cell.
+    `clickable` lays an invisible marker on each cell that holds risks (x = impact, y = probability):
+    a chart's click selects points, and a heatmap cell is not one."""
     counts = risks.groupby(["probability", "impact"]).size() if len(risks) else pd.Series(dtype=int)
     names = (risks.groupby(["probability", "impact"])["title"].apply(lambda s: "<br>".join(_safe_all(s.head(6))))
              if len(risks) else pd.Series(dtype=str))
@@ -459,6 +469,14 @@ def risk_matrix(risks: pd.DataFrame) -> go.Figure:
                                showscale=False, text=text, texttemplate="%{text}",
                                textfont=dict(size=FONT_SIZE + 6), customdata=hover, xgap=3, ygap=3,
                                hovertemplate="Probability %{y} × impact %{x} = %{z}<br>%{customdata}<extra></extra>"))
+    if clickable and len(counts):
+        cells = counts.reset_index()
+        fig.data[0].hoverinfo = "skip"
+        fig.add_scatter(x=cells["impact"], y=cells["probability"], mode="markers", showlegend=False,
+                        marker=dict(symbol="square", size=44, color=WHITE, opacity=0.01),
+                        customdata=[names.get((p, i), "") for p, i in zip(cells["probability"], cells["impact"])],
+                        hovertemplate="Probability %{y} × impact %{x}<br>%{customdata}<extra></extra>")
+        fig.update_layout(clickmode="event+select", hovermode="closest")
     fig.update_layout(xaxis=dict(title="Impact (1–5)", dtick=1), yaxis=dict(title="Probability (1–5)", dtick=1))
     return _finish(fig, "Open risks: probability × impact (number of risks per cell)", height=460)
 
@@ -805,3 +823,87 @@ def selection_frontier(frontier: pd.DataFrame, budget: float | None = None, scor
     _money_axis(fig, "x", currency)
     return _finish(fig, "Optimal total score by budget, from nothing to the total ask (score points)",
                    height=440)
+
+
+# -- forecasts ----------------------------------------------------------------------------------------
+
+_DAY_MS = 86_400_000
+
+
+def _span_ms(start: pd.Series, end: pd.Series) -> list:
+    """Bar lengths on a date axis, in milliseconds (how plotly measures a horizontal bar on dates)."""
+    return [(pd.Timestamp(b) - pd.Timestamp(a)).days * _DAY_MS if pd.notna(a) and pd.notna(b) else None
+            for a, b in zip(start, end)]
+
+
+def roadmap(projects: pd.DataFrame, milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
+    """Projects as bars from start to forecast finish (else baseline), grouped by program, the baseline
+    ghosted behind, the reference-class P80 finish as a tick, milestones (◆ gates) as markers and the
+    month's end as a line. Each bar carries its project_id as customdata: a click opens the project."""
+    df = projects.iloc[::-1].reset_index(drop=True)
+    programs = [fmt.NO_GROUP if pd.isna(p) else p for p in df["program"]]
+    labels = [f"{_short(safe(prog), 22)} · {_short(safe(name), 30)} ({safe(pid)})"
+              for prog, name, pid in zip(programs, df["project_name"], df["project_id"])]
+    fig = go.Figure()
+    fig.add_bar(y=labels, base=df["start_date"], x=_span_ms(df["start_date"], df["baseline_finish_date"]),
+                orientation="h", name="Baseline", marker=dict(color=rgba(SERIES["planned"], 0.25)),
+                customdata=df["project_id"], width=0.8, textposition="none",
+                text=[f"{pd.Timestamp(d).date()}" if pd.notna(d) else "" for d in df["baseline_finish_date"]],
+                hovertemplate="%{y}<br>Baseline: %{base|%Y-%m-%d} to %{text}<extra></extra>")
+    fig.add_bar(y=labels, base=df["start_date"], x=_span_ms(df["start_date"], df["current_finish_date"]),
+                orientation="h", name="Forecast", marker=dict(color=SERIES["actual"]), width=0.45,
+                customdata=df["project_id"],
+                text=[f"finish {pd.Timestamp(d).date()}" if pd.notna(d) else "" for d in df["current_finish_date"]],
+                hovertemplate="%{y}<br>Start %{base|%Y-%m-%d}, %{text}<extra></extra>", textposition="none")
+    if "rcf_finish_p80" in df and df["rcf_finish_p80"].notna().any():
+        fig.add_scatter(x=df["rcf_finish_p80"], y=labels, mode="markers", name="Reference-class P80 finish",
+                        marker=dict(symbol="line-ns-open", size=16, color=SERIES["target"], line=dict(width=3)),
+                        customdata=df["project_id"], hovertemplate="%{y}<br>P80 finish: %{x|%Y-%m-%d}<extra></extra>")
+    by_id = dict(zip(df["project_id"], labels))
+    marks = milestones[milestones["project_id"].isin(by_id)] if len(milestones) else milestones
+    for gate, symbol, name in ((False, "circle", "Milestone"), (True, "diamond", "◆ Gate")):
+        part = marks[marks["is_gate"].astype(bool) == gate] if len(marks) else marks
+        if len(part):
+            fig.add_scatter(x=part["marker_date"], y=[by_id[p] for p in part["project_id"]], mode="markers",
+                            name=name, customdata=part["project_id"],
+                            marker=dict(symbol=symbol, size=11 if gate else 8, color=SERIES["forecast"],
+                                        line=dict(width=1, color=SERIES["target"])),
+                            text=_safe_all(part["milestone_name"]),
+                            hovertemplate="%{text}<br>%{x|%Y-%m-%d}<extra></extra>")
+    if as_of_end is not None:
+        fig.add_vline(x=pd.Timestamp(as_of_end).timestamp() * 1000, line=dict(color=AXIS, dash="dot"),
+                      annotation_text="today", annotation_position="top right")
+    fig.update_layout(barmode="overlay", xaxis=dict(type="date", title="Date", showgrid=True, gridcolor=GRID),
+                      yaxis=dict(title=""), height=max(320, 140 + 26 * len(df)))
+    return _finish(fig, "Roadmap by program (dates; ◆ = stage gate)")
+
+
+def rag_mix_trend(frame: pd.DataFrame) -> go.Figure:
+    """The RAG mix of active projects month by month ([month, rag_red_share, rag_amber_share,
+    rag_green_share, rag_missing_share]), stacked worst first."""
+    fig = go.Figure()
+    for rag in STACK_ORDER:
+        col = "rag_missing_share" if rag == "none" else f"rag_{rag}_share"
+        fig.add_scatter(x=_months(frame["month"]), y=frame[col], name=RAG_LABELS[rag], mode="lines",
+                        stackgroup="rag", line=dict(width=0.5, color=RAG_COLOURS[rag]), fillcolor=RAG_COLOURS[rag],
+                        hovertemplate=f"%{{x|%b %Y}} · {RAG_LABELS[rag]}: %{{y:.1%}}<extra></extra>")
+    _drop_empty(fig)
+    fig.update_layout(yaxis=dict(tickformat=PCT_TICK, range=[0, 1], title="Share of active projects"))
+    _ticks_months(fig)
+    return _finish(fig, "RAG mix of active projects by month (%)", height=340)
+
+
+def risk_exposure_trend(frame: pd.DataFrame) -> go.Figure:
+    """Open risks month by month ([month, open_risks, high_risks, exposure]): the exposure (Σ
+    probability × impact) as a line, the number of high risks as bars on the right axis."""
+    fig = go.Figure()
+    fig.add_bar(x=_months(frame["month"]), y=frame["high_risks"], name="High risks (number)", yaxis="y2",
+                marker_color=rgba(RAG_COLOURS["red"], 0.45), hovertemplate="%{x|%b %Y}: %{y} high risks<extra></extra>")
+    fig.add_scatter(x=_months(frame["month"]), y=frame["exposure"], name="Exposure", mode="lines+markers",
+                    line=dict(color=SERIES["actual"], width=3),
+                    hovertemplate="%{x|%b %Y}: exposure %{y:,.0f}<extra></extra>")
+    fig.update_layout(yaxis=dict(title="Σ probability × impact", rangemode="tozero"),
+                      yaxis2=dict(title="High risks", overlaying="y", side="right", rangemode="tozero",
+                                  showgrid=False, tickformat=",d"))
+    _ticks_months(fig)
+    return _finish(fig, "Open-risk exposure by month (Σ probability × impact)", height=340)

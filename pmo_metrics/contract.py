@@ -48,6 +48,12 @@ BENEFIT_ON_TRACK = 0.8       # a benefit whose progress (of plan) is below this 
 BAC_TOLERANCE = 0.05         # FIN-BAC: Σ planned_cost may differ from budget_at_completion by this share
 DAY_HOURS_LIMIT = 12         # TS-DAY-TOTAL: more hours than this on one day is a warning
 
+# -- forecasts (CONTRACT §6) -------------------------------------------------------------------------
+REFERENCE_CLASS_MIN = 8      # a reference class smaller than this gives no forecast (falls back, then null)
+RCF_P50 = 0.5                # the quantiles of the reference class's ratios a forecast reads
+RCF_P80 = 0.8
+BACKTEST_MONTHS = 12         # the backtest covers projects that finished in this many months ending M
+
 
 
 @dataclass(frozen=True)
@@ -170,4 +176,8 @@ SQL_CONSTANTS: dict[str, object] = {
     "benefit_on_track": BENEFIT_ON_TRACK,
     "maturity_domains": list(MATURITY_DOMAINS),
     "load_order": list(LOAD_ORDER),
+    "reference_class_min": REFERENCE_CLASS_MIN,
+    "rcf_p50": RCF_P50,
+    "rcf_p80": RCF_P80,
+    "backtest_months": BACKTEST_MONTHS,
 }

@@ -54,6 +54,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "benefit_realization_rate": _BENEFITS, "benefits_at_risk": ("benefits",),
     "benefit_cost_ratio": _BENEFITS + ("actual_costs",),
     "maturity_score": ("maturity",), "maturity_level": ("maturity",),
+    "spi_t": _EARNED, "rcf_cost_exposure_p80": ("projects", "actual_costs"),
+    "forecast_optimism_days": ("projects",), "rcf_p80_coverage": ("projects",),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from . import metrics as registry
@@ -43,6 +44,8 @@ def kpi_rows(con, metric_id: str, filters: Filters) -> pd.DataFrame:
         frame = _resource_rows(metric_id, run(con, "kpis/resource_months", values))
     elif m.query == registry.BENEFIT_KPIS:
         frame = _benefit_rows(con, metric_id, values)
+    elif m.query == registry.FORECAST_KPIS:
+        frame = _forecast_rows(con, metric_id, values)
     else:
         frame = run(con, "kpis/maturity_domains", values).assign(counted=True)
     frame = frame.drop(columns=[c for c in ("month", "group_key", "group_label") if c in frame.columns])
@@ -108,3 +111,51 @@ def _benefit_rows(con, metric_id: str, values: dict[str, Any]) -> pd.DataFrame:
     if metric_id == "benefits_realized_to_date":
         return financial.assign(counted=financial["actual_value"].notna())
     return financial.assign(counted=financial["planned_value"].notna())
+
+
+_FORECAST_ROW_COLUMNS = ["project_id", "project_name", "program", "delivery_approach", "start_date",
+                         "baseline_finish_date", "current_finish_date", "bac"]
+
+
+def _forecast_rows(con, metric_id: str, values: dict[str, Any]) -> pd.DataFrame:
+    """The forecast KPIs' rows: the active projects with what each adds (ES and AT for spi_t, the P80
+    outturn for the exposure, the P50 for the optimism), or, for the backtest, the finished projects
+    it judged, those whose P80 held counted."""
+    if metric_id == "rcf_p80_coverage":
+        frame = run(con, "kpis/rcf_backtest", values)
+        return frame.assign(counted=frame["covered"])
+    frame = run(con, "kpis/project_forecasts", values)
+    active = frame[frame["is_active"].astype(bool)]
+    extra, counted = {
+        "spi_t": (["ev", "earned_schedule", "actual_time", "planned_months", "project_spi_t"], "earned_schedule"),
+        "rcf_cost_exposure_p80": (["class_kind", "class_size", "cost_class_size", "rcf_cost_p80"], "rcf_cost_p80"),
+        "forecast_optimism_days": (["class_kind", "class_size", "rcf_finish_p50", "optimism_days"], "optimism_days"),
+    }[metric_id]
+    return active[_FORECAST_ROW_COLUMNS + extra].assign(counted=active[counted].notna())
+
+
+# The key a row behind a figure is traced by, most specific first: a benefit row also names its
+# project, but it came from the benefits extract.
+SOURCE_KEYS = ("milestone_id", "benefit_id", "resource_id", "project_id")
+
+
+def with_sources(con, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with where each came from: source_file, source_row and load_id of its extract row (by
+    its most specific key of SOURCE_KEYS). Rows without such a key (maturity's business unit ×
+    domain) and databases built without lineage columns get none."""
+    key = next((k for k in SOURCE_KEYS if k in rows.columns), None)
+    if key is None or rows.empty:
+        return rows
+    try:
+        found = run(con, "kpis/row_sources", {"key_column": key, "keys": rows[key].dropna().astype(str).unique().tolist()})
+    except duckdb.BinderException:   # a warehouse built by hand, without the loader's lineage columns
+        return rows
+    found = found.drop_duplicates("key")
+    out = rows.merge(found.rename(columns={"key": key}), on=key, how="left")
+    out.attrs.update(rows.attrs)
+    return out
+
+
+def kpi_rows_with_sources(con, metric_id: str, filters: Filters) -> pd.DataFrame:
+    """kpi_rows, each row with its source file, row and load (see with_sources)."""
+    return with_sources(con, kpi_rows(con, metric_id, filters))

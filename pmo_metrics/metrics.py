@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import formatting as fmt
-from .contract import BENEFIT_ON_TRACK, EXCLUDED_STAGES, STALE_REPORT_DAYS
+from .contract import (
+    BACKTEST_MONTHS, BENEFIT_ON_TRACK, EXCLUDED_STAGES, RCF_P50, RCF_P80, REFERENCE_CLASS_MIN, STALE_REPORT_DAYS,
+)
 
 UNITS = ("count", "share", "ratio", "money", "days", "hours", "score")
-GROUPS = ("portfolio", "schedule", "cost", "resources", "benefits", "maturity")
+GROUPS = ("portfolio", "schedule", "cost", "forecast", "resources", "benefits", "maturity")
 GROUP_LABELS = {
     "portfolio": "Portfolio health", "schedule": "Schedule", "cost": "Cost and earned value",
+    "forecast": "Forecasts",
     "resources": "Resources", "benefits": "Benefits", "maturity": "PMO maturity",
 }
 # Which filters scope a metric (CONTRACT §3: resource KPIs by department, maturity by business unit).
@@ -47,6 +50,7 @@ RESOURCE_KPIS = Query("kpis/resource_kpis", RESOURCE_DIMENSIONS)
 # by a benefit's own type, category or owner the benefit–cost ratio is empty: costs are per project
 BENEFIT_KPIS = Query("kpis/benefit_kpis", PROJECT_DIMENSIONS + BENEFIT_DIMENSIONS)
 MATURITY_KPIS = Query("kpis/maturity_kpis", MATURITY_DIMENSIONS)
+FORECAST_KPIS = Query("kpis/forecast_kpis", PROJECT_DIMENSIONS)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,50 @@ def _m(id, label, unit, fmt_, good, thresholds, group, definition, query, parts=
     return Metric(id, label, unit, fmt_, good, Thresholds(*thresholds) if thresholds else None,
                   " ".join(definition.split()), group, query, tuple(parts), short)
 
+
+_P50, _P80 = round(RCF_P50 * 100), round(RCF_P80 * 100)
+_CLASS = (f"The reference class as of M is every project (filters do not apply) whose stage is not {_EXCLUDED}, "
+          "with actual_finish_date ≤ end(M) and baseline_finish_date > start_date, of the project's "
+          f"delivery_approach; with fewer than {REFERENCE_CLASS_MIN} such projects, those of every approach; "
+          f"fewer than {REFERENCE_CLASS_MIN} in all: no forecast. Schedule ratio r = (actual_finish_date − "
+          "start_date) / (baseline_finish_date − start_date) in days; cost ratio c = Σ actual_cost with "
+          "period ≤ M / BAC over members with BAC > 0 and an actual_cost by M. Quantiles interpolate linearly "
+          "between order statistics.")
+_FORECASTS = (
+    _m("spi_t", "SPI(t), earned schedule", "ratio", ".2f", "up", (0.95, 0.90), "forecast",
+       "Earned schedule: Σ ESₚ / Σ ATₚ over active projects that have EVₚ (a latest report with "
+       "percent_complete) and at least one financials row. With s = the start month, PVₚ(t) = Σ planned_cost "
+       "with period ≤ month s + t − 1 (earlier periods count from s), N = the smallest t at which PVₚ(t) "
+       "equals the total planned cost, C = the largest t ≤ N with PVₚ(t) ≤ EVₚ: ESₚ = N when C = N, else "
+       "C + (EVₚ − PVₚ(C)) / (PVₚ(C+1) − PVₚ(C)); ATₚ = the months from s to M inclusive. Empty when no "
+       "active project has both.",
+       short="Earned schedule over actual time: below 1 the work is behind its own plan",
+       query=FORECAST_KPIS),
+    _m("rcf_cost_exposure_p80", "Cost exposure at P80", "money", ".1f", "down", None, "forecast",
+       f"Σ over active projects that have a cost forecast of (c{_P80} × BACₚ − BACₚ), where c{_P80} is the "
+       f"{_P80}th percentile of the cost ratios of the project's reference class: how far the outturn "
+       f"the organisation's own record gives at P{_P80} lies above the budgets. {_CLASS} Empty when no active "
+       "project has a cost forecast.",
+       short="Reference-class P80 outturn above budget",
+       query=FORECAST_KPIS),
+    _m("forecast_optimism_days", "Forecast optimism", "days", ".1f", "down", (0, 30), "forecast",
+       f"Mean over active projects that have a schedule forecast of rcf_finish_p{_P50}ₚ − "
+       "coalesce(forecast_finish_date, baseline_finish_date), in days; rcf_finish_pNNₚ = start_date + "
+       "round(rNN × (baseline_finish_date − start_date)) days, rounded half away from zero. Positive: the "
+       f"projects' own forecasts are earlier than the record suggests. {_CLASS} Empty when no active project "
+       "has a schedule forecast.",
+       short="How much later the record says projects finish than they forecast",
+       query=FORECAST_KPIS),
+    _m("rcf_p80_coverage", f"P{_P80} coverage (backtest)", "share", ".1f", "neutral", None, "forecast",
+       f"The forecast's own backtest: over the selected projects with actual_finish_date in the "
+       f"{BACKTEST_MONTHS} months ending end(M) (after end(M − {BACKTEST_MONTHS}), up to end(M)), each "
+       "forecast with the reference class as of the month before the month of its start_date (only those "
+       f"whose class then had at least {REFERENCE_CLASS_MIN} projects): the share whose actual_finish_date ≤ "
+       f"their rcf_finish_p{_P80}. A well-calibrated forecast covers about {_P80} percent. Empty when no such "
+       "project finished.",
+       short="How often the P80 finish held, on the projects that finished",
+       query=FORECAST_KPIS),
+)
 
 _DECLARED = (
     # -- portfolio health --------------------------------------------------------------------
@@ -248,6 +296,8 @@ _DECLARED = (
        "so that a mean such as (2.9 + 3.1) / 2 reaches level 3. Empty when nothing was assessed.",
        parts=("maturity_score",),
        query=MATURITY_KPIS),
+    # -- forecasts (CONTRACT §6), in the contract's place after the governance KPIs -----------------
+    *_FORECASTS,
 )
 
 METRICS: dict[str, Metric] = {m.id: m for m in _DECLARED}

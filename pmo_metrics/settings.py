@@ -113,6 +113,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("selection_time_limit_seconds", 20,
             "Seconds the what-if page and `select` give the solver to prove a selection optimal; past it "
             "they show the best selection found, said to be not proven optimal. 0: no limit."),
+    # -- early warning (the Forecasts page, the monthly review) ---------------------------------------
+    Setting("warning_falling_months", 3,
+            "Early warning SPI_T_FALLING: an active project's SPI(t) fell this many months in a row."),
+    Setting("warning_slip_moves", 2,
+            "Early warning FINISH_SLIPPING: the forecast finish moved later in at least this many of the "
+            "last warning_slip_window changes between monthly projects snapshots."),
+    Setting("warning_slip_window", 3, "The number of recent snapshot changes FINISH_SLIPPING looks at."),
+    Setting("warning_optimism_days", 0,
+            "Early warning OPTIMISTIC_FORECAST: the project's own finish forecast is earlier than the "
+            "reference-class P50 finish by more than this many days."),
+    Setting("warning_gate_days", 45,
+            "Early warning GATE_MOVED: a gate milestone not yet passed is due within this many days after "
+            "the month's end and its forecast date differs from its baseline."),
+    Setting("warning_green_months", 3,
+            "Early warning WATERMELON: green in the latest report for at least this many months running, "
+            "while the report is stale or SPI or CPI is below warning_index_floor_pct."),
+    Setting("warning_index_floor_pct", 90,
+            "The SPI and CPI, in hundredths, below which a green project counts as a watermelon (90: 0.90)."),
+    Setting("warning_outcome_months", 3,
+            "A signal's value is measured on the months of history: did the flagged projects turn red or "
+            "miss a milestone within this many months, compared with the unflagged?"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -219,6 +240,14 @@ class Settings:
     selection_weights: str
     log_format: str
     selection_time_limit_seconds: int
+    warning_falling_months: int
+    warning_slip_moves: int
+    warning_slip_window: int
+    warning_optimism_days: int
+    warning_gate_days: int
+    warning_green_months: int
+    warning_index_floor_pct: int
+    warning_outcome_months: int
 
     @property
     def db_path(self) -> Path:

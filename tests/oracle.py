@@ -39,6 +39,35 @@ def _ratio(num, den):
     return num / den
 
 
+def _earned_schedule(start_date: pd.Timestamp, periods, planned_costs, ev: float) -> float:
+    """ESₚ of CONTRACT §6, in plain Python: PV(t) month by month from the start month s."""
+    s = pd.Period(start_date, "M")
+    by_t: dict[int, float] = {}
+    for period, planned in zip(periods, planned_costs):
+        t = max((pd.Period(period, "M") - s).n + 1, 1)       # costs before s count from s on
+        by_t[t] = by_t.get(t, 0.0) + float(planned)
+    total = sum(by_t.values())
+    pv = [0.0]
+    for t in range(1, max(by_t) + 1):
+        pv.append(pv[-1] + by_t.get(t, 0.0))
+    n = next(t for t in range(1, len(pv)) if math.isclose(pv[t], total, rel_tol=1e-9, abs_tol=1e-9))
+    c = max(t for t in range(0, n + 1) if pv[t] <= ev)
+    return float(n) if c == n else c + (ev - pv[c]) / (pv[c + 1] - pv[c])
+
+
+def _naive_spi_t(active: pd.DataFrame, pct: pd.Series, ev_p: pd.Series, fin: pd.DataFrame, as_of: str):
+    """Σ ESₚ / Σ ATₚ over active projects with EVₚ and at least one financials row."""
+    es_sum, at_sum = 0.0, 0
+    m = pd.Period(as_of, "M")
+    for idx, row in active.iterrows():
+        rows = fin[fin["project_id"] == row["project_id"]]
+        if pd.isna(pct.loc[idx]) or rows.empty:
+            continue
+        es_sum += _earned_schedule(row["start_date"], rows["period"], rows["planned_cost"], float(ev_p.loc[idx]))
+        at_sum += (m - pd.Period(row["start_date"], "M")).n + 1
+    return _ratio(es_sum, at_sum) if at_sum else None
+
+
 def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int | None]:
     """The KPIs of CONTRACT §3/§4 at f.as_of, straight from the contract's words."""
     as_of = f.as_of
@@ -98,6 +127,7 @@ def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int 
             eac += b / cpi_p if cpi_p is not None and cpi_p > 0 else a + b - e
         out["eac"], out["vac"] = eac, float(bac.sum()) - eac
         out["tcpi"] = _ratio(float(bac.sum()) - ev, float(bac.sum()) - ac)
+    out["spi_t"] = _naive_spi_t(active, pct, ev_p, fin, as_of)
     ytd = fin[(fin["period"] >= f"{as_of[:4]}-01") & (fin["period"] <= as_of) & fin["project_id"].isin(sel["project_id"])]
     out["budget_ytd"] = float(ytd["planned_cost"].sum())
     out["actual_cost_ytd"] = float(ytd["actual_cost"].sum())

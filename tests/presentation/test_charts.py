@@ -68,7 +68,27 @@ def _figures() -> dict[str, go.Figure]:
     frontier = pd.DataFrame({"budget": [0.0, 1.0, 2.0, 3.0], "total_score": [None, 40.0, 60.0, 90.0],
                              "total_bac": [None, 1.0, 2.0, 3.0], "funded_count": [None, 1, 2, 3],
                              "optimal": [None, True, True, True]})
+    roadmap = pd.DataFrame({
+        "project_id": ["P1", "P2"], "project_name": [EVIL, "b"], "program": [EVIL, None],
+        "start_date": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+        "baseline_finish_date": pd.to_datetime(["2025-06-30", "2025-12-31"]),
+        "current_finish_date": pd.to_datetime(["2025-08-31", None]),
+        "rcf_finish_p80": pd.to_datetime(["2025-09-30", None])})
+    roadmap_marks = pd.DataFrame({"project_id": ["P1", "P1"], "milestone_name": [EVIL, "Go-live"],
+                                  "is_gate": [True, False], "marker_date": pd.to_datetime(["2025-03-01", "2025-05-01"])})
     return {
+        "roadmap": charts.roadmap(roadmap, roadmap_marks, pd.Timestamp("2025-02-28")),
+        "rag_mix_trend": charts.rag_mix_trend(pd.DataFrame({
+            "month": MONTHS, "rag_red_share": [0.1, 0.2, None], "rag_amber_share": [0.3, 0.2, None],
+            "rag_green_share": [0.6, 0.5, None], "rag_missing_share": [0.0, 0.1, None]})),
+        "risk_exposure_trend": charts.risk_exposure_trend(pd.DataFrame({
+            "month": MONTHS, "open_risks": [3, 4, 2], "high_risks": [1, 2, 0], "exposure": [30, 44, 12]})),
+        "evm_projection": charts.evm_curve(
+            pd.DataFrame({"month": MONTHS, "pv": [1.0, 2.0, 3.0], "ev": [1.0, 1.5, 2.0], "ac": [1.0, 2.0, 3.2]}),
+            bac=10.0, projections=pd.DataFrame({
+                "name": [EVIL, "Reference-class P80"], "date_from": pd.to_datetime(["2025-03-31"] * 2),
+                "value_from": [2.0, 2.0], "date_to": pd.to_datetime(["2025-12-31", "2026-03-31"]),
+                "value_to": [10.0, 10.0]})),
         "rag_mix": charts.rag_mix({"green": 3, "amber": 1, "red": 1, "none": 0}),
         "kpi_trend": charts.kpi_trend(pd.DataFrame({"month": MONTHS, "value": [0.5, None, 0.7]}), "Green", "share"),
         "spend_and_benefits": charts.spend_and_benefits(pd.DataFrame({
@@ -81,6 +101,7 @@ def _figures() -> dict[str, go.Figure]:
                                                     "ac": [1.0, 2.0, 3.2]}), bac=10.0),
         "milestone_timeline": charts.milestone_timeline(milestones, pd.Timestamp("2025-02-28")),
         "risk_matrix": charts.risk_matrix(risks),
+        "risk_matrix_clickable": charts.risk_matrix(risks, clickable=True),
         "benefit_plan_actual": charts.benefit_panels(benefit)[0],
         "team_hours": charts.team_hours(team),
         "hours_by_month": charts.hours_by_month(hours),
@@ -207,3 +228,37 @@ def test_long_labels_wrap():
     assert len(lines) == 3 and all(len(line) <= 26 for line in lines)
     assert charts._wrap("Short", 26) == "Short"
     assert charts.safe("<script>") == "&lt;script&gt;"
+
+
+def test_roadmap_bars_run_from_start_to_forecast_finish_and_open_their_project():
+    fig = FIGURES["roadmap"]
+    baseline, forecast = fig.data[0], fig.data[1]
+    assert (baseline.name, forecast.name) == ("Baseline", "Forecast")
+    # rows are drawn bottom-up: P2 first; P1's forecast runs 2025-01-01 → 2025-08-31 = 242 days
+    assert list(forecast.customdata) == ["P2", "P1"]
+    assert forecast.x[1] == 242 * 86_400_000 and forecast.x[0] is None       # P2 has no forecast finish
+    assert baseline.x[1] == 180 * 86_400_000                                  # to 2025-06-30
+    names = {t.name for t in fig.data}
+    assert {"◆ Gate", "Milestone", "Reference-class P80 finish"} <= names
+    assert any(shape.type == "line" for shape in fig.layout.shapes)            # the today line
+
+
+def test_projections_run_from_the_latest_ev_to_the_budget_at_each_finish():
+    fig = FIGURES["evm_projection"]
+    lines = [t for t in fig.data if t.name and t.name.endswith(" finish")]
+    assert [t.name for t in lines][1] == "Reference-class P80 finish"
+    assert list(lines[1].y) == [2.0, 10.0] and str(lines[1].x[1])[:10] == "2026-03-31"
+
+
+def test_the_rag_mix_trend_stacks_worst_first():
+    fig = FIGURES["rag_mix_trend"]
+    assert [t.name for t in fig.data][:3] == [charts.RAG_LABELS[r] for r in ("red", "amber", "green")]
+    assert all(t.stackgroup == "rag" for t in fig.data)
+
+
+def test_a_clickable_risk_matrix_has_a_marker_on_each_cell_with_risks():
+    fig = FIGURES["risk_matrix_clickable"]
+    marks = fig.data[1]
+    # risks at (probability 5, impact 4) × 2 and (1, 1): two cells, x = impact, y = probability
+    assert sorted(zip(marks.x, marks.y)) == [(1, 1), (4, 5)]
+    assert len(FIGURES["risk_matrix"].data) == 1
