@@ -174,3 +174,25 @@ def test_us_status_reports_from_variance_bands(us):
     assert (r["report_date"], r["overall_rag"], r["cost_rag"], r["schedule_rag"]) == (
         dt.date(2012, 4, 30), "red", "red", "green")
     assert Counter(s.data["cost_rag"].to_list()) == {"green": 1947, "amber": 262, "red": 242}
+
+
+# --- loaded with quarantine: nothing left pointing at a set-aside row -------------------------
+
+@pytest.mark.parametrize("example, rejected", [
+    # gmpp_uk: 37 projects have a start date, end date or whole-life cost withheld in every year
+    # (examples/README.md); their 56 status reports and 23 financial rows go with them.
+    ("gmpp_uk", {"projects": 37, "status_reports": 56, "financials": 23}),
+    # us_it_dashboard: 19 projects fail a check; 2 of them have a status report.
+    ("us_it_dashboard", {"projects": 19, "status_reports": 2}),
+])
+def test_examples_load_with_quarantine_and_leave_no_orphan(example, rejected, tmp_path):
+    from pmo_metrics.warehouse import load_batch
+    from references import broken_references, counts_add_up
+
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(REAL / example, db, REPO / "examples" / example / "mapping.toml", quarantine=True,
+                        archive=False, load_date=dt.date(2026, 12, 1))
+    assert result.status == "loaded", result.message
+    assert result.rows_rejected == rejected
+    assert broken_references(db) == {}
+    assert counts_add_up(db) == {}

@@ -50,6 +50,15 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("MAT-SCORE", ("maturity_assessments",), ERROR, "score and target_score must be between 1 and 5"),
 )}
 
+# The rules that keep real exports honest (issue #13): the quarantine cascade (schemas.quarantine),
+# plausibility against the last load, and the checks and date readings a mapping declares.
+RULES.update({r.id: r for r in (
+    Rule("REF-QUARANTINED", tuple(t for t in c.LOAD_ORDER if any(
+        col in c.TABLES[t].column_names and t != parent
+        for parent, col in (("projects", "project_id"), ("resources", "resource_id"), ("benefits", "benefit_id")))),
+         ERROR, "(quarantine only) the row's parent row was itself quarantined, so the row is set aside too"),
+)})
+
 STALE_DAYS = c.STALE_REPORT_DAYS
 BAC_TOLERANCE = c.BAC_TOLERANCE
 DAY_HOURS_LIMIT = c.DAY_HOURS_LIMIT
