@@ -88,6 +88,16 @@ class Dedupe:
     keep: str = "last"   # "last": the row from the source listed last (then the last row) wins
     fill: bool = False   # fill the kept row's empty cells from the key's other rows, latest first
     from_first: tuple[str, ...] = ()  # columns that take the key's first non-empty value (a baseline)
+    # The order "first" and "last" follow, before `from` and file order: contract columns of the
+    # table by their typed value, or source column specs read as dates (see docs/mappings.md).
+    order_by: tuple["OrderKey", ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    column: str | None = None   # a contract column of the table
+    spec: "Spec | None" = None  # else a source column (or template), read as a date
+    text: str = ""              # as the mapping wrote it, for messages
 
 
 @dataclass(frozen=True)
@@ -377,16 +387,20 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
         if dd is True:
             dd = {}
         dd = _table(ctx, f"{where}.dedupe", dd)
-        _keys(ctx, f"{where}.dedupe", dd, frozenset({"key", "keep", "fill", "from_first"}))
+        _keys(ctx, f"{where}.dedupe", dd, frozenset({"key", "keep", "fill", "from_first", "order_by"}))
         key = _str_list(ctx, f"{where}.dedupe", dd.get("key", list(table.key)))
         if not key:
             raise ctx.fail(f"{where}.dedupe", f"{name} has no key; give dedupe a key")
         contract_cols("dedupe", key)
-        if dd.get("keep", "last") not in ("first", "last"):
-            raise ctx.fail(f"{where}.dedupe", "keep must be \"first\" or \"last\"")
+        keep = dd.get("keep", "last")
+        keep = {"latest": "last", "earliest": "first"}.get(keep, keep)
+        if keep not in ("first", "last"):
+            raise ctx.fail(f"{where}.dedupe", "keep must be \"first\" or \"last\" (or \"earliest\", \"latest\")")
         from_first = _str_list(ctx, f"{where}.dedupe.from_first", dd.get("from_first", []))
         contract_cols("dedupe", from_first)
-        dedupe = Dedupe(key, dd.get("keep", "last"), bool(dd.get("fill", False)), from_first)
+        order_by = tuple(OrderKey(o, None, o) if o in known else OrderKey(None, parse_spec(ctx, f"{where}.dedupe.order_by", o), o)
+                         for o in _str_list(ctx, f"{where}.dedupe.order_by", dd.get("order_by", [])))
+        dedupe = Dedupe(key, keep, bool(dd.get("fill", False)), from_first, order_by)
     return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
                      _value_options(ctx, where, d), action, drop_if_empty, dedupe, where)
 

@@ -319,6 +319,9 @@ class PartBuilder:
             self.cols.expr(c.spec, where, q, raw=c.as_is)
             if col.type != STR:
                 c.native = self.cols.native_of(c.spec)
+        self.order_keys = [k for k in (self.spec.dedupe.order_by if self.spec.dedupe else ()) if k.spec is not None]
+        for k in self.order_keys:
+            self.cols.expr(k.spec, f"tables.{self.name}.dedupe.order_by", q)
         if missing:
             for m in missing:
                 self.sink.add(Finding("SCHEMA", ERROR, self.name, f"required column {m!r} is missing",
@@ -379,6 +382,8 @@ class PartBuilder:
                 where = f"tables.{self.name}.bands.{c.name}"
                 text += [f"{self.cols.clean(src, where, q)} AS {quoted(f'_b_{c.name}_{j}')}"
                          for j, src in enumerate(c.band.columns)]
+        text += [f"{self.cols.expr(k.spec, f'tables.{self.name}.dedupe.order_by', q)} AS {quoted(f'_os_{j}')}"
+                 for j, k in enumerate(self.order_keys)]
         if flagged:
             pattern = q.bind(cells.glob_regex(self.opts.not_values))
             text += [f"coalesce(regexp_matches({quoted('_s_' + c)}, {pattern}), false) AS {quoted('_nv_' + c)}"
@@ -416,6 +421,11 @@ class PartBuilder:
             helpers.append(f"CASE WHEN {v} IS NULL THEN {x} END AS {quoted('_in_' + c.name)}")
             if c.name in self.spec.values:
                 helpers.append(f"CASE WHEN {v} IS NULL THEN {s} END AS {quoted('_shown_' + c.name)}")
+        formats = q.bind(list(self.opts.date_formats) + ["%Y-%m-%d"]) if self.order_keys else ""
+        for j, _ in enumerate(self.order_keys):
+            os_, ord_ = quoted(f"_os_{j}"), quoted(f"_ord_{j}")
+            values.append(order_date(cells.clean(os_, self.opts, q.bind), formats) + f" AS {ord_}")
+            helpers += [ord_, f"CASE WHEN {ord_} IS NULL THEN {os_} END AS {quoted(f'_oin_{j}')}"]
         drop = " OR ".join(quoted("_nv_" + c) for c in flagged) if flagged and nv == "drop" else "false"
         helpers += ["_blank", f"_blank OR {drop} AS _drop"]
         self.helpers = [h.rsplit(" AS ", 1)[-1].strip('"') for h in helpers]
@@ -527,12 +537,24 @@ class PartBuilder:
                             f"(SELECT {FILE}, {ROW}, {shown} AS value FROM {t} WHERE {self.kept} "
                             f"AND {quoted(c.name)} IS NULL AND {quoted('_in_' + c.name)} IS NOT NULL "
                             f"AND {blank} IS NOT NULL)")
+        for j, k in enumerate(self.order_keys):
+            q = Query(self.ws)
+            self.sink.cells("SCHEMA", ERROR, name, k.text, f"not a date, so the row cannot be put in the order the "
+                            f"mapping's dedupe.order_by gives (a year such as 2019, ISO or a declared date format)", q,
+                            f"(SELECT {FILE}, {ROW}, {quoted(f'_oin_{j}')} AS value FROM {t} WHERE {self.kept} "
+                            f"AND {quoted(f'_oin_{j}')} IS NOT NULL AND trim({quoted(f'_oin_{j}')}) <> '')")
         for c, factor in self.spec.scale.items():
             # Rounded so that 0.001 × 1,000,000 is 1000, not 1000.0000000000001.
             self.ws.con.execute(f"UPDATE {t} SET {quoted(c)} = round(({quoted(c)} * {float(factor)!r}) * 1000000.0) "
                                 f"/ 1000000.0")
         if self.dropped_by:
             self.ws.con.execute(f"UPDATE {t} SET _drop = true WHERE NOT ({self.kept})")
+
+
+def order_date(x: str, formats: str) -> str:
+    """A dedupe order value as a date: a plain year is its first day; else the formats (a bound list)."""
+    return (f"CASE WHEN regexp_full_match({x}, '[0-9]{{4}}') THEN make_date(CAST({x} AS INTEGER), 1, 1) "
+            f"ELSE CAST(try_strptime({x}, {formats}) AS DATE) END")
 
 
 def finish_part(ws: Workspace, part: Part) -> None:
@@ -547,15 +569,22 @@ def stack(ws: Workspace, parts: list[Part], table: Table, dedupe: Dedupe | None,
     contract columns, then _load_id, _file, _row."""
     cols = [quoted(c) for c in table.column_names]
     names = ", ".join(cols)
-    body = " UNION ALL ".join(f"SELECT {names}, _load_id, {FILE}, {ROW}, {p.index} AS _part FROM {p.table} WHERE NOT _drop"
-                              for p in parts)
+    keys = dedupe.order_by if dedupe else ()
+    sources = iter(range(len(keys)))
+    order_cols = [quoted(k.column) if k.column else quoted(f"_ord_{next(sources)}") for k in keys]
+    extra = "".join(f", {e} AS _o{i}" for i, e in enumerate(order_cols))
+    body = " UNION ALL ".join(f"SELECT {names}, _load_id, {FILE}, {ROW}, {p.index} AS _part{extra} FROM {p.table} "
+                              f"WHERE NOT _drop" for p in parts)
+    # The declared order first (an empty value the earliest), then `from` order, then file order.
+    first = "".join(f"_o{i} ASC NULLS FIRST, " for i in range(len(keys)))
+    last = "".join(f"_o{i} DESC NULLS LAST, " for i in range(len(keys)))
     if dedupe is None:
         select = f"SELECT * FROM ({body}) ORDER BY _part, {ROW}"
     else:
         key = ", ".join(quoted(k) for k in dedupe.key)
         complete = " AND ".join(f"{quoted(k)} IS NOT NULL" for k in dedupe.key)
         kept = "last_value" if dedupe.keep == "last" else "first_value"
-        w = f"(PARTITION BY {key} ORDER BY _part, {ROW} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+        w = f"(PARTITION BY {key} ORDER BY {first}_part, {ROW} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
 
         def agg(c: str) -> str:
             if c in (FILE, ROW, "_load_id"):
@@ -573,11 +602,13 @@ def stack(ws: Workspace, parts: list[Part], table: Table, dedupe: Dedupe | None,
             keyed = (f"SELECT {', '.join(f'{agg(c)} AS {quoted(c)}' for c in table.column_names)}, "
                      f"{agg('_load_id')} AS _load_id, {agg(FILE)} AS {FILE}, {agg(ROW)} AS {ROW}, "
                      f"first_value(_part) OVER {w} AS _at_part, first_value({ROW}) OVER {w} AS _at_row "
-                     f"FROM ({body}) WHERE {complete} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _part, {ROW}) = 1")
+                     f"FROM ({body}) WHERE {complete} QUALIFY row_number() OVER (PARTITION BY {key} "
+                     f"ORDER BY {first}_part, {ROW}) = 1")
         else:
             way = "DESC" if dedupe.keep == "last" else "ASC"
             keyed = (f"SELECT *, _part AS _at_part, {ROW} AS _at_row FROM ({body}) WHERE {complete} "
-                     f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _part {way}, {ROW} {way}) = 1")
+                     f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {last if way == 'DESC' else first}"
+                     f"_part {way}, {ROW} {way}) = 1")
         loose = f"SELECT *, _part AS _at_part, {ROW} AS _at_row, 1 AS _loose FROM ({body}) WHERE NOT ({complete})"
         select = (f"SELECT * FROM (SELECT *, 0 AS _loose FROM ({keyed}) UNION ALL BY NAME {loose}) "
                   f"ORDER BY _loose, _at_part, _at_row")
