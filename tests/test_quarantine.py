@@ -90,3 +90,20 @@ def test_a_clean_load_records_counts_that_add_up(tmp_path):
     result = load_batch(tmp_path / "b", db, quarantine=True, load_date=LOAD_DATE, archive=False)
     assert result.status == "loaded" and not quarantined(db)
     assert counts_add_up(db) == {} and broken_references(db) == {}
+
+
+def test_a_unit_slip_against_the_last_load_is_a_warning_naming_the_row(tmp_path):
+    """A repaired export whose budgets came out ×100 and ×1000 (PRJ-BUDGET-JUMP); a real change of 7 % is none."""
+    slip = Path(__file__).parent / "data" / "unit_slip"
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(slip / "before", db, load_date=LOAD_DATE, archive=False).status == "loaded"
+    result = load_batch(slip / "after", db, load_date=LOAD_DATE, archive=False)
+    assert result.status == "loaded"  # a warning: the new value may be right, so it loads
+    jumps = [f for f in result.report.findings() if f.rule_id == "PRJ-BUDGET-JUMP"]
+    assert [(f.row, f.project_id, f.value) for f in jumps] == [(2, "IT-1", "36300000000.0"), (4, "IT-3", "2100000000.0")]
+    assert "363000000.0 when last loaded: 100.0 times as much" in jumps[0].message
+    con = open_readonly(db)
+    try:
+        assert cursor_for(con).execute("SELECT count(*) FROM meta.findings WHERE rule_id = 'PRJ-BUDGET-JUMP'").fetchone()[0] == 2
+    finally:
+        con.close()

@@ -57,6 +57,8 @@ RULES.update({r.id: r for r in (
         col in c.TABLES[t].column_names and t != parent
         for parent, col in (("projects", "project_id"), ("resources", "resource_id"), ("benefits", "benefit_id")))),
          ERROR, "(quarantine only) the row's parent row was itself quarantined, so the row is set aside too"),
+    Rule("PRJ-BUDGET-JUMP", ("projects",), WARNING, "budget_at_completion differs from the value loaded last time "
+         "for the same project by a factor of 10 or more (a unit slip such as £m read as £)"),
 )})
 
 STALE_DAYS = c.STALE_REPORT_DAYS
