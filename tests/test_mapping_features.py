@@ -79,3 +79,79 @@ def test_a_bad_order_declaration_is_refused_in_one_line(tmp_path, change, messag
     folder = copy(COMBINED, tmp_path / "b", text)
     with pytest.raises(BatchError, match=message):
         read_batch(folder, folder / "mapping.toml")
+
+
+# --- MAP-CHECK: checks the mapping declares per column ----------------------------------------
+
+CHECKS = """
+[tables.projects.checks.budget_at_completion]
+min = 1_000_000
+max = 50e9            # no project of this portfolio costs more than £50bn
+severity = "error"
+
+[tables.projects.checks.project_id]
+pattern = "[A-Z]{2}-[0-9]+"
+
+[tables.projects.checks.business_unit]
+values = ["dft", "DWP"]
+
+[tables.projects.checks.start_date]
+min = 2015-01-01
+"""
+
+
+def findings_of(folder: Path):
+    batch = read_batch(folder, folder / "mapping.toml")
+    try:
+        return [f for f in batch.findings if f.rule_id == "MAP-CHECK"]
+    finally:
+        batch.close()
+
+
+def test_declared_checks_name_the_row_with_their_severity(tmp_path):
+    folder = copy(COMBINED, tmp_path / "b", (COMBINED / "mapping.toml").read_text() + CHECKS)
+    found = findings_of(folder)
+    assert [(f.severity, f.row, f.column, f.value) for f in found] == [
+        ("error", 2, "budget_at_completion", "98000000000.0"),   # the kept HS-1 row (2021)
+        ("warning", 7, "business_unit", "HO"),
+        ("warning", 7, "start_date", "2014-09-01"),
+    ]
+    assert "at most 50000000000.0" in found[0].message and "dft, DWP" in found[1].message
+    assert "at least 2015-01-01" in found[2].message
+
+
+def test_a_declared_error_sets_the_row_aside_under_quarantine(tmp_path):
+    from pmo_metrics.warehouse import load_batch
+
+    folder = copy(COMBINED, tmp_path / "b", (COMBINED / "mapping.toml").read_text() + CHECKS)
+    db = tmp_path / "pmo.duckdb"
+    strict = load_batch(folder, db, folder / "mapping.toml", load_date=dt.date(2025, 6, 15), archive=False)
+    assert strict.status == "rejected"
+    result = load_batch(folder, db, folder / "mapping.toml", quarantine=True, load_date=dt.date(2025, 6, 15),
+                        archive=False)
+    assert result.status == "loaded" and result.rows_rejected == {"projects": 1}
+
+
+def test_a_pattern_check_names_the_value(tmp_path):
+    csv = (COMBINED / "portfolio.csv").read_text().replace("2019,EC-2", "2019,ec2")
+    folder = copy(COMBINED, tmp_path / "b", (COMBINED / "mapping.toml").read_text() + CHECKS, csv)
+    hits = [f for f in findings_of(folder) if f.column == "project_id"]
+    assert [(f.row, f.value) for f in hits] == [(5, "ec2")] and "pattern" in hits[0].message
+
+
+@pytest.mark.parametrize("check, message", [
+    ("[tables.projects.checks.project_name]\nmin = 3\n", "min applies to number"),
+    ("[tables.projects.checks.budget_at_completion]\nmin = \"big\"\n", "min must be a number"),
+    ("[tables.projects.checks.start_date]\nmax = 2020\n", "a date"),
+    ("[tables.projects.checks.budget_at_completion]\nmin = 5\nmax = 1\n", "min is greater than max"),
+    ("[tables.projects.checks.project_id]\npattern = \"([A-Z\"\n", "not a regular expression"),
+    ("[tables.projects.checks.project_id]\nvalues = []\n", "non-empty list"),
+    ("[tables.projects.checks.project_id]\npattern = \"x\"\nseverity = \"fatal\"\n", "severity must be"),
+    ("[tables.projects.checks.project_id]\nseverity = \"error\"\n", "declares no check"),
+    ("[tables.projects.checks.budget]\nmin = 0\n", "no column of projects"),
+    ("[tables.projects.checks.project_id]\nregex = \"x\"\n", "unknown key 'regex'"),
+])
+def test_a_bad_check_declaration_is_refused_in_one_line(tmp_path, check, message):
+    folder = copy(COMBINED, tmp_path / "b", (COMBINED / "mapping.toml").read_text() + "\n" + check)
+    with pytest.raises(BatchError, match=message):
+        read_batch(folder, folder / "mapping.toml")

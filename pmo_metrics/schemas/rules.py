@@ -59,6 +59,7 @@ RULES.update({r.id: r for r in (
          ERROR, "(quarantine only) the row's parent row was itself quarantined, so the row is set aside too"),
     Rule("PRJ-BUDGET-JUMP", ("projects",), WARNING, "budget_at_completion differs from the value loaded last time "
          "for the same project by a factor of 10 or more (a unit slip such as £m read as £)"),
+    Rule("MAP-CHECK", c.TABLE_NAMES, WARNING, "a check the mapping declares on a column (its severity as declared)"),
 )})
 
 STALE_DAYS = c.STALE_REPORT_DAYS

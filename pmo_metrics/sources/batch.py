@@ -14,6 +14,7 @@ from typing import Callable
 
 from ..contract import LOAD_ORDER, TABLES
 from ..findings import FINDINGS_DDL, WARNING, BatchError, Finding, polars_frame
+from .checks import declared_checks
 from .delimited import digest
 from .frames import FILE, ROW, SourceFrame, run
 from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
@@ -351,6 +352,8 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
                 for part in parts:
                     ws.con.execute(f"DROP TABLE {part.table}")
             data.rows = ws.con.execute(f"SELECT count(*) FROM {data.relation}").fetchone()[0]
+            if spec.checks:
+                declared_checks(ws, sink, spec, data.relation)
             tables[t] = data
 
         ws.con.execute(f"CREATE TEMP TABLE {BATCH_FINDINGS} {FINDINGS_DDL}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract import MONEY, NUM, STR, TABLES
+from ..contract import DATE, INT, MONEY, MONTH, NUM, STR, TABLES
 from ..findings import BatchError
 from .cells import ValueOptions
 from .readers import READER_KINDS
@@ -22,7 +22,8 @@ READ_KEYS = frozenset({"encoding", "encoding_errors", "separator"})
 VALUE_KEYS = frozenset({"empty", "decimal", "thousands", "currency", "date_formats", "not_values"})
 SOURCE_KEYS = frozenset({"kind", "columns", "constants", "description"}) | VALUE_KEYS
 TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scale", "not_value_action",
-                        "drop_if_empty", "dedupe", "description", "query", "table"}) | VALUE_KEYS
+                        "drop_if_empty", "dedupe", "description", "query", "table", "checks"}) | VALUE_KEYS
+CHECK_KEYS = frozenset({"min", "max", "pattern", "values", "severity", "description"})
 SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
 LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "description"})
 TOP_KEYS = frozenset({"version", "description", "defaults", "sources", "tables", "lookups"})
@@ -101,6 +102,17 @@ class OrderKey:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A plausibility check a mapping declares on a contract column (rule MAP-CHECK)."""
+    column: str
+    minimum: Any = None        # a number, or a date for a date column
+    maximum: Any = None
+    pattern: str | None = None  # a regular expression the whole value must match
+    values: tuple[str, ...] = ()  # the allowed values (matched case-insensitively)
+    severity: str = "warning"
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     name: str
     kind: str
@@ -125,6 +137,7 @@ class TableSpec:
     drop_if_empty: tuple[str, ...] = ()
     dedupe: Dedupe | None = None
     origin: str = ""
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -401,8 +414,50 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
         order_by = tuple(OrderKey(o, None, o) if o in known else OrderKey(None, parse_spec(ctx, f"{where}.dedupe.order_by", o), o)
                          for o in _str_list(ctx, f"{where}.dedupe.order_by", dd.get("order_by", [])))
         dedupe = Dedupe(key, keep, bool(dd.get("fill", False)), from_first, order_by)
+    checks = tuple(_check(ctx, f"{where}.checks.{col}", table, col, _table(ctx, f"{where}.checks.{col}", spec))
+                   for col, spec in _table(ctx, f"{where}.checks", d.get("checks", {})).items())
+    contract_cols("checks", [chk.column for chk in checks])
     return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
-                     _value_options(ctx, where, d), action, drop_if_empty, dedupe, where)
+                     _value_options(ctx, where, d), action, drop_if_empty, dedupe, where, checks)
+
+
+def _check(ctx: _Ctx, where: str, table, col: str, d: dict) -> Check:
+    """One column's [tables.T.checks.COLUMN]: min / max (numbers, or dates for a date column),
+    pattern, values; severity warning (default) or error."""
+    _keys(ctx, where, d, CHECK_KEYS)
+    if col not in table.column_names:
+        raise ctx.fail(where, f"{col!r} is no column of {table.name} (columns: {', '.join(table.column_names)})")
+    type_ = table.column(col).type
+    if not set(d) & {"min", "max", "pattern", "values"}:
+        raise ctx.fail(where, "declares no check: give min, max, pattern or values")
+    for k in ("min", "max"):
+        if k not in d:
+            continue
+        v = d[k]
+        ok = ((type_ in (NUM, MONEY, INT) and isinstance(v, (int, float)) and not isinstance(v, bool))
+              or (type_ == DATE and isinstance(v, dt.date) and not isinstance(v, dt.datetime))
+              or (type_ == MONTH and isinstance(v, str) and re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", v)))
+        if not ok:
+            raise ctx.fail(where, f"{k} must be {'a date (2020-01-01, unquoted)' if type_ == DATE else 'YYYY-MM' if type_ == MONTH else 'a number'} "
+                                  f"for a {type_} column" if type_ in (NUM, MONEY, INT, DATE, MONTH)
+                           else f"{k} applies to number, money, date and month columns; {col} is {type_}")
+    if "min" in d and "max" in d and d["min"] > d["max"]:
+        raise ctx.fail(where, "min is greater than max")
+    pattern = d.get("pattern")
+    if pattern is not None:
+        if not isinstance(pattern, str) or not pattern:
+            raise ctx.fail(where, "pattern must be a non-empty string (a regular expression)")
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise ctx.fail(where, f"pattern {pattern!r} is not a regular expression ({e})") from None
+    values = tuple(constant_text(v) for v in d["values"]) if isinstance(d.get("values"), list) else None
+    if "values" in d and not values:
+        raise ctx.fail(where, "values must be a non-empty list")
+    severity = d.get("severity", "warning")
+    if severity not in ("warning", "error"):
+        raise ctx.fail(where, "severity must be \"warning\" or \"error\"")
+    return Check(col, d.get("min"), d.get("max"), pattern, values or (), severity)
 
 
 def _database_reads(ctx: _Ctx, where: str, name: str, d: dict, sources: list[str],
