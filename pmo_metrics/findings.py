@@ -113,6 +113,7 @@ class ValidationReport:
     def __init__(self) -> None:
         self.store = FindingStore()
         self.rows_read: dict[str, int] = {}
+        self.rows_collapsed: dict[str, int] = {}  # table -> duplicates dedupe folded (not in rows_read)
         self.files: dict[str, list[str]] = {}  # table -> source file names
 
     def _query(self, sql: str, params: list | None = None):
@@ -162,8 +163,10 @@ class ValidationReport:
                     [str(path)])
 
     def summary(self) -> str:
-        return (f"{sum(self.rows_read.values()):,} rows read from {len(self.rows_read)} table(s); "
-                f"{self.n_errors:,} error(s), {self.n_warnings:,} warning(s)")
+        collapsed = sum(self.rows_collapsed.values())
+        return (f"{sum(self.rows_read.values()):,} rows read from {len(self.rows_read)} table(s)"
+                + (f" ({collapsed:,} duplicate row(s) collapsed by the mapping's dedupe)" if collapsed else "")
+                + f"; {self.n_errors:,} error(s), {self.n_warnings:,} warning(s)")
 
     def render(self, limit: int | None = 200) -> str:
         """The report as text: a summary line, then one line per finding, errors first."""

@@ -178,6 +178,8 @@ def _read(batch_path, mapping, progress: Progress, policy, workspace: Workspace 
                        workspace=workspace, load_id=load_id)
     report = ValidationReport()
     report.rows_read = {name: t.rows for name, t in batch.tables.items()}
+    # Duplicates dedupe folded are not rows read into the table, so read − loaded = rejected holds.
+    report.rows_collapsed = {name: t.collapsed for name, t in batch.tables.items() if t.collapsed}
     report.files = {name: list(t.files) for name, t in batch.tables.items()}
     return batch, report
 
@@ -248,6 +250,7 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
                 raise
             record["files"] = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in batch.files]
             record["rows_read"] = report.rows_read
+            record["rows_collapsed"] = report.rows_collapsed
             digest = batch.digest()
             record["batch_sha256"] = digest
 

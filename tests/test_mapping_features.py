@@ -155,3 +155,17 @@ def test_a_bad_check_declaration_is_refused_in_one_line(tmp_path, check, message
     folder = copy(COMBINED, tmp_path / "b", (COMBINED / "mapping.toml").read_text() + "\n" + check)
     with pytest.raises(BatchError, match=message):
         read_batch(folder, folder / "mapping.toml")
+
+
+def test_collapsed_duplicates_are_counted_apart_from_rows_read(tmp_path):
+    """Six rows of two projects: 2 read into the table, 4 collapsed; read − loaded = rejected."""
+    from pmo_metrics.warehouse import load_batch, load_history
+
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(COMBINED, db, COMBINED / "mapping.toml", load_date=dt.date(2025, 6, 15), archive=False)
+    assert result.status == "loaded"
+    assert result.report.rows_read == {"projects": 2} and result.report.rows_collapsed == {"projects": 4}
+    assert "(4 duplicate row(s) collapsed" in result.report.summary()
+    last = load_history(db)[0]
+    assert last["rows_read"] == {"projects": 2} and last["rows_collapsed"] == {"projects": 4}
+    assert last["rows_loaded"] == {"projects": 2} and last["rows_rejected"] == {"projects": 0}

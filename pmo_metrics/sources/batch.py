@@ -44,6 +44,7 @@ class TableData:
     ws: Workspace
     frames: list[SourceFrame] = field(default_factory=list)  # the sources that fed it
     rows: int = 0
+    collapsed: int = 0  # rows read that dedupe folded into another row of the same key
 
     @property
     def files(self) -> list[str]:
@@ -348,10 +349,13 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             if single:
                 finish_part(ws, parts[0])
             else:
+                stacked = sum(ws.con.execute(f"SELECT count(*) FROM {p.table} WHERE NOT _drop").fetchone()[0]
+                              for p in parts)
                 stack(ws, parts, table, spec.dedupe, data.relation)
                 for part in parts:
                     ws.con.execute(f"DROP TABLE {part.table}")
             data.rows = ws.con.execute(f"SELECT count(*) FROM {data.relation}").fetchone()[0]
+            data.collapsed = 0 if single else stacked - data.rows
             if spec.checks:
                 declared_checks(ws, sink, spec, data.relation)
             tables[t] = data
