@@ -14,13 +14,14 @@ from typing import Any, Callable
 from ..findings import BatchError
 from .delimited import read_csv
 from .frames import ROW, SourceFrame, unique_headers
+from .jsonfile import JSON_EXTS, JSON_KEYS, read_json
 from .policy import SourcePolicy, confine
 from .workspace import Workspace
 
 CSV_EXTS = (".csv", ".tsv", ".txt")
 WORKBOOK_EXTS = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_EXTS = (".parquet", ".pq")
-DATA_EXTS = CSV_EXTS + WORKBOOK_EXTS + PARQUET_EXTS
+DATA_EXTS = CSV_EXTS + WORKBOOK_EXTS + PARQUET_EXTS + JSON_EXTS
 
 
 @dataclass
@@ -263,7 +264,12 @@ def read_file(path: Path, options: dict, ctx: ReadContext, sheet: str | None = N
     if ext in CSV_EXTS or ext == "":
         blank = (lambda: ctx.blank_lines(path)) if ctx.blank_lines else None
         return read_csv(path, label, options, ctx.ws, blank)
-    raise BatchError(f"{label}: unsupported file type {ext!r} (csv, tsv, txt, xlsx, xls, parquet)")
+    if ext in JSON_EXTS:
+        return read_json(path, label, options, ctx.ws)
+    raise BatchError(f"{label}: unsupported file type {ext!r} ({SUPPORTED})")
+
+
+SUPPORTED = "csv, tsv, txt, xlsx, xlsm, xls, ods, parquet, json, jsonl, ndjson"
 
 
 def _read_files(source: str, options: dict, ctx: ReadContext) -> list[SourceFrame]:
@@ -301,7 +307,7 @@ def _check_database(options: dict) -> None:
 
 
 READER_KINDS: dict[str, ReaderKind] = {
-    "file": ReaderKind("file", frozenset({"path", "sheet", "encoding", "encoding_errors", "separator"}),
+    "file": ReaderKind("file", frozenset({"path", "sheet", "encoding", "encoding_errors", "separator"}) | JSON_KEYS,
                        _read_files),
     "database": ReaderKind("database", frozenset({"url", "url_secret", "query", "table", "chunk_size", "attach"}),
                            _read_database, _check_database),
