@@ -169,3 +169,46 @@ def test_collapsed_duplicates_are_counted_apart_from_rows_read(tmp_path):
     last = load_history(db)[0]
     assert last["rows_read"] == {"projects": 2} and last["rows_collapsed"] == {"projects": 4}
     assert last["rows_loaded"] == {"projects": 2} and last["rows_rejected"] == {"projects": 0}
+
+
+# --- skip_rows: row filters --------------------------------------------------------------------
+
+def test_skip_rows_leave_out_totals_and_other_years_with_a_count(tmp_path):
+    csv = (COMBINED / "portfolio.csv").read_text() + ",TOTAL,,,,,216500\n2022,,Grand total,,,,\n"
+    text = (COMBINED / "mapping.toml").read_text() + """
+[[tables.projects.skip_rows]]
+column = "Project"
+matches = ["*total*"]
+
+[[tables.projects.skip_rows]]
+column = "Year"
+other_than = [2020, 2021]
+"""
+    folder = copy(COMBINED, tmp_path / "b", text, csv)
+    batch = read_batch(folder, folder / "mapping.toml")
+    try:
+        data = {r["project_id"]: r for r in batch.tables["projects"].data.iter_rows(named=True)}
+        skipped = [f for f in batch.findings if f.rule_id == "MAP-VALUE"]
+        errors = [f for f in batch.findings if f.severity == "error"]
+    finally:
+        batch.close()
+    assert not errors  # the total lines, with no id or dates, never reach validation
+    # 2019 is left out, so the first published end date is 2020's.
+    assert data["HS-1"]["baseline_finish_date"] == dt.date(2029, 3, 31)
+    assert data["EC-2"]["baseline_finish_date"] == dt.date(2024, 12, 31)
+    assert [(f.column, f.message.split(":")[0]) for f in skipped] == [
+        ("Project", "1 row(s) left out of projects"), ("Year", "3 row(s) left out of projects")]
+    assert "is not '2020', '2021'" in skipped[1].message
+
+
+@pytest.mark.parametrize("skip, message", [
+    ('[[tables.projects.skip_rows]]\nmatches = "x"\n', "needs column"),
+    ('[[tables.projects.skip_rows]]\ncolumn = "Year"\n', "says what to leave out"),
+    ('[[tables.projects.skip_rows]]\ncolumn = "Year"\nregex = "(("\n', "not a regular expression"),
+    ('[[tables.projects.skip_rows]]\ncolumn = "Year"\nlike = "x"\n', "unknown key 'like'"),
+    ('[[tables.projects.skip_rows]]\ncolumn = "Yaer"\nequals = "x"\n', "Yaer"),
+])
+def test_a_bad_row_filter_is_refused_in_one_line(tmp_path, skip, message):
+    folder = copy(COMBINED, tmp_path / "b", (COMBINED / "mapping.toml").read_text() + "\n" + skip)
+    with pytest.raises(BatchError, match=message):
+        read_batch(folder, folder / "mapping.toml")

@@ -22,7 +22,9 @@ READ_KEYS = frozenset({"encoding", "encoding_errors", "separator"})
 VALUE_KEYS = frozenset({"empty", "decimal", "thousands", "currency", "date_formats", "not_values"})
 SOURCE_KEYS = frozenset({"kind", "columns", "constants", "description"}) | VALUE_KEYS
 TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scale", "not_value_action",
-                        "drop_if_empty", "dedupe", "description", "query", "table", "checks"}) | VALUE_KEYS
+                        "drop_if_empty", "dedupe", "description", "query", "table", "checks",
+                        "skip_rows"}) | VALUE_KEYS
+SKIP_KEYS = frozenset({"column", "equals", "matches", "regex", "other_than", "description"})
 CHECK_KEYS = frozenset({"min", "max", "pattern", "values", "severity", "description"})
 SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
 LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "description"})
@@ -113,6 +115,24 @@ class Check:
 
 
 @dataclass(frozen=True)
+class RowFilter:
+    """Rows a table leaves out: where a source column equals, matches or is other than given values."""
+    spec: "Spec"
+    text: str                          # the column as the mapping wrote it
+    equals: tuple[str, ...] = ()       # case-insensitive, trimmed
+    matches: tuple[str, ...] = ()      # whole-value glob patterns (* and ?), case-insensitive
+    regex: str | None = None           # a regular expression found anywhere in the value
+    other_than: tuple[str, ...] = ()   # the values to keep: every other row (an empty value too) is left out
+
+    def describe(self) -> str:
+        parts = ([f"equals {', '.join(map(repr, self.equals))}"] if self.equals else []) + \
+                ([f"matches {', '.join(map(repr, self.matches))}"] if self.matches else []) + \
+                ([f"matches the pattern {self.regex!r}"] if self.regex else []) + \
+                ([f"is not {', '.join(map(repr, self.other_than))}"] if self.other_than else [])
+        return f"column {self.text!r} " + " or ".join(parts)
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     name: str
     kind: str
@@ -138,6 +158,7 @@ class TableSpec:
     dedupe: Dedupe | None = None
     origin: str = ""
     checks: tuple[Check, ...] = ()
+    skip_rows: tuple[RowFilter, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -417,8 +438,42 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
     checks = tuple(_check(ctx, f"{where}.checks.{col}", table, col, _table(ctx, f"{where}.checks.{col}", spec))
                    for col, spec in _table(ctx, f"{where}.checks", d.get("checks", {})).items())
     contract_cols("checks", [chk.column for chk in checks])
+    skip = d.get("skip_rows", [])
+    if isinstance(skip, dict):
+        skip = [skip]
+    if not isinstance(skip, list):
+        raise ctx.fail(f"{where}.skip_rows", "must be a list of {column = …, equals / matches / regex / other_than = …}")
+    skip_rows = tuple(_row_filter(ctx, f"{where}.skip_rows[{i + 1}]", _table(ctx, f"{where}.skip_rows", f))
+                      for i, f in enumerate(skip))
     return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
-                     _value_options(ctx, where, d), action, drop_if_empty, dedupe, where, checks)
+                     _value_options(ctx, where, d), action, drop_if_empty, dedupe, where, checks, skip_rows)
+
+
+def _row_filter(ctx: _Ctx, where: str, d: dict) -> RowFilter:
+    _keys(ctx, where, d, SKIP_KEYS)
+    if "column" not in d:
+        raise ctx.fail(where, "needs column (the source column to look at)")
+    given = [k for k in ("equals", "matches", "regex", "other_than") if k in d]
+    if not given:
+        raise ctx.fail(where, "says what to leave out: equals, matches, regex or other_than")
+    regex = d.get("regex")
+    if regex is not None:
+        if not isinstance(regex, str) or not regex:
+            raise ctx.fail(where, "regex must be a non-empty string")
+        try:
+            re.compile(regex)
+        except re.error as e:
+            raise ctx.fail(where, f"regex {regex!r} is not a regular expression ({e})") from None
+
+    def values(key: str) -> tuple[str, ...]:
+        v = d.get(key, [])
+        items = [v] if not isinstance(v, list) else v
+        if any(isinstance(x, (list, dict)) for x in items):
+            raise ctx.fail(where, f"{key} must be a value or a list of values")
+        return tuple(constant_text(x) for x in items)
+
+    return RowFilter(parse_spec(ctx, where, d["column"]), str(d["column"]), values("equals"), values("matches"),
+                     regex, values("other_than"))
 
 
 def _check(ctx: _Ctx, where: str, table, col: str, d: dict) -> Check:

@@ -384,6 +384,8 @@ class PartBuilder:
                          for j, src in enumerate(c.band.columns)]
         text += [f"{self.cols.expr(k.spec, f'tables.{self.name}.dedupe.order_by', q)} AS {quoted(f'_os_{j}')}"
                  for j, k in enumerate(self.order_keys)]
+        text += [f"{self.cols.expr(f.spec, f'tables.{self.name}.skip_rows', q)} AS {quoted(f'_fs_{j}')}"
+                 for j, f in enumerate(self.spec.skip_rows)]
         if flagged:
             pattern = q.bind(cells.glob_regex(self.opts.not_values))
             text += [f"coalesce(regexp_matches({quoted('_s_' + c)}, {pattern}), false) AS {quoted('_nv_' + c)}"
@@ -427,7 +429,9 @@ class PartBuilder:
             values.append(order_date(cells.clean(os_, self.opts, q.bind), formats) + f" AS {ord_}")
             helpers += [ord_, f"CASE WHEN {ord_} IS NULL THEN {os_} END AS {quoted(f'_oin_{j}')}"]
         drop = " OR ".join(quoted("_nv_" + c) for c in flagged) if flagged and nv == "drop" else "false"
-        helpers += ["_blank", f"_blank OR {drop} AS _drop"]
+        skips = [f"coalesce({skipped(quoted(f'_fs_{j}'), f, q)}, false)" for j, f in enumerate(self.spec.skip_rows)]
+        helpers += [f"{e} AS {quoted(f'_skip_{j}')}" for j, e in enumerate(skips)]
+        helpers += ["_blank", f"_blank OR {drop}{''.join(' OR ' + e for e in skips)} AS _drop"]
         self.helpers = [h.rsplit(" AS ", 1)[-1].strip('"') for h in helpers]
         levels = (f"(SELECT {', '.join(values)} FROM (SELECT {', '.join(inputs)} FROM "
                   f"(SELECT {', '.join(text)} FROM {self.cols.relation(q, source)})))")
@@ -503,6 +507,15 @@ class PartBuilder:
     def _findings(self) -> None:
         """Bands, not-values, drop_if_empty, unparsed cells — in that order, as the rows were read."""
         t, name = self.target, self.name
+        for j, f in enumerate(self.spec.skip_rows):
+            # One line per filter, with the count: a filter that leaves out far more than a
+            # "Total" line (a year typed wrong) shows at once.
+            earlier = "".join(f" AND NOT {quoted(f'_skip_{i}')}" for i in range(j))  # each row counted once
+            n = self.ws.con.execute(f"SELECT count(*) FROM {t} WHERE NOT _blank AND {quoted(f'_skip_{j}')}{earlier}"
+                                    ).fetchone()[0]
+            if n:
+                self.sink.add(Finding("MAP-VALUE", WARNING, name, f"{n:,} row(s) left out of {name}: "
+                                      f"{f.describe()} (the mapping's skip_rows)", self.frame.label, None, f.text))
         for c in self.columns:
             if c.band is None:
                 continue
@@ -549,6 +562,21 @@ class PartBuilder:
                                 f"/ 1000000.0")
         if self.dropped_by:
             self.ws.con.execute(f"UPDATE {t} SET _drop = true WHERE NOT ({self.kept})")
+
+
+def skipped(x: str, f, q: Query) -> str:
+    """Whether the text `x` makes a row's filter `f` (a mapping.RowFilter) leave it out."""
+    t = cells.trim(x)
+    conds = []
+    if f.equals:
+        conds.append(f"list_contains({q.bind([v.strip().lower() for v in f.equals])}, lower({t}))")
+    if f.matches:
+        conds.append(f"regexp_matches({x}, {q.bind(cells.glob_regex(f.matches))})")
+    if f.regex:
+        conds.append(f"regexp_matches({x}, {q.bind(f.regex)})")
+    if f.other_than:
+        conds.append(f"NOT coalesce(list_contains({q.bind([v.strip().lower() for v in f.other_than])}, lower({t})), false)")
+    return "(" + " OR ".join(conds) + ")"
 
 
 def order_date(x: str, formats: str) -> str:
