@@ -212,3 +212,33 @@ def test_a_bad_row_filter_is_refused_in_one_line(tmp_path, skip, message):
     folder = copy(COMBINED, tmp_path / "b", (COMBINED / "mapping.toml").read_text() + "\n" + skip)
     with pytest.raises(BatchError, match=message):
         read_batch(folder, folder / "mapping.toml")
+
+
+# --- optional sources --------------------------------------------------------------------------
+
+LATER_YEAR = '''
+[sources.next_year]
+path = "portfolio_2022.csv"
+optional = true
+'''
+
+
+def test_an_optional_source_that_is_absent_adds_nothing(tmp_path):
+    text = (COMBINED / "mapping.toml").read_text().replace('from = ["all_years"]', 'from = ["all_years", "next_year"]')
+    folder = copy(COMBINED, tmp_path / "b", text + LATER_YEAR)
+    assert set(projects(folder)) == {"HS-1", "EC-2"}
+    header = (COMBINED / "portfolio.csv").read_text().splitlines()[0]
+    (folder / "portfolio_2022.csv").write_text(header + "\n2022,NW-3,New wing,DHSC,01/01/2022,31/12/2027,450\n")
+    rows = projects(folder)
+    assert set(rows) == {"HS-1", "EC-2", "NW-3"} and rows["NW-3"]["_file"] == "portfolio_2022.csv"
+
+
+@pytest.mark.parametrize("optional, message", [
+    ("", "matches no file .*declare the source optional = true"),
+    ("optional = \"yes\"\n", "optional must be true or false"),
+])
+def test_a_source_that_is_not_optional_must_be_there(tmp_path, optional, message):
+    text = (COMBINED / "mapping.toml").read_text().replace('from = ["all_years"]', 'from = ["all_years", "next_year"]')
+    folder = copy(COMBINED, tmp_path / "b", text + LATER_YEAR.replace("optional = true\n", optional))
+    with pytest.raises(BatchError, match=message):
+        read_batch(folder, folder / "mapping.toml")
