@@ -242,3 +242,32 @@ def test_a_source_that_is_not_optional_must_be_there(tmp_path, optional, message
     folder = copy(COMBINED, tmp_path / "b", text + LATER_YEAR.replace("optional = true\n", optional))
     with pytest.raises(BatchError, match=message):
         read_batch(folder, folder / "mapping.toml")
+
+
+# --- MAP-DATE-AMBIGUOUS ------------------------------------------------------------------------
+
+def test_a_date_two_declared_formats_read_differently_is_a_warning_with_its_count(tmp_path):
+    text = (COMBINED / "mapping.toml").read_text().replace('date_formats = ["%d/%m/%Y"]',
+                                                           'date_formats = ["%d/%m/%Y", "%m/%d/%Y"]')
+    folder = copy(COMBINED, tmp_path / "b", text)
+    batch = read_batch(folder, folder / "mapping.toml")
+    try:
+        found = [f for f in batch.findings if f.rule_id == "MAP-DATE-AMBIGUOUS"]
+        rows = {r["project_id"]: r for r in batch.tables["projects"].data.iter_rows(named=True)}
+    finally:
+        batch.close()
+    # 01/04/2015 (HS-1, rows 2, 3, 6) and 01/09/2014 (EC-2, rows 4, 5, 7); 31/03/2031 reads one way only.
+    assert [(f.severity, f.file, f.row, f.column, f.value) for f in found] == [
+        ("warning", "portfolio.csv", 2, "start_date", "01/04/2015"),
+        ("warning", "portfolio.csv", 4, "start_date", "01/09/2014")]
+    assert "%d/%m/%Y: 2015-04-01, %m/%d/%Y: 2015-01-04" in found[0].message
+    assert "3 cell(s) of start_date hold it" in found[0].message
+    assert rows["HS-1"]["start_date"] == dt.date(2015, 4, 1)  # the first declared format decides
+
+
+def test_one_declared_format_is_never_ambiguous():
+    batch = read_batch(COMBINED, COMBINED / "mapping.toml")
+    try:
+        assert not [f for f in batch.findings if f.rule_id == "MAP-DATE-AMBIGUOUS"]
+    finally:
+        batch.close()

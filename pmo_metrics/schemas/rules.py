@@ -60,6 +60,7 @@ RULES.update({r.id: r for r in (
     Rule("PRJ-BUDGET-JUMP", ("projects",), WARNING, "budget_at_completion differs from the value loaded last time "
          "for the same project by a factor of 10 or more (a unit slip such as £m read as £)"),
     Rule("MAP-CHECK", c.TABLE_NAMES, WARNING, "a check the mapping declares on a column (its severity as declared)"),
+    Rule("MAP-DATE-AMBIGUOUS", c.TABLE_NAMES, WARNING, "a value that two declared date formats read as different dates"),
 )})
 
 STALE_DAYS = c.STALE_REPORT_DAYS

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..contract import BOOL, MONEY, NUM, STR, Table
+from ..contract import BOOL, DATE, MONEY, NUM, STR, Table
 from ..findings import ERROR, WARNING, BatchError, Finding
 from . import cells
 from .cells import ValueOptions
@@ -370,6 +370,7 @@ class PartBuilder:
         Written as levels (text → translated text → typed value → helpers), so that no
         expression is computed twice for a row."""
         q = Query(self.ws)
+        self.ambiguous: list[str] = []  # date columns whose declared formats may read a value two ways
         nv, flagged, native_types = self.spec.not_value_action, self.flagged, self._native_types()
         source, blank = self.frame.cells()
         text = [ROW, f"{blank} AS _blank"]  # level 1: each column's text, the source's own typed values, band inputs, not-values
@@ -423,6 +424,11 @@ class PartBuilder:
             helpers.append(f"CASE WHEN {v} IS NULL THEN {x} END AS {quoted('_in_' + c.name)}")
             if c.name in self.spec.values:
                 helpers.append(f"CASE WHEN {v} IS NULL THEN {s} END AS {quoted('_shown_' + c.name)}")
+            if c.type == DATE and len(self.options(c.name).date_formats) > 1:
+                values.append(f"{date_readings(cells.trim(x), self.options(c.name).date_formats, q)} "
+                              f"AS {quoted('_dl_' + c.name)}")
+                helpers += ambiguous_dates(c.name, x, self.options(c.name).date_formats, q)
+                self.ambiguous.append(c.name)
         formats = q.bind(list(self.opts.date_formats) + ["%Y-%m-%d"]) if self.order_keys else ""
         for j, _ in enumerate(self.order_keys):
             os_, ord_ = quoted(f"_os_{j}"), quoted(f"_ord_{j}")
@@ -556,6 +562,16 @@ class PartBuilder:
                             f"mapping's dedupe.order_by gives (a year such as 2019, ISO or a declared date format)", q,
                             f"(SELECT {FILE}, {ROW}, {quoted(f'_oin_{j}')} AS value FROM {t} WHERE {self.kept} "
                             f"AND {quoted(f'_oin_{j}')} IS NOT NULL AND trim({quoted(f'_oin_{j}')}) <> '')")
+        for c in self.ambiguous:
+            # One warning per distinct value, with how many cells hold it and where it is first.
+            rows = self.ws.con.execute(
+                f"SELECT {quoted('_amb_' + c)}, min({ROW}), count(*), any_value({quoted('_ambd_' + c)}) FROM {t} "
+                f"WHERE {self.kept} AND {quoted('_amb_' + c)} IS NOT NULL GROUP BY 1 ORDER BY 2").fetchall()
+            for value, row, n, readings in rows:
+                self.sink.add(Finding("MAP-DATE-AMBIGUOUS", WARNING, name,
+                                      f"two declared date formats read this value as different dates ({readings}); "
+                                      f"the first is used, as the mapping orders them — {n:,} cell(s) of "
+                                      f"{c} hold it", self.frame.label, row, c, value))
         for c, factor in self.spec.scale.items():
             # Rounded so that 0.001 × 1,000,000 is 1000, not 1000.0000000000001.
             self.ws.con.execute(f"UPDATE {t} SET {quoted(c)} = round(({quoted(c)} * {float(factor)!r}) * 1000000.0) "
@@ -577,6 +593,26 @@ def skipped(x: str, f, q: Query) -> str:
     if f.other_than:
         conds.append(f"NOT coalesce(list_contains({q.bind([v.strip().lower() for v in f.other_than])}, lower({t})), false)")
     return "(" + " OR ".join(conds) + ")"
+
+
+def _reading(x: str, fmt: str, q: Query) -> str:
+    """The date a format reads from `x`, or NULL (a %Y that reads "12" as the year 12 is a miss)."""
+    d = f"CAST(try_strptime({x}, {q.bind(fmt)}) AS DATE)"
+    return f"CASE WHEN year({d}) >= 1000 THEN {d} END"
+
+
+def date_readings(x: str, formats: tuple[str, ...], q: Query) -> str:
+    """The list of what each declared format reads from `x` (NULL where it reads nothing)."""
+    return "[" + ", ".join(_reading(x, f, q) for f in formats) + "]"
+
+
+def ambiguous_dates(column: str, x: str, formats: tuple[str, ...], q: Query) -> list[str]:
+    """Helpers _amb_C (the text two formats read as different dates) and _ambd_C (what each reads)."""
+    dl = quoted("_dl_" + column)
+    two = f"len(list_distinct({dl})) > 1"
+    readings = ", ".join(f"{q.bind(f + ': ')} || CAST({dl}[{i}] AS VARCHAR)" for i, f in enumerate(formats, start=1))
+    return [f"CASE WHEN {two} THEN {cells.trim(x)} END AS {quoted('_amb_' + column)}",
+            f"CASE WHEN {two} THEN concat_ws(', ', {readings}) END AS {quoted('_ambd_' + column)}"]
 
 
 def order_date(x: str, formats: str) -> str:
