@@ -271,3 +271,63 @@ def test_one_declared_format_is_never_ambiguous():
         assert not [f for f in batch.findings if f.rule_id == "MAP-DATE-AMBIGUOUS"]
     finally:
         batch.close()
+
+
+# --- conditional values: when ------------------------------------------------------------------
+
+STATUS_EXPORT = """ID,Name,Unit,Start,Planned end,Completion,Status
+A1,Archive,Ops,2024-01-01,2024-12-31,2024-11-30,Closed
+A2,Billing,Ops,2024-01-01,2025-12-31,2025-03-01,In progress
+A3,Cloud,Ops,2024-01-01,2025-06-30,,Live - closed
+A4,Data,Ops,2024-01-01,2025-06-30,,
+"""
+STATUS_MAPPING = """
+[tables.projects.columns]
+project_id = "ID"
+project_name = "Name"
+business_unit = "Unit"
+portfolio = "Unit"
+start_date = "Start"
+baseline_finish_date = "Planned end"
+# The export fills "Completion" with the forecast while a project runs: an actual only once closed.
+actual_finish_date = { from = "Completion", when = { column = "Status", matches = ["closed", "* closed"] } }
+stage = [
+  { value = "closed", when = { column = "Status", matches = ["*closed"] } },
+  { value = "idea", when = { column = "Status", empty = true } },
+  { value = "execution" },
+]
+
+[tables.projects.constants]
+delivery_approach = "predictive"
+budget_at_completion = 0
+"""
+
+
+def test_when_takes_a_value_only_where_a_column_says_so(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "export.csv").write_text(STATUS_EXPORT)
+    (tmp_path / "b" / "mapping.toml").write_text('[tables.projects]\nfrom = ["export.csv"]\n' + STATUS_MAPPING)
+    rows = projects(tmp_path / "b")
+    assert (rows["A1"]["actual_finish_date"], rows["A1"]["stage"]) == (dt.date(2024, 11, 30), "closed")
+    assert (rows["A2"]["actual_finish_date"], rows["A2"]["stage"]) == (None, "execution")  # a forecast, not an actual
+    assert (rows["A3"]["actual_finish_date"], rows["A3"]["stage"]) == (None, "closed")
+    assert (rows["A4"]["actual_finish_date"], rows["A4"]["stage"]) == (None, "idea")
+
+
+@pytest.mark.parametrize("spec, message", [
+    ('{ when = { column = "Status", equals = "x" } }', "either from .* or value"),
+    ('{ from = "Completion", value = "x" }', "either from .* or value"),
+    ('[{ value = "x" }, { value = "y", when = { column = "Status", empty = true } }]', "only the last case"),
+    ('{ from = "Completion", when = { column = "Status" } }', "says what to look for"),
+    ('{ from = "Completion", when = { column = "Status", empty = "yes" } }', "empty must be true or false"),
+    ('{ from = "Completion", when = { column = "Stat", equals = "x" } }', "names column 'Stat'"),
+    ('{ from = "Completion", if = { column = "Status", equals = "x" } }', "unknown key 'if'"),
+])
+def test_a_bad_condition_is_refused_in_one_line(tmp_path, spec, message):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "export.csv").write_text(STATUS_EXPORT)
+    mapping = "\n".join(f"actual_finish_date = {spec}" if line.startswith("actual_finish_date") else line
+                        for line in STATUS_MAPPING.split("\n"))
+    (tmp_path / "b" / "mapping.toml").write_text('[tables.projects]\nfrom = ["export.csv"]\n' + mapping)
+    with pytest.raises(BatchError, match=message):
+        read_batch(tmp_path / "b", tmp_path / "b" / "mapping.toml")

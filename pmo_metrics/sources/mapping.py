@@ -24,7 +24,7 @@ SOURCE_KEYS = frozenset({"kind", "columns", "constants", "description"}) | VALUE
 TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scale", "not_value_action",
                         "drop_if_empty", "dedupe", "description", "query", "table", "checks",
                         "skip_rows"}) | VALUE_KEYS
-SKIP_KEYS = frozenset({"column", "equals", "matches", "regex", "other_than", "description"})
+SKIP_KEYS = frozenset({"column", "equals", "matches", "regex", "other_than", "empty", "description"})
 CHECK_KEYS = frozenset({"min", "max", "pattern", "values", "severity", "description"})
 SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
 LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "description"})
@@ -73,7 +73,30 @@ class Coalesce:
         return [c for o in self.options for c in o.columns()]
 
 
-Spec = ColumnRef | Template | Coalesce
+@dataclass(frozen=True)
+class Case:
+    """One branch of a conditional value: `value` (a constant) or `spec`, when `when` holds (None: always)."""
+    when: "RowFilter | None"
+    spec: "ColumnRef | Template | Coalesce | None" = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Cases:
+    """A conditional value: the first case whose condition holds; empty when none does."""
+    cases: tuple[Case, ...]
+
+    def columns(self) -> list[str]:
+        out = []
+        for c in self.cases:
+            if c.when is not None:
+                out += c.when.spec.columns()
+            if c.spec is not None:
+                out += c.spec.columns()
+        return out
+
+
+Spec = ColumnRef | Template | Coalesce | Cases
 
 
 @dataclass(frozen=True)
@@ -123,12 +146,14 @@ class RowFilter:
     matches: tuple[str, ...] = ()      # whole-value glob patterns (* and ?), case-insensitive
     regex: str | None = None           # a regular expression found anywhere in the value
     other_than: tuple[str, ...] = ()   # the values to keep: every other row (an empty value too) is left out
+    empty: bool | None = None          # true: the value is empty; false: it is not
 
     def describe(self) -> str:
         parts = ([f"equals {', '.join(map(repr, self.equals))}"] if self.equals else []) + \
                 ([f"matches {', '.join(map(repr, self.matches))}"] if self.matches else []) + \
                 ([f"matches the pattern {self.regex!r}"] if self.regex else []) + \
-                ([f"is not {', '.join(map(repr, self.other_than))}"] if self.other_than else [])
+                ([f"is not {', '.join(map(repr, self.other_than))}"] if self.other_than else []) + \
+                ([f"is {'' if self.empty else 'not '}empty"] if self.empty is not None else [])
         return f"column {self.text!r} " + " or ".join(parts)
 
 
@@ -283,7 +308,30 @@ def parse_spec(ctx: _Ctx, where: str, value: Any) -> Spec:
         return ColumnRef(value.strip())
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return Coalesce(tuple(parse_spec(ctx, where, v) for v in value))  # type: ignore[misc]
-    raise ctx.fail(where, "a column is a header name, a \"{template}\" or a list of those")
+    if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        return _cases(ctx, where, [value] if isinstance(value, dict) else value)
+    raise ctx.fail(where, "a column is a header name, a \"{template}\", a list of those, or conditional "
+                          "cases ({ from = …, when = { column = …, equals = … } })")
+
+
+def _cases(ctx: _Ctx, where: str, items: list[dict]) -> Cases:
+    """[{from = spec | value = constant, when = {column = …, equals / matches / regex / other_than / empty}}, …]"""
+    cases = []
+    for i, d in enumerate(items, start=1):
+        w = f"{where} case {i}"
+        _keys(ctx, w, d, frozenset({"from", "value", "when"}))
+        if ("from" in d) == ("value" in d):
+            raise ctx.fail(w, "give either from (a column) or value (a constant)")
+        if "from" in d and not isinstance(d["from"], (str, list)):
+            raise ctx.fail(w, "from is a header name, a \"{template}\" or a list of those")
+        when = _row_filter(ctx, f"{w}.when", _table(ctx, f"{w}.when", d["when"])) if "when" in d else None
+        if when is None and i < len(items):
+            raise ctx.fail(w, "only the last case may go without when (it is the default)")
+        spec = parse_spec(ctx, w, d["from"]) if "from" in d else None
+        if isinstance(d.get("value"), (list, dict)):
+            raise ctx.fail(w, "value must be a string, number, boolean or date")
+        cases.append(Case(when, spec, constant_text(d["value"]) if "value" in d else None))
+    return Cases(tuple(cases))
 
 
 def _value_options(ctx: _Ctx, where: str, d: dict) -> ValueOptions | None:
@@ -453,9 +501,11 @@ def _row_filter(ctx: _Ctx, where: str, d: dict) -> RowFilter:
     _keys(ctx, where, d, SKIP_KEYS)
     if "column" not in d:
         raise ctx.fail(where, "needs column (the source column to look at)")
-    given = [k for k in ("equals", "matches", "regex", "other_than") if k in d]
+    given = [k for k in ("equals", "matches", "regex", "other_than", "empty") if k in d]
     if not given:
-        raise ctx.fail(where, "says what to leave out: equals, matches, regex or other_than")
+        raise ctx.fail(where, "says what to look for: equals, matches, regex, other_than or empty")
+    if "empty" in d and not isinstance(d["empty"], bool):
+        raise ctx.fail(where, "empty must be true or false")
     regex = d.get("regex")
     if regex is not None:
         if not isinstance(regex, str) or not regex:
@@ -472,8 +522,10 @@ def _row_filter(ctx: _Ctx, where: str, d: dict) -> RowFilter:
             raise ctx.fail(where, f"{key} must be a value or a list of values")
         return tuple(constant_text(x) for x in items)
 
+    if not isinstance(d["column"], (str, list)):
+        raise ctx.fail(where, "column is a header name, a \"{template}\" or a list of those")
     return RowFilter(parse_spec(ctx, where, d["column"]), str(d["column"]), values("equals"), values("matches"),
-                     regex, values("other_than"))
+                     regex, values("other_than"), d.get("empty"))
 
 
 def _check(ctx: _Ctx, where: str, table, col: str, d: dict) -> Check:

@@ -20,7 +20,7 @@ from ..findings import ERROR, WARNING, BatchError, Finding
 from . import cells
 from .cells import ValueOptions
 from .frames import FILE, ROW, SourceFrame, run
-from .mapping import Bands, Coalesce, ColumnRef, Dedupe, Mapping, SourceSpec, Spec, TableSpec, is_typed
+from .mapping import Bands, Cases, Coalesce, ColumnRef, Dedupe, Mapping, SourceSpec, Spec, TableSpec, is_typed
 from .workspace import Sql, Workspace
 
 # Cell-level findings kept per table, column and rule. Past this the column is broken wholesale
@@ -180,6 +180,15 @@ class Columns:
             return self.column(spec.name, where) if raw else self.clean(spec.name, where, q)
         if isinstance(spec, Coalesce):
             return f"coalesce({', '.join(self.expr(o, where, q) for o in spec.options)})"
+        if isinstance(spec, Cases):
+            branches = []
+            for case in spec.cases:
+                then = self.expr(case.spec, where, q) if case.spec is not None else \
+                    f"{q.bind(case.value.strip() or None)}::VARCHAR"
+                cond = "true" if case.when is None else \
+                    f"coalesce({skipped(self.expr(case.when.spec, where, q), case.when, q)}, false)"
+                branches.append(f"WHEN {cond} THEN {then}")
+            return f"(CASE {' '.join(branches)} END)"
         parts = []
         for p in spec.parts:
             if isinstance(p, str):
@@ -592,6 +601,8 @@ def skipped(x: str, f, q: Query) -> str:
         conds.append(f"regexp_matches({x}, {q.bind(f.regex)})")
     if f.other_than:
         conds.append(f"NOT coalesce(list_contains({q.bind([v.strip().lower() for v in f.other_than])}, lower({t})), false)")
+    if f.empty is not None:
+        conds.append(f"({'' if f.empty else 'NOT '}coalesce({t} = '', true))")
     return "(" + " OR ".join(conds) + ")"
 
 
