@@ -331,3 +331,45 @@ def test_a_bad_condition_is_refused_in_one_line(tmp_path, spec, message):
     (tmp_path / "b" / "mapping.toml").write_text('[tables.projects]\nfrom = ["export.csv"]\n' + mapping)
     with pytest.raises(BatchError, match=message):
         read_batch(tmp_path / "b", tmp_path / "b" / "mapping.toml")
+
+
+# --- departed: portfolio semantics for snapshots -----------------------------------------------
+
+def test_a_project_absent_from_the_newest_snapshot_has_left_the_portfolio(tmp_path):
+    csv = (COMBINED / "portfolio.csv").read_text() + (
+        "2019,OL-9,Old ledger,HMRC,01/01/2016,31/12/2019,40\n"
+        "2020,OL-9,Old ledger,HMRC,01/01/2016,31/12/2020,42\n")
+    text = (COMBINED / "mapping.toml").read_text() + '\n[tables.projects.departed]\nstage = "closed"\n'
+    folder = copy(COMBINED, tmp_path / "b", text, csv)
+    batch = read_batch(folder, folder / "mapping.toml")
+    try:
+        rows = {r["project_id"]: r for r in batch.tables["projects"].data.iter_rows(named=True)}
+        notes = [f for f in batch.findings if f.rule_id == "MAP-VALUE"]
+    finally:
+        batch.close()
+    # Last seen in 2020, missing from 2021 (the newest): closed, by the 2021 snapshot's date.
+    assert (rows["OL-9"]["stage"], rows["OL-9"]["actual_finish_date"]) == ("closed", dt.date(2021, 1, 1))
+    assert (rows["HS-1"]["stage"], rows["HS-1"]["actual_finish_date"]) == ("execution", None)
+    assert [n.message for n in notes] == [
+        "1 project(s) absent from the newest snapshot (2021-01-01) have left the portfolio: stage closed "
+        "(the mapping's departed)"]
+
+
+def test_departed_with_a_stated_stage_sets_no_finish(tmp_path):
+    csv = (COMBINED / "portfolio.csv").read_text() + "2019,OL-9,Old ledger,HMRC,01/01/2016,31/12/2019,40\n"
+    text = (COMBINED / "mapping.toml").read_text() + '\n[tables.projects.departed]\nstage = "on_hold"\n'
+    rows = projects(copy(COMBINED, tmp_path / "b", text, csv))
+    assert (rows["OL-9"]["stage"], rows["OL-9"]["actual_finish_date"]) == ("on_hold", None)
+
+
+@pytest.mark.parametrize("change, message", [
+    (('', '\n[tables.projects.departed]\nstage = "gone"\n'), "stage must be one of"),
+    (('order_by = ["Year"], ', '\n[tables.projects.departed]\n'), "needs dedupe.order_by"),
+    (('', '\n[tables.projects.departed]\nwhen = "x"\n'), "unknown key 'when'"),
+])
+def test_a_bad_departed_declaration_is_refused(tmp_path, change, message):
+    text = (COMBINED / "mapping.toml").read_text()
+    text = (text.replace(change[0], "") if change[0] else text) + change[1]
+    folder = copy(COMBINED, tmp_path / "b", text)
+    with pytest.raises(BatchError, match=message):
+        read_batch(folder, folder / "mapping.toml")

@@ -196,3 +196,19 @@ def test_examples_load_with_quarantine_and_leave_no_orphan(example, rejected, tm
     assert result.rows_rejected == rejected
     assert broken_references(db) == {}
     assert counts_add_up(db) == {}
+
+
+def test_gmpp_a_project_missing_from_the_newest_year_has_left_the_portfolio(gmpp):
+    # "Maritime Sustainment Programme" (MOD, Green in 2020) is in uk_2018, uk_2019 and uk_2020.csv
+    # and in neither uk_2021 nor uk_2022.csv: by the 2021 report (as at 2021-03-31) it had left.
+    p = gmpp.tables["projects"].data.filter(pl.col("project_name") == "Maritime Sustainment Programme").row(0, named=True)
+    assert (p["project_id"], p["_file"], p["stage"], p["actual_finish_date"]) == (
+        "MOD_0036_1112-Q1", "uk_2020.csv", "closed", dt.date(2021, 3, 31))
+    # Maritime Patrol Aircraft is in uk_2022.csv: still running.
+    still = gmpp.tables["projects"].data.filter(pl.col("project_id") == "MOD_0106_1617-Q1").row(0, named=True)
+    assert (still["stage"], still["actual_finish_date"]) == ("execution", None)
+    # 235 projects are in uk_2022.csv; the other 126 of the 361 have left.
+    assert Counter(gmpp.tables["projects"].data["stage"].to_list()) == {"execution": 235, "closed": 126}
+    notes = [f.message for f in gmpp.findings if "departed" in f.message]
+    assert notes == ["126 project(s) absent from the newest snapshot (2022-03-31) have left the portfolio: "
+                     "stage closed (the mapping's departed)"]

@@ -21,7 +21,7 @@ from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
 from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, SUPPORTED, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
-from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, quoted, stack
+from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted, stack
 from .workspace import Sql, Workspace, ident
 
 Progress = Callable[[str, float], None]
@@ -354,7 +354,13 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             else:
                 stacked = sum(ws.con.execute(f"SELECT count(*) FROM {p.table} WHERE NOT _drop").fetchone()[0]
                               for p in parts)
-                stack(ws, parts, table, spec.dedupe, data.relation)
+                body = stack(ws, parts, table, spec.dedupe, data.relation)
+                if spec.departed:
+                    n, newest = mark_departed(ws, body, data.relation, spec.departed)
+                    if n:
+                        sink.add(Finding("MAP-VALUE", WARNING, t, f"{n:,} project(s) absent from the newest "
+                                         f"snapshot ({newest}) have left the portfolio: stage {spec.departed} "
+                                         f"(the mapping's departed)", None, None, "stage"))
                 for part in parts:
                     ws.con.execute(f"DROP TABLE {part.table}")
             data.rows = ws.con.execute(f"SELECT count(*) FROM {data.relation}").fetchone()[0]

@@ -23,7 +23,7 @@ VALUE_KEYS = frozenset({"empty", "decimal", "thousands", "currency", "date_forma
 SOURCE_KEYS = frozenset({"kind", "columns", "constants", "description"}) | VALUE_KEYS
 TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scale", "not_value_action",
                         "drop_if_empty", "dedupe", "description", "query", "table", "checks",
-                        "skip_rows"}) | VALUE_KEYS
+                        "skip_rows", "departed"}) | VALUE_KEYS
 SKIP_KEYS = frozenset({"column", "equals", "matches", "regex", "other_than", "empty", "description"})
 CHECK_KEYS = frozenset({"min", "max", "pattern", "values", "severity", "description"})
 SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
@@ -184,6 +184,7 @@ class TableSpec:
     origin: str = ""
     checks: tuple[Check, ...] = ()
     skip_rows: tuple[RowFilter, ...] = ()
+    departed: str | None = None  # the stage of a project absent from the newest snapshot (see docs)
 
 
 @dataclass(frozen=True)
@@ -493,8 +494,22 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
         raise ctx.fail(f"{where}.skip_rows", "must be a list of {column = …, equals / matches / regex / other_than = …}")
     skip_rows = tuple(_row_filter(ctx, f"{where}.skip_rows[{i + 1}]", _table(ctx, f"{where}.skip_rows", f))
                       for i, f in enumerate(skip))
+    departed = None
+    if "departed" in d:
+        dp = _table(ctx, f"{where}.departed", d["departed"])
+        _keys(ctx, f"{where}.departed", dp, frozenset({"stage", "description"}))
+        departed = dp.get("stage", "closed")
+        stages = table.column("stage").enum if "stage" in known else None
+        if name != "projects" or not stages:
+            raise ctx.fail(f"{where}.departed", "applies to projects only")
+        if departed not in stages:
+            raise ctx.fail(f"{where}.departed", f"stage must be one of {', '.join(stages)}, not {departed!r}")
+        if dedupe is None or not dedupe.order_by:
+            raise ctx.fail(f"{where}.departed", "needs dedupe.order_by: the date of each snapshot "
+                                                "(as_at, say), which says which file is the newest")
     return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
-                     _value_options(ctx, where, d), action, drop_if_empty, dedupe, where, checks, skip_rows)
+                     _value_options(ctx, where, d), action, drop_if_empty, dedupe, where, checks, skip_rows,
+                     departed)
 
 
 def _row_filter(ctx: _Ctx, where: str, d: dict) -> RowFilter:

@@ -688,3 +688,23 @@ def stack(ws: Workspace, parts: list[Part], table: Table, dedupe: Dedupe | None,
         select = (f"SELECT * FROM (SELECT *, 0 AS _loose FROM ({keyed}) UNION ALL BY NAME {loose}) "
                   f"ORDER BY _loose, _at_part, _at_row")
     ws.con.execute(f"CREATE TABLE {target} AS SELECT {names}, _load_id, {FILE}, {ROW} FROM ({select})")
+    return body
+
+
+def mark_departed(ws: Workspace, body: str, target: str, stage: str) -> tuple[int, object]:
+    """Projects absent from the newest snapshot (by dedupe.order_by's first key) have left the
+    portfolio: `stage` — and, for closed, an actual finish (where none is given) on the date of
+    the first snapshot they are missing from, the date by which they had left. Projects already
+    closed or cancelled keep theirs. Returns how many were marked, and the newest snapshot's date."""
+    seen = ws.name("seen")
+    ws.con.execute(f"CREATE TEMP TABLE {seen} AS SELECT project_id, max(_o0) AS _last FROM ({body}) "
+                   f"WHERE project_id IS NOT NULL GROUP BY project_id")
+    newest = ws.con.execute(f"SELECT max(_o0) FROM ({body})").fetchone()[0]
+    finish = ("actual_finish_date = coalesce(t.actual_finish_date, (SELECT min(_o0) FROM "
+              f"({body}) AS b WHERE b._o0 > s._last)), " if stage == "closed" else "")
+    n = ws.con.execute(f"UPDATE {target} AS t SET {finish}stage = $stage FROM {seen} AS s "
+                       f"WHERE t.project_id = s.project_id AND s._last < $newest "
+                       f"AND coalesce(t.stage NOT IN ('closed', 'cancelled'), true)",
+                       {"stage": stage, "newest": newest}).fetchone()[0]
+    ws.con.execute(f"DROP TABLE {seen}")
+    return n, newest
