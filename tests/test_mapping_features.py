@@ -373,3 +373,56 @@ def test_a_bad_departed_declaration_is_refused(tmp_path, change, message):
     folder = copy(COMBINED, tmp_path / "b", text)
     with pytest.raises(BatchError, match=message):
         read_batch(folder, folder / "mapping.toml")
+
+
+# --- value tables declared once ----------------------------------------------------------------
+
+RAG_EXPORT = """Project,Date,Overall,Schedule
+P1,2025-06-01,On Track,on-track
+P2,2025-06-01,AMBER / RED,Amber-Red
+P3,2025-06-01,green,At risk
+P4,2025-06-01,Late!,at risk
+P5,2025-06-01,Late,
+"""
+RAG_MAPPING = """
+[value_tables.rag]
+"On track" = "green"
+"Amber/Red" = "red"
+"At risk" = "amber"
+
+[tables.status_reports]
+from = ["reports.csv"]
+columns = { project_id = "Project", report_date = "Date", overall_rag = "Overall", schedule_rag = "Schedule" }
+values = { overall_rag = "rag", schedule_rag = "rag" }
+"""
+
+
+def read_rag(tmp_path, mapping: str = RAG_MAPPING):
+    (tmp_path / "b").mkdir(exist_ok=True)
+    (tmp_path / "b" / "reports.csv").write_text(RAG_EXPORT)
+    (tmp_path / "b" / "mapping.toml").write_text(mapping)
+    return read_batch(tmp_path / "b", tmp_path / "b" / "mapping.toml")
+
+
+def test_one_value_table_serves_several_columns_matched_loosely(tmp_path):
+    batch = read_rag(tmp_path)
+    try:
+        rows = [(r["overall_rag"], r["schedule_rag"]) for r in batch.tables["status_reports"].data.iter_rows(named=True)]
+        notes = [f for f in batch.findings if f.rule_id == "MAP-VALUE"]
+    finally:
+        batch.close()
+    assert rows[:3] == [("green", "green"), ("red", "red"), ("green", "amber")]
+    # "Late!" and "Late" are listed with counts (a valid "green" is not), and offered ready to paste.
+    assert [(n.column, n.file) for n in notes] == [("overall_rag", "reports.csv")]
+    assert notes[0].message == ("2 value(s) match nothing in value table 'rag': 'Late!' (1), 'Late' (1); to translate "
+                                "them, add to [value_tables.rag]: \"Late!\" = \"\" \"Late\" = \"\"")
+
+
+@pytest.mark.parametrize("change, message", [
+    (('values = { overall_rag = "rag"', 'values = { overall_rag = "ragg"'), "names no value table"),
+    (('"At risk" = "amber"', '"At risk" = "amber"\n"at-risk" = "red"'), "same value once case"),
+    (('"At risk" = "amber"', '"At risk" = ["amber"]'), "a value must be a string"),
+])
+def test_a_bad_value_table_is_refused_in_one_line(tmp_path, change, message):
+    with pytest.raises(BatchError, match=message):
+        read_rag(tmp_path, RAG_MAPPING.replace(*change))

@@ -28,7 +28,7 @@ SKIP_KEYS = frozenset({"column", "equals", "matches", "regex", "other_than", "em
 CHECK_KEYS = frozenset({"min", "max", "pattern", "values", "severity", "description"})
 SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
 LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "description"})
-TOP_KEYS = frozenset({"version", "description", "defaults", "sources", "tables", "lookups"})
+TOP_KEYS = frozenset({"version", "description", "defaults", "sources", "tables", "lookups", "value_tables"})
 FILTERS = ("upper", "lower", "squash", "slug")
 NOT_VALUE_ACTIONS = ("null", "drop")
 
@@ -185,6 +185,7 @@ class TableSpec:
     checks: tuple[Check, ...] = ()
     skip_rows: tuple[RowFilter, ...] = ()
     departed: str | None = None  # the stage of a project absent from the newest snapshot (see docs)
+    value_tables: dict[str, str] = field(default_factory=dict)  # column → shared value table it uses
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ class Mapping:
     tables: dict[str, TableSpec] = field(default_factory=dict)
     lookups: dict[str, Lookup] = field(default_factory=dict)
     description: str = ""
+    value_tables: dict[str, dict[str, str]] = field(default_factory=dict)  # name → {value: translation}
 
     @property
     def label(self) -> str:
@@ -429,8 +431,15 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
     contract_cols("columns", columns)
     constants = _constants(ctx, f"{where}.constants", d.get("constants", {}))
     contract_cols("constants", constants)
-    values = {}
+    values, shared = {}, {}
     for col, tr in _table(ctx, f"{where}.values", d.get("values", {})).items():
+        if isinstance(tr, str):
+            # A value table declared once under [value_tables.NAME], matched after normalising.
+            if tr not in mapping.value_tables:
+                raise ctx.fail(f"{where}.values", f"{col} = {tr!r} names no value table "
+                                                  f"(declare it under [value_tables.{tr}])")
+            values[col], shared[col] = {value_key(k): v for k, v in mapping.value_tables[tr].items()}, tr
+            continue
         tr = _table(ctx, f"{where}.values.{col}", tr)
         values[col] = {str(k): constant_text(v) for k, v in tr.items()}
     contract_cols("values", values)
@@ -509,7 +518,7 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
                                                 "(as_at, say), which says which file is the newest")
     return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
                      _value_options(ctx, where, d), action, drop_if_empty, dedupe, where, checks, skip_rows,
-                     departed)
+                     departed, shared)
 
 
 def _row_filter(ctx: _Ctx, where: str, d: dict) -> RowFilter:
@@ -666,10 +675,30 @@ def parse_mapping(data: dict, label: str = "mapping", path: Path | None = None) 
         m.sources[name] = _source(ctx, name, _table(ctx, f"sources.{name}", d))
     for name, d in _table(ctx, "lookups", data.get("lookups", {})).items():
         m.lookups[name] = _lookup(ctx, name, _table(ctx, f"lookups.{name}", d), m)
+    for name, d in _table(ctx, "value_tables", data.get("value_tables", {})).items():
+        table = _table(ctx, f"value_tables.{name}", d)
+        if not table:
+            raise ctx.fail(f"value_tables.{name}", "is empty")
+        seen: dict[str, tuple[str, str]] = {}
+        for k, v in table.items():
+            if isinstance(v, (list, dict)):
+                raise ctx.fail(f"value_tables.{name}", f"{k}: a value must be a string, number, boolean or date")
+            other = seen.setdefault(value_key(k), (k, constant_text(v)))
+            if other[1] != constant_text(v):
+                raise ctx.fail(f"value_tables.{name}", f"{other[0]!r} and {k!r} are the same value once case, "
+                                                       "spaces and punctuation are ignored, but translate differently")
+        m.value_tables[name] = {str(k): constant_text(v) for k, v in table.items()}
     for name, d in _table(ctx, "tables", data.get("tables", {})).items():
         m.tables[name] = _table_spec(ctx, name, _table(ctx, f"tables.{name}", d), m)
     _check_lookup_names(ctx, m)
     return m
+
+
+def value_key(text: str) -> str:
+    """A value as a shared value table matches it: lower-case, every run of characters that are
+    not letters or digits one space, trimmed ("Amber / Red", "amber-red" → "amber red").
+    `transform.value_key_sql` is the same in SQL."""
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in str(text).lower()).split())
 
 
 def load_mapping(path: str | Path) -> Mapping:

@@ -12,6 +12,7 @@ and rule when the batch is done.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -356,6 +357,12 @@ class PartBuilder:
         table = self.spec.values.get(c.name)
         if table is None:
             return cells.normalise_enum(s) if c.enum else s
+        if c.name in self.spec.value_tables:
+            # A shared value table: its keys are normalised already (mapping.value_key).
+            ks, vs = q.bind(list(table)), q.bind(list(table.values()))
+            key = value_key_sql(s)
+            base = cells.normalise_enum(s) if c.enum else s
+            return f"CASE WHEN list_contains({ks}, {key}) THEN {vs}[list_position({ks}, {key})] ELSE {base} END"
         if c.enum:
             keys = {cells.enum_key(k): v for k, v in table.items()}
             low, base = cells.normalise_enum(s), cells.normalise_enum(s)
@@ -422,6 +429,8 @@ class PartBuilder:
                 # Emptiness is that of the text before translation (a translation never empties a cell).
                 helpers.append(f"{emptied} IS NULL AS {quoted('_empty_' + c.name)}")
             inputs.append(f"{self._translated(emptied, c, q)} AS {x}")
+            if c.name in self.spec.value_tables:
+                helpers.append(f"{self._unmatched(emptied, c, q)} AS {quoted('_um_' + c.name)}")
             if c.type == STR:
                 out.append(f"{x} AS {quoted(c.name)}")
                 continue
@@ -453,6 +462,16 @@ class PartBuilder:
         kind = "TEMP TABLE" if self.temporary else "TABLE"
         return q(f"CREATE {kind} {self.target} AS SELECT {', '.join(out)}, {q.bind(self.load_id)}::VARCHAR AS _load_id, "
                  f"{q.bind(self.frame.label)}::VARCHAR AS {FILE}, {ROW}, {', '.join(helpers)} FROM {levels}")
+
+    def _unmatched(self, s: str, c: _Column, q: Query) -> str:
+        """The text of a cell a shared value table does not match (nor is it a valid enumeration
+        member as written), else NULL."""
+        keys = q.bind(list(self.spec.values[c.name]))
+        hit = f"list_contains({keys}, {value_key_sql(s)})"
+        members = self.table.column(c.name).enum
+        if members:
+            hit += f" OR list_contains({q.bind(list(members))}, {cells.normalise_enum(s)})"
+        return f"CASE WHEN {s} IS NOT NULL AND NOT ({hit}) THEN {cells.trim(s)} END"
 
     # --- after the first pass ------------------------------------------------------------------
 
@@ -571,6 +590,18 @@ class PartBuilder:
                             f"mapping's dedupe.order_by gives (a year such as 2019, ISO or a declared date format)", q,
                             f"(SELECT {FILE}, {ROW}, {quoted(f'_oin_{j}')} AS value FROM {t} WHERE {self.kept} "
                             f"AND {quoted(f'_oin_{j}')} IS NOT NULL AND trim({quoted(f'_oin_{j}')}) <> '')")
+        for c, table_name in self.spec.value_tables.items():
+            if not any(col.name == c and col.spec is not None for col in self.columns):
+                continue
+            unmatched = self.ws.con.execute(
+                f"SELECT {quoted('_um_' + c)}, count(*), min({ROW}) FROM {t} WHERE {self.kept} "
+                f"AND {quoted('_um_' + c)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 3 LIMIT 50").fetchall()
+            if unmatched:
+                listed = ", ".join(f"{v!r} ({n:,})" for v, n, _ in unmatched)
+                paste = " ".join(f"{json.dumps(v, ensure_ascii=False)} = \"\"" for v, _, _ in unmatched)
+                self.sink.add(Finding("MAP-VALUE", WARNING, name, f"{len(unmatched):,} value(s) match nothing in "
+                                      f"value table {table_name!r}: {listed}; to translate them, add to "
+                                      f"[value_tables.{table_name}]: {paste}", self.frame.label, None, c))
         for c in self.ambiguous:
             # One warning per distinct value, with how many cells hold it and where it is first.
             rows = self.ws.con.execute(
@@ -604,6 +635,11 @@ def skipped(x: str, f, q: Query) -> str:
     if f.empty is not None:
         conds.append(f"({'' if f.empty else 'NOT '}coalesce({t} = '', true))")
     return "(" + " OR ".join(conds) + ")"
+
+
+def value_key_sql(x: str) -> str:
+    """`mapping.value_key` in SQL: lower-case, runs of non-letters/digits one space, trimmed."""
+    return f"trim(regexp_replace(lower({x}), '[^\\p{{L}}\\p{{N}}]+', ' ', 'g'))"
 
 
 def _reading(x: str, fmt: str, q: Query) -> str:
