@@ -426,3 +426,59 @@ def test_one_value_table_serves_several_columns_matched_loosely(tmp_path):
 def test_a_bad_value_table_is_refused_in_one_line(tmp_path, change, message):
     with pytest.raises(BatchError, match=message):
         read_rag(tmp_path, RAG_MAPPING.replace(*change))
+
+
+# --- clean: pattern clean-up before a value is read --------------------------------------------
+
+MONEY_EXPORT = """ID,Budget,Start
+P1,£363m,30-06-2019 (rebaselined)
+P2,Â£1.2bn,2020-01-15
+P3,$48.5 m,2021-04-01
+"""
+MONEY_MAPPING = """
+[tables.projects]
+from = ["money.csv"]
+columns = { project_id = "ID", project_name = "ID", business_unit = "ID", portfolio = "ID", start_date = "Start", baseline_finish_date = "Start", budget_at_completion = "Budget" }
+constants = { delivery_approach = "agile", stage = "execution" }
+scale = { budget_at_completion = 1e6 }
+
+[tables.projects.clean]
+budget_at_completion = [
+  { pattern = "Â?£", replace = "" },                    # £, also mis-encoded as Â£
+  { pattern = "([0-9.]+)\\\\s*bn$", replace = "\\\\1e3" },  # £bn → £m
+  { pattern = "\\\\s*m$", replace = "" },
+]
+start_date = { pattern = "^([0-9]{2})-([0-9]{2})-([0-9]{4}).*", replace = "\\\\3-\\\\2-\\\\1" }
+baseline_finish_date = { pattern = " [(].*", replace = "" }   # a note after the date
+"""
+
+
+def test_clean_rewrites_numbers_and_dates_before_they_are_read(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "money.csv").write_text(MONEY_EXPORT, encoding="utf-8")
+    (tmp_path / "b" / "mapping.toml").write_text(MONEY_MAPPING, encoding="utf-8")
+    batch = read_batch(tmp_path / "b", tmp_path / "b" / "mapping.toml")
+    try:
+        rows = {r["project_id"]: r for r in batch.tables["projects"].data.iter_rows(named=True)}
+        errors = [f for f in batch.findings if f.severity == "error"]
+    finally:
+        batch.close()
+    assert not errors
+    assert [rows[p]["budget_at_completion"] for p in ("P1", "P2", "P3")] == [363e6, 1.2e9, 48.5e6]
+    assert rows["P1"]["start_date"] == dt.date(2019, 6, 30)
+
+
+@pytest.mark.parametrize("clean, message", [
+    ('budget_at_completion = [{ pattern = "(" }]', "not a regular expression"),
+    ('budget_at_completion = [{ replace = "x" }]', "pattern must be a non-empty string"),
+    ('budget_at_completion = []', "must be a list"),
+    ('budget_at_completion = [{ pattern = "x", with = "y" }]', "unknown key 'with'"),
+    ('budget = [{ pattern = "x" }]', "no column of projects"),
+])
+def test_a_bad_clean_rule_is_refused_in_one_line(tmp_path, clean, message):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "money.csv").write_text(MONEY_EXPORT, encoding="utf-8")
+    mapping = MONEY_MAPPING.split("[tables.projects.clean]")[0] + "[tables.projects.clean]\n" + clean + "\n"
+    (tmp_path / "b" / "mapping.toml").write_text(mapping, encoding="utf-8")
+    with pytest.raises(BatchError, match=message):
+        read_batch(tmp_path / "b", tmp_path / "b" / "mapping.toml")

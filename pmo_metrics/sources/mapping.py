@@ -23,7 +23,7 @@ VALUE_KEYS = frozenset({"empty", "decimal", "thousands", "currency", "date_forma
 SOURCE_KEYS = frozenset({"kind", "columns", "constants", "description"}) | VALUE_KEYS
 TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scale", "not_value_action",
                         "drop_if_empty", "dedupe", "description", "query", "table", "checks",
-                        "skip_rows", "departed"}) | VALUE_KEYS
+                        "skip_rows", "departed", "clean"}) | VALUE_KEYS
 SKIP_KEYS = frozenset({"column", "equals", "matches", "regex", "other_than", "empty", "description"})
 CHECK_KEYS = frozenset({"min", "max", "pattern", "values", "severity", "description"})
 SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
@@ -186,6 +186,7 @@ class TableSpec:
     skip_rows: tuple[RowFilter, ...] = ()
     departed: str | None = None  # the stage of a project absent from the newest snapshot (see docs)
     value_tables: dict[str, str] = field(default_factory=dict)  # column → shared value table it uses
+    clean: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # column → (regex, replacement)
 
 
 @dataclass(frozen=True)
@@ -516,9 +517,35 @@ def _table_spec(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> TableSpec:
         if dedupe is None or not dedupe.order_by:
             raise ctx.fail(f"{where}.departed", "needs dedupe.order_by: the date of each snapshot "
                                                 "(as_at, say), which says which file is the newest")
+    clean = {col: _clean_rules(ctx, f"{where}.clean.{col}", rules)
+             for col, rules in _table(ctx, f"{where}.clean", d.get("clean", {})).items()}
+    contract_cols("clean", clean)
     return TableSpec(name, tuple(sources), columns, constants, values, bands, scale,
                      _value_options(ctx, where, d), action, drop_if_empty, dedupe, where, checks, skip_rows,
-                     departed, shared)
+                     departed, shared, clean)
+
+
+def _clean_rules(ctx: _Ctx, where: str, rules: Any) -> tuple[tuple[str, str], ...]:
+    """[{pattern = regex, replace = text}, …]: applied in order to a cell's text before it is read."""
+    import duckdb  # the patterns run in DuckDB (RE2), so DuckDB says whether they are valid
+
+    rules = [rules] if isinstance(rules, dict) else rules
+    if not isinstance(rules, list) or not rules:
+        raise ctx.fail(where, "must be a list of {pattern = \"…\", replace = \"…\"}")
+    out = []
+    for r in rules:
+        r = _table(ctx, where, r)
+        _keys(ctx, where, r, frozenset({"pattern", "replace", "description"}))
+        pattern, replace_ = r.get("pattern"), r.get("replace", "")
+        if not isinstance(pattern, str) or not pattern or not isinstance(replace_, str):
+            raise ctx.fail(where, "pattern must be a non-empty string, replace a string")
+        try:
+            duckdb.execute("SELECT regexp_replace('', ?, ?, 'g')", [pattern, replace_])
+        except duckdb.Error as e:
+            raise ctx.fail(where, f"pattern {pattern!r} is not a regular expression "
+                                  f"({str(e).splitlines()[0]})") from None
+        out.append((pattern, replace_))
+    return tuple(out)
 
 
 def _row_filter(ctx: _Ctx, where: str, d: dict) -> RowFilter:

@@ -325,7 +325,7 @@ class PartBuilder:
                 continue
             c.as_is = (isinstance(c.spec, ColumnRef) and col.type != STR and col.enum is None
                        and not self.opts.not_values and col.name not in self.spec.values
-                       and not (c.constant or "").strip())
+                       and not (c.constant or "").strip() and col.name not in self.spec.clean)
             self.cols.expr(c.spec, where, q, raw=c.as_is)
             if col.type != STR:
                 c.native = self.cols.native_of(c.spec)
@@ -347,6 +347,10 @@ class PartBuilder:
         if c.spec is None:
             return f"{q.bind((c.constant or '').strip() or None)}::VARCHAR" if c.constant is not None else "NULL::VARCHAR"
         e = self.cols.expr(c.spec, f"tables.{self.name}.columns", q, raw=c.as_is)
+        for pattern, replacement in self.spec.clean.get(c.name, ()):
+            e = f"regexp_replace({e}, {q.bind(pattern)}, {q.bind(replacement)}, 'g')"
+        if self.spec.clean.get(c.name):
+            e = f"nullif({cells.trim(e)}, '')"  # a clean-up that leaves nothing leaves the cell empty
         if c.constant is not None and c.constant.strip():
             e = f"coalesce({e}, {q.bind(c.constant.strip())})"
         return e
