@@ -163,7 +163,7 @@ class Columns:
     def column(self, name: str, where: str) -> str:
         key = name.strip().lower()
         if key not in self.index:
-            cols = ", ".join(self.frame.columns[:12]) + (" …" if len(self.frame.columns) > 12 else "")
+            cols = ", ".join(near_first(name, self.frame.columns)[:12]) + (" …" if len(self.frame.columns) > 12 else "")
             raise BatchError(f"{self.label}: the mapping's [{where}] names column {name!r}, which the "
                              f"file lacks (columns: {cols})")
         return self.index[key]
@@ -639,6 +639,15 @@ def skipped(x: str, f, q: Query) -> str:
     if f.empty is not None:
         conds.append(f"({'' if f.empty else 'NOT '}coalesce({t} = '', true))")
     return "(" + " OR ".join(conds) + ")"
+
+
+def near_first(name: str, columns: list[str]) -> list[str]:
+    """`columns` with the ones most like `name` first (a typo's fix is then the first one named)."""
+    import difflib  # only for a message
+
+    by_case = {c.lower(): c for c in columns}
+    near = [by_case[c] for c in difflib.get_close_matches(name.strip().lower(), list(by_case), n=5, cutoff=0.6)]
+    return near + [c for c in columns if c not in near]
 
 
 def value_key_sql(x: str) -> str:
