@@ -203,7 +203,7 @@ other_than = [2020, 2021]
 
 @pytest.mark.parametrize("skip, message", [
     ('[[tables.projects.skip_rows]]\nmatches = "x"\n', "needs column"),
-    ('[[tables.projects.skip_rows]]\ncolumn = "Year"\n', "says what to leave out"),
+    ('[[tables.projects.skip_rows]]\ncolumn = "Year"\n', "says what to look for"),
     ('[[tables.projects.skip_rows]]\ncolumn = "Year"\nregex = "(("\n', "not a regular expression"),
     ('[[tables.projects.skip_rows]]\ncolumn = "Year"\nlike = "x"\n', "unknown key 'like'"),
     ('[[tables.projects.skip_rows]]\ncolumn = "Yaer"\nequals = "x"\n', "Yaer"),
