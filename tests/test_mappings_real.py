@@ -212,3 +212,13 @@ def test_gmpp_a_project_missing_from_the_newest_year_has_left_the_portfolio(gmpp
     notes = [f.message for f in gmpp.findings if "departed" in f.message]
     assert notes == ["126 project(s) absent from the newest snapshot (2022-03-31) have left the portfolio: "
                      "stage closed (the mapping's departed)"]
+
+
+def test_us_budget_check_flags_the_implausible_lifecycle_costs(us):
+    # Projects_CW1_clean.csv row 1188: "NAEP Web Operations and Maintenance", Lifecycle Cost($M)
+    # 25654.96; row 1986: Naval Tactical Command Support System, 31112.9. No other row reaches $10,000M.
+    hits = [f for f in us.findings if f.rule_id == "MAP-CHECK"]
+    assert [(f.severity, f.row, f.column, f.value) for f in hits] == [
+        ("warning", 1188, "budget_at_completion", "25654960000.0"),
+        ("warning", 1986, "budget_at_completion", "31112900000.0")]
+    assert "at most 10000000000.0" in hits[0].message
