@@ -1,11 +1,15 @@
 """From frames to typed contract tables, as a mapping says, in SQL — with findings for what fails.
 
 Per frame, one `CREATE TABLE … AS SELECT` computes every contract column: resolve it (rename,
-template, coalesce, constant), flag not-values (warning; the row dropped or the cell emptied),
-translate values and enumeration case, and apply the exact fast parse (`cells.fast`). The cells the
-fast parse left are read by the lenient parsers on their distinct values (`parse`); then bands,
-drop_if_empty and scale are applied and the SCHEMA errors and MAP-VALUE warnings written. A table's
-parts are stacked and, if the mapping says so, de-duplicated with window functions (`stack`).
+template, coalesce, conditional cases, constant), clean its text up (`clean` patterns), flag
+not-values (warning; the row dropped or the cell emptied), translate values (own or shared value
+tables) and enumeration case, and apply the exact fast parse (`cells.fast`); it also flags the rows
+`skip_rows` leaves out and the dates two declared formats read differently. The cells the fast
+parse left are read by the lenient parsers on their distinct values (`parse`); then bands,
+drop_if_empty and scale are applied and the SCHEMA errors and MAP-VALUE / MAP-DATE-AMBIGUOUS
+warnings written. A table's parts are stacked and, if the mapping says so, de-duplicated with
+window functions in the declared order (`stack`), and projects that left a snapshot portfolio
+marked (`mark_departed`).
 
 Findings go to the workspace table `read_findings`; cell-level ones are capped per table, column
 and rule when the batch is done.
