@@ -117,3 +117,16 @@ def test_a_batch_with_nothing_to_read_is_refused(tmp_path, capsys):
     assert main(["load", str(tmp_path / "b"), "--db", str(tmp_path / "pmo.duckdb"), "--quiet"]) == 2
     assert "no table to read" in capsys.readouterr().err
     assert not (tmp_path / "pmo.duckdb").exists()
+
+
+@pytest.mark.parametrize("option, message", [
+    ("records = 3", "records must be the dotted path"),
+    ("explode = \"\"", "explode must be the dotted path"),
+    ("join = 1", "join must be a string"),
+])
+def test_bad_json_options_are_refused_when_the_mapping_is_loaded(tmp_path, option, message):
+    from pmo_metrics.sources import load_mapping
+
+    (tmp_path / "m.toml").write_text(f'[sources.p]\npath = "p.json"\n{option}\n')
+    with pytest.raises(BatchError, match=message):
+        load_mapping(tmp_path / "m.toml")

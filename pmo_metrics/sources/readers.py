@@ -276,6 +276,11 @@ SUPPORTED = "csv, tsv, txt, xlsx, xlsm, xls, ods, parquet, json, jsonl, ndjson"
 def _check_file(options: dict) -> None:
     if not isinstance(options.get("optional", False), bool):
         raise ValueError("optional must be true or false")
+    for key in ("records", "explode"):
+        if key in options and (not isinstance(options[key], str) or not options[key].strip(".").strip()):
+            raise ValueError(f"{key} must be the dotted path of a JSON field (\"projects\", \"data.items\")")
+    if "join" in options and not isinstance(options["join"], str):
+        raise ValueError("join must be a string (the text between an array's elements)")
 
 
 def _read_files(source: str, options: dict, ctx: ReadContext) -> list[SourceFrame]:
