@@ -37,8 +37,22 @@ def test_nested_fields_by_dotted_path_and_arrays_joined(batch):
 def test_an_exploded_array_gives_a_row_per_element(batch):
     got = [(r["milestone_id"], r["project_id"], r["milestone_name"], r["baseline_date"], r["_row"])
            for r in rows(batch, "milestones")]
-    assert got == [("M1", "P1", "Beta", dt.date(2025, 5, 1), 1), ("M2", "P1", "Launch", dt.date(2025, 11, 1), 1),
-                   ("M3", "P2", "Parallel run", dt.date(2025, 9, 1), 2)]
+    assert got == [("M1", "P1", "Beta", dt.date(2025, 5, 1), 1), ("M2", "P1", "Launch", dt.date(2025, 11, 1), 2),
+                   ("M3", "P2", "Parallel run", dt.date(2025, 9, 1), 3)]
+    assert {r["_file"] for r in rows(batch, "milestones")} == {"portfolio.json[milestones]"}
+
+
+def test_a_bad_element_is_named_and_set_aside_alone(tmp_path):
+    from pmo_metrics.warehouse import load_batch
+
+    shutil.copytree(PORTFOLIO, tmp_path / "b")
+    text = (PORTFOLIO / "portfolio.json").read_text().replace('"due": "2025-11-01"', '"due": "soon"')
+    (tmp_path / "b" / "portfolio.json").write_text(text)
+    result = load_batch(tmp_path / "b", tmp_path / "pmo.duckdb", tmp_path / "b" / "mapping.toml", quarantine=True,
+                        load_date=dt.date(2025, 6, 15), archive=False)
+    bad = [(f.file, f.row, f.column, f.value) for f in result.report.findings("error")]
+    assert bad == [("portfolio.json[milestones]", 2, "baseline_date", "soon")]
+    assert result.rows_loaded["milestones"] == 2 and result.rows_rejected["milestones"] == 1
 
 
 def test_json_lines_one_record_a_line(batch):

@@ -9,7 +9,8 @@ each of its elements becomes a row of its own, with the record's other fields re
 
 DuckDB reads the file and takes every field apart (`read_json_objects`, `json_extract_string`):
 no record passes through Python. `_row` is the record's number (1 for the first record; blank
-lines of a JSON Lines file are not counted); the rows exploded from one record share it.
+lines of a JSON Lines file are not counted); exploded rows are numbered element by element through
+the file, in a frame named after the array (`portfolio.json[milestones]`, row 3: the third element).
 """
 from __future__ import annotations
 
@@ -115,13 +116,18 @@ def read_json(path: Path, label: str, options: dict, ws: Workspace) -> SourceFra
             texts.append(f"array_to_string(json_extract_string(r.j, {bind(_path(keys) + '[*]')}), {bind(join)}) AS c{i}")
         else:
             texts.append(f"json_extract_string(e.e, {bind(_path(inner))}) AS c{i}")
-    source = f"{records} AS r"
+    source, row = f"{records} AS r", f"r.{ROW}"
     if explode is not None:
-        source += f", LATERAL (SELECT unnest(json_extract(r.j, {bind(_path(explode) + '[*]')})) AS e) AS e"
+        # Each element is a row of its own, numbered 1, 2, … through the file (in a frame named
+        # after the array), so a finding — and quarantine — concerns that element alone.
+        source += (f", LATERAL (SELECT unnest(l) AS e, generate_subscripts(l, 1) AS i FROM "
+                   f"(SELECT json_extract(r.j, {bind(_path(explode) + '[*]')}) AS l)) AS e")
+        row = f"row_number() OVER (ORDER BY r.{ROW}, e.i)"
+        label = f"{label}[{'.'.join(explode)}]"
     table = ws.name("frame")
     try:
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT r.{ROW}, {', '.join(texts)} FROM {source} "
-                    f"ORDER BY r.{ROW}", params)
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT {row} AS {ROW}, {', '.join(texts)} FROM {source} "
+                    f"ORDER BY 1", params)
         con.execute(f"DROP TABLE {records}")
     except duckdb.Error as e:
         raise BatchError(f"{label}: not readable JSON ({str(e).splitlines()[0]})") from None
