@@ -53,3 +53,14 @@ def test_a_missing_column_names_the_near_matches_first(tmp_path):
     (tmp_path / "m.toml").write_text('[tables.projects]\nfrom = ["x.csv"]\ncolumns = { project_name = "Project Name" }\n')
     with pytest.raises(BatchError, match=r"names column 'Project Name', which the file lacks \(columns: Project Nmae, col_"):
         read_batch(tmp_path / "b", tmp_path / "m.toml")
+
+
+def test_a_missing_required_column_names_the_nearest_headers(tmp_path):
+    tables = tiny_tables()
+    folder = write_batch(tmp_path / "b", tables, only=("projects",))
+    text = (folder / "projects.csv").read_text().replace("business_unit", "Business Unit Name", 1)
+    (folder / "projects.csv").write_text(text)
+    _, report = validate_batch(folder, None, None, LOAD_DATE)
+    hits = [f for f in report.findings("error") if f.column == "business_unit"]
+    assert [f.message for f in hits] == ["required column 'business_unit' is missing "
+                                         "(nearest headers: Business Unit Name)"]

@@ -338,7 +338,9 @@ class PartBuilder:
             self.cols.expr(k.spec, f"tables.{self.name}.dedupe.order_by", q)
         if missing:
             for m in missing:
-                self.sink.add(Finding("SCHEMA", ERROR, self.name, f"required column {m!r} is missing",
+                near = close_headers(m, self.frame.columns)
+                self.sink.add(Finding("SCHEMA", ERROR, self.name, f"required column {m!r} is missing"
+                                      + (f" (nearest headers: {', '.join(near)})" if near else ""),
                                       self.frame.label, None, m))
             return MISSING
         self.flagged = [c.name for c in self.columns
@@ -645,12 +647,20 @@ def skipped(x: str, f, q: Query) -> str:
     return "(" + " OR ".join(conds) + ")"
 
 
-def near_first(name: str, columns: list[str]) -> list[str]:
-    """`columns` with the ones most like `name` first (a typo's fix is then the first one named)."""
+def close_headers(name: str, columns: list[str]) -> list[str]:
+    """The headers most like `name` (case, spaces and underscores aside), best first; up to five."""
     import difflib  # only for a message
 
-    by_case = {c.lower(): c for c in columns}
-    near = [by_case[c] for c in difflib.get_close_matches(name.strip().lower(), list(by_case), n=5, cutoff=0.6)]
+    def key(text: str) -> str:
+        return " ".join(text.strip().lower().replace("_", " ").split())
+
+    by_key = {key(c): c for c in columns}
+    return [by_key[c] for c in difflib.get_close_matches(key(name), list(by_key), n=5, cutoff=0.6)]
+
+
+def near_first(name: str, columns: list[str]) -> list[str]:
+    """`columns` with the ones most like `name` first (a typo's fix is then the first one named)."""
+    near = close_headers(name, columns)
     return near + [c for c in columns if c not in near]
 
 
