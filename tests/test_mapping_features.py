@@ -482,3 +482,18 @@ def test_a_bad_clean_rule_is_refused_in_one_line(tmp_path, clean, message):
     (tmp_path / "b" / "mapping.toml").write_text(mapping, encoding="utf-8")
     with pytest.raises(BatchError, match=message):
         read_batch(tmp_path / "b", tmp_path / "b" / "mapping.toml")
+
+
+def test_a_lookup_takes_first_and_last_by_its_declared_order(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "units.csv").write_text("Project,Unit,Year\nEC-2,Home Office,2021\nEC-2,HO,2019\n")
+    text = (COMBINED / "mapping.toml").read_text().replace('business_unit = "Department"',
+                                                           'business_unit = "{Project ID|lookup:unit}"')
+    lookup = '\n[sources.units]\npath = "units.csv"\n\n[lookups.unit]\nfrom = ["units"]\nkey = "{Project}"\nvalue = "{Unit}"\n'
+    for f in ("portfolio.csv",):
+        shutil.copy(COMBINED / f, tmp_path / "b" / f)
+    (tmp_path / "b" / "mapping.toml").write_text(text.replace("[tables.projects]", lookup + "\n[tables.projects]", 1)
+                                                 .replace('key = "{Project}"', 'key = "{Project}"\norder_by = ["Year"]'))
+    assert projects(tmp_path / "b")["EC-2"]["business_unit"] == "Home Office"   # 2021's, though earlier in the file
+    (tmp_path / "b" / "mapping.toml").write_text(text.replace("[tables.projects]", lookup + "\n[tables.projects]", 1))
+    assert projects(tmp_path / "b")["EC-2"]["business_unit"] == "HO"            # without an order: the file's last

@@ -27,7 +27,7 @@ TABLE_KEYS = frozenset({"from", "columns", "constants", "values", "bands", "scal
 SKIP_KEYS = frozenset({"column", "equals", "matches", "regex", "other_than", "empty", "description"})
 CHECK_KEYS = frozenset({"min", "max", "pattern", "values", "severity", "description"})
 SOURCE_READ_KEYS = ("query", "table")  # a table's own read of its `from` database source
-LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "description"})
+LOOKUP_KEYS = frozenset({"from", "key", "value", "keep", "order_by", "description"})
 TOP_KEYS = frozenset({"version", "description", "defaults", "sources", "tables", "lookups", "value_tables"})
 FILTERS = ("upper", "lower", "squash", "slug")
 NOT_VALUE_ACTIONS = ("null", "drop")
@@ -196,6 +196,7 @@ class Lookup:
     key: Spec
     value: Spec
     keep: str = "last"
+    order_by: tuple[Spec, ...] = ()   # source columns read as dates: "first"/"last" by them
 
 
 @dataclass
@@ -663,8 +664,10 @@ def _lookup(ctx: _Ctx, name: str, d: dict, mapping: Mapping) -> Lookup:
         raise ctx.fail(where, "needs from, key and value")
     if d.get("keep", "last") not in ("first", "last"):
         raise ctx.fail(where, "keep must be \"first\" or \"last\"")
+    order_by = tuple(parse_spec(ctx, f"{where}.order_by", o) for o in _str_list(ctx, f"{where}.order_by",
+                                                                                 d.get("order_by", [])))
     return Lookup(name, sources, parse_spec(ctx, where, d["key"]), parse_spec(ctx, where, d["value"]),
-                  d.get("keep", "last"))
+                  d.get("keep", "last"), order_by)
 
 
 def _check_lookup_names(ctx: _Ctx, mapping: Mapping) -> None:

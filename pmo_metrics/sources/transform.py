@@ -121,12 +121,20 @@ class Lookups:
                 spec = self.mapping.sources[src]
                 cols = Columns(fr, spec, self.mapping.value_defaults.merged(spec.values), self)
                 where = f"lookups.{name}"
+                opts = self.mapping.value_defaults.merged(spec.values)
+                # The declared order (dates, as dedupe.order_by reads them) decides "first" and
+                # "last" before source and file order do.
+                ordered = "".join(
+                    f", {order_date(cells.clean(cols.expr(o, where, q), opts, q.bind), q.bind(list(opts.date_formats) + ['%Y-%m-%d']))}"
+                    f" AS _o{j}" for j, o in enumerate(lk.order_by))
                 selects.append(f"SELECT {cols.expr(lk.key, where, q)} AS k, {cols.expr(lk.value, where, q)} AS v, "
-                               f"{i} AS part, {ROW} FROM {cols.relation(q)}")
+                               f"{i} AS part, {ROW}{ordered} FROM {cols.relation(q)}")
             body = " UNION ALL ".join(selects) or f"SELECT NULL::VARCHAR AS k, NULL::VARCHAR AS v, 0 AS part, 0 AS {ROW}"
             order = "ASC" if lk.keep == "first" else "DESC"
+            nulls = "NULLS FIRST" if lk.keep == "first" else "NULLS LAST"
+            declared = "".join(f"_o{j} {order} {nulls}, " for j in range(len(lk.order_by))) if selects else ""
             return q(f"CREATE TEMP TABLE {target} AS SELECT k, v FROM ({body}) WHERE k IS NOT NULL AND v IS NOT NULL "
-                     f"QUALIFY row_number() OVER (PARTITION BY k ORDER BY part {order}, {ROW} {order}) = 1")
+                     f"QUALIFY row_number() OVER (PARTITION BY k ORDER BY {declared}part {order}, {ROW} {order}) = 1")
 
         run(self.ws, [fr for _, fr in frames], build)
         empty = self.ws.con.execute(f"SELECT count(*) = 0 FROM {target}").fetchone()[0]
