@@ -40,6 +40,11 @@ def cascade_quarantine(con, batch: dict[str, str], loaded: dict[str, str], findi
     """Add a REF-QUARANTINED error to `findings` for every row whose parent an error rejects, until
     no more rows follow; returns how many were added. `batch` and `loaded` name the relations as
     for `check_tables` (every name comes from the contract)."""
+    parents = [p for p, _ in PARENTS if p in batch]
+    if not parents or not con.execute(
+            f"SELECT count(*) FROM {findings} WHERE severity = '{ERROR}' AND \"row\" IS NOT NULL "
+            f"AND list_contains($parents, \"table\")", {"parents": parents}).fetchone()[0]:
+        return 0  # no parent row is rejected: nothing can cascade (and no child table is scanned)
     added = 0
     while True:
         before = con.execute(f"SELECT count(*) FROM {findings}").fetchone()[0]
