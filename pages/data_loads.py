@@ -26,7 +26,7 @@ STATE = "upload_state"      # the staged upload and its validation report
 RESULT = "upload_result"    # the outcome of the last load, shown once after the rerun
 GENERATION = "upload_gen"   # bumped after a load so the uploaders start empty
 PASSWORD_BOX = "data_loads_password"
-TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet", "zip"]
+TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "parquet", "json", "jsonl", "ndjson", "zip"]
 
 
 def _signature(files, mapping, quarantine: bool) -> str:

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -71,6 +72,28 @@ def _write_report(report, path: str | None) -> None:
         report.write_csv(path)
 
 
+def _show(args, report, head: dict) -> None:
+    """The report on stdout: as text (limited), or with --format json as one JSON document."""
+    if args.format == "json":
+        report.write_json(sys.stdout, head)
+        return
+    more = (f"the full list is in {args.report_csv}" if args.report_csv
+            else "--all prints every one; --report-csv FILE writes them to a file")
+    print(report.render(None if args.all else args.limit, more))
+
+
+@contextmanager
+def _json_failure(args, command: str):
+    """With --format json, a batch that cannot be read is a JSON document on stdout too."""
+    try:
+        yield
+    except (BatchError, DatabaseError) as exc:
+        if args.format == "json":
+            print(json.dumps({"command": command, "batch": str(args.batch), "status": "failed",
+                              "message": str(exc).splitlines()[0]}, indent=1))
+        raise
+
+
 def cmd_demo(args) -> int:
     from .demo import generate_demo
     counts = generate_demo(args.out, scale=args.scale, seed=args.seed, end_month=args.end_month,
@@ -82,9 +105,11 @@ def cmd_demo(args) -> int:
 
 def cmd_validate(args) -> int:
     from .warehouse import validate_batch
-    _, report = validate_batch(args.batch, args.mapping, args.db, progress=_Progress(args.quiet))
-    print(report.render(None if args.all else args.limit))
+    with _json_failure(args, "validate"):
+        _, report = validate_batch(args.batch, args.mapping, args.db, progress=_Progress(args.quiet))
     _write_report(report, args.report_csv)
+    _show(args, report, {"command": "validate", "batch": str(args.batch),
+                         "status": "valid" if report.ok else "invalid", "ok": report.ok})
     if not report.ok:
         raise Failure(f"{report.n_errors:,} error(s) in {args.batch}; nothing was written", EXIT_RULES)
     return 0
@@ -93,14 +118,18 @@ def cmd_validate(args) -> int:
 def cmd_load(args) -> int:
     from .warehouse import LoadBusy, load_batch
     try:
-        result = load_batch(args.batch, args.db, args.mapping, quarantine=args.quarantine,
-                            progress=_Progress(args.quiet), wait_seconds=args.wait,
-                            replace_corrupt=args.replace_corrupt)
+        with _json_failure(args, "load"):
+            result = load_batch(args.batch, args.db, args.mapping, quarantine=args.quarantine,
+                                progress=_Progress(args.quiet), wait_seconds=args.wait,
+                                replace_corrupt=args.replace_corrupt)
     except LoadBusy as exc:
         raise Failure(str(exc), EXIT_BUSY) from None
-    print(result.report.render(None if args.all else args.limit))
-    print(result.message)
     _write_report(result.report, args.report_csv)
+    _show(args, result.report, {"command": "load", "batch": str(args.batch), "status": result.status,
+                                "ok": result.ok, "load_id": result.load_id, "message": result.message,
+                                "rows_loaded": result.rows_loaded, "rows_rejected": result.rows_rejected})
+    if args.format != "json":
+        print(result.message)
     if result.status == "rejected":
         raise Failure(f"{result.message}; the database is unchanged", EXIT_RULES)
     return 0
@@ -221,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--limit", type=int, default=200, help="findings to print (default 200)")
         p.add_argument("--all", action="store_true", help="print every finding")
         p.add_argument("--report-csv", help="write every finding to this CSV file")
+        p.add_argument("--format", choices=["text", "json"], default="text",
+                       help="json: the report as one JSON document on stdout (every finding, errors first)")
         if name == "load":
             p.add_argument("--quarantine", action="store_true", help="load the valid rows, set the rejected ones aside")
             p.add_argument("--wait", type=float, default=30.0, help="seconds to wait for a running load (default 30)")

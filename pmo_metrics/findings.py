@@ -113,6 +113,7 @@ class ValidationReport:
     def __init__(self) -> None:
         self.store = FindingStore()
         self.rows_read: dict[str, int] = {}
+        self.rows_collapsed: dict[str, int] = {}  # table -> duplicates dedupe folded (not in rows_read)
         self.files: dict[str, list[str]] = {}  # table -> source file names
 
     def _query(self, sql: str, params: list | None = None):
@@ -161,17 +162,41 @@ class ValidationReport:
         self._query(f"COPY (SELECT {SELECT_FINDINGS} FROM findings ORDER BY rowid) TO ? (HEADER, DELIMITER ',')",
                     [str(path)])
 
-    def summary(self) -> str:
-        return (f"{sum(self.rows_read.values()):,} rows read from {len(self.rows_read)} table(s); "
-                f"{self.n_errors:,} error(s), {self.n_warnings:,} warning(s)")
+    def write_json(self, out, head: dict, chunk: int = 10_000) -> None:
+        """The report as one JSON document on the text stream `out`: `head`'s fields, the counts,
+        then every finding (errors first) — fetched and written a chunk at a time, so a report of
+        millions of findings never sits in memory whole."""
+        import json
 
-    def render(self, limit: int | None = 200) -> str:
-        """The report as text: a summary line, then one line per finding, errors first."""
+        doc = {**head, "summary": self.summary(), "errors": self.n_errors, "warnings": self.n_warnings,
+               "rows_read": self.rows_read, "rows_collapsed": self.rows_collapsed, "files": self.files}
+        out.write(json.dumps(doc, indent=1, default=str)[:-2] + ',\n "findings": [')
+        cur = self.store.con().cursor()
+        try:
+            cur.execute(f"SELECT {SELECT_FINDINGS} FROM findings ORDER BY severity <> '{ERROR}', rowid")
+            first = True
+            while rows := cur.fetchmany(chunk):
+                for r in rows:
+                    out.write(("\n  " if first else ",\n  ") + json.dumps(dict(zip(FINDING_COLUMNS, r))))
+                    first = False
+        finally:
+            cur.close()
+        out.write("\n ]\n}\n")
+
+    def summary(self) -> str:
+        collapsed = sum(self.rows_collapsed.values())
+        return (f"{sum(self.rows_read.values()):,} rows read from {len(self.rows_read)} table(s)"
+                + (f" ({collapsed:,} duplicate row(s) collapsed by the mapping's dedupe)" if collapsed else "")
+                + f"; {self.n_errors:,} error(s), {self.n_warnings:,} warning(s)")
+
+    def render(self, limit: int | None = 200, more: str = "the full list is in the report file") -> str:
+        """The report as text: a summary line, then one line per finding, errors first; past
+        `limit`, a line counting the rest and saying where they are (`more`)."""
         n_errors = self.n_errors
         ordered = self.findings(ERROR, limit) + self.findings(
             WARNING, None if limit is None else max(0, limit - min(limit, n_errors)))
         lines = [self.summary()] + [f.describe() for f in ordered]
         total = n_errors + self.n_warnings
         if len(ordered) < total:
-            lines.append(f"… and {total - len(ordered):,} more (the full list is in the report file)")
+            lines.append(f"… and {total - len(ordered):,} more ({more})")
         return "\n".join(lines)

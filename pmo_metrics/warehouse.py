@@ -37,6 +37,7 @@ from . import contract as c
 from .db import DEFAULT_DB, OFFLINE_CONFIG, DatabaseError, open_readonly, cursor_for
 from .findings import ERROR, SELECT_FINDINGS, BatchError, ValidationReport
 from .schemas import DATABASE, check_tables, rejected_rows
+from .schemas.quarantine import cascade_quarantine
 from .sources.batch import BATCH_FINDINGS
 from .sources.frames import run
 from .sources.workspace import Workspace, ident
@@ -159,6 +160,16 @@ def _check(batch, loaded: dict[str, str], load_date: date, report: ValidationRep
         report.store.detach_from(con)
 
 
+def _cascade(batch, loaded: dict[str, str], report: ValidationReport) -> None:
+    """With quarantine on: the rows whose parent an error sets aside are set aside too (REF-QUARANTINED)."""
+    con = batch.ws.con
+    report.store.attach_to(con)
+    try:
+        cascade_quarantine(con, {n: t.relation for n, t in batch.tables.items()}, loaded, "report.findings")
+    finally:
+        report.store.detach_from(con)
+
+
 def _read(batch_path, mapping, progress: Progress, policy, workspace: Workspace | None = None,
           load_id: str | None = None):
     """The batch read, and a report that knows its tables."""
@@ -169,6 +180,8 @@ def _read(batch_path, mapping, progress: Progress, policy, workspace: Workspace 
                        workspace=workspace, load_id=load_id)
     report = ValidationReport()
     report.rows_read = {name: t.rows for name, t in batch.tables.items()}
+    # Duplicates dedupe folded are not rows read into the table, so read − loaded = rejected holds.
+    report.rows_collapsed = {name: t.collapsed for name, t in batch.tables.items() if t.collapsed}
     report.files = {name: list(t.files) for name, t in batch.tables.items()}
     return batch, report
 
@@ -231,12 +244,15 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
                 prepared = beside.submit(_prepare, ws.con.cursor(), batch, bool(loaded) or db_path.exists())
                 progress("checking the data accuracy rules", 0.5)
                 _check(batch, loaded, load_date, report)
+                if quarantine:
+                    _cascade(batch, loaded, report)
                 progress("checked", 0.7)
             except (BatchError, DatabaseError) as exc:
                 _finish(db_path, record, "failed", str(exc))
                 raise
             record["files"] = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in batch.files]
             record["rows_read"] = report.rows_read
+            record["rows_collapsed"] = report.rows_collapsed
             digest = batch.digest()
             record["batch_sha256"] = digest
 
@@ -482,8 +498,9 @@ def _set_aside(con, name: str, table, load_id: str) -> int:
                 f"r.reasons, rec.record FROM {these} AS r LEFT JOIN ({records.text}) AS rec "
                 f"ON rec._file = r.file AND rec._row = r.\"row\" ORDER BY r._first",
                 {**records.params, "load_id": load_id})
-    con.execute(f"DELETE FROM {table.relation} AS t USING {these} AS r WHERE r.file = t._file AND r.\"row\" = t._row")
-    return n
+    # The rows deleted, not the rows named: read − loaded = rejected holds by construction.
+    return con.execute(f"DELETE FROM {table.relation} AS t USING {these} AS r "
+                       f"WHERE r.file = t._file AND r.\"row\" = t._row").fetchone()[0]
 
 
 def _raw_view_sql(name: str, table, archived: Path, load_id: str) -> str | None:

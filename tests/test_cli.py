@@ -104,3 +104,47 @@ def test_send_on_marts_of_another_version_is_one_line_not_a_traceback(db, tmp_pa
     assert code == 2
     assert err.strip().splitlines() == ["error: the database's KPI marts were built by another version of the "
                                         "product; rebuild them with `python -m pmo_metrics rebuild`"]
+
+
+CASCADE = REPO / "tests" / "data" / "quarantine_cascade"
+
+
+def test_validate_json_is_one_document_with_every_finding(tmp_path, capsys):
+    code = main(["validate", str(CASCADE), "--db", str(tmp_path / "none.duckdb"), "--format", "json", "--quiet"])
+    assert code == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["command"], doc["status"], doc["ok"], doc["errors"]) == ("validate", "invalid", False, 2)
+    assert doc["rows_read"]["projects"] == 3 and doc["files"]["projects"] == ["projects.csv"]
+    assert len(doc["findings"]) == doc["errors"] + doc["warnings"]
+    first = doc["findings"][0]
+    assert {k: first[k] for k in ("rule_id", "severity", "file", "row", "column", "value")} == {
+        "rule_id": "PRJ-BUDGET", "severity": "error", "file": "projects.csv", "row": 3,
+        "column": "budget_at_completion", "value": "-500.0"}
+    assert [f["severity"] for f in doc["findings"]][:2] == ["error", "error"]  # errors first
+
+
+def test_load_json_reports_the_load_and_the_cascade(tmp_path, capsys):
+    db = tmp_path / "pmo.duckdb"
+    assert main(["load", str(CASCADE), "--db", str(db), "--format", "json", "--quiet", "--quarantine"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "loaded" and doc["ok"] and doc["load_id"]
+    assert doc["rows_rejected"]["benefit_measurements"] == 2 and doc["rows_loaded"]["projects"] == 2
+    assert sum(f["rule_id"] == "REF-QUARANTINED" for f in doc["findings"]) == 11
+
+
+def test_json_output_of_a_batch_that_cannot_be_read_is_json_too(tmp_path, capsys):
+    code = main(["load", str(tmp_path / "missing"), "--db", str(tmp_path / "pmo.duckdb"), "--format", "json", "--quiet"])
+    out = capsys.readouterr()
+    assert code == 2
+    assert json.loads(out.out) == {"command": "load", "batch": str(tmp_path / "missing"), "status": "failed",
+                                   "message": f"{tmp_path / 'missing'}: batch path does not exist"}
+    assert out.err.startswith("error: ") and len(out.err.strip().splitlines()) == 1
+
+
+def test_the_line_past_the_limit_says_where_the_rest_is(tmp_path, capsys):
+    args = ["validate", str(CASCADE), "--db", str(tmp_path / "none.duckdb"), "--quiet", "--limit", "1"]
+    main(args)
+    assert "more (--all prints every one; --report-csv FILE writes them to a file)" in capsys.readouterr().out
+    main(args + ["--report-csv", str(tmp_path / "r.csv")])
+    assert f"more (the full list is in {tmp_path / 'r.csv'})" in capsys.readouterr().out
+    assert (tmp_path / "r.csv").read_text().startswith("rule_id,")

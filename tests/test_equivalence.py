@@ -96,3 +96,15 @@ def test_the_report_says_the_same(loaded):
     got = report.render(None).splitlines()
     assert got[0] == want[0]
     assert sorted(got[1:]) == sorted(want[1:])
+
+
+def test_a_quarantined_load_leaves_no_orphan(loaded):
+    """Every case is loaded with quarantine on: nothing loaded points at a parent that is not there,
+    and every table's rows read − loaded = rejected."""
+    from references import broken_references, counts_add_up
+
+    case, _, _, con, _ = loaded
+    db = Path(con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal AND database_name <> 'temp' "
+                          "LIMIT 1").fetchone()[0])
+    assert broken_references(db) == {}, case
+    assert counts_add_up(db) == {}, case

@@ -176,3 +176,51 @@ def test_us_status_reports_from_variance_bands(us):
     assert (r["report_date"], r["overall_rag"], r["cost_rag"], r["schedule_rag"]) == (
         dt.date(2012, 4, 30), "red", "red", "green")
     assert Counter(s.data["cost_rag"].to_list()) == {"green": 1947, "amber": 262, "red": 242}
+
+
+# --- loaded with quarantine: nothing left pointing at a set-aside row -------------------------
+
+@pytest.mark.parametrize("example, rejected", [
+    # gmpp_uk: 37 projects have a start date, end date or whole-life cost withheld in every year
+    # (examples/README.md); their 56 status reports and 23 financial rows go with them.
+    ("gmpp_uk", {"projects": 37, "status_reports": 56, "financials": 23}),
+    # us_it_dashboard: 19 projects fail a check; 2 of them have a status report.
+    ("us_it_dashboard", {"projects": 19, "status_reports": 2}),
+])
+def test_examples_load_with_quarantine_and_leave_no_orphan(example, rejected, tmp_path):
+    from pmo_metrics.warehouse import load_batch
+    from references import broken_references, counts_add_up
+
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(REAL / example, db, REPO / "examples" / example / "mapping.toml", quarantine=True,
+                        archive=False, load_date=dt.date(2026, 12, 1))
+    assert result.status == "loaded", result.message
+    assert result.rows_rejected == rejected
+    assert broken_references(db) == {}
+    assert counts_add_up(db) == {}
+
+
+def test_gmpp_a_project_missing_from_the_newest_year_has_left_the_portfolio(gmpp):
+    # "Maritime Sustainment Programme" (MOD, Green in 2020) is in uk_2018, uk_2019 and uk_2020.csv
+    # and in neither uk_2021 nor uk_2022.csv: by the 2021 report (as at 2021-03-31) it had left.
+    p = gmpp.tables["projects"].data.filter(pl.col("project_name") == "Maritime Sustainment Programme").row(0, named=True)
+    assert (p["project_id"], p["_file"], p["stage"], p["actual_finish_date"]) == (
+        "MOD_0036_1112-Q1", "uk_2020.csv", "closed", dt.date(2021, 3, 31))
+    # Maritime Patrol Aircraft is in uk_2022.csv: still running.
+    still = gmpp.tables["projects"].data.filter(pl.col("project_id") == "MOD_0106_1617-Q1").row(0, named=True)
+    assert (still["stage"], still["actual_finish_date"]) == ("execution", None)
+    # 235 projects are in uk_2022.csv; the other 126 of the 361 have left.
+    assert Counter(gmpp.tables["projects"].data["stage"].to_list()) == {"execution": 235, "closed": 126}
+    notes = [f.message for f in gmpp.findings if "departed" in f.message]
+    assert notes == ["126 project(s) absent from the newest snapshot (2022-03-31) have left the portfolio: "
+                     "stage closed (the mapping's departed)"]
+
+
+def test_us_budget_check_flags_the_implausible_lifecycle_costs(us):
+    # Projects_CW1_clean.csv row 1188: "NAEP Web Operations and Maintenance", Lifecycle Cost($M)
+    # 25654.96; row 1986: Naval Tactical Command Support System, 31112.9. No other row reaches $10,000M.
+    hits = [f for f in us.findings if f.rule_id == "MAP-CHECK"]
+    assert [(f.severity, f.row, f.column, f.value) for f in hits] == [
+        ("warning", 1188, "budget_at_completion", "25654960000.0"),
+        ("warning", 1986, "budget_at_completion", "31112900000.0")]
+    assert "at most 10000000000.0" in hits[0].message

@@ -14,6 +14,7 @@ from pmo_metrics.db import Warehouse, open_readonly, cursor_for
 from pmo_metrics.warehouse import LoadBusy, _exclusive, load_batch, load_history
 
 from batches import tiny_tables, write_batch
+from references import broken_references, counts_add_up
 
 LOAD_DATE = date(2025, 6, 15)
 
@@ -111,6 +112,7 @@ def test_quarantine_loads_valid_rows_and_keeps_rejected_ones(tmp_path):
     rows = cur.execute('SELECT "row", rule_ids, reasons, record FROM meta.quarantine ORDER BY "row"').fetchall()
     assert [(r[0], r[1]) for r in rows] == [(4, "TS-HOURS"), (5, "REF-PROJECT")]
     assert "30" in rows[0][3] and "NOPE" in rows[1][2]
+    assert broken_references(db) == {} and counts_add_up(db) == {}
 
 
 def test_second_load_waits_then_is_refused_clearly(loaded_db, tmp_path):

@@ -11,6 +11,7 @@ from .. import contract as c
 from ..findings import ERROR
 from ..sources.cells import text
 from .models import RANGES, ROW_RULES, schema_checks
+from .plausibility import budget_jumps
 from .rules import DATABASE, RULES, State, cross_table_findings
 
 __all__ = ["RANGES", "ROW_RULES", "RULES", "DATABASE", "check_tables", "rejected_rows"]
@@ -56,6 +57,26 @@ def check_tables(con, batch: dict[str, str], loaded: dict[str, str], into: str, 
         if name in batch:
             _table_findings(state, name, batch[name])
     cross_table_findings(state)
+    budget_jumps(state)
+    _one_finding_per_cell(con, into)
+
+
+MISSING_MESSAGES = ("required value is missing", "key value is missing")
+
+
+def _one_finding_per_cell(con, into: str) -> None:
+    """A cell reading already reported (not a number, not a date) is not also "missing"; a cell a
+    not-value emptied says what its text was. One statement each, over the findings only."""
+    same_cell = ('g."table" = f."table" AND g.file = f.file AND g."row" = f."row" AND g."column" = f."column" '
+                 "AND g.rowid < f.rowid")
+    con.execute(f"DELETE FROM {into} AS f WHERE f.rule_id = 'SCHEMA' AND list_contains($missing, f.message) "
+                f"AND EXISTS (SELECT 1 FROM {into} AS g WHERE {same_cell} AND g.severity = '{ERROR}')",
+                {"missing": list(MISSING_MESSAGES)})
+    con.execute(f"UPDATE {into} AS f SET value = g.value, message = f.message || "
+                f"': the text shown was read as empty (the mapping''s not_values)' "
+                f"FROM {into} AS g WHERE f.rule_id = 'SCHEMA' AND list_contains($missing, f.message) "
+                f"AND g.rule_id = 'MAP-VALUE' AND g.value IS NOT NULL AND {same_cell}",
+                {"missing": list(MISSING_MESSAGES)})
 
 
 def rejected_rows(con, findings: str, into: str) -> None:

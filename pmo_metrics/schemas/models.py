@@ -93,7 +93,8 @@ def schema_checks(table: c.Table) -> list[tuple[str, str, str]]:
             missing = "key value is missing" if col.name in table.key else "required value is missing"
             out.append((col.name, f"{name} IS NULL", missing))
         if table.key == (col.name,):
-            out.append((col.name, f"count(*) OVER (PARTITION BY {name}) > 1",
+            # An empty key is reported once, as missing: empty keys are not duplicates of each other.
+            out.append((col.name, f"{name} IS NOT NULL AND count(*) OVER (PARTITION BY {name}) > 1",
                         f"duplicate {col.name}: the key must be unique"))
         if col.enum is not None:
             allowed = ", ".join(f"'{v}'" for v in col.enum)  # the contract's own words

@@ -50,6 +50,19 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("MAT-SCORE", ("maturity_assessments",), ERROR, "score and target_score must be between 1 and 5"),
 )}
 
+# The rules that keep real exports honest (issue #13): the quarantine cascade (schemas.quarantine),
+# plausibility against the last load, and the checks and date readings a mapping declares.
+RULES.update({r.id: r for r in (
+    Rule("REF-QUARANTINED", tuple(t for t in c.LOAD_ORDER if any(
+        col in c.TABLES[t].column_names and t != parent
+        for parent, col in (("projects", "project_id"), ("resources", "resource_id"), ("benefits", "benefit_id")))),
+         ERROR, "(quarantine only) the row's parent row was itself quarantined, so the row is set aside too"),
+    Rule("PRJ-BUDGET-JUMP", ("projects",), WARNING, "budget_at_completion differs from the value loaded last time "
+         "for the same project by a factor of 10 or more (a unit slip such as £m read as £)"),
+    Rule("MAP-CHECK", c.TABLE_NAMES, WARNING, "a check the mapping declares on a column (its severity as declared)"),
+    Rule("MAP-DATE-AMBIGUOUS", c.TABLE_NAMES, WARNING, "a value that two declared date formats read as different dates"),
+)})
+
 STALE_DAYS = c.STALE_REPORT_DAYS
 BAC_TOLERANCE = c.BAC_TOLERANCE
 DAY_HOURS_LIMIT = c.DAY_HOURS_LIMIT

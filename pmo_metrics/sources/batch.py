@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Callable
 
 from ..contract import LOAD_ORDER, TABLES
-from ..findings import FINDINGS_DDL, WARNING, BatchError, Finding, polars_frame
+from ..findings import ERROR, FINDINGS_DDL, WARNING, BatchError, Finding, polars_frame
+from .checks import declared_checks
 from .delimited import digest
 from .frames import FILE, ROW, SourceFrame, run
 from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
-from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
+from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, SUPPORTED, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
-from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, quoted, stack
+from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted, stack
 from .workspace import Sql, Workspace, ident
 
 Progress = Callable[[str, float], None]
@@ -43,6 +44,7 @@ class TableData:
     ws: Workspace
     frames: list[SourceFrame] = field(default_factory=list)  # the sources that fed it
     rows: int = 0
+    collapsed: int = 0  # rows read that dedupe folded into another row of the same key
 
     @property
     def files(self) -> list[str]:
@@ -174,6 +176,9 @@ def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Fin
                     take(sh.strip().lower(), f, sh, f"{name}[{sh}]")
                 else:
                     sink.add(_unknown(f"{name}[{sh}]", "sheet not named after a contract table; not read"))
+        elif stem in TABLES:
+            sink.add(_unknown(name, f"named after table {stem}, but {ext or 'a file without a suffix'} is not a "
+                                    f"format the loader reads ({SUPPORTED}); not read"))
         elif ext == ".toml":
             sink.add(_unknown(name, "a mapping file this load does not use (pass it as the mapping); not read"))
         else:
@@ -347,10 +352,21 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             if single:
                 finish_part(ws, parts[0])
             else:
-                stack(ws, parts, table, spec.dedupe, data.relation)
+                stacked = sum(ws.con.execute(f"SELECT count(*) FROM {p.table} WHERE NOT _drop").fetchone()[0]
+                              for p in parts)
+                body = stack(ws, parts, table, spec.dedupe, data.relation)
+                if spec.departed:
+                    n, newest = mark_departed(ws, body, data.relation, spec.departed)
+                    if n:
+                        sink.add(Finding("MAP-VALUE", WARNING, t, f"{n:,} project(s) absent from the newest "
+                                         f"snapshot ({newest}) have left the portfolio: stage {spec.departed} "
+                                         f"(the mapping's departed)", None, None, "stage"))
                 for part in parts:
                     ws.con.execute(f"DROP TABLE {part.table}")
             data.rows = ws.con.execute(f"SELECT count(*) FROM {data.relation}").fetchone()[0]
+            data.collapsed = 0 if single else stacked - data.rows
+            if spec.checks:
+                declared_checks(ws, sink, spec, data.relation)
             tables[t] = data
 
         ws.con.execute(f"CREATE TEMP TABLE {BATCH_FINDINGS} {FINDINGS_DDL}")
@@ -369,6 +385,12 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
+    if not tables and not any(f.severity == ERROR for f in findings):
+        # Nothing read and nothing wrong to report: a "successful" load of nothing hides a wrong folder.
+        unknown = [f.file for f in findings if f.rule_id == "UNKNOWN-FILE"]
+        raise BatchError(f"{p}: no table to read: no file is named after a contract table (projects.csv, "
+                         f"status_reports.xlsx, …) and the mapping reads none"
+                         + (f" (not read: {', '.join(unknown[:3])}{', …' if len(unknown) > 3 else ''})" if unknown else ""))
     say("Done", 1.0)
     return Batch(tables, findings, files_out, ws)
 

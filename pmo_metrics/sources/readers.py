@@ -14,13 +14,14 @@ from typing import Any, Callable
 from ..findings import BatchError
 from .delimited import read_csv
 from .frames import ROW, SourceFrame, unique_headers
+from .jsonfile import JSON_EXTS, JSON_KEYS, read_json
 from .policy import SourcePolicy, confine
 from .workspace import Workspace
 
 CSV_EXTS = (".csv", ".tsv", ".txt")
 WORKBOOK_EXTS = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_EXTS = (".parquet", ".pq")
-DATA_EXTS = CSV_EXTS + WORKBOOK_EXTS + PARQUET_EXTS
+DATA_EXTS = CSV_EXTS + WORKBOOK_EXTS + PARQUET_EXTS + JSON_EXTS
 
 
 @dataclass
@@ -44,7 +45,7 @@ class ReaderKind:
     check: Callable[[dict], None] | None = None  # mapping-time check; raises ValueError with the message
 
 
-def resolve_paths(pattern: str, ctx: ReadContext, source: str) -> list[Path]:
+def resolve_paths(pattern: str, ctx: ReadContext, source: str, optional: bool = False) -> list[Path]:
     """A mapping path or glob → existing files (sorted), relative to the batch folder.
 
     Every path must resolve (symlinks followed) inside the batch folder: `/etc/passwd`, `../x` or a
@@ -63,8 +64,9 @@ def resolve_paths(pattern: str, ctx: ReadContext, source: str) -> list[Path]:
         found = [base] if base.is_file() else []
     for x in found:  # a symlink inside the folder may still point out of it
         confine(x, ctx.batch_dir, what if x == base else f"{what} ({file_label(x, ctx)})")
-    if not found:
-        raise BatchError(f"mapping source {source!r}: {pattern!r} matches no file in {ctx.batch_dir}")
+    if not found and not optional:
+        raise BatchError(f"mapping source {source!r}: {pattern!r} matches no file in {ctx.batch_dir} "
+                         "(if it may be absent, declare the source optional = true)")
     return found
 
 
@@ -263,7 +265,22 @@ def read_file(path: Path, options: dict, ctx: ReadContext, sheet: str | None = N
     if ext in CSV_EXTS or ext == "":
         blank = (lambda: ctx.blank_lines(path)) if ctx.blank_lines else None
         return read_csv(path, label, options, ctx.ws, blank)
-    raise BatchError(f"{label}: unsupported file type {ext!r} (csv, tsv, txt, xlsx, xls, parquet)")
+    if ext in JSON_EXTS:
+        return read_json(path, label, options, ctx.ws)
+    raise BatchError(f"{label}: unsupported file type {ext!r} ({SUPPORTED})")
+
+
+SUPPORTED = "csv, tsv, txt, xlsx, xlsm, xls, ods, parquet, json, jsonl, ndjson"
+
+
+def _check_file(options: dict) -> None:
+    if not isinstance(options.get("optional", False), bool):
+        raise ValueError("optional must be true or false")
+    for key in ("records", "explode"):
+        if key in options and (not isinstance(options[key], str) or not options[key].strip(".").strip()):
+            raise ValueError(f"{key} must be the dotted path of a JSON field (\"projects\", \"data.items\")")
+    if "join" in options and not isinstance(options["join"], str):
+        raise ValueError("join must be a string (the text between an array's elements)")
 
 
 def _read_files(source: str, options: dict, ctx: ReadContext) -> list[SourceFrame]:
@@ -274,7 +291,8 @@ def _read_files(source: str, options: dict, ctx: ReadContext) -> list[SourceFram
             raise BatchError(f"mapping source {source!r}: no path (only a workbook batch may omit it)")
         paths = [ctx.batch_workbook]
     else:
-        paths = resolve_paths(pattern, ctx, source)
+        # An optional source (a yearly file some folders lack) that matches nothing adds no rows.
+        paths = resolve_paths(pattern, ctx, source, bool(options.get("optional")))
     return [read_file(p, options, ctx, sheet) for p in paths]
 
 
@@ -301,8 +319,9 @@ def _check_database(options: dict) -> None:
 
 
 READER_KINDS: dict[str, ReaderKind] = {
-    "file": ReaderKind("file", frozenset({"path", "sheet", "encoding", "encoding_errors", "separator"}),
-                       _read_files),
+    "file": ReaderKind("file", frozenset({"path", "sheet", "encoding", "encoding_errors", "separator", "optional"})
+                       | JSON_KEYS,
+                       _read_files, _check_file),
     "database": ReaderKind("database", frozenset({"url", "url_secret", "query", "table", "chunk_size", "attach"}),
                            _read_database, _check_database),
 }

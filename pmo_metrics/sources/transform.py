@@ -1,26 +1,31 @@
 """From frames to typed contract tables, as a mapping says, in SQL — with findings for what fails.
 
 Per frame, one `CREATE TABLE … AS SELECT` computes every contract column: resolve it (rename,
-template, coalesce, constant), flag not-values (warning; the row dropped or the cell emptied),
-translate values and enumeration case, and apply the exact fast parse (`cells.fast`). The cells the
-fast parse left are read by the lenient parsers on their distinct values (`parse`); then bands,
-drop_if_empty and scale are applied and the SCHEMA errors and MAP-VALUE warnings written. A table's
-parts are stacked and, if the mapping says so, de-duplicated with window functions (`stack`).
+template, coalesce, conditional cases, constant), clean its text up (`clean` patterns), flag
+not-values (warning; the row dropped or the cell emptied), translate values (own or shared value
+tables) and enumeration case, and apply the exact fast parse (`cells.fast`); it also flags the rows
+`skip_rows` leaves out and the dates two declared formats read differently. The cells the fast
+parse left are read by the lenient parsers on their distinct values (`parse`); then bands,
+drop_if_empty and scale are applied and the SCHEMA errors and MAP-VALUE / MAP-DATE-AMBIGUOUS
+warnings written. A table's parts are stacked and, if the mapping says so, de-duplicated with
+window functions in the declared order (`stack`), and projects that left a snapshot portfolio
+marked (`mark_departed`).
 
 Findings go to the workspace table `read_findings`; cell-level ones are capped per table, column
 and rule when the batch is done.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..contract import BOOL, MONEY, NUM, STR, Table
+from ..contract import BOOL, DATE, MONEY, NUM, STR, Table
 from ..findings import ERROR, WARNING, BatchError, Finding
 from . import cells
 from .cells import ValueOptions
 from .frames import FILE, ROW, SourceFrame, run
-from .mapping import Bands, Coalesce, ColumnRef, Dedupe, Mapping, SourceSpec, Spec, TableSpec, is_typed
+from .mapping import Bands, Cases, Coalesce, ColumnRef, Dedupe, Mapping, SourceSpec, Spec, TableSpec, is_typed
 from .workspace import Sql, Workspace
 
 # Cell-level findings kept per table, column and rule. Past this the column is broken wholesale
@@ -116,12 +121,20 @@ class Lookups:
                 spec = self.mapping.sources[src]
                 cols = Columns(fr, spec, self.mapping.value_defaults.merged(spec.values), self)
                 where = f"lookups.{name}"
+                opts = self.mapping.value_defaults.merged(spec.values)
+                # The declared order (dates, as dedupe.order_by reads them) decides "first" and
+                # "last" before source and file order do.
+                ordered = "".join(
+                    f", {order_date(cells.clean(cols.expr(o, where, q), opts, q.bind), q.bind(list(opts.date_formats) + ['%Y-%m-%d']))}"
+                    f" AS _o{j}" for j, o in enumerate(lk.order_by))
                 selects.append(f"SELECT {cols.expr(lk.key, where, q)} AS k, {cols.expr(lk.value, where, q)} AS v, "
-                               f"{i} AS part, {ROW} FROM {cols.relation(q)}")
+                               f"{i} AS part, {ROW}{ordered} FROM {cols.relation(q)}")
             body = " UNION ALL ".join(selects) or f"SELECT NULL::VARCHAR AS k, NULL::VARCHAR AS v, 0 AS part, 0 AS {ROW}"
             order = "ASC" if lk.keep == "first" else "DESC"
+            nulls = "NULLS FIRST" if lk.keep == "first" else "NULLS LAST"
+            declared = "".join(f"_o{j} {order} {nulls}, " for j in range(len(lk.order_by))) if selects else ""
             return q(f"CREATE TEMP TABLE {target} AS SELECT k, v FROM ({body}) WHERE k IS NOT NULL AND v IS NOT NULL "
-                     f"QUALIFY row_number() OVER (PARTITION BY k ORDER BY part {order}, {ROW} {order}) = 1")
+                     f"QUALIFY row_number() OVER (PARTITION BY k ORDER BY {declared}part {order}, {ROW} {order}) = 1")
 
         run(self.ws, [fr for _, fr in frames], build)
         empty = self.ws.con.execute(f"SELECT count(*) = 0 FROM {target}").fetchone()[0]
@@ -162,7 +175,7 @@ class Columns:
     def column(self, name: str, where: str) -> str:
         key = name.strip().lower()
         if key not in self.index:
-            cols = ", ".join(self.frame.columns[:12]) + (" …" if len(self.frame.columns) > 12 else "")
+            cols = ", ".join(near_first(name, self.frame.columns)[:12]) + (" …" if len(self.frame.columns) > 12 else "")
             raise BatchError(f"{self.label}: the mapping's [{where}] names column {name!r}, which the "
                              f"file lacks (columns: {cols})")
         return self.index[key]
@@ -180,6 +193,15 @@ class Columns:
             return self.column(spec.name, where) if raw else self.clean(spec.name, where, q)
         if isinstance(spec, Coalesce):
             return f"coalesce({', '.join(self.expr(o, where, q) for o in spec.options)})"
+        if isinstance(spec, Cases):
+            branches = []
+            for case in spec.cases:
+                then = self.expr(case.spec, where, q) if case.spec is not None else \
+                    f"{q.bind(case.value.strip() or None)}::VARCHAR"
+                cond = "true" if case.when is None else \
+                    f"coalesce({skipped(self.expr(case.when.spec, where, q), case.when, q)}, false)"
+                branches.append(f"WHEN {cond} THEN {then}")
+            return f"(CASE {' '.join(branches)} END)"
         parts = []
         for p in spec.parts:
             if isinstance(p, str):
@@ -315,13 +337,18 @@ class PartBuilder:
                 continue
             c.as_is = (isinstance(c.spec, ColumnRef) and col.type != STR and col.enum is None
                        and not self.opts.not_values and col.name not in self.spec.values
-                       and not (c.constant or "").strip())
+                       and not (c.constant or "").strip() and col.name not in self.spec.clean)
             self.cols.expr(c.spec, where, q, raw=c.as_is)
             if col.type != STR:
                 c.native = self.cols.native_of(c.spec)
+        self.order_keys = [k for k in (self.spec.dedupe.order_by if self.spec.dedupe else ()) if k.spec is not None]
+        for k in self.order_keys:
+            self.cols.expr(k.spec, f"tables.{self.name}.dedupe.order_by", q)
         if missing:
             for m in missing:
-                self.sink.add(Finding("SCHEMA", ERROR, self.name, f"required column {m!r} is missing",
+                near = close_headers(m, self.frame.columns)
+                self.sink.add(Finding("SCHEMA", ERROR, self.name, f"required column {m!r} is missing"
+                                      + (f" (nearest headers: {', '.join(near)})" if near else ""),
                                       self.frame.label, None, m))
             return MISSING
         self.flagged = [c.name for c in self.columns
@@ -334,6 +361,10 @@ class PartBuilder:
         if c.spec is None:
             return f"{q.bind((c.constant or '').strip() or None)}::VARCHAR" if c.constant is not None else "NULL::VARCHAR"
         e = self.cols.expr(c.spec, f"tables.{self.name}.columns", q, raw=c.as_is)
+        for pattern, replacement in self.spec.clean.get(c.name, ()):
+            e = f"regexp_replace({e}, {q.bind(pattern)}, {q.bind(replacement)}, 'g')"
+        if self.spec.clean.get(c.name):
+            e = f"nullif({cells.trim(e)}, '')"  # a clean-up that leaves nothing leaves the cell empty
         if c.constant is not None and c.constant.strip():
             e = f"coalesce({e}, {q.bind(c.constant.strip())})"
         return e
@@ -344,6 +375,12 @@ class PartBuilder:
         table = self.spec.values.get(c.name)
         if table is None:
             return cells.normalise_enum(s) if c.enum else s
+        if c.name in self.spec.value_tables:
+            # A shared value table: its keys are normalised already (mapping.value_key).
+            ks, vs = q.bind(list(table)), q.bind(list(table.values()))
+            key = value_key_sql(s)
+            base = cells.normalise_enum(s) if c.enum else s
+            return f"CASE WHEN list_contains({ks}, {key}) THEN {vs}[list_position({ks}, {key})] ELSE {base} END"
         if c.enum:
             keys = {cells.enum_key(k): v for k, v in table.items()}
             low, base = cells.normalise_enum(s), cells.normalise_enum(s)
@@ -367,6 +404,7 @@ class PartBuilder:
         Written as levels (text → translated text → typed value → helpers), so that no
         expression is computed twice for a row."""
         q = Query(self.ws)
+        self.ambiguous: list[str] = []  # date columns whose declared formats may read a value two ways
         nv, flagged, native_types = self.spec.not_value_action, self.flagged, self._native_types()
         source, blank = self.frame.cells()
         text = [ROW, f"{blank} AS _blank"]  # level 1: each column's text, the source's own typed values, band inputs, not-values
@@ -379,6 +417,10 @@ class PartBuilder:
                 where = f"tables.{self.name}.bands.{c.name}"
                 text += [f"{self.cols.clean(src, where, q)} AS {quoted(f'_b_{c.name}_{j}')}"
                          for j, src in enumerate(c.band.columns)]
+        text += [f"{self.cols.expr(k.spec, f'tables.{self.name}.dedupe.order_by', q)} AS {quoted(f'_os_{j}')}"
+                 for j, k in enumerate(self.order_keys)]
+        text += [f"{self.cols.expr(f.spec, f'tables.{self.name}.skip_rows', q)} AS {quoted(f'_fs_{j}')}"
+                 for j, f in enumerate(self.spec.skip_rows)]
         if flagged:
             pattern = q.bind(cells.glob_regex(self.opts.not_values))
             text += [f"coalesce(regexp_matches({quoted('_s_' + c)}, {pattern}), false) AS {quoted('_nv_' + c)}"
@@ -405,6 +447,8 @@ class PartBuilder:
                 # Emptiness is that of the text before translation (a translation never empties a cell).
                 helpers.append(f"{emptied} IS NULL AS {quoted('_empty_' + c.name)}")
             inputs.append(f"{self._translated(emptied, c, q)} AS {x}")
+            if c.name in self.spec.value_tables:
+                helpers.append(f"{self._unmatched(emptied, c, q)} AS {quoted('_um_' + c.name)}")
             if c.type == STR:
                 out.append(f"{x} AS {quoted(c.name)}")
                 continue
@@ -416,14 +460,36 @@ class PartBuilder:
             helpers.append(f"CASE WHEN {v} IS NULL THEN {x} END AS {quoted('_in_' + c.name)}")
             if c.name in self.spec.values:
                 helpers.append(f"CASE WHEN {v} IS NULL THEN {s} END AS {quoted('_shown_' + c.name)}")
+            if c.type == DATE and len(self.options(c.name).date_formats) > 1:
+                values.append(f"{date_readings(cells.trim(x), self.options(c.name).date_formats, q)} "
+                              f"AS {quoted('_dl_' + c.name)}")
+                helpers += ambiguous_dates(c.name, x, self.options(c.name).date_formats, q)
+                self.ambiguous.append(c.name)
+        formats = q.bind(list(self.opts.date_formats) + ["%Y-%m-%d"]) if self.order_keys else ""
+        for j, _ in enumerate(self.order_keys):
+            os_, ord_ = quoted(f"_os_{j}"), quoted(f"_ord_{j}")
+            values.append(order_date(cells.clean(os_, self.opts, q.bind), formats) + f" AS {ord_}")
+            helpers += [ord_, f"CASE WHEN {ord_} IS NULL THEN {os_} END AS {quoted(f'_oin_{j}')}"]
         drop = " OR ".join(quoted("_nv_" + c) for c in flagged) if flagged and nv == "drop" else "false"
-        helpers += ["_blank", f"_blank OR {drop} AS _drop"]
+        skips = [f"coalesce({skipped(quoted(f'_fs_{j}'), f, q)}, false)" for j, f in enumerate(self.spec.skip_rows)]
+        helpers += [f"{e} AS {quoted(f'_skip_{j}')}" for j, e in enumerate(skips)]
+        helpers += ["_blank", f"_blank OR {drop}{''.join(' OR ' + e for e in skips)} AS _drop"]
         self.helpers = [h.rsplit(" AS ", 1)[-1].strip('"') for h in helpers]
         levels = (f"(SELECT {', '.join(values)} FROM (SELECT {', '.join(inputs)} FROM "
                   f"(SELECT {', '.join(text)} FROM {self.cols.relation(q, source)})))")
         kind = "TEMP TABLE" if self.temporary else "TABLE"
         return q(f"CREATE {kind} {self.target} AS SELECT {', '.join(out)}, {q.bind(self.load_id)}::VARCHAR AS _load_id, "
                  f"{q.bind(self.frame.label)}::VARCHAR AS {FILE}, {ROW}, {', '.join(helpers)} FROM {levels}")
+
+    def _unmatched(self, s: str, c: _Column, q: Query) -> str:
+        """The text of a cell a shared value table does not match (nor is it a valid enumeration
+        member as written), else NULL."""
+        keys = q.bind(list(self.spec.values[c.name]))
+        hit = f"list_contains({keys}, {value_key_sql(s)})"
+        members = self.table.column(c.name).enum
+        if members:
+            hit += f" OR list_contains({q.bind(list(members))}, {cells.normalise_enum(s)})"
+        return f"CASE WHEN {s} IS NOT NULL AND NOT ({hit}) THEN {cells.trim(s)} END"
 
     # --- after the first pass ------------------------------------------------------------------
 
@@ -493,6 +559,15 @@ class PartBuilder:
     def _findings(self) -> None:
         """Bands, not-values, drop_if_empty, unparsed cells — in that order, as the rows were read."""
         t, name = self.target, self.name
+        for j, f in enumerate(self.spec.skip_rows):
+            # One line per filter, with the count: a filter that leaves out far more than a
+            # "Total" line (a year typed wrong) shows at once.
+            earlier = "".join(f" AND NOT {quoted(f'_skip_{i}')}" for i in range(j))  # each row counted once
+            n = self.ws.con.execute(f"SELECT count(*) FROM {t} WHERE NOT _blank AND {quoted(f'_skip_{j}')}{earlier}"
+                                    ).fetchone()[0]
+            if n:
+                self.sink.add(Finding("MAP-VALUE", WARNING, name, f"{n:,} row(s) left out of {name}: "
+                                      f"{f.describe()} (the mapping's skip_rows)", self.frame.label, None, f.text))
         for c in self.columns:
             if c.band is None:
                 continue
@@ -527,12 +602,105 @@ class PartBuilder:
                             f"(SELECT {FILE}, {ROW}, {shown} AS value FROM {t} WHERE {self.kept} "
                             f"AND {quoted(c.name)} IS NULL AND {quoted('_in_' + c.name)} IS NOT NULL "
                             f"AND {blank} IS NOT NULL)")
+        for j, k in enumerate(self.order_keys):
+            q = Query(self.ws)
+            self.sink.cells("SCHEMA", ERROR, name, k.text, f"not a date, so the row cannot be put in the order the "
+                            f"mapping's dedupe.order_by gives (a year such as 2019, ISO or a declared date format)", q,
+                            f"(SELECT {FILE}, {ROW}, {quoted(f'_oin_{j}')} AS value FROM {t} WHERE {self.kept} "
+                            f"AND {quoted(f'_oin_{j}')} IS NOT NULL AND trim({quoted(f'_oin_{j}')}) <> '')")
+        for c, table_name in self.spec.value_tables.items():
+            if not any(col.name == c and col.spec is not None for col in self.columns):
+                continue
+            unmatched = self.ws.con.execute(
+                f"SELECT {quoted('_um_' + c)}, count(*), min({ROW}) FROM {t} WHERE {self.kept} "
+                f"AND {quoted('_um_' + c)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 3 LIMIT 50").fetchall()
+            if unmatched:
+                listed = ", ".join(f"{v!r} ({n:,})" for v, n, _ in unmatched)
+                paste = " ".join(f"{json.dumps(v, ensure_ascii=False)} = \"\"" for v, _, _ in unmatched)
+                self.sink.add(Finding("MAP-VALUE", WARNING, name, f"{len(unmatched):,} value(s) match nothing in "
+                                      f"value table {table_name!r}: {listed}; to translate them, add to "
+                                      f"[value_tables.{table_name}]: {paste}", self.frame.label, None, c))
+        for c in self.ambiguous:
+            # One warning per distinct value, with how many cells hold it and where it is first.
+            rows = self.ws.con.execute(
+                f"SELECT {quoted('_amb_' + c)}, min({ROW}), count(*), any_value({quoted('_ambd_' + c)}) FROM {t} "
+                f"WHERE {self.kept} AND {quoted('_amb_' + c)} IS NOT NULL GROUP BY 1 ORDER BY 2").fetchall()
+            for value, row, n, readings in rows:
+                self.sink.add(Finding("MAP-DATE-AMBIGUOUS", WARNING, name,
+                                      f"two declared date formats read this value as different dates ({readings}); "
+                                      f"the first is used, as the mapping orders them — {n:,} cell(s) of "
+                                      f"{c} hold it", self.frame.label, row, c, value))
         for c, factor in self.spec.scale.items():
             # Rounded so that 0.001 × 1,000,000 is 1000, not 1000.0000000000001.
             self.ws.con.execute(f"UPDATE {t} SET {quoted(c)} = round(({quoted(c)} * {float(factor)!r}) * 1000000.0) "
                                 f"/ 1000000.0")
         if self.dropped_by:
             self.ws.con.execute(f"UPDATE {t} SET _drop = true WHERE NOT ({self.kept})")
+
+
+def skipped(x: str, f, q: Query) -> str:
+    """Whether the text `x` makes a row's filter `f` (a mapping.RowFilter) leave it out."""
+    t = cells.trim(x)
+    conds = []
+    if f.equals:
+        conds.append(f"list_contains({q.bind([v.strip().lower() for v in f.equals])}, lower({t}))")
+    if f.matches:
+        conds.append(f"regexp_matches({x}, {q.bind(cells.glob_regex(f.matches))})")
+    if f.regex:
+        conds.append(f"regexp_matches({x}, {q.bind(f.regex)})")
+    if f.other_than:
+        conds.append(f"NOT coalesce(list_contains({q.bind([v.strip().lower() for v in f.other_than])}, lower({t})), false)")
+    if f.empty is not None:
+        conds.append(f"({'' if f.empty else 'NOT '}coalesce({t} = '', true))")
+    return "(" + " OR ".join(conds) + ")"
+
+
+def close_headers(name: str, columns: list[str]) -> list[str]:
+    """The headers most like `name` (case, spaces and underscores aside), best first; up to five."""
+    import difflib  # only for a message
+
+    def key(text: str) -> str:
+        return " ".join(text.strip().lower().replace("_", " ").split())
+
+    by_key = {key(c): c for c in columns}
+    return [by_key[c] for c in difflib.get_close_matches(key(name), list(by_key), n=5, cutoff=0.6)]
+
+
+def near_first(name: str, columns: list[str]) -> list[str]:
+    """`columns` with the ones most like `name` first (a typo's fix is then the first one named)."""
+    near = close_headers(name, columns)
+    return near + [c for c in columns if c not in near]
+
+
+def value_key_sql(x: str) -> str:
+    """`mapping.value_key` in SQL: lower-case, runs of non-letters/digits one space, trimmed."""
+    return f"trim(regexp_replace(lower({x}), '[^\\p{{L}}\\p{{N}}]+', ' ', 'g'))"
+
+
+def _reading(x: str, fmt: str, q: Query) -> str:
+    """The date a format reads from `x`, or NULL (a %Y that reads "12" as the year 12 is a miss)."""
+    d = f"CAST(try_strptime({x}, {q.bind(fmt)}) AS DATE)"
+    return f"CASE WHEN year({d}) >= 1000 THEN {d} END"
+
+
+def date_readings(x: str, formats: tuple[str, ...], q: Query) -> str:
+    """The list of what each declared format reads from `x` (NULL where it reads nothing)."""
+    return "[" + ", ".join(_reading(x, f, q) for f in formats) + "]"
+
+
+def ambiguous_dates(column: str, x: str, formats: tuple[str, ...], q: Query) -> list[str]:
+    """Helpers _amb_C (the text two formats read as different dates) and _ambd_C (what each reads)."""
+    dl = quoted("_dl_" + column)
+    two = f"len(list_distinct({dl})) > 1"
+    readings = ", ".join(f"{q.bind(f + ': ')} || CAST({dl}[{i}] AS VARCHAR)" for i, f in enumerate(formats, start=1))
+    return [f"CASE WHEN {two} THEN {cells.trim(x)} END AS {quoted('_amb_' + column)}",
+            f"CASE WHEN {two} THEN concat_ws(', ', {readings}) END AS {quoted('_ambd_' + column)}"]
+
+
+def order_date(x: str, formats: str) -> str:
+    """A dedupe order value as a date: a plain year is its first day; else the formats (a bound list)."""
+    return (f"CASE WHEN regexp_full_match({x}, '[0-9]{{4}}') THEN make_date(CAST({x} AS INTEGER), 1, 1) "
+            f"ELSE CAST(try_strptime({x}, {formats}) AS DATE) END")
 
 
 def finish_part(ws: Workspace, part: Part) -> None:
@@ -547,15 +715,22 @@ def stack(ws: Workspace, parts: list[Part], table: Table, dedupe: Dedupe | None,
     contract columns, then _load_id, _file, _row."""
     cols = [quoted(c) for c in table.column_names]
     names = ", ".join(cols)
-    body = " UNION ALL ".join(f"SELECT {names}, _load_id, {FILE}, {ROW}, {p.index} AS _part FROM {p.table} WHERE NOT _drop"
-                              for p in parts)
+    keys = dedupe.order_by if dedupe else ()
+    sources = iter(range(len(keys)))
+    order_cols = [quoted(k.column) if k.column else quoted(f"_ord_{next(sources)}") for k in keys]
+    extra = "".join(f", {e} AS _o{i}" for i, e in enumerate(order_cols))
+    body = " UNION ALL ".join(f"SELECT {names}, _load_id, {FILE}, {ROW}, {p.index} AS _part{extra} FROM {p.table} "
+                              f"WHERE NOT _drop" for p in parts)
+    # The declared order first (an empty value the earliest), then `from` order, then file order.
+    first = "".join(f"_o{i} ASC NULLS FIRST, " for i in range(len(keys)))
+    last = "".join(f"_o{i} DESC NULLS LAST, " for i in range(len(keys)))
     if dedupe is None:
         select = f"SELECT * FROM ({body}) ORDER BY _part, {ROW}"
     else:
         key = ", ".join(quoted(k) for k in dedupe.key)
         complete = " AND ".join(f"{quoted(k)} IS NOT NULL" for k in dedupe.key)
         kept = "last_value" if dedupe.keep == "last" else "first_value"
-        w = f"(PARTITION BY {key} ORDER BY _part, {ROW} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+        w = f"(PARTITION BY {key} ORDER BY {first}_part, {ROW} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
 
         def agg(c: str) -> str:
             if c in (FILE, ROW, "_load_id"):
@@ -573,12 +748,34 @@ def stack(ws: Workspace, parts: list[Part], table: Table, dedupe: Dedupe | None,
             keyed = (f"SELECT {', '.join(f'{agg(c)} AS {quoted(c)}' for c in table.column_names)}, "
                      f"{agg('_load_id')} AS _load_id, {agg(FILE)} AS {FILE}, {agg(ROW)} AS {ROW}, "
                      f"first_value(_part) OVER {w} AS _at_part, first_value({ROW}) OVER {w} AS _at_row "
-                     f"FROM ({body}) WHERE {complete} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _part, {ROW}) = 1")
+                     f"FROM ({body}) WHERE {complete} QUALIFY row_number() OVER (PARTITION BY {key} "
+                     f"ORDER BY {first}_part, {ROW}) = 1")
         else:
             way = "DESC" if dedupe.keep == "last" else "ASC"
             keyed = (f"SELECT *, _part AS _at_part, {ROW} AS _at_row FROM ({body}) WHERE {complete} "
-                     f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _part {way}, {ROW} {way}) = 1")
+                     f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {last if way == 'DESC' else first}"
+                     f"_part {way}, {ROW} {way}) = 1")
         loose = f"SELECT *, _part AS _at_part, {ROW} AS _at_row, 1 AS _loose FROM ({body}) WHERE NOT ({complete})"
         select = (f"SELECT * FROM (SELECT *, 0 AS _loose FROM ({keyed}) UNION ALL BY NAME {loose}) "
                   f"ORDER BY _loose, _at_part, _at_row")
     ws.con.execute(f"CREATE TABLE {target} AS SELECT {names}, _load_id, {FILE}, {ROW} FROM ({select})")
+    return body
+
+
+def mark_departed(ws: Workspace, body: str, target: str, stage: str) -> tuple[int, object]:
+    """Projects absent from the newest snapshot (by dedupe.order_by's first key) have left the
+    portfolio: `stage` — and, for closed, an actual finish (where none is given) on the date of
+    the first snapshot they are missing from, the date by which they had left. Projects already
+    closed or cancelled keep theirs. Returns how many were marked, and the newest snapshot's date."""
+    seen = ws.name("seen")
+    ws.con.execute(f"CREATE TEMP TABLE {seen} AS SELECT project_id, max(_o0) AS _last FROM ({body}) "
+                   f"WHERE project_id IS NOT NULL GROUP BY project_id")
+    newest = ws.con.execute(f"SELECT max(_o0) FROM ({body})").fetchone()[0]
+    finish = ("actual_finish_date = coalesce(t.actual_finish_date, (SELECT min(_o0) FROM "
+              f"({body}) AS b WHERE b._o0 > s._last)), " if stage == "closed" else "")
+    n = ws.con.execute(f"UPDATE {target} AS t SET {finish}stage = $stage FROM {seen} AS s "
+                       f"WHERE t.project_id = s.project_id AND s._last < $newest "
+                       f"AND coalesce(t.stage NOT IN ('closed', 'cancelled'), true)",
+                       {"stage": stage, "newest": newest}).fetchone()[0]
+    ws.con.execute(f"DROP TABLE {seen}")
+    return n, newest
