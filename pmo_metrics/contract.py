@@ -27,6 +27,11 @@ MATURITY_DOMAINS = (
     "strategic_alignment", "governance", "talent", "integration_tools", "performance",
     "value_delivery", "leadership", "change_management", "continuous_improvement",
 )
+GATE_DECISIONS = ("approved", "approved_with_conditions", "deferred", "rejected")
+CHANGE_CATEGORIES = ("scope", "schedule", "budget", "risk", "priority")
+CHANGE_DECISIONS = ("approved", "rejected", "withdrawn")
+DECISION_LEVELS = ("project", "program", "portfolio", "executive")
+PMO_COST_CATEGORIES = ("staff", "tools", "training", "other")
 MATURITY_LEVEL_NAMES = {1: "initial", 2: "developing", 3: "defined", 4: "managed", 5: "optimising"}
 
 # Stages excluded from every KPI's project selection (CONTRACT §3).
@@ -140,6 +145,25 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("domain", enum=MATURITY_DOMAINS), _c("criterion_id"), _c("score", NUM),
         _c("target_score", NUM, optional=True), _c("comment", optional=True),
     ), "PMO maturity self-assessments per business unit, domain and criterion."),
+    # -- governance and the PMO's own value (CONTRACT §1) --
+    Table("gate_reviews", "PMIS", ("gate_review_id",), (
+        _c("gate_review_id"), _c("project_id"), _c("milestone_id", optional=True), _c("review_date", DATE),
+        _c("decision", enum=GATE_DECISIONS), _c("chair", optional=True), _c("comment", optional=True),
+    ), "Stage-gate reviews: which gate, when, and what the board decided."),
+    Table("change_requests", "PMIS", ("change_id",), (
+        _c("change_id"), _c("project_id"), _c("category", enum=CHANGE_CATEGORIES), _c("title"),
+        _c("raised_date", DATE), _c("decided_date", DATE, optional=True),
+        _c("decision", optional=True, enum=CHANGE_DECISIONS), _c("decided_at", optional=True, enum=DECISION_LEVELS),
+        _c("cost_impact", MONEY, optional=True), _c("schedule_impact_days", INT, optional=True),
+    ), "Change requests: raised, decided, at which level, and their cost and schedule impact."),
+    Table("pmo_costs", "PMO", ("period", "cost_category"), (
+        _c("period", MONTH), _c("cost_category", enum=PMO_COST_CATEGORIES), _c("planned_cost", MONEY),
+        _c("actual_cost", MONEY, optional=True),
+    ), "What the PMO itself costs per month: staff, tools, training, other."),
+    Table("project_scores", "PMO", ("project_id", "criterion"), (
+        _c("project_id"), _c("criterion"), _c("score", NUM), _c("scored_date", DATE, optional=True),
+        _c("comment", optional=True),
+    ), "Scores given to projects per selection criterion (0–100), replacing the built-in ones."),
 )}
 
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
@@ -148,6 +172,7 @@ TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 LOAD_ORDER: tuple[str, ...] = (
     "strategic_objectives", "projects", "status_reports", "milestones", "risks", "financials",
     "resources", "allocations", "timesheets", "benefits", "benefit_measurements", "maturity_assessments",
+    "gate_reviews", "change_requests", "pmo_costs", "project_scores",
 )
 
 DUCKDB_TYPES = {STR: "VARCHAR", DATE: "DATE", MONTH: "VARCHAR", MONEY: "DOUBLE", NUM: "DOUBLE",
