@@ -52,6 +52,11 @@ HIGH_RISK_SCORE = 15         # a risk is high when probability × impact is at l
 BENEFIT_ON_TRACK = 0.8       # a benefit whose progress (of plan) is below this is at risk
 BAC_TOLERANCE = 0.05         # FIN-BAC: Σ planned_cost may differ from budget_at_completion by this share
 DAY_HOURS_LIMIT = 12         # TS-DAY-TOTAL: more hours than this on one day is a warning
+# Governance (CONTRACT §3): the windows of the gate and change-decision KPIs, and what counts as what.
+GATE_REVIEW_WINDOW_MONTHS = 12   # gate_approval_rate: reviews in the 12 months ending end(M)
+DECISION_WINDOW_MONTHS = 3       # decision_cycle_days, escalated_decision_share: decided in the 3 months ending M
+APPROVING_GATE_DECISIONS = ("approved", "approved_with_conditions")
+ESCALATED_LEVELS = ("portfolio", "executive")
 
 
 
@@ -195,4 +200,8 @@ SQL_CONSTANTS: dict[str, object] = {
     "benefit_on_track": BENEFIT_ON_TRACK,
     "maturity_domains": list(MATURITY_DOMAINS),
     "load_order": list(LOAD_ORDER),
+    "gate_review_window_months": GATE_REVIEW_WINDOW_MONTHS,
+    "decision_window_months": DECISION_WINDOW_MONTHS,
+    "approving_gate_decisions": list(APPROVING_GATE_DECISIONS),
+    "escalated_levels": list(ESCALATED_LEVELS),
 }

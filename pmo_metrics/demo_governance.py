@@ -30,8 +30,9 @@ _CHANGE_TITLES = {
     "risk": ("Add a fallback supplier", "Security review before go-live", "Parallel run of the old system"),
     "priority": ("Bring the compliance release forward", "Pause the low-value features", "Re-sequence the releases"),
 }
-# Decision level by the change's cost as a share of the project's budget: the organisation's delegation.
-_LEVEL_CUTS = (0.02, 0.05, 0.10)   # below 2 %: project; below 5 %: program; below 10 %: portfolio; else executive
+# The organisation's delegation: the level that decides a change, by its cost as a share of the
+# project's BAC — project below the first cut, program below the second, portfolio below the third.
+_LEVEL_CUTS = (0.02, 0.05, 0.10)
 _SCORE_CRITERIA = ("innovation", "customer_impact")   # not built in: selection uses them only when configured
 
 
@@ -140,8 +141,8 @@ def change_requests(projects: pl.DataFrame, troubled: np.ndarray, work_end: np.n
 
 
 def pmo_costs(financials: pl.DataFrame, months: list[str], rng: np.random.Generator) -> pl.DataFrame:
-    """A cost line per month: staff and tools every month, training once a quarter; sized at about
-    5 % of the portfolio's planned spend, as PMOs commonly are."""
+    """A cost line per month: staff and tools every month, training once a quarter; sized at a few
+    per cent of the portfolio's planned spend, as PMOs commonly are."""
     monthly = financials.group_by("period").agg(pl.col("planned_cost").sum())
     typical = float(monthly.filter(pl.col("period").is_in(months))["planned_cost"].median() or 0.0)
     staff = round(typical * 0.04, -2)
