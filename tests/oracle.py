@@ -101,6 +101,10 @@ def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int 
     ytd = fin[(fin["period"] >= f"{as_of[:4]}-01") & (fin["period"] <= as_of) & fin["project_id"].isin(sel["project_id"])]
     out["budget_ytd"] = float(ytd["planned_cost"].sum())
     out["actual_cost_ytd"] = float(ytd["actual_cost"].sum())
+    # No data is not zero: no selected project has any actual_cost in a period ≤ M
+    if not to_date.loc[to_date["project_id"].isin(sel["project_id"]), "actual_cost"].notna().any():
+        for k in ("actual_cost", "actual_cost_ytd", "cpi", "cost_variance", "eac", "vac", "tcpi"):
+            out[k] = None
 
     r = t["resources"]
     if f.departments:
@@ -141,6 +145,13 @@ def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int 
     out["benefits_at_risk"] = int(at_risk.sum())
     sel_cost = fin[(fin["period"] <= as_of) & fin["project_id"].isin(sel["project_id"])]["actual_cost"].sum()
     out["benefit_cost_ratio"] = _ratio(realized, float(sel_cost))
+    # No data is not zero: no measurement ≤ M of the selected projects' financial benefits, or no actual cost
+    if planned_b[fin_b].isna().all():
+        for k in ("benefits_planned_to_date", "benefits_realized_to_date", "benefit_realization_rate",
+                  "benefit_cost_ratio"):
+            out[k] = None
+    if out["actual_cost"] is None:
+        out["benefit_cost_ratio"] = None
 
     ma = t["maturity_assessments"]
     if f.business_units:

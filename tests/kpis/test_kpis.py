@@ -151,7 +151,8 @@ def test_no_active_projects_gives_empty_shares_not_zero():
     for key in ("rag_green_share", "rag_amber_share", "rag_red_share", "rag_missing_share",
                 "stale_status_share", "avg_finish_slip_days", "spi", "cpi", "tcpi", "earned_value", "eac"):
         assert k[key] is None, key
-    assert k["planned_value"] == 0.0 and k["actual_cost"] == 0.0
+    # no financials at all: PV is a sum over none (0); AC has no actual cost to sum — no data, not 0
+    assert k["planned_value"] == 0.0 and k["actual_cost"] is None
 
 
 def test_project_without_reports_counts_as_missing_and_stale():
@@ -259,14 +260,20 @@ def test_eac_when_project_has_no_actual_cost():
     con = make_db({
         "projects": [project("E", budget_at_completion=1000.0)],
         "status_reports": [report("E", "2024-03-01", percent_complete=20.0)],
-        "financials": [cost("E", "2024-03", 300, None)],
+        "financials": [cost("E", "2024-02", 0, 0.0), cost("E", "2024-03", 300, None)],
     })
     k = kpis.compute_kpis(con, M)
-    # AC = 0 → CPI_E empty → EAC = AC + BAC − EV = 0 + 1000 − 200 = 800; portfolio CPI empty.
+    # AC = 0 (booked as 0) → CPI_E empty → EAC = AC + BAC − EV = 0 + 1000 − 200 = 800; portfolio CPI empty.
     assert k["eac"] == approx(800)
     assert k["cpi"] is None
     assert k["vac"] == approx(200)
     assert k["tcpi"] == approx((1000 - 200) / (1000 - 0))
+    # without any actual cost booked at all the export cannot support EAC: no data, not 0 spent
+    con = make_db({"projects": [project("E", budget_at_completion=1000.0)],
+                   "status_reports": [report("E", "2024-03-01", percent_complete=20.0)],
+                   "financials": [cost("E", "2024-03", 300, None)]})
+    k = kpis.compute_kpis(con, M)
+    assert (k["actual_cost"], k["eac"], k["vac"], k["tcpi"]) == (None, None, None, None)
 
 
 def test_earned_value_needs_progress_data():
@@ -674,7 +681,12 @@ def test_portfolio_totals_equal_sums_over_project_table(data):
     active = table[table["active"]]
     assert k["active_projects"] == len(active)
     assert k["planned_value"] == approx(active["pv"].sum(), rel=1e-9, abs=1e-6)
-    assert k["actual_cost"] == approx(active["ac"].sum(), rel=1e-9, abs=1e-6)
+    booked = [c for c in costs if c["actual_cost"] is not None and c["period"] <= filters.as_of
+              and c["project_id"] in set(table["project_id"])]
+    if booked:
+        assert k["actual_cost"] == approx(active["ac"].sum(), rel=1e-9, abs=1e-6)
+    else:   # no selected project has booked any actual cost by M: no data, not 0
+        assert k["actual_cost"] is None and active["ac"].sum() == 0
     if active["ev"].notna().any():
         assert k["earned_value"] == approx(active["ev"].sum(), rel=1e-9, abs=1e-6)
     else:
@@ -798,7 +810,8 @@ def test_benefits_past_their_last_measurement():
     k = kpis.compute_kpis(con, Filters(as_of="2027-01"))
     assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (200, 50, 1)
     k = kpis.compute_kpis(con, Filters(as_of="2023-12"))
-    assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (0, 0, 0)
+    # before the first measurement there is nothing planned or realised to report: no data, not 0
+    assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (None, None, 0)
 
 
 # -- a second, independent implementation (tests/oracle.py) --------------------------------------
