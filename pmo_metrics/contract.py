@@ -204,4 +204,7 @@ SQL_CONSTANTS: dict[str, object] = {
     "decision_window_months": DECISION_WINDOW_MONTHS,
     "approving_gate_decisions": list(APPROVING_GATE_DECISIONS),
     "escalated_levels": list(ESCALATED_LEVELS),
+    "gate_decisions": list(GATE_DECISIONS),
+    "decision_levels": list(DECISION_LEVELS),
+    "pmo_cost_categories": list(PMO_COST_CATEGORIES),
 }
