@@ -7,8 +7,12 @@ M − 2) to 2024-03-31, and so does the year to date.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from builders import cost, make_db, milestone, project
+from oracle import compare, naive_kpis, read_tables
+from pmo_metrics import contract as c
 from pmo_metrics import kpis
 from pmo_metrics.filters import Filters
 
@@ -211,3 +215,53 @@ def test_no_pmo_costs_or_no_project_actuals_is_empty():
     got = kpis.compute_kpis(con, M)
     # a PMO actual of 0 is a fact (0), but no project has an actual cost: the share is empty
     assert (got["pmo_cost_ytd"], got["pmo_cost_share"]) == (0.0, None)
+
+
+# -- the independent reading of the contract (tests/oracle.py), on random governance data -------------
+
+_DAYS = ["2023-03-31", "2023-04-01", "2023-12-31", "2024-01-01", "2024-01-31", "2024-02-15", "2024-03-31",
+         "2024-04-01"]
+
+
+@st.composite
+def governance_warehouses(draw):
+    """A few projects with gate milestones, gate reviews, change requests and PMO costs around 2024-03."""
+    day = st.sampled_from(_DAYS)
+    tables = {k: [] for k in ("projects", "financials", "milestones", "gate_reviews", "change_requests", "pmo_costs")}
+    for i in range(draw(st.integers(1, 4))):
+        pid = f"P{i}"
+        tables["projects"].append(project(pid, portfolio=draw(st.sampled_from(["X", "Y"])),
+                                          stage=draw(st.sampled_from(["execution", "idea", "closed"])),
+                                          actual_finish_date="2024-02-01"))
+        for period in draw(st.sets(st.sampled_from(["2023-12", "2024-01", "2024-03"]), max_size=2)):
+            tables["financials"].append(cost(pid, period, 10.0, draw(st.one_of(st.none(), st.just(40.0)))))
+        for j in range(draw(st.integers(0, 3))):
+            tables["milestones"].append(milestone(pid, draw(day), draw(st.one_of(st.none(), day)),
+                                                  milestone_id=f"{pid}m{j}", is_gate=draw(st.booleans())))
+        for j in range(draw(st.integers(0, 3))):
+            tables["gate_reviews"].append(review(f"{pid}r{j}", pid, draw(day), draw(st.sampled_from(c.GATE_DECISIONS))))
+        for j in range(draw(st.integers(0, 4))):
+            raised = draw(day)
+            decided = draw(st.one_of(st.none(), st.sampled_from([d for d in _DAYS if d >= raised])))
+            tables["change_requests"].append(change(
+                f"{pid}c{j}", pid, raised, decided,
+                None if decided is None else draw(st.sampled_from(c.CHANGE_DECISIONS)),
+                None if decided is None else draw(st.one_of(st.none(), st.sampled_from(c.DECISION_LEVELS))),
+                draw(st.one_of(st.none(), st.sampled_from([0.0, 25.0, 100.0])))))
+    for period, category in draw(st.sets(st.tuples(st.sampled_from(["2023-12", "2024-02", "2024-04"]),
+                                                   st.sampled_from(c.PMO_COST_CATEGORIES)), max_size=3)):
+        tables["pmo_costs"].append(dict(period=period, cost_category=category, planned_cost=5.0,
+                                        actual_cost=draw(st.one_of(st.none(), st.just(7.0)))))
+    return tables
+
+
+@given(tables=governance_warehouses(), as_of=st.sampled_from(["2023-12", "2024-01", "2024-02", "2024-03", "2024-04"]),
+       filters=st.sampled_from([Filters(), Filters(portfolios=("X",))]))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_governance_kpis_agree_with_a_literal_pandas_reading_of_the_contract(tables, as_of, filters):
+    con = make_db(tables)
+    f = filters.with_as_of(as_of)
+    engine = kpis.compute_kpis(con, f)
+    naive = naive_kpis(read_tables(con), f)
+    governance = set(GOVERNANCE) | {"pmo_cost_ytd", "pmo_cost_share"}
+    assert compare({k: engine[k] for k in governance}, {k: naive[k] for k in governance}) == []

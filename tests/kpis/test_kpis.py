@@ -17,6 +17,7 @@ from builders import (
     resource, risk, timesheet,
 )
 from oracle import compare, naive_kpis, read_tables
+from pmo_metrics import contract as c
 from pmo_metrics import kpis, lineage
 from pmo_metrics.filters import Filters
 from pmo_metrics.metrics import METRICS
@@ -681,8 +682,8 @@ def test_portfolio_totals_equal_sums_over_project_table(data):
     active = table[table["active"]]
     assert k["active_projects"] == len(active)
     assert k["planned_value"] == approx(active["pv"].sum(), rel=1e-9, abs=1e-6)
-    booked = [c for c in costs if c["actual_cost"] is not None and c["period"] <= filters.as_of
-              and c["project_id"] in set(table["project_id"])]
+    booked = [row for row in costs if row["actual_cost"] is not None and row["period"] <= filters.as_of
+              and row["project_id"] in set(table["project_id"])]
     if booked:
         assert k["actual_cost"] == approx(active["ac"].sum(), rel=1e-9, abs=1e-6)
     else:   # no selected project has booked any actual cost by M: no data, not 0
@@ -830,7 +831,7 @@ def warehouses(draw):
     n = draw(st.integers(1, 5))
     tables = {k: [] for k in ("projects", "status_reports", "financials", "milestones", "resources",
                               "allocations", "timesheets", "benefits", "benefit_measurements",
-                              "maturity_assessments")}
+                              "maturity_assessments", "gate_reviews", "change_requests", "pmo_costs")}
     for i in range(n):
         pid = f"P{i}"
         start = draw(day)
@@ -851,7 +852,18 @@ def warehouses(draw):
             tables["financials"].append(cost(pid, period, draw(money).__abs__(), draw(st.one_of(st.none(), money))))
         for j in range(draw(st.integers(0, 2))):
             tables["milestones"].append(milestone(pid, draw(day), actual_date=draw(st.one_of(st.none(), day)),
-                                                  milestone_id=f"{pid}m{j}"))
+                                                  milestone_id=f"{pid}m{j}", is_gate=draw(st.booleans())))
+        for j in range(draw(st.integers(0, 2))):
+            tables["gate_reviews"].append(dict(gate_review_id=f"{pid}g{j}", project_id=pid, review_date=draw(day),
+                                               decision=draw(st.sampled_from(c.GATE_DECISIONS))))
+        for j in range(draw(st.integers(0, 2))):
+            raised = draw(day)
+            decided = draw(st.one_of(st.none(), st.sampled_from([d for d in _DAYS if d >= raised])))
+            tables["change_requests"].append(dict(
+                change_id=f"{pid}c{j}", project_id=pid, category="scope", title="t", raised_date=raised,
+                decided_date=decided, decision=None if decided is None else draw(st.sampled_from(c.CHANGE_DECISIONS)),
+                decided_at=None if decided is None else draw(st.one_of(st.none(), st.sampled_from(c.DECISION_LEVELS))),
+                cost_impact=draw(st.one_of(st.none(), money))))
         for j in range(draw(st.integers(0, 2))):
             bid = f"{pid}b{j}"
             base = draw(st.sampled_from([0.0, 10.0]))
@@ -873,6 +885,9 @@ def warehouses(draw):
             tables["timesheets"].append(timesheet(rid, "P0", d, draw(st.sampled_from([1.0, 7.5, 12.0]))))
         for period in draw(st.sets(month, max_size=2)):
             tables["allocations"].append(allocation(rid, "P0", period, draw(st.sampled_from([0.0, 40.0, 200.0]))))
+    for period, category in draw(st.sets(st.tuples(month, st.sampled_from(["staff", "tools"])), max_size=3)):
+        tables["pmo_costs"].append(dict(period=period, cost_category=category, planned_cost=10.0,
+                                        actual_cost=draw(st.one_of(st.none(), money))))
     for a in range(draw(st.integers(0, 3))):
         assessed_on, unit = draw(day), draw(st.sampled_from(["U", "V"]))
         for domain in draw(st.sets(st.sampled_from(["governance", "talent"]), min_size=1)):
