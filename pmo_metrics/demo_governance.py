@@ -33,7 +33,7 @@ _CHANGE_TITLES = {
 # The organisation's delegation: the level that decides a change, by its cost as a share of the
 # project's BAC — project below the first cut, program below the second, portfolio below the third.
 _LEVEL_CUTS = (0.02, 0.05, 0.10)
-_SCORE_CRITERIA = ("innovation", "customer_impact")   # not built in: selection uses them only when configured
+_SCORE_CRITERIA = ("customer_impact", "urgency")   # not built in: selection uses them only when configured
 
 
 def _dates(days: np.ndarray) -> pl.Series:
