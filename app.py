@@ -39,6 +39,8 @@ PAGES = {
         st.Page("pages/resources.py", title="Resources", icon=":material/groups:"),
         st.Page("pages/benefits.py", title="Benefits", icon=":material/savings:"),
         st.Page("pages/maturity.py", title="Maturity", icon=":material/stairs:"),
+        st.Page("pages/governance.py", title="Governance", icon=":material/gavel:"),
+        st.Page("pages/pmo_value.py", title="PMO value", icon=":material/workspace_premium:"),
         st.Page("pages/monthly_review.py", title="Monthly review", icon=":material/co_present:"),
     ],
     "Planning": [

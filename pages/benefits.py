@@ -21,7 +21,7 @@ if ui.lacking(ctx, "benefits"):
 
 st.subheader("Financial benefits over time")
 cumulative = cached(benefits.cumulative)(f)
-if cumulative.empty or not (cumulative[["planned", "realized"]] != 0).any().any():
+if cumulative.empty or not cumulative[["planned", "realized"]].fillna(0).ne(0).any().any():
     ui.empty(ui.no_rows_message(ctx, "financial benefit measurements", ("benefit_measurements",)))
 else:
     ui.chart(charts.benefits_cumulative(cumulative, ctx.currency))

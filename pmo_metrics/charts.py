@@ -907,3 +907,66 @@ def risk_exposure_trend(frame: pd.DataFrame) -> go.Figure:
                                   showgrid=False, tickformat=",d"))
     _ticks_months(fig)
     return _finish(fig, "Open-risk exposure by month (Σ probability × impact)", height=340)
+
+
+# -- governance and the PMO's value (issue #15) ---------------------------------------------------
+
+def gate_status(frame: pd.DataFrame, group_label: str) -> go.Figure:
+    """Per group (views.governance.gates_by_group): gates due by end(M) stacked as passed on time,
+    passed late and overdue."""
+    df = frame.iloc[::-1]
+    labels = _labels(df["group_label"])
+    fig = go.Figure()
+    for column, name, colour in (("gates_on_time", "Passed on time", RAG_COLOURS["green"]),
+                                 ("gates_late", "Passed late", RAG_COLOURS["amber"]),
+                                 ("gates_overdue", "Overdue", RAG_COLOURS["red"])):
+        fig.add_bar(y=labels, x=df[column], orientation="h", name=name, marker_color=colour,
+                    hovertemplate=f"%{{y}}<br>{name}: %{{x}} gates<extra></extra>")
+    fig.update_layout(barmode="stack", height=max(HEIGHT - 120, 100 + 48 * len(df)),
+                      xaxis=dict(title="Gates due by the end of the month"))
+    _count_axis(fig, "x")
+    return _finish(fig, f"Stage gates due by {group_label}: on time, late, overdue (number of gates)")
+
+
+def counts_by(frame: pd.DataFrame, category: str, count: str, title: str,
+              enumeration: str | None = None, highlight: str | None = None) -> go.Figure:
+    """One bar per category (a gate decision, an age band, …) of `count`; categories that are codes of an
+    `enumeration` read as their words; bars where the boolean column `highlight` is true in the brand
+    colour, the others neutral."""
+    names = [fmt.label(k, enumeration) if enumeration else str(k) for k in frame[category]]
+    colours = ([SERIES["actual"] if h else SERIES["capacity"] for h in frame[highlight]] if highlight
+               else SERIES["actual"])
+    fig = go.Figure(go.Bar(x=_labels(names, 18), y=frame[count], marker_color=colours, text=frame[count],
+                           textposition="outside", hovertemplate="%{x}: %{y}<extra></extra>"))
+    fig.update_layout(yaxis=dict(rangemode="tozero"))
+    _count_axis(fig, "y")
+    return _finish(fig, title, height=340)
+
+
+def decisions_by_level(frame: pd.DataFrame, currency: str = "") -> go.Figure:
+    """Per decision level (views.governance.decisions_by_level): the median cost impact of the changes
+    it decided, with how many, so a big change decided low stands out."""
+    names = [fmt.label(k, "decision_level") if not fmt.is_missing(k) else "Not recorded" for k in frame["decided_at"]]
+    fig = go.Figure(go.Bar(x=names, y=frame["median_cost_impact"], marker_color=SERIES["neutral"],
+                           text=[f"{int(n)} decided" for n in frame["decisions"]], textposition="outside",
+                           customdata=_text_money(frame["largest_cost_impact"], currency),
+                           hovertemplate=f"%{{x}}: median {currency}%{{y:,.0f}}; largest %{{customdata}}"
+                                         "<extra></extra>"))
+    _money_axis(fig, "y", currency)
+    return _finish(fig, money_title("Median cost impact of the changes each level decided", currency), height=360)
+
+
+def pmo_cost_by_month(frame: pd.DataFrame, currency: str = "") -> go.Figure:
+    """The PMO's actual cost per month (views.pmo_value.cost_by_month), stacked by category."""
+    fig = go.Figure()
+    for i, category in enumerate(c.PMO_COST_CATEGORIES):
+        part = frame[frame["cost_category"] == category]
+        if part.empty:
+            continue
+        fig.add_bar(x=_months(part["month"]), y=part["actual_cost"], name=fmt.label(category, "pmo_cost_category"),
+                    marker_color=CATEGORICAL[i % len(CATEGORICAL)],
+                    hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}}<extra></extra>")
+    fig.update_layout(barmode="stack")
+    _money_axis(fig, "y", currency)
+    _ticks_months(fig)
+    return _finish(fig, money_title("What the PMO cost per month, by category", currency), height=360)

@@ -27,6 +27,11 @@ MATURITY_DOMAINS = (
     "strategic_alignment", "governance", "talent", "integration_tools", "performance",
     "value_delivery", "leadership", "change_management", "continuous_improvement",
 )
+GATE_DECISIONS = ("approved", "approved_with_conditions", "deferred", "rejected")
+CHANGE_CATEGORIES = ("scope", "schedule", "budget", "risk", "priority")
+CHANGE_DECISIONS = ("approved", "rejected", "withdrawn")
+DECISION_LEVELS = ("project", "program", "portfolio", "executive")
+PMO_COST_CATEGORIES = ("staff", "tools", "training", "other")
 MATURITY_LEVEL_NAMES = {1: "initial", 2: "developing", 3: "defined", 4: "managed", 5: "optimising"}
 
 # Stages excluded from every KPI's project selection (CONTRACT §3).
@@ -47,6 +52,11 @@ HIGH_RISK_SCORE = 15         # a risk is high when probability × impact is at l
 BENEFIT_ON_TRACK = 0.8       # a benefit whose progress (of plan) is below this is at risk
 BAC_TOLERANCE = 0.05         # FIN-BAC: Σ planned_cost may differ from budget_at_completion by this share
 DAY_HOURS_LIMIT = 12         # TS-DAY-TOTAL: more hours than this on one day is a warning
+# Governance (CONTRACT §3): the windows of the gate and change-decision KPIs, and what counts as what.
+GATE_REVIEW_WINDOW_MONTHS = 12   # gate_approval_rate: reviews in the 12 months ending end(M)
+DECISION_WINDOW_MONTHS = 3       # decision_cycle_days, escalated_decision_share: decided in the 3 months ending M
+APPROVING_GATE_DECISIONS = ("approved", "approved_with_conditions")
+ESCALATED_LEVELS = ("portfolio", "executive")
 
 # -- forecasts (CONTRACT §6) -------------------------------------------------------------------------
 REFERENCE_CLASS_MIN = 8      # a reference class smaller than this gives no forecast (falls back, then null)
@@ -146,6 +156,25 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("domain", enum=MATURITY_DOMAINS), _c("criterion_id"), _c("score", NUM),
         _c("target_score", NUM, optional=True), _c("comment", optional=True),
     ), "PMO maturity self-assessments per business unit, domain and criterion."),
+    # -- governance and the PMO's own value (CONTRACT §1) --
+    Table("gate_reviews", "PMIS", ("gate_review_id",), (
+        _c("gate_review_id"), _c("project_id"), _c("milestone_id", optional=True), _c("review_date", DATE),
+        _c("decision", enum=GATE_DECISIONS), _c("chair", optional=True), _c("comment", optional=True),
+    ), "Stage-gate reviews: which gate, when, and what the board decided."),
+    Table("change_requests", "PMIS", ("change_id",), (
+        _c("change_id"), _c("project_id"), _c("category", enum=CHANGE_CATEGORIES), _c("title"),
+        _c("raised_date", DATE), _c("decided_date", DATE, optional=True),
+        _c("decision", optional=True, enum=CHANGE_DECISIONS), _c("decided_at", optional=True, enum=DECISION_LEVELS),
+        _c("cost_impact", MONEY, optional=True), _c("schedule_impact_days", INT, optional=True),
+    ), "Change requests: raised, decided, at which level, and their cost and schedule impact."),
+    Table("pmo_costs", "PMO", ("period", "cost_category"), (
+        _c("period", MONTH), _c("cost_category", enum=PMO_COST_CATEGORIES), _c("planned_cost", MONEY),
+        _c("actual_cost", MONEY, optional=True),
+    ), "What the PMO itself costs per month: staff, tools, training, other."),
+    Table("project_scores", "PMO", ("project_id", "criterion"), (
+        _c("project_id"), _c("criterion"), _c("score", NUM), _c("scored_date", DATE, optional=True),
+        _c("comment", optional=True),
+    ), "Scores given to projects per selection criterion (0–100), replacing the built-in ones."),
 )}
 
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
@@ -154,6 +183,7 @@ TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 LOAD_ORDER: tuple[str, ...] = (
     "strategic_objectives", "projects", "status_reports", "milestones", "risks", "financials",
     "resources", "allocations", "timesheets", "benefits", "benefit_measurements", "maturity_assessments",
+    "gate_reviews", "change_requests", "pmo_costs", "project_scores",
 )
 
 DUCKDB_TYPES = {STR: "VARCHAR", DATE: "DATE", MONTH: "VARCHAR", MONEY: "DOUBLE", NUM: "DOUBLE",
@@ -180,4 +210,11 @@ SQL_CONSTANTS: dict[str, object] = {
     "rcf_p50": RCF_P50,
     "rcf_p80": RCF_P80,
     "backtest_months": BACKTEST_MONTHS,
+    "gate_review_window_months": GATE_REVIEW_WINDOW_MONTHS,
+    "decision_window_months": DECISION_WINDOW_MONTHS,
+    "approving_gate_decisions": list(APPROVING_GATE_DECISIONS),
+    "escalated_levels": list(ESCALATED_LEVELS),
+    "gate_decisions": list(GATE_DECISIONS),
+    "decision_levels": list(DECISION_LEVELS),
+    "pmo_cost_categories": list(PMO_COST_CATEGORIES),
 }

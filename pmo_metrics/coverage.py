@@ -32,6 +32,11 @@ INPUTS: dict[str, str] = {
     "benefits": "benefits",
     "benefit_measurements": "benefit measurements",
     "maturity": "maturity assessments",
+    # governance and the PMO's own cost
+    "gate_milestones": "gate milestones",
+    "gate_reviews": "gate reviews",
+    "change_requests": "change requests",
+    "pmo_costs": "PMO actual costs",
 }
 _EARNED = ("progress", "planned_costs")
 _COST = ("progress", "actual_costs")
@@ -56,6 +61,11 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "maturity_score": ("maturity",), "maturity_level": ("maturity",),
     "spi_t": _EARNED, "rcf_cost_exposure_p80": ("projects", "actual_costs"),
     "forecast_optimism_days": ("projects",), "rcf_p80_coverage": ("projects",),
+    "gate_on_time_rate": ("gate_milestones",), "gates_overdue": ("gate_milestones",),
+    "gate_approval_rate": ("gate_reviews",),
+    **{k: ("change_requests",) for k in ("open_change_requests", "decision_cycle_days", "escalated_decision_share",
+                                         "approved_change_cost_ytd")},
+    "pmo_cost_ytd": ("pmo_costs",), "pmo_cost_share": ("pmo_costs", "actual_costs"),
 }
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from . import contract as c
+from .demo_governance import governance_tables
 
 __all__ = ["SCALES", "Scale", "build_demo", "generate_demo", "planned_sizes"]
 
@@ -955,6 +956,9 @@ def build_demo(scale: str | Scale = "small", seed: int = 42, end_month: str | No
     say("benefits and maturity", 0.6)
     tables["benefits"], tables["benefit_measurements"] = _benefits(prj, rng["benefits"], cal)
     tables["maturity_assessments"] = _maturity(s, rng["maturity"], cal)
+    say("gate reviews, change requests and PMO costs", 0.65)
+    tables.update(governance_tables(prj.frame, prj.troubled, prj.work_end, tables["milestones"], tables["financials"],
+                                    list(cal.label(np.arange(cal.months))), cal.end_day, seed))
     return {name: tables[name].select(c.TABLES[name].column_names) for name in c.TABLE_NAMES}
 
 

@@ -38,7 +38,10 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         ("rag", c.RAG), ("stage", c.STAGES), ("delivery_approach", c.DELIVERY_APPROACHES),
         ("risk_status", c.RISK_STATUSES), ("cost_category", c.COST_CATEGORIES),
         ("employment_type", c.EMPLOYMENT_TYPES), ("benefit_category", c.BENEFIT_CATEGORIES),
-        ("benefit_type", c.BENEFIT_TYPES), ("maturity_domain", c.MATURITY_DOMAINS))
+        ("benefit_type", c.BENEFIT_TYPES), ("maturity_domain", c.MATURITY_DOMAINS),
+        ("gate_decision", c.GATE_DECISIONS), ("change_category", c.CHANGE_CATEGORIES),
+        ("change_decision", c.CHANGE_DECISIONS), ("decision_level", c.DECISION_LEVELS),
+        ("pmo_cost_category", c.PMO_COST_CATEGORIES))
 }
 # A project's state in a month: its RAG, or no report, or not active.
 RAG_LABELS = {**ENUM_LABELS["rag"], "none": "No report"}

@@ -16,18 +16,21 @@ from pathlib import Path
 
 from . import formatting as fmt
 from .contract import (
-    BACKTEST_MONTHS, BENEFIT_ON_TRACK, EXCLUDED_STAGES, RCF_P50, RCF_P80, REFERENCE_CLASS_MIN, STALE_REPORT_DAYS,
+    APPROVING_GATE_DECISIONS, BACKTEST_MONTHS, BENEFIT_ON_TRACK, DECISION_WINDOW_MONTHS, ESCALATED_LEVELS,
+    EXCLUDED_STAGES, GATE_REVIEW_WINDOW_MONTHS, RCF_P50, RCF_P80, REFERENCE_CLASS_MIN, STALE_REPORT_DAYS,
 )
 
 UNITS = ("count", "share", "ratio", "money", "days", "hours", "score")
-GROUPS = ("portfolio", "schedule", "cost", "forecast", "resources", "benefits", "maturity")
+GROUPS = ("portfolio", "schedule", "cost", "forecast", "resources", "benefits", "maturity", "governance", "pmo")
 GROUP_LABELS = {
     "portfolio": "Portfolio health", "schedule": "Schedule", "cost": "Cost and earned value",
     "forecast": "Forecasts",
     "resources": "Resources", "benefits": "Benefits", "maturity": "PMO maturity",
+    "governance": "Governance", "pmo": "The PMO's own cost",
 }
-# Which filters scope a metric (CONTRACT §3: resource KPIs by department, maturity by business unit).
-SCOPES = ("projects", "resources", "maturity")
+# Which filters scope a metric (CONTRACT §3: resource KPIs by department, maturity by business unit;
+# the PMO's own cost is organisation-wide, no filter applies).
+SCOPES = ("projects", "resources", "maturity", "organisation")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ RESOURCE_KPIS = Query("kpis/resource_kpis", RESOURCE_DIMENSIONS)
 BENEFIT_KPIS = Query("kpis/benefit_kpis", PROJECT_DIMENSIONS + BENEFIT_DIMENSIONS)
 MATURITY_KPIS = Query("kpis/maturity_kpis", MATURITY_DIMENSIONS)
 FORECAST_KPIS = Query("kpis/forecast_kpis", PROJECT_DIMENSIONS)
+GOVERNANCE_KPIS = Query("kpis/governance_kpis", PROJECT_DIMENSIONS)
+PMO_KPIS = Query("kpis/pmo_kpis", ("cost_category",))
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class Metric:
 
     @property
     def scope(self) -> str:
-        return {"resources": "resources", "maturity": "maturity"}.get(self.group, "projects")
+        return {"resources": "resources", "maturity": "maturity", "pmo": "organisation"}.get(self.group, "projects")
 
     @property
     def breakdowns(self) -> tuple[str, ...]:
@@ -296,11 +301,64 @@ _DECLARED = (
        "so that a mean such as (2.9 + 3.1) / 2 reaches level 3. Empty when nothing was assessed.",
        parts=("maturity_score",),
        query=MATURITY_KPIS),
+    # -- governance: stage gates and change control (issue #15) -----------------------------------
+    _m("gate_on_time_rate", "Gates passed on time", "share", ".1f", "up", (0.85, 0.70), "governance",
+       "As milestone_on_time_rate, over gate milestones (is_gate) only: of the selected projects' gate "
+       "milestones with baseline_date ≤ end(M), the share with actual_date ≤ baseline_date and actual_date ≤ "
+       "end(M). Empty when no gate is due by end(M), and so when the selected projects have no gate milestones.",
+       short="Stage gates passed by their baseline date",
+       query=GOVERNANCE_KPIS),
+    _m("gates_overdue", "Gates overdue", "count", ",.0f", "down", None, "governance",
+       "Count of the selected projects' gate milestones with baseline_date ≤ end(M) and no actual_date ≤ "
+       "end(M). 0 when every gate due was passed; empty when the selected projects have no gate milestones "
+       "at all.",
+       query=GOVERNANCE_KPIS),
+    _m("gate_approval_rate", "Gate reviews approved", "share", ".1f", "up", (0.80, 0.65), "governance",
+       f"Of the selected projects' gate reviews with review_date in the {GATE_REVIEW_WINDOW_MONTHS} months "
+       f"ending end(M) (after end(M − {GATE_REVIEW_WINDOW_MONTHS}), up to end(M)): the share with decision "
+       f"{' or '.join(APPROVING_GATE_DECISIONS)}. Empty when there is no review in that window.",
+       query=GOVERNANCE_KPIS),
+    _m("open_change_requests", "Open change requests", "count", ",.0f", "neutral", None, "governance",
+       "Count of the selected projects' change requests with raised_date ≤ end(M) and no decided_date ≤ "
+       "end(M). Empty when the selected projects have no change requests at all.",
+       query=GOVERNANCE_KPIS),
+    _m("decision_cycle_days", "Change decision time", "days", ".1f", "down", (20, 40), "governance",
+       f"Mean of decided_date − raised_date (days) over the selected projects' change requests decided in "
+       f"the {DECISION_WINDOW_MONTHS} months ending M (decided_date from the first day of "
+       f"M − {DECISION_WINDOW_MONTHS - 1} to end(M)); a withdrawn request is decided too. Empty when none "
+       "was decided in that window.",
+       query=GOVERNANCE_KPIS),
+    _m("escalated_decision_share", "Escalated change decisions", "share", ".1f", "neutral", None, "governance",
+       f"Of the change requests decision_cycle_days counts, the share decided_at "
+       f"{' or '.join(ESCALATED_LEVELS)} level; one without decided_at counts in the denominator. Empty when "
+       "none was decided in that window.",
+       query=GOVERNANCE_KPIS),
+    _m("approved_change_cost_ytd", "Approved change cost this year", "money", ".1f", "down", None, "governance",
+       "Σ cost_impact of the selected projects' change requests approved with decided_date from January of "
+       "M's year to end(M); an approved one without cost_impact adds 0. Empty when the selected projects "
+       "have no change requests at all.",
+       query=GOVERNANCE_KPIS),
     # -- forecasts (CONTRACT §6), in the contract's place after the governance KPIs -----------------
     *_FORECASTS,
+    # The PMO's own cost comes last, in the contract's order: see below.
 )
 
-METRICS: dict[str, Metric] = {m.id: m for m in _DECLARED}
+# -- the PMO's own cost (issue #15): organisation-wide, the project filters do not apply -------------
+_DECLARED_PMO = (
+    _m("pmo_cost_ytd", "PMO cost this year", "money", ".1f", "neutral", None, "pmo",
+       "Σ pmo_costs.actual_cost with period from January of M's year to M (the PMO is organisation-wide: "
+       "filters do not apply). Empty when pmo_costs has no actual_cost with period ≤ M.",
+       short="What the PMO itself cost this year",
+       query=PMO_KPIS),
+    _m("pmo_cost_share", "PMO cost as a share of project spend", "share", ".1f", "neutral", None, "pmo",
+       "pmo_cost_ytd / actual_cost_ytd of every selectable project (stage not "
+       f"{_EXCLUDED}; no filters). Empty when pmo_cost_ytd is empty, or when that denominator is empty "
+       "(no selectable project has any actual_cost with period ≤ M) or 0.",
+       parts=("pmo_cost_ytd", "actual_cost_ytd"),
+       query=PMO_KPIS),
+)
+
+METRICS: dict[str, Metric] = {m.id: m for m in _DECLARED + _DECLARED_PMO}
 
 
 def get(metric_id: str) -> Metric:

@@ -31,8 +31,8 @@ DEMO_END_MONTH = "2026-10"   # the month the seeded demo ends: its default as-of
 
 def tiny_tables() -> dict[str, list[dict]]:
     """A hand-made portfolio as of June 2025 (M = 2025-06): three projects in Digital and Back office
-    and an idea, their reports, costs, milestones and risks, two people, two benefits and three
-    maturity assessments. The tests that read it state their arithmetic."""
+    and an idea, their reports, costs, milestones and risks, two people, two benefits, three
+    maturity assessments, a gate review, a change request and a month of PMO cost. The tests that read it state their arithmetic."""
     return {
         "strategic_objectives": [objective("OBJ-1", "Grow online")],
         "projects": [
@@ -88,6 +88,12 @@ def tiny_tables() -> dict[str, list[dict]]:
             assessment("A2", "2025-05-10", "Retail", "talent", "t1", 2, 4),
             assessment("A3", "2025-03-01", "Finance", "governance", "g1", 4),
         ],
+        "gate_reviews": [dict(gate_review_id="GR1", project_id="P1", milestone_id="MD", review_date="2025-06-10",
+                              decision="deferred", chair="Sam")],
+        "change_requests": [dict(change_id="CR1", project_id="P1", category="scope", title="Gift cards",
+                                 raised_date="2025-05-02", decided_date="2025-06-12", decision="approved",
+                                 decided_at="program", cost_impact=50.0, schedule_impact_days=10)],
+        "pmo_costs": [dict(period="2025-06", cost_category="staff", planned_cost=60.0, actual_cost=55.0)],
     }
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_metrics.contract import BENEFIT_ON_TRACK, EXCLUDED_STAGES, LOAD_ORDER, RAG, STALE_REPORT_DAYS, TABLES
-from pmo_metrics.filters import Filters, month_end, month_start
+from pmo_metrics.filters import Filters, month_add, month_end, month_start
 
 
 def read_tables(con) -> dict[str, pd.DataFrame]:
@@ -131,6 +131,10 @@ def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int 
     ytd = fin[(fin["period"] >= f"{as_of[:4]}-01") & (fin["period"] <= as_of) & fin["project_id"].isin(sel["project_id"])]
     out["budget_ytd"] = float(ytd["planned_cost"].sum())
     out["actual_cost_ytd"] = float(ytd["actual_cost"].sum())
+    # No data is not zero: no selected project has any actual_cost in a period ≤ M
+    if not to_date.loc[to_date["project_id"].isin(sel["project_id"]), "actual_cost"].notna().any():
+        for k in ("actual_cost", "actual_cost_ytd", "cpi", "cost_variance", "eac", "vac", "tcpi"):
+            out[k] = None
 
     r = t["resources"]
     if f.departments:
@@ -171,6 +175,15 @@ def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int 
     out["benefits_at_risk"] = int(at_risk.sum())
     sel_cost = fin[(fin["period"] <= as_of) & fin["project_id"].isin(sel["project_id"])]["actual_cost"].sum()
     out["benefit_cost_ratio"] = _ratio(realized, float(sel_cost))
+    # No data is not zero: no measurement ≤ M of the selected projects' financial benefits, or no actual cost
+    if planned_b[fin_b].isna().all():
+        for k in ("benefits_planned_to_date", "benefits_realized_to_date", "benefit_realization_rate",
+                  "benefit_cost_ratio"):
+            out[k] = None
+    if out["actual_cost"] is None:
+        out["benefit_cost_ratio"] = None
+
+    _governance(t, sel, p[~p["stage"].isin(EXCLUDED_STAGES)], as_of, start, end, out)
 
     ma = t["maturity_assessments"]
     if f.business_units:
@@ -187,6 +200,47 @@ def naive_kpis(t: dict[str, pd.DataFrame], f: Filters) -> dict[str, float | int 
         out["maturity_score"] = float(dom.groupby(level="business_unit").mean().mean())
         out["maturity_level"] = int(math.floor(dom.groupby(level="domain").mean().min() + 1e-9))
     return out
+
+
+def _governance(t, sel, selectable, as_of: str, start, end, out: dict) -> None:
+    """The governance and PMO-cost KPIs of CONTRACT §3, in its words."""
+    ms = t["milestones"]
+    gates = ms[ms["project_id"].isin(sel["project_id"]) & ms["is_gate"].astype(bool)]
+    due = gates[gates["baseline_date"] <= end]
+    on_time = (due["actual_date"] <= due["baseline_date"]) & (due["actual_date"] <= end)
+    out["gate_on_time_rate"] = _ratio(int(on_time.sum()), len(due))
+    overdue = due["actual_date"].isna() | (due["actual_date"] > end)
+    out["gates_overdue"] = int(overdue.sum()) if len(gates) else None
+
+    gr = t["gate_reviews"]
+    after = pd.Timestamp(month_end(month_add(as_of, -12)))
+    window = gr[gr["project_id"].isin(sel["project_id"]) & (gr["review_date"] > after) & (gr["review_date"] <= end)]
+    approved = window["decision"].isin(["approved", "approved_with_conditions"])
+    out["gate_approval_rate"] = _ratio(int(approved.sum()), len(window))
+
+    cr = t["change_requests"]
+    cr = cr[cr["project_id"].isin(sel["project_id"])]
+    has = len(cr) > 0
+    still_open = (cr["raised_date"] <= end) & (cr["decided_date"].isna() | (cr["decided_date"] > end))
+    out["open_change_requests"] = int(still_open.sum()) if has else None
+    first = pd.Timestamp(month_start(month_add(as_of, -2)))
+    decided = cr[(cr["decided_date"] >= first) & (cr["decided_date"] <= end)]
+    cycle = (decided["decided_date"] - decided["raised_date"]).dt.days
+    out["decision_cycle_days"] = float(cycle.mean()) if len(decided) else None
+    out["escalated_decision_share"] = _ratio(int(decided["decided_at"].isin(["portfolio", "executive"]).sum()),
+                                             len(decided))
+    january = pd.Timestamp(f"{as_of[:4]}-01-01")
+    ytd = cr[(cr["decision"] == "approved") & (cr["decided_date"] >= january) & (cr["decided_date"] <= end)]
+    out["approved_change_cost_ytd"] = float(ytd["cost_impact"].fillna(0).sum()) if has else None
+
+    pc = t["pmo_costs"]
+    known = pc[(pc["period"] <= as_of) & pc["actual_cost"].notna()]
+    this_year = known[known["period"] >= f"{as_of[:4]}-01"]
+    out["pmo_cost_ytd"] = float(this_year["actual_cost"].sum()) if len(known) else None
+    fin = t["financials"]
+    fin = fin[fin["project_id"].isin(selectable["project_id"]) & (fin["period"] <= as_of)]
+    spent = fin[fin["period"] >= f"{as_of[:4]}-01"]["actual_cost"].sum() if fin["actual_cost"].notna().any() else None
+    out["pmo_cost_share"] = None if out["pmo_cost_ytd"] is None else _ratio(out["pmo_cost_ytd"], spent)
 
 
 def compare(engine: dict, naive: dict, rel: float = 1e-9) -> list[str]:

@@ -417,3 +417,72 @@ def test_the_xl_scale_plans_about_25_million_timesheet_rows():
     sizes = demo.planned_sizes("enterprise-xl")
     assert 24_000_000 <= sizes["timesheets_estimate"] <= 27_000_000
     assert (sizes["projects"], sizes["resources"], sizes["months"]) == (24_000, 9_500, 60)
+
+
+# --- governance and the PMO's own value ---------------------------------------------------------
+
+def _ever_red(t) -> set[str]:
+    return set(t["status_reports"].filter(pl.col("overall_rag") == "red")["project_id"])
+
+
+def test_gate_reviews_follow_the_gate_milestones(t, case):
+    g, m = t["gate_reviews"], t["milestones"]
+    assert set(g["project_id"]) <= set(t["projects"]["project_id"])
+    joined = g.join(m, on="milestone_id", how="left", suffix="_ms")
+    # GATE-MILESTONE: every review names a gate of its own project
+    assert joined.filter(~pl.col("is_gate").fill_null(False) | (pl.col("project_id") != pl.col("project_id_ms"))).is_empty()
+    assert g["review_date"].max() <= case.end
+    # the approving review is on the day the gate was passed; a deferral comes before it
+    approving = joined.filter(pl.col("decision").is_in(["approved", "approved_with_conditions"]))
+    assert (approving["review_date"] == approving["actual_date"]).all()
+    assert joined.filter(pl.col("decision").is_in(["deferred", "rejected"]),
+                         pl.col("review_date") >= pl.col("actual_date")).is_empty()
+    assert set(g["decision"]) >= {"approved", "approved_with_conditions", "deferred"}
+    # some passed gates have no review on record: the compliance finding has something to list
+    passed = m.filter(pl.col("is_gate"), pl.col("actual_date").is_not_null())
+    assert 0 < passed.filter(~pl.col("milestone_id").is_in(approving["milestone_id"].to_list())).height < passed.height / 4
+
+
+def test_troubled_projects_are_deferred_and_conditioned_more_often(t):
+    g = t["gate_reviews"].with_columns(red=pl.col("project_id").is_in(list(_ever_red(t))))
+    share = g.group_by("red").agg((pl.col("decision") != "approved").mean()).sort("red")["decision"].to_list()
+    assert share[1] > share[0]
+
+
+def test_change_requests_keep_their_rules_and_escalate_the_large_ones(t, case):
+    cr = t["change_requests"]
+    assert set(cr["project_id"]) <= set(t["projects"]["project_id"])
+    assert cr.filter(pl.col("decided_date") < pl.col("raised_date")).is_empty()                  # CR-DATES
+    assert cr.filter(pl.col("decided_date").is_null() != pl.col("decision").is_null()).is_empty()  # CR-DECISION
+    assert cr["raised_date"].max() <= case.end and cr["decided_date"].max() <= case.end
+    assert cr.filter(pl.col("decision") == "withdrawn", pl.col("decided_at").is_not_null()).is_empty()
+    assert cr["decided_date"].null_count() > 0 and set(cr["decision"].drop_nulls()) == set(c.CHANGE_DECISIONS)
+    rel = cr.join(t["projects"], on="project_id").with_columns(
+        share=pl.col("cost_impact") / pl.col("budget_at_completion"),
+        high=pl.col("decided_at").is_in(["portfolio", "executive"]))
+    by = rel.filter(pl.col("decided_at").is_not_null(), pl.col("share").is_not_null()).group_by("high").agg(
+        pl.col("share").median()).sort("high")["share"].to_list()
+    assert by[1] > 2 * by[0]
+    # more requests per troubled project
+    per = cr.group_by("project_id").len().with_columns(red=pl.col("project_id").is_in(list(_ever_red(t))))
+    means = per.group_by("red").agg(pl.col("len").mean()).sort("red")["len"].to_list()
+    assert means[1] > means[0]
+
+
+def test_the_pmo_books_staff_and_tools_every_month_and_training_each_quarter(t, case):
+    costs = t["pmo_costs"]
+    months = sorted(set(t["financials"]["period"]) & set(costs["period"]))
+    assert len(set(costs["period"])) == 24 and costs["period"].max() == case.end_month
+    counts = costs.group_by("cost_category").len()
+    assert dict(counts.iter_rows()) == {"staff": 24, "tools": 24, "training": 8}
+    assert (costs["planned_cost"] >= 0).all() and costs["actual_cost"].null_count() == 0
+    spend = t["financials"].filter(pl.col("period").is_in(months))["actual_cost"].sum()
+    assert 0.02 < costs["actual_cost"].sum() / spend < 0.10
+
+
+def test_project_scores_are_for_candidates_and_in_range(t):
+    scores = t["project_scores"]
+    candidates = set(t["projects"].filter(pl.col("stage").is_in(c.CANDIDATE_STAGES))["project_id"])
+    assert scores.height > 0 and set(scores["project_id"]) <= candidates
+    assert scores["score"].is_between(0, 100).all()
+    assert _dupes(scores, ["project_id", "criterion"]).is_empty()

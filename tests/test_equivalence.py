@@ -61,9 +61,18 @@ def _expected(case: str, name: str) -> Path:
     return DATA / "expected" / case / f"{name}.parquet"
 
 
+# Tables the contract gained after the expected outputs were captured: these batches have no file for
+# them, so each loads empty.
+ADDED_AFTER_CAPTURE = ("gate_reviews", "change_requests", "pmo_costs", "project_scores")
+
+
 def test_every_contract_table_row_for_row(loaded):
     case, _, _, con, _ = loaded
     for name in c.LOAD_ORDER:
+        if name in ADDED_AFTER_CAPTURE:
+            assert not _expected(case, f"main.{name}").exists()
+            assert con.execute(f'SELECT count(*) FROM main."{name}"').fetchone() == (0,), name
+            continue
         want = _rows(con, f"SELECT * FROM '{_expected(case, f'main.{name}')}'")
         got = _rows(con, f'SELECT * EXCLUDE (_load_id) FROM main."{name}" ORDER BY _file, _row')
         assert_same_rows(got, want, f"{case}: main.{name}")

@@ -1,7 +1,8 @@
 """The monthly performance review: for month M against a comparison month (by default M − 1), one
 section per message — headline KPIs, RAG movement, decisions, milestones, spend and forecasts,
 resources, benefits, the forecast (forecast.py: earned schedule, reference-class forecasts that moved,
-early warnings), maturity (when a unit was assessed in M) and data quality.
+early warnings), maturity (when a unit was assessed in M), governance (when the data has gates
+or change requests) and data quality.
 
 `build_review(con, filters, previous)` returns a `Review` (model.py); the presentation page, the
 PowerPoint pack and the HTML pack (pmo_metrics.report) all render it. The package holds the data
@@ -17,6 +18,7 @@ from ..filters import Filters, parse_month, previous_month
 from ..formatting import month_label
 from .figures import section_figure
 from .forecast import forecast_section
+from .governance import governance_section
 from .model import Chart, Review, ReviewError, Section, Table
 from .sections import (
     HEADLINE_KPIS, Context, benefits_section, data_quality_section, decision_projects, decisions_section,
@@ -62,6 +64,9 @@ def build_review(con, filters: Filters, previous: str | None = None, currency: s
     maturity = maturity_section(ctx)
     if maturity is not None:
         sections.append(maturity)
+    governance = governance_section(ctx)
+    if governance is not None:
+        sections.append(governance)
     sections.append(data_quality_section(ctx))
     sections.insert(0, summary_section(ctx, sections))
     return Review(as_of, previous, f, sections, dt.datetime.now().replace(microsecond=0))

@@ -35,6 +35,8 @@ def section_figure(section: Section, currency: str = ""):
         return charts.benefits_by_group(frame, chart.options["group_label"], currency=currency)
     if chart.kind == "maturity_radar":
         return charts.maturity_radar(frame, chart.options.get("business_units") or None)
+    if chart.kind == "gate_status":
+        return charts.retitle(charts.gate_status(frame, chart.options["group_label"]), chart.title)
     if chart.kind == "findings_by_rule":
         return charts.findings_by_rule(frame) if len(frame) else None
     raise KeyError(f"no figure for chart kind {chart.kind!r}")

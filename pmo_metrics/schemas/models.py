@@ -79,6 +79,19 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
         RowRule("MAT-SCORE", "score", "NOT (score BETWEEN 1 AND 5)"),
         RowRule("MAT-SCORE", "target_score", "NOT (target_score BETWEEN 1 AND 5)"),
     ),
+    # -- governance and the PMO's own value --
+    "change_requests": (
+        RowRule("CR-DATES", "decided_date", "decided_date < raised_date"),
+        # Both present or both absent: a missing one is the finding, so it is no SCHEMA business.
+        RowRule("CR-DECISION", "decision", "decision IS NULL AND decided_date IS NOT NULL"),
+        RowRule("CR-DECISION", "decided_date", "decided_date IS NULL AND decision IS NOT NULL"),
+    ),
+    "pmo_costs": (
+        RowRule("PMO-COST", "planned_cost", "planned_cost < 0"),
+    ),
+    "project_scores": (
+        RowRule("SCORE-RANGE", "score", "NOT (score BETWEEN 0 AND 100)"),
+    ),
 }
 
 

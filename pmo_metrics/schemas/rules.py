@@ -48,6 +48,12 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("TS-OUTSIDE-EMPLOYMENT", ("timesheets",), WARNING, "work_date is outside the resource's start_date…end_date"),
     Rule("BEN-TARGET", ("benefits",), ERROR, "target_value must differ from baseline_value, and planned_end must not be before planned_start"),
     Rule("MAT-SCORE", ("maturity_assessments",), ERROR, "score and target_score must be between 1 and 5"),
+    # -- governance and the PMO's own value --
+    Rule("GATE-MILESTONE", ("gate_reviews",), ERROR, "milestone_id, when given, must be a gate milestone (is_gate true) of the same project"),
+    Rule("CR-DATES", ("change_requests",), ERROR, "decided_date must not be before raised_date"),
+    Rule("CR-DECISION", ("change_requests",), ERROR, "decision and decided_date must both be given, or both be empty"),
+    Rule("PMO-COST", ("pmo_costs",), ERROR, "planned_cost must not be negative"),
+    Rule("SCORE-RANGE", ("project_scores",), ERROR, "score must be between 0 and 100"),
 )}
 
 # The rules that keep real exports honest (issue #13): the quarantine cascade (schemas.quarantine),
@@ -210,6 +216,8 @@ def cross_table_findings(state: State) -> None:
         if state.get("resources") is not None:
             _outside_employment(state)
 
+    _gate_milestones(state)
+
 
 def _round2(expr: str) -> str:
     """Rounded to 2 decimals the way the report always rounded (x·100 rounded, ÷100)."""
@@ -278,3 +286,25 @@ def _outside_employment(state: State) -> None:
     state.emit("TS-OUTSIDE-EMPLOYMENT", "timesheets", "work_date", rows, located=True, value=_date("work_date"),
                message="'resource ' || resource_id || ' is employed from ' || CAST(_from AS VARCHAR) || ' to ' "
                        "|| coalesce(CAST(_to AS VARCHAR), 'now')")
+
+
+def _gate_milestones(state: State) -> None:
+    """GATE-MILESTONE: a review's milestone exists, is a gate and belongs to the review's project.
+
+    Checked when either table is in the batch: a new milestones extract that drops or un-gates a
+    reviewed milestone breaks the reviews already loaded (reported as "(already loaded)")."""
+    reviews, milestones = state.get("gate_reviews"), state.get("milestones")
+    if reviews is None or not state.in_batch("gate_reviews", "milestones"):
+        return
+    known = (f"(SELECT milestone_id AS _ms, project_id AS _ms_project, is_gate AS _ms_gate FROM {milestones})"
+             if milestones else
+             "(SELECT NULL::VARCHAR AS _ms, NULL::VARCHAR AS _ms_project, NULL::BOOLEAN AS _ms_gate WHERE false)")
+    rows = (f"(SELECT r.*, m._ms, m._ms_project, m._ms_gate FROM {reviews} AS r LEFT JOIN {known} AS m "
+            f"ON m._ms = r.milestone_id WHERE r.milestone_id IS NOT NULL AND (m._ms IS NULL "
+            f"OR m._ms_project IS DISTINCT FROM r.project_id OR NOT coalesce(m._ms_gate, false)))")
+    message = ("CASE WHEN _ms IS NULL THEN 'milestone_id is not in milestones' "
+               "WHEN _ms_project IS DISTINCT FROM project_id THEN 'milestone belongs to project ' || "
+               "coalesce(_ms_project, '(none)') || ', not ' || coalesce(project_id, '(none)') "
+               "ELSE 'milestone is not a gate (is_gate is not true)' END")
+    state.emit("GATE-MILESTONE", "gate_reviews", "milestone_id", rows, message=message,
+               located=state.located("gate_reviews"))

@@ -7,6 +7,8 @@
 * `benefits` — benefits over time, by group, the register
 * `maturity` — domain scores, the business unit × domain grid, changes and gaps
 * `quality`  — rule pass rates, findings, stale reports, quarantine, the loads behind the data
+* `governance` — stage gates (due, on time, late, overdue, run past without approval) and change control
+* `pmo_value` — what the PMO cost beside what the portfolio delivered, year on year, and its summary
 
 Every function takes an open connection (a `Warehouse.cursor()`), the user's `Filters` where they
 apply, and returns a pandas DataFrame (or a dict for a single record). Each query is a file under

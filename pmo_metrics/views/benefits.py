@@ -15,15 +15,16 @@ BENEFIT_DIMENSIONS = ("benefit_type", "objective", "owner", "category", "portfol
 
 def cumulative(con, filters: Filters, months: int = 24) -> pd.DataFrame:
     """[month, planned, realized] for the financial benefits of the selected projects: each month's
-    benefits_planned_to_date and benefits_realized_to_date KPIs."""
+    benefits_planned_to_date and benefits_realized_to_date KPIs (empty in months before any
+    measurement: no data, not 0)."""
     as_of = kpis.resolve_as_of(con, filters)
     if as_of is None:
         return pd.DataFrame(columns=["month", "planned", "realized"])
     frame = kpis.kpi_frame(con, ["benefits_planned_to_date", "benefits_realized_to_date"], filters,
                            start=month_add(as_of, -(months - 1)), end=as_of)
     return pd.DataFrame({"month": frame["month"],
-                         "planned": frame["benefits_planned_to_date"].fillna(0.0),
-                         "realized": frame["benefits_realized_to_date"].fillna(0.0)})
+                         "planned": frame["benefits_planned_to_date"],
+                         "realized": frame["benefits_realized_to_date"]})
 
 
 def by_group(con, filters: Filters, by: str) -> pd.DataFrame:

@@ -92,6 +92,16 @@ def test_every_page_in_the_navigation_opens_without_an_error(open_page):
         shoot(page, "page-" + re.sub(r"\W+", "-", title.lower()).strip("-"))
 
 
+@pytest.mark.parametrize("path, card, section", [("governance", "Gates overdue", "Gates run past without an approved review"),
+                                                  ("pmo_value", "PMO cost this year", "In one minute")])
+def test_the_governance_and_pmo_value_pages_open_with_their_figures(open_page, path, card, section):
+    page = open_page(path)
+    assert_no_error(page, path)
+    assert kpi_value(page, card) not in ("", "—")
+    expect(page.get_by_text(section).first).to_be_visible()
+    shoot(page, f"page-{path}")
+
+
 def test_clicking_a_portfolio_bar_drills_down(open_page):
     page = open_page("portfolio")
     assert "drill_portfolio" not in query(page)

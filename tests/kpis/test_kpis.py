@@ -17,6 +17,7 @@ from builders import (
     resource, risk, timesheet,
 )
 from oracle import compare, naive_kpis, read_tables
+from pmo_metrics import contract as c
 from pmo_metrics import kpis, lineage
 from pmo_metrics.filters import Filters
 from pmo_metrics.metrics import METRICS
@@ -151,7 +152,8 @@ def test_no_active_projects_gives_empty_shares_not_zero():
     for key in ("rag_green_share", "rag_amber_share", "rag_red_share", "rag_missing_share",
                 "stale_status_share", "avg_finish_slip_days", "spi", "cpi", "tcpi", "earned_value", "eac"):
         assert k[key] is None, key
-    assert k["planned_value"] == 0.0 and k["actual_cost"] == 0.0
+    # no financials at all: PV is a sum over none (0); AC has no actual cost to sum — no data, not 0
+    assert k["planned_value"] == 0.0 and k["actual_cost"] is None
 
 
 def test_project_without_reports_counts_as_missing_and_stale():
@@ -259,14 +261,20 @@ def test_eac_when_project_has_no_actual_cost():
     con = make_db({
         "projects": [project("E", budget_at_completion=1000.0)],
         "status_reports": [report("E", "2024-03-01", percent_complete=20.0)],
-        "financials": [cost("E", "2024-03", 300, None)],
+        "financials": [cost("E", "2024-02", 0, 0.0), cost("E", "2024-03", 300, None)],
     })
     k = kpis.compute_kpis(con, M)
-    # AC = 0 → CPI_E empty → EAC = AC + BAC − EV = 0 + 1000 − 200 = 800; portfolio CPI empty.
+    # AC = 0 (booked as 0) → CPI_E empty → EAC = AC + BAC − EV = 0 + 1000 − 200 = 800; portfolio CPI empty.
     assert k["eac"] == approx(800)
     assert k["cpi"] is None
     assert k["vac"] == approx(200)
     assert k["tcpi"] == approx((1000 - 200) / (1000 - 0))
+    # without any actual cost booked at all the export cannot support EAC: no data, not 0 spent
+    con = make_db({"projects": [project("E", budget_at_completion=1000.0)],
+                   "status_reports": [report("E", "2024-03-01", percent_complete=20.0)],
+                   "financials": [cost("E", "2024-03", 300, None)]})
+    k = kpis.compute_kpis(con, M)
+    assert (k["actual_cost"], k["eac"], k["vac"], k["tcpi"]) == (None, None, None, None)
 
 
 def test_earned_value_needs_progress_data():
@@ -674,7 +682,12 @@ def test_portfolio_totals_equal_sums_over_project_table(data):
     active = table[table["active"]]
     assert k["active_projects"] == len(active)
     assert k["planned_value"] == approx(active["pv"].sum(), rel=1e-9, abs=1e-6)
-    assert k["actual_cost"] == approx(active["ac"].sum(), rel=1e-9, abs=1e-6)
+    booked = [row for row in costs if row["actual_cost"] is not None and row["period"] <= filters.as_of
+              and row["project_id"] in set(table["project_id"])]
+    if booked:
+        assert k["actual_cost"] == approx(active["ac"].sum(), rel=1e-9, abs=1e-6)
+    else:   # no selected project has booked any actual cost by M: no data, not 0
+        assert k["actual_cost"] is None and active["ac"].sum() == 0
     if active["ev"].notna().any():
         assert k["earned_value"] == approx(active["ev"].sum(), rel=1e-9, abs=1e-6)
     else:
@@ -798,7 +811,8 @@ def test_benefits_past_their_last_measurement():
     k = kpis.compute_kpis(con, Filters(as_of="2027-01"))
     assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (200, 50, 1)
     k = kpis.compute_kpis(con, Filters(as_of="2023-12"))
-    assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (0, 0, 0)
+    # before the first measurement there is nothing planned or realised to report: no data, not 0
+    assert (k["benefits_planned_to_date"], k["benefits_realized_to_date"], k["benefits_at_risk"]) == (None, None, 0)
 
 
 # -- a second, independent implementation (tests/oracle.py) --------------------------------------
@@ -817,7 +831,7 @@ def warehouses(draw):
     n = draw(st.integers(1, 5))
     tables = {k: [] for k in ("projects", "status_reports", "financials", "milestones", "resources",
                               "allocations", "timesheets", "benefits", "benefit_measurements",
-                              "maturity_assessments")}
+                              "maturity_assessments", "gate_reviews", "change_requests", "pmo_costs")}
     for i in range(n):
         pid = f"P{i}"
         start = draw(day)
@@ -838,7 +852,18 @@ def warehouses(draw):
             tables["financials"].append(cost(pid, period, draw(money).__abs__(), draw(st.one_of(st.none(), money))))
         for j in range(draw(st.integers(0, 2))):
             tables["milestones"].append(milestone(pid, draw(day), actual_date=draw(st.one_of(st.none(), day)),
-                                                  milestone_id=f"{pid}m{j}"))
+                                                  milestone_id=f"{pid}m{j}", is_gate=draw(st.booleans())))
+        for j in range(draw(st.integers(0, 2))):
+            tables["gate_reviews"].append(dict(gate_review_id=f"{pid}g{j}", project_id=pid, review_date=draw(day),
+                                               decision=draw(st.sampled_from(c.GATE_DECISIONS))))
+        for j in range(draw(st.integers(0, 2))):
+            raised = draw(day)
+            decided = draw(st.one_of(st.none(), st.sampled_from([d for d in _DAYS if d >= raised])))
+            tables["change_requests"].append(dict(
+                change_id=f"{pid}c{j}", project_id=pid, category="scope", title="t", raised_date=raised,
+                decided_date=decided, decision=None if decided is None else draw(st.sampled_from(c.CHANGE_DECISIONS)),
+                decided_at=None if decided is None else draw(st.one_of(st.none(), st.sampled_from(c.DECISION_LEVELS))),
+                cost_impact=draw(st.one_of(st.none(), money))))
         for j in range(draw(st.integers(0, 2))):
             bid = f"{pid}b{j}"
             base = draw(st.sampled_from([0.0, 10.0]))
@@ -860,6 +885,9 @@ def warehouses(draw):
             tables["timesheets"].append(timesheet(rid, "P0", d, draw(st.sampled_from([1.0, 7.5, 12.0]))))
         for period in draw(st.sets(month, max_size=2)):
             tables["allocations"].append(allocation(rid, "P0", period, draw(st.sampled_from([0.0, 40.0, 200.0]))))
+    for period, category in draw(st.sets(st.tuples(month, st.sampled_from(["staff", "tools"])), max_size=3)):
+        tables["pmo_costs"].append(dict(period=period, cost_category=category, planned_cost=10.0,
+                                        actual_cost=draw(st.one_of(st.none(), money))))
     for a in range(draw(st.integers(0, 3))):
         assessed_on, unit = draw(day), draw(st.sampled_from(["U", "V"]))
         for domain in draw(st.sets(st.sampled_from(["governance", "talent"]), min_size=1)):

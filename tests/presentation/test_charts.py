@@ -17,7 +17,8 @@ MONTHS = ["2025-01", "2025-02", "2025-03"]
 # The unit in the title, in brackets: "(reporting currency)", "(hours)", "(%)", "(score 1–5)", "(EUR)", …
 UNIT = re.compile(r"\((reporting currency|£|%|% of capacity|% of rows|hours|dates; ◆ = stage gate|EUR|"
                   r"number of projects|number of findings|score 1–5|RAG rating per report|points on the 1–5 scale|"
-                  r"Σ probability × impact|number of risks per cell|bubble size: budget at completion|score points)\)"
+                  r"Σ probability × impact|number of risks per cell|bubble size: budget at completion|score points|"
+                  r"number of gates|number of reviews|number of requests)\)"
                   r"|\(.*(number of projects|number of risks)\)")
 
 
@@ -120,6 +121,19 @@ def _figures() -> dict[str, go.Figure]:
         "findings_by_rule": charts.findings_by_rule(pd.DataFrame({"rule": [EVIL, "b"], "findings": [3, 1200]})),
         "score_parts": charts.score_parts(criteria),
         "selection_frontier": charts.selection_frontier(frontier, budget=2.0, score=60.0),
+        # governance and the PMO's value
+        "gate_status": charts.gate_status(pd.DataFrame({"group_label": [EVIL, "Core"], "gates_on_time": [3, 1],
+                                                        "gates_late": [1, 0], "gates_overdue": [0, 2]}), "portfolio"),
+        "counts_by": charts.counts_by(pd.DataFrame({"decision": ["approved", EVIL], "reviews": [3, 1],
+                                                    "is_approval": [True, False]}), "decision", "reviews",
+                                      "Gate review decisions (number of reviews)", enumeration="gate_decision",
+                                      highlight="is_approval"),
+        "decisions_by_level": charts.decisions_by_level(pd.DataFrame({
+            "decided_at": ["project", None], "decisions": [2, 1], "median_cost_impact": [100.0, 5000.0],
+            "largest_cost_impact": [200.0, 5000.0]})),
+        "pmo_cost_by_month": charts.pmo_cost_by_month(pd.DataFrame({
+            "month": MONTHS[:2] + MONTHS[:1], "cost_category": ["staff", "staff", "tools"],
+            "actual_cost": [50_000.0, 52_000.0, 4_000.0]})),
     }
 
 

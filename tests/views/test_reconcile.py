@@ -64,7 +64,8 @@ def test_finance_tables_add_up_to_the_cards(cur, months):
         for by in FINANCE_DIMENSIONS:
             table = finance.by_group(cur, f, by)
             check(problems, month, f"Σ planned YTD by {by}", table["planned_ytd"].sum(), cards["budget_ytd"])
-            check(problems, month, f"Σ actual YTD by {by}", table["actual_ytd"].sum(), cards["actual_cost_ytd"])
+            check(problems, month, f"Σ actual YTD by {by}", table["actual_ytd"].sum(min_count=1),
+                  cards["actual_cost_ytd"])
             if by == "cost_category":
                 continue                     # the KPI query has no cost categories: the sums must do
             groups = engine(cur, registry.PROJECT_KPIS, f, by).set_index("key")
@@ -75,7 +76,7 @@ def test_finance_tables_add_up_to_the_cards(cur, months):
         monthly = finance.by_month(cur, f)
         this_year = monthly[(monthly["period"] >= f"{month[:4]}-01") & (monthly["period"] <= month)]
         check(problems, month, "cost by month, planned this year", this_year["planned_cost"].sum(), cards["budget_ytd"])
-        check(problems, month, "cost by month, actual this year", this_year["actual_cost"].sum(),
+        check(problems, month, "cost by month, actual this year", this_year["actual_cost"].sum(min_count=1),
               cards["actual_cost_ytd"])
     assert problems == []
 
@@ -173,8 +174,10 @@ def test_benefit_tables_add_up_to_the_cards(cur, months):
         cards = kpis.compute_kpis(cur, f)
         for by in BENEFIT_DIMENSIONS:
             table = benefits.by_group(cur, f, by)
-            check(problems, month, f"planned by {by}", table["planned_to_date"].sum(), cards["benefits_planned_to_date"])
-            check(problems, month, f"realised by {by}", table["realized_to_date"].sum(),
+            # min_count: groups without a financial measurement are empty, and so is a sum of only those
+            check(problems, month, f"planned by {by}", table["planned_to_date"].sum(min_count=1),
+                  cards["benefits_planned_to_date"])
+            check(problems, month, f"realised by {by}", table["realized_to_date"].sum(min_count=1),
                   cards["benefits_realized_to_date"])
             check(problems, month, f"at risk by {by}", table["at_risk"].sum(), cards["benefits_at_risk"])
             groups = engine(cur, registry.BENEFIT_KPIS, f, by, by_name=True)

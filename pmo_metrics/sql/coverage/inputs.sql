@@ -13,7 +13,11 @@ allocations as (select count(*) as n from main.allocations),
 timesheets as (select count(*) as n from main.timesheets),
 benefits as (select count(*) as n from main.benefits),
 benefit_measurements as (select count(*) as n from main.benefit_measurements),
-maturity_assessments as (select count(*) as n from main.maturity_assessments)
+maturity_assessments as (select count(*) as n from main.maturity_assessments),
+gate_milestones as (select count(*) filter (where is_gate) as n from main.milestones),
+gate_reviews as (select count(*) as n from main.gate_reviews),
+change_requests as (select count(*) as n from main.change_requests),
+pmo_costs as (select count(actual_cost) as n from main.pmo_costs)
 
 select
     projects.n as projects,
@@ -28,6 +32,10 @@ select
     timesheets.n as timesheets,
     benefits.n as benefits,
     benefit_measurements.n as benefit_measurements,
-    maturity_assessments.n as maturity
+    maturity_assessments.n as maturity,
+    gate_milestones.n as gate_milestones,
+    gate_reviews.n as gate_reviews,
+    change_requests.n as change_requests,
+    pmo_costs.n as pmo_costs
 from projects, status_reports, financials, milestones, risks, resources, allocations, timesheets, benefits,
-    benefit_measurements, maturity_assessments
+    benefit_measurements, maturity_assessments, gate_milestones, gate_reviews, change_requests, pmo_costs

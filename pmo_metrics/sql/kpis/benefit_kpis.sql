@@ -33,6 +33,7 @@ benefit_totals as (
         m.month,
         g.group_key,
         count(b.benefit_id) as benefits,
+        count(*) filter (where b.is_financial) as financial_benefits_measured,
         coalesce(sum(b.target_value) filter (where b.is_financial), 0) as financial_target,
         coalesce(sum(b.planned_value) filter (where b.is_financial), 0) as benefits_planned_to_date,
         coalesce(sum(b.actual_value) filter (where b.is_financial), 0) as benefits_realized_to_date,
@@ -47,7 +48,7 @@ benefit_totals as (
 cost_totals as (
     -- the benefit-cost ratio divides by the actual cost to date of every selected project,
     -- active or not
-    select month, group_key, sum(ac) as selected_actual_cost
+    select month, group_key, sum(ac) as selected_actual_cost, bool_or(has_actual_cost) as has_actual_cost
     from project_months
     group by all
 ),
@@ -58,12 +59,17 @@ final as (
         t.group_key,
         t.benefits,
         t.financial_target,
-        t.benefits_planned_to_date,
-        t.benefits_realized_to_date,
-        t.benefits_realized_to_date / nullif(t.benefits_planned_to_date, 0) as benefit_realization_rate,
+        t.financial_benefits_measured,
+        -- No data is not zero (CONTRACT §3): without a measurement ≤ M of any financial benefit the
+        -- benefit figures are empty; with one but no actual yet, realised is 0 (a fact)
+        case when t.financial_benefits_measured > 0 then t.benefits_planned_to_date end as benefits_planned_to_date,
+        case when t.financial_benefits_measured > 0 then t.benefits_realized_to_date end as benefits_realized_to_date,
+        case when t.financial_benefits_measured > 0
+             then t.benefits_realized_to_date / nullif(t.benefits_planned_to_date, 0) end as benefit_realization_rate,
         t.benefits_at_risk,
         coalesce(c.selected_actual_cost, 0) as selected_actual_cost,
-        t.benefits_realized_to_date / nullif(c.selected_actual_cost, 0) as benefit_cost_ratio
+        case when t.financial_benefits_measured > 0 and c.has_actual_cost
+             then t.benefits_realized_to_date / nullif(c.selected_actual_cost, 0) end as benefit_cost_ratio
     from benefit_totals as t
     left join cost_totals as c
         on c.month = t.month and c.group_key is not distinct from t.group_key

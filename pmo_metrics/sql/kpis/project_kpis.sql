@@ -36,7 +36,10 @@ totals as (
         coalesce(sum(f.bac) filter (where f.is_active), 0) as budget_at_completion,
         coalesce(sum(f.eac) filter (where f.is_active), 0) as eac_sum,
         coalesce(sum(f.budget_ytd), 0) as budget_ytd,
-        coalesce(sum(f.actual_cost_ytd), 0) as actual_cost_ytd
+        coalesce(sum(f.actual_cost_ytd), 0) as actual_cost_ytd,
+        -- No data is not zero (CONTRACT §3): without any actual cost of a selected project in a period
+        -- ≤ M, the actual cost and every figure built on it are empty
+        coalesce(bool_or(f.has_actual_cost), false) as has_actual_cost
     from months as m
     cross join groups as g
     left join project_months as f
@@ -66,16 +69,17 @@ final as (
         finished_on_time / nullif(finished_projects, 0) as on_time_delivery_rate,
         planned_value,
         earned_value,
-        actual_cost,
+        case when has_actual_cost then actual_cost end as actual_cost,
         earned_value / nullif(planned_value, 0) as spi,
-        earned_value / nullif(actual_cost, 0) as cpi,
+        case when has_actual_cost then earned_value / nullif(actual_cost, 0) end as cpi,
         earned_value - planned_value as schedule_variance,
-        earned_value - actual_cost as cost_variance,
-        case when earned_value is not null then eac_sum end as eac,
-        case when earned_value is not null then budget_at_completion - eac_sum end as vac,
-        (budget_at_completion - earned_value) / nullif(budget_at_completion - actual_cost, 0) as tcpi,
+        case when has_actual_cost then earned_value - actual_cost end as cost_variance,
+        case when earned_value is not null and has_actual_cost then eac_sum end as eac,
+        case when earned_value is not null and has_actual_cost then budget_at_completion - eac_sum end as vac,
+        case when has_actual_cost
+             then (budget_at_completion - earned_value) / nullif(budget_at_completion - actual_cost, 0) end as tcpi,
         budget_ytd,
-        actual_cost_ytd
+        case when has_actual_cost then actual_cost_ytd end as actual_cost_ytd
     from totals
 )
 

@@ -42,6 +42,7 @@ final as (
         l.pv,
         l.ev,
         l.ac,
+        l.has_actual_cost,
         l.project_spi,
         l.project_cpi,
         l.eac,

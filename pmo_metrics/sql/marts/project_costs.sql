@@ -25,6 +25,8 @@ running as (
         *,
         coalesce(sum(planned_cost) over to_date, 0) as planned_cost_to_date,
         coalesce(sum(actual_cost) over to_date, 0) as actual_cost_to_date,
+        -- periods with an actual cost so far: none means no data, which is not an actual cost of 0
+        count(actual_cost) over to_date as actual_cost_periods_to_date,
         coalesce(sum(planned_cost) over year_to_date, 0) as planned_cost_ytd,
         coalesce(sum(actual_cost) over year_to_date, 0) as actual_cost_ytd
     from monthly

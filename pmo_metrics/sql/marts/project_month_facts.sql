@@ -92,6 +92,7 @@ with_costs as (
         w.*,
         coalesce(c.planned_cost_to_date, 0) as pv,
         coalesce(c.actual_cost_to_date, 0) as ac,
+        coalesce(c.actual_cost_periods_to_date, 0) > 0 as has_actual_cost,
         -- the year-to-date running total restarts each January: the latest period ≤ the month
         -- being from an earlier year means nothing was booked this year yet
         case when year(c.period_start) = year(w.month_start) then c.planned_cost_ytd else 0 end as planned_cost_ytd,
@@ -136,6 +137,7 @@ final as (
         pv,
         ev,
         ac,
+        has_actual_cost,
         project_spi,
         project_cpi,
         -- EACp = BACp / CPIp when CPIp > 0, else ACp + BACp − EVp (EVp counted as 0 without progress)

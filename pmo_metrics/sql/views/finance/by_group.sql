@@ -38,9 +38,12 @@ totals as (
         key,
         any_value(label) as label,
         coalesce(sum(planned_cost) filter (where period <= $month), 0) as planned_to_date,
-        coalesce(sum(actual_cost) filter (where period <= $month), 0) as actual_to_date,
+        -- no data is not zero: a group without any actual cost by M has none to show
+        case when count(actual_cost) filter (where period <= $month) > 0
+             then coalesce(sum(actual_cost) filter (where period <= $month), 0) end as actual_to_date,
         coalesce(sum(planned_cost) filter (where period between $year_start and $month), 0) as planned_ytd,
-        coalesce(sum(actual_cost) filter (where period between $year_start and $month), 0) as actual_ytd,
+        case when count(actual_cost) filter (where period <= $month) > 0
+             then coalesce(sum(actual_cost) filter (where period between $year_start and $month), 0) end as actual_ytd,
         coalesce(sum(planned_cost), 0) as planned_total,
         sum(coalesce(actual_cost, 0)) filter (where period <= $month)
           + coalesce(sum(coalesce(forecast_cost, planned_cost)) filter (where period > $month), 0) as forecast_total
