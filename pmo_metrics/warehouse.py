@@ -226,7 +226,7 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
                 # takes about as long as the longest of the three, not their sum.
                 beside = ThreadPoolExecutor(max_workers=2)
                 archived = beside.submit(_archive, db_path, load_id, batch.files) if archive else None
-                prepared = beside.submit(_prepare, ws.con.cursor(), batch, bool(loaded) or db_path.exists())
+                prepared = beside.submit(_prepare, ws.con.cursor(), batch, bool(loaded) or db_path.exists(), load_date)
                 progress("checking the data accuracy rules", 0.5)
                 _check(batch, loaded, load_date, report)
                 progress("checked", 0.7)
@@ -308,9 +308,10 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
                                 f"SELECT * FROM old.{ident(schema)}.{ident(table)}")
                 for _, sql in views:
                     con.execute(sql)  # our own raw-layer view definitions, as the catalog stored them
+                load_date = _last_load_date(con)
                 con.execute("DETACH old")
                 from .marts import build_marts
-                build_marts(con)
+                build_marts(con, load_date)
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
@@ -320,6 +321,16 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
         finally:
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
+
+
+def _last_load_date(con) -> date | None:
+    """The load date of the live database's latest load (attached as `old`), for a rebuild's marts."""
+    try:
+        row = con.execute("SELECT load_date FROM old.meta.load_log WHERE status = 'loaded' "
+                          "ORDER BY finished_at DESC LIMIT 1").fetchone()
+    except duckdb.Error:  # a database built outside the loader has no load log
+        return None
+    return row[0] if row else None
 
 
 def _check_live(db_path: Path, replace_corrupt: bool, load_id: str) -> None:
@@ -352,7 +363,7 @@ def _last_loaded_digest(db_path: Path) -> str | None:
     return row[0] if row else None
 
 
-def _prepare(cur, batch, previous: bool) -> tuple[set[tuple[str, str]], dict[str, str]]:
+def _prepare(cur, batch, previous: bool, load_date: date | None = None) -> tuple[set[tuple[str, str]], dict[str, str]]:
     """The new database's schemas, the tables the batch leaves in place (copied from the live
     database attached as `old`, or empty), and the marts; returns the old database's tables and raw
     views. Runs on a cursor of its own beside the rules."""
@@ -382,7 +393,7 @@ def _prepare(cur, batch, previous: bool) -> tuple[set[tuple[str, str]], dict[str
                 cur.execute(c.create_table_sql(c.TABLES[name]))
                 for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
                     cur.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
-        build_marts(cur)
+        build_marts(cur, load_date)
         return old_tables, old_views
     finally:
         cur.close()
@@ -448,7 +459,7 @@ def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: 
         json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
     con.execute("DETACH DATABASE IF EXISTS old")
     if sum(rows_rejected.values()):
-        build_marts(con)  # the marts were built beside the rules, before rows were set aside
+        build_marts(con, load_date)  # the marts were built beside the rules, before rows were set aside
     con.execute("CHECKPOINT")
     batch.close()
     _fsync(tmp)
@@ -507,7 +518,7 @@ def _raw_view_sql(name: str, table, archived: Path, load_id: str) -> str | None:
 
 def _snapshot_month(con: duckdb.DuckDBPyConnection, load_date: date) -> str:
     """The month a project snapshot stands for: that of the latest status report, else the load's."""
-    row = con.execute("SELECT max(report_date) FROM main.status_reports").fetchone()
+    row = con.execute("SELECT max(report_date) FROM main.status_reports WHERE report_date <= ?", [load_date]).fetchone()
     return (row[0] or load_date).strftime("%Y-%m")
 
 

@@ -37,6 +37,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("STS-PCT", ("status_reports",), ERROR, "percent_complete must be between 0 and 100"),
     Rule("STS-PCT-DROP", ("status_reports",), WARNING, "percent_complete is lower than the project's previous report"),
     Rule("STS-STALE", ("status_reports",), WARNING, f"an active project's latest report is more than {c.STALE_REPORT_DAYS} days before the load date, or it has none"),
+    Rule("STS-FUTURE-REPORT", ("status_reports",), WARNING, "report_date is after the load date (a typo such as 2062 for 2026); such a report never sets the default as-of month"),
     Rule("MS-FUTURE-ACTUAL", ("milestones",), WARNING, "actual_date is after the load date"),
     Rule("FIN-PLANNED", ("financials",), ERROR, "planned_cost must not be negative"),
     Rule("FIN-NEGATIVE-ACTUAL", ("financials",), WARNING, "actual_cost is negative (a credit)"),
@@ -179,6 +180,8 @@ def cross_table_findings(state: State) -> None:
 
     if state.in_batch("status_reports", "projects") and projects is not None:
         _stale_reports(state, projects)
+    if "status_reports" in state.batch:
+        _future_reports(state)
 
     if "milestones" in state.batch:
         state.emit("MS-FUTURE-ACTUAL", "milestones", "actual_date",
@@ -221,6 +224,15 @@ def _stale_reports(state: State, projects: str) -> None:
                f"ELSE 'latest status report of project ' || project_id || ' is ' || {age} || ' days old (more than {STALE_DAYS})' END")
     state.emit("STS-STALE", "status_reports", "report_date", rows, message=message, value=_date("report_date"),
                located=True, order="project_id")
+
+
+def _future_reports(state: State) -> None:
+    iso = state.load_date.isoformat()
+    state.emit("STS-FUTURE-REPORT", "status_reports", "report_date",
+               f"(SELECT * FROM {state.get('status_reports')} WHERE report_date > {ON})", located=True,
+               value=_date("report_date"),
+               text=f"report date is after the load date {iso} (a mistyped year?); it does not set the "
+                    "default as-of month")
 
 
 def _budget_mismatch(state: State, projects: str) -> None:
