@@ -2,6 +2,9 @@
 input under tests/data/hardening/, laid over the tiny valid batch of tests/batches.py."""
 from __future__ import annotations
 
+import json
+import math
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -10,6 +13,9 @@ import pytest
 
 from batches import write_batch
 from pmo_metrics import kpis
+from pmo_metrics.cli import main
+from pmo_metrics.filters import Filters
+from builders import make_db, project, report as report_row
 from pmo_metrics.db import open_readonly, cursor_for
 from pmo_metrics.warehouse import load_batch, rebuild_marts, validate_batch
 
@@ -21,6 +27,8 @@ def batch_with(tmp_path: Path, case: str, only: tuple[str, ...] | None = None) -
     """The tiny valid batch with the files of tests/data/hardening/<case> put over it."""
     folder = write_batch(tmp_path / case, only=only)
     for f in (DATA / case).iterdir():
+        for same in folder.glob(f"{f.stem}.*"):  # the case's file replaces the tiny one of its table
+            same.unlink()
         shutil.copyfile(f, folder / f.name)
     return folder
 
@@ -57,3 +65,51 @@ def test_a_report_dated_after_the_load_date_is_named_and_never_the_default_month
 def test_a_report_on_the_load_date_is_no_future_report(tmp_path):
     _, report = validate_batch(write_batch(tmp_path / "b"), db_path=None, load_date=date(2025, 6, 10))
     assert "STS-FUTURE-REPORT" not in report.rule_ids()
+
+
+# -- non-finite values: refused at the boundary, and no figure is ever infinite -------------------------
+
+def test_infinite_and_nan_parquet_amounts_are_schema_errors(tmp_path):
+    _, report = validate_batch(batch_with(tmp_path, "parquet_infinite"), db_path=None, load_date=LOAD_DATE)
+    hits = {(f.row, f.column) for f in report.findings("error")
+            if f.rule_id == "SCHEMA" and f.column == "budget_at_completion"}
+    assert hits == {(4, "budget_at_completion"), (5, "budget_at_completion"), (6, "budget_at_completion")}
+    assert report.rule_ids("error") == {"SCHEMA"}
+
+
+def test_amounts_whose_sum_overflows_are_schema_errors(tmp_path):
+    folder = batch_with(tmp_path, "huge_budgets")
+    _, report = validate_batch(folder, db_path=None, load_date=LOAD_DATE)
+    hits = [f for f in report.findings("error") if f.column == "budget_at_completion"]
+    assert [(f.rule_id, f.row, f.value) for f in hits] == [("SCHEMA", r, "1.7e+308") for r in (4, 5, 6)]
+    assert "no real amount" in hits[0].message
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(folder, db, load_date=LOAD_DATE, archive=False).status == "rejected"
+    assert not db.exists()
+
+
+def _strict(text: str):
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_figures_of_a_database_with_extreme_amounts_are_finite_or_empty(tmp_path, capsys):
+    # A database written outside the loader (or before these checks) still never shows infinity.
+    db = tmp_path / "extreme.duckdb"
+    import duckdb
+    con = duckdb.connect(str(db))
+    make_db({"projects": [project(f"P{i}", start_date="2025-01-01", baseline_finish_date="2025-12-31",
+                                  budget_at_completion=1.7e308) for i in range(3)],
+             "status_reports": [report_row(f"P{i}", "2025-06-01", "green", 50) for i in range(3)]}, con)
+    values = kpis.compute_kpis(con, Filters(as_of="2025-06"))
+    con.close()
+    assert all(v is None or math.isfinite(v) for v in values.values()), values
+    assert main(["kpis", "--db", str(db), "--format", "json", "--as-of", "2025-06"]) == 0
+    printed = _strict(capsys.readouterr().out)
+    assert printed["as_of"] == "2025-06"
+    assert all(v is None or math.isfinite(v) for k, v in printed.items() if k != "as_of")
+    out = tmp_path / "pack.html"
+    assert main(["report", "--db", str(db), "--as-of", "2025-06", "--out", str(out)]) == 0
+    shown = re.sub(r"(?s)<script.*?</script>", "", out.read_text(encoding="utf-8"))
+    assert not re.search(r"(?i)\binf(inity)?\b|∞|\bnan\b", shown)

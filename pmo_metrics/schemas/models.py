@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from .. import contract as c
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# SCHEMA: no amount or number of an extract is this large. Three budgets of 1.7e308 are each a
+# valid double, yet their sum is infinite and every ratio over them meaningless; 1e15 (a million
+# billion) leaves room for any real budget in any currency and for sums of millions of rows.
+MAGNITUDE_LIMIT = 1e15
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
 def schema_checks(table: c.Table) -> list[tuple[str, str, str]]:
     """The SCHEMA rule for one table, as (column, SQL condition true where a row fails, message),
     in the order a report lists them: per column, missing value, duplicate key, enumeration,
-    month form, range."""
+    month form, magnitude, range."""
     out = []
     for col in table.columns:
         name = f'"{col.name}"'
@@ -100,6 +104,9 @@ def schema_checks(table: c.Table) -> list[tuple[str, str, str]]:
             out.append((col.name, f"{name} NOT IN ({allowed})", f"not one of {', '.join(col.enum)}"))
         if col.type == c.MONTH:
             out.append((col.name, f"NOT regexp_matches({name}, '{MONTH_PATTERN}')", "not a month in the form YYYY-MM"))
+        if col.type in (c.MONEY, c.NUM):
+            out.append((col.name, f"abs({name}) >= {MAGNITUDE_LIMIT:.0e}",
+                        f"beyond ±{MAGNITUDE_LIMIT:.0e}: no real amount (a unit or a typo?)"))
         limits = RANGES.get((table.name, col.name))
         if limits is not None:
             cond = " OR ".join(part for part in (

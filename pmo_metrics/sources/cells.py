@@ -136,7 +136,8 @@ def native(n: str, type_: str, dtype: str) -> str | None:
                         "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE") or dtype.startswith("DECIMAL")
     when = dtype == "DATE" or dtype.startswith("TIMESTAMP")
     if type_ in (NUM, MONEY) and numeric:
-        return f"CAST({n} AS DOUBLE)"
+        # A Parquet +inf, -inf or NaN is no amount: left unread, the text parse refuses it by name.
+        return f"CASE WHEN isfinite(CAST({n} AS DOUBLE)) THEN CAST({n} AS DOUBLE) END"
     if type_ == INT and numeric:
         return f"CASE WHEN CAST({n} AS DOUBLE) = round(CAST({n} AS DOUBLE)) THEN TRY_CAST({n} AS BIGINT) END"
     if type_ == DATE and when:
