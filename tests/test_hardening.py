@@ -113,3 +113,18 @@ def test_figures_of_a_database_with_extreme_amounts_are_finite_or_empty(tmp_path
     assert main(["report", "--db", str(db), "--as-of", "2025-06", "--out", str(out)]) == 0
     shown = re.sub(r"(?s)<script.*?</script>", "", out.read_text(encoding="utf-8"))
     assert not re.search(r"(?i)\binf(inity)?\b|∞|\bnan\b", shown)
+
+
+# -- DATE-PLAUSIBLE: placeholders and typos are no dates ------------------------------------------------
+
+def test_placeholder_and_far_future_dates_are_errors_naming_row_column_and_value(tmp_path):
+    folder = batch_with(tmp_path, "implausible_dates")
+    _, report = validate_batch(folder, db_path=None, load_date=LOAD_DATE)
+    hits = sorted((f.file, f.row, f.column, f.value) for f in report.findings("error") if f.rule_id == "DATE-PLAUSIBLE")
+    assert hits == [("financials.csv", 5, "period", "2201-01"),
+                    ("milestones.parquet", 3, "actual_date", "0001-01-01"),
+                    ("projects.csv", 4, "start_date", "1899-12-31"),
+                    ("projects.csv", 5, "forecast_finish_date", "9999-12-31")]
+    assert report.rule_ids("error") == {"DATE-PLAUSIBLE"}
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(folder, db, load_date=LOAD_DATE, archive=False).status == "rejected"

@@ -86,6 +86,32 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
 }
 
 
+# DATE-PLAUSIBLE: a date no PMO record can hold (0001-01-01 for "unknown", 9999-12-31 for "open")
+# loads as a real date and moves every average over dates; such a value is an error in every date
+# and month column.
+PLAUSIBLE_DATES = ("1900-01-01", "2200-12-31")
+
+
+def _plausible_dates(table: c.Table) -> tuple[RowRule, ...]:
+    first, last = PLAUSIBLE_DATES
+    rules = []
+    for col in table.columns:
+        name = f'"{col.name}"'
+        if col.type == c.DATE:
+            rules.append(RowRule("DATE-PLAUSIBLE", col.name,
+                                 f"{name} < DATE '{first}' OR {name} > DATE '{last}'"))
+        elif col.type == c.MONTH:  # only a well-formed month: a malformed one is SCHEMA's
+            rules.append(RowRule("DATE-PLAUSIBLE", col.name,
+                                 f"regexp_matches({name}, '{MONTH_PATTERN}') AND "
+                                 f"({name} < '{first[:7]}' OR {name} > '{last[:7]}')"))
+    return tuple(rules)
+
+
+for _table in c.TABLES.values():
+    if _plausible_dates(_table):
+        ROW_RULES[_table.name] = ROW_RULES.get(_table.name, ()) + _plausible_dates(_table)
+
+
 def schema_checks(table: c.Table) -> list[tuple[str, str, str]]:
     """The SCHEMA rule for one table, as (column, SQL condition true where a row fails, message),
     in the order a report lists them: per column, missing value, duplicate key, enumeration,
