@@ -128,3 +128,40 @@ def test_placeholder_and_far_future_dates_are_errors_naming_row_column_and_value
     assert report.rule_ids("error") == {"DATE-PLAUSIBLE"}
     db = tmp_path / "pmo.duckdb"
     assert load_batch(folder, db, load_date=LOAD_DATE, archive=False).status == "rejected"
+
+
+# -- KEY-NEAR-DUPLICATE: keys and names that differ only by what cannot be seen -------------------------
+
+def test_lookalike_keys_and_dimension_values_are_named_and_names_lose_invisible_characters(tmp_path):
+    folder = batch_with(tmp_path, "lookalike_keys")
+    _, report = validate_batch(folder, db_path=None, load_date=LOAD_DATE)
+    near = [f for f in report.findings() if f.rule_id == "KEY-NEAR-DUPLICATE"]
+    assert all(f.severity == "warning" for f in near)
+    keys = sorted((f.row, f.value) for f in near if f.column == "project_id")
+    assert keys == [(2, "P1"), (3, "P2"), (4, "p1"), (5, "P2<U+200B>")]
+    assert any("P2, P2<U+200B>" in f.message for f in near if f.row == 3)
+    # 'Retail' + zero-width space is read as Retail; 'retail' is another spelling of it, named.
+    units = sorted((f.table, f.value) for f in near if f.column == "business_unit")
+    assert units == [("maturity_assessments", "Retail"), ("projects", "Retail"), ("projects", "retail")]
+    assert report.ok, report.render()
+
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(folder, db, load_date=LOAD_DATE, archive=False).status == "loaded"
+    con = open_readonly(db)
+    try:
+        rows = cursor_for(con).execute("SELECT project_id, project_name, business_unit FROM projects "
+                                       "ORDER BY project_name, project_id").fetchall()
+    finally:
+        con.close()
+    assert rows == [("P2", "Payroll", "Finance"), ("P2\u200b", "Payroll", "retail"),
+                    ("p1", "Shadow copy", "Retail"), ("P1", "Web shop", "Retail")]
+
+
+def test_a_reference_that_looks_like_a_key_is_named_beside_the_missing_reference(tmp_path):
+    _, report = validate_batch(batch_with(tmp_path, "lookalike_reference"), db_path=None, load_date=LOAD_DATE)
+    assert [(f.row, f.value) for f in report.findings() if f.rule_id == "REF-PROJECT"] == [
+        (4, "P1\u200b"), (5, "P1\u200b")]
+    near = [f for f in report.findings() if f.rule_id == "KEY-NEAR-DUPLICATE"]
+    assert [(f.file, f.row, f.column, f.value) for f in near] == [
+        ("timesheets.csv", 4, "project_id", "P1<U+200B>")]
+    assert "2 row(s)" in near[0].message and "looks like P1" in near[0].message

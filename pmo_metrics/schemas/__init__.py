@@ -11,6 +11,7 @@ from .. import contract as c
 from ..findings import ERROR
 from ..sources.cells import text
 from .models import RANGES, ROW_RULES, schema_checks
+from .lookalikes import lookalike_findings
 from .rules import DATABASE, RULES, State, cross_table_findings
 
 __all__ = ["RANGES", "ROW_RULES", "RULES", "DATABASE", "check_tables", "rejected_rows"]
@@ -56,6 +57,7 @@ def check_tables(con, batch: dict[str, str], loaded: dict[str, str], into: str, 
         if name in batch:
             _table_findings(state, name, batch[name])
     cross_table_findings(state)
+    lookalike_findings(state)
 
 
 def rejected_rows(con, findings: str, into: str) -> None:

@@ -406,7 +406,8 @@ class PartBuilder:
                 helpers.append(f"{emptied} IS NULL AS {quoted('_empty_' + c.name)}")
             inputs.append(f"{self._translated(emptied, c, q)} AS {x}")
             if c.type == STR:
-                out.append(f"{x} AS {quoted(c.name)}")
+                name = self.table.column(c.name)
+                out.append(f"{cells.visible_text(x) if cells.is_name(self.table, name) else x} AS {quoted(c.name)}")
                 continue
             reads = [e for e in (
                 cells.native(quoted("_n_" + c.name), c.type, native_types.get(c.native, "")) if c.native else None,
