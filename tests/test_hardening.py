@@ -165,3 +165,21 @@ def test_a_reference_that_looks_like_a_key_is_named_beside_the_missing_reference
     assert [(f.file, f.row, f.column, f.value) for f in near] == [
         ("timesheets.csv", 4, "project_id", "P1<U+200B>")]
     assert "2 row(s)" in near[0].message and "looks like P1" in near[0].message
+
+
+# -- cross-table rules see the database as it will be after the load --------------------------------------
+
+def test_a_batch_of_resources_that_shortens_employment_warns_about_loaded_timesheets(tmp_path):
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(write_batch(tmp_path / "all"), db, load_date=LOAD_DATE, archive=False).status == "loaded"
+    shorter = tmp_path / "shorter"
+    shorter.mkdir()
+    shutil.copyfile(DATA / "shorter_employment" / "resources.csv", shorter / "resources.csv")
+    _, report = validate_batch(shorter, db_path=db, load_date=LOAD_DATE)
+    hits = [f for f in report.findings() if f.rule_id == "TS-OUTSIDE-EMPLOYMENT"]
+    assert [(f.table, f.file, f.row, f.value, f.project_id) for f in hits] == [
+        ("timesheets", "(already loaded)", None, "2025-06-03", "P1")]
+    assert "1 loaded timesheet row(s) of resource R1" in hits[0].message and "2025-06-02" in hits[0].message
+    result = load_batch(shorter, db, load_date=LOAD_DATE, archive=False)
+    assert result.status == "loaded"
+    assert "TS-OUTSIDE-EMPLOYMENT" in result.report.rule_ids("warning")

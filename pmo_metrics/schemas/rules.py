@@ -201,6 +201,8 @@ def cross_table_findings(state: State) -> None:
         _day_totals(state)
         if state.get("resources") is not None:
             _outside_employment(state)
+    elif "resources" in state.batch and state.get("timesheets") is not None:
+        _loaded_outside_employment(state)
 
 
 def _round2(expr: str) -> str:
@@ -279,3 +281,19 @@ def _outside_employment(state: State) -> None:
     state.emit("TS-OUTSIDE-EMPLOYMENT", "timesheets", "work_date", rows, located=True, value=_date("work_date"),
                message="'resource ' || resource_id || ' is employed from ' || CAST(_from AS VARCHAR) || ' to ' "
                        "|| coalesce(CAST(_to AS VARCHAR), 'now')")
+
+
+def _loaded_outside_employment(state: State) -> None:
+    """A batch of resources without timesheets: the timesheets already loaded, against the new
+    employment dates (CONTRACT §2: the database as it will be after the load). One finding per
+    resource, since those rows have no file of this batch."""
+    ts = state.get("timesheets")
+    rows = (f"(SELECT t.resource_id, count(*) AS _n, min(t.work_date) AS _first, max(t.work_date) AS _last, "
+            f"arg_min(t.project_id, t.work_date) AS project_id, r.start_date AS _from, r.end_date AS _to "
+            f"FROM {ts} AS t JOIN {state.get('resources')} AS r USING (resource_id) "
+            f"WHERE t.work_date < r.start_date OR coalesce(t.work_date > r.end_date, false) "
+            f"GROUP BY t.resource_id, r.start_date, r.end_date)")
+    state.emit("TS-OUTSIDE-EMPLOYMENT", "timesheets", "work_date", rows, located=False, order="resource_id",
+               value="CAST(_first AS VARCHAR) || CASE WHEN _last > _first THEN '…' || CAST(_last AS VARCHAR) ELSE '' END",
+               message="_n || ' loaded timesheet row(s) of resource ' || resource_id || ' fall outside the new "
+                       "employment from ' || CAST(_from AS VARCHAR) || ' to ' || coalesce(CAST(_to AS VARCHAR), 'now')")
