@@ -125,14 +125,23 @@ def to_excel_bytes(df: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "dat
             ws = writer.sheets[title]
             ws.freeze_panes(1, 0)
             for j, (col, original) in enumerate(zip(data.columns, frame.columns)):
-                sample = data[col].head(200).astype(str)
-                width = min(60, max(len(str(col)), int(sample.str.len().max()) if len(sample) else 0) + 2)
+                width = _column_width(col, data[col])
                 number_format = formats.get(original)
                 ws.set_column(j, j, width, writer.book.add_format({"num_format": number_format})
                               if number_format else None)
                 if original in rag_columns and len(data):
                     _colour_rag(writer.book, ws, j, len(data))
     return buf.getvalue()
+
+
+def _column_width(header, values: pd.Series) -> int:
+    """The width of a column: its heading or its longest value among the first 200, at most 60.
+
+    An empty cell is no text: a column with no values at all (an empty date column) is as wide as
+    its heading (the longest length of no strings is NaN, which int() refuses)."""
+    sample = values.head(200).dropna()
+    longest = sample.astype(str).str.len().max() if len(sample) else 0
+    return min(60, max(len(str(header)), int(longest) if pd.notna(longest) else 0) + 2)
 
 
 def _colour_rag(book, ws, column: int, rows: int) -> None:
