@@ -183,3 +183,23 @@ def test_a_batch_of_resources_that_shortens_employment_warns_about_loaded_timesh
     result = load_batch(shorter, db, load_date=LOAD_DATE, archive=False)
     assert result.status == "loaded"
     assert "TS-OUTSIDE-EMPLOYMENT" in result.report.rule_ids("warning")
+
+
+# -- HDR-DUPLICATE: a header naming a column three times ---------------------------------------------
+
+def test_a_repeated_header_is_named_and_the_first_column_read(tmp_path):
+    folder = batch_with(tmp_path, "repeated_header")
+    (folder / "mapping.toml").unlink()
+    batch, report = validate_batch(folder, db_path=None, load_date=LOAD_DATE)
+    hits = [f for f in report.findings() if f.rule_id == "HDR-DUPLICATE"]
+    assert [(f.severity, f.file, f.column, f.value) for f in hits] == [
+        ("warning", "status_reports.csv", "overall_rag", "Overall_RAG_2"),
+        ("warning", "status_reports.csv", "overall_rag", "overall_rag_3")]
+    assert "column 5" in hits[0].message and "column 6" in hits[1].message
+    assert batch.tables["status_reports"].data.get_column("overall_rag").to_list() == ["green", "amber"]
+
+
+def test_a_repeat_the_mapping_names_is_no_finding(tmp_path):
+    folder = batch_with(tmp_path, "repeated_header")
+    _, report = validate_batch(folder, folder / "mapping.toml", db_path=None, load_date=LOAD_DATE)
+    assert [f.value for f in report.findings() if f.rule_id == "HDR-DUPLICATE"] == ["overall_rag_3"]

@@ -81,7 +81,6 @@ PENDING_RULES = {
     "GATE-MILESTONE": "#15", "CR-DATES": "#15", "CR-DECISION": "#15", "PMO-COST": "#15",
     "SCORE-RANGE": "#16",
     "XLSX-FORMULA": "#20", "XLSX-HIDDEN": "#20",
-    "HDR-DUPLICATE": "#20",
 }
 
 

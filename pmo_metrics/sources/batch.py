@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -332,6 +332,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             single = len(builders) == 1 and spec.dedupe is None
             parts, missing = [], False
             for i, (src, fr) in enumerate(builders):
+                _repeated_headers(t, spec, src, fr, sink)
                 target = data.relation if single else ws.name("part")
                 part = PartBuilder(ws, table, spec, src, fr, m, lookups, sink, i, target, load_id,
                                    temporary=not single).build()
@@ -371,6 +372,34 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
     say("Done", 1.0)
     return Batch(tables, findings, files_out, ws)
+
+
+def _named_in(spec) -> set[str]:
+    """Every text a mapping's column specs hold (header names among them), in lower case."""
+    if isinstance(spec, str):
+        return {spec.strip().lower()}
+    if isinstance(spec, dict):
+        return set().union(*(_named_in(v) for v in spec.values())) if spec else set()
+    if isinstance(spec, (list, tuple)):
+        return set().union(*(_named_in(v) for v in spec)) if spec else set()
+    if is_dataclass(spec):
+        return set().union(*(_named_in(getattr(spec, f.name)) for f in fields(spec))) or set()
+    return set()
+
+
+def _repeated_headers(table: str, spec: TableSpec, source: SourceSpec, frame: SourceFrame, sink: Findings) -> None:
+    """HDR-DUPLICATE: a header that names a column again, unless the mapping names the repeat
+    (`overall_rag_2`) and so says which to use: the first is read, the others are named."""
+    repeated = getattr(frame.columns, "repeated", {})
+    if not repeated:
+        return
+    named = _named_in(spec.columns) | _named_in(source.columns)
+    for renamed, (first, position) in repeated.items():
+        if renamed.lower() in named:
+            continue
+        sink.add(Finding("HDR-DUPLICATE", WARNING, table,
+                         f"the header names {first} again in column {position}: the first {first} is read and "
+                         f"this one is not (a mapping can name it as {renamed})", frame.label, None, first, renamed))
 
 
 def _materialise(ws: Workspace, frame: SourceFrame) -> None:
