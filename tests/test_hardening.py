@@ -203,3 +203,14 @@ def test_a_repeat_the_mapping_names_is_no_finding(tmp_path):
     folder = batch_with(tmp_path, "repeated_header")
     _, report = validate_batch(folder, folder / "mapping.toml", db_path=None, load_date=LOAD_DATE)
     assert [f.value for f in report.findings() if f.rule_id == "HDR-DUPLICATE"] == ["overall_rag_3"]
+
+
+# -- XLSX-HIDDEN: sheets nobody sees are not read ---------------------------------------------------
+
+def test_hidden_and_very_hidden_sheets_are_named_and_not_read(tmp_path):
+    batch, report = validate_batch(DATA / "hidden_sheets" / "book.xlsx", db_path=None, load_date=LOAD_DATE)
+    hits = [f for f in report.findings() if f.rule_id == "XLSX-HIDDEN"]
+    assert [(f.severity, f.file) for f in hits] == [("warning", "book.xlsx[projects]"),
+                                                    ("warning", "book.xlsx[milestones]")]
+    assert "very hidden" in hits[0].message and "a hidden" in hits[1].message
+    assert set(batch.tables) == {"risks"}

@@ -165,7 +165,7 @@ def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Fin
             take(stem, f, None, name)
         elif ext in WORKBOOK_EXTS:
             wb = open_workbook(f, ctx)
-            sheets = wb.sheet_names if wb is not None else []
+            sheets = _visible_sheets(wb, name, sink) if wb is not None else []
             if not sheets:
                 sink.add(_unknown(name, "a workbook not named after a contract table and with no sheet "
                                         "named after one; not read"))
@@ -372,6 +372,22 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
     say("Done", 1.0)
     return Batch(tables, findings, files_out, ws)
+
+
+def _visible_sheets(wb, label: str, sink: Findings) -> list[str]:
+    """The sheets a user sees; XLSX-HIDDEN for each hidden or very hidden one, which is not read
+    (nobody checked what it holds before sending the workbook)."""
+    import python_calamine
+
+    shown = []
+    for meta in wb.sheets_metadata:
+        if meta.visible == python_calamine.SheetVisibleEnum.Visible:
+            shown.append(meta.name)
+            continue
+        how = "very hidden" if meta.visible == python_calamine.SheetVisibleEnum.VeryHidden else "hidden"
+        sink.add(Finding("XLSX-HIDDEN", WARNING, None, f"a {how} sheet: not read (unhide it in Excel if it "
+                                                       "belongs to the batch)", f"{label}[{meta.name}]"))
+    return shown
 
 
 def _named_in(spec) -> set[str]:
