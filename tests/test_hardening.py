@@ -3,6 +3,7 @@ input under tests/data/hardening/, laid over the tiny valid batch of tests/batch
 from __future__ import annotations
 
 import json
+import os
 import math
 import re
 import shutil
@@ -214,3 +215,24 @@ def test_hidden_and_very_hidden_sheets_are_named_and_not_read(tmp_path):
                                                     ("warning", "book.xlsx[milestones]")]
     assert "very hidden" in hits[0].message and "a hidden" in hits[1].message
     assert set(batch.tables) == {"risks"}
+
+
+# -- a folder, a FIFO or a device named like an extract ------------------------------------------------
+
+@pytest.mark.parametrize("kind, words", [("folder", "a folder"), ("fifo", "a FIFO"), ("device", "a device")])
+def test_an_entry_named_like_an_extract_that_is_no_file_is_named(tmp_path, kind, words):
+    folder = write_batch(tmp_path / "batch")
+    (folder / "risks.csv").unlink()
+    stray = folder / "risks.csv"
+    if kind == "folder":
+        stray.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(stray)
+    else:
+        stray.symlink_to("/dev/null")  # inside the folder, the link names a device
+    batch, report = validate_batch(folder, db_path=None, load_date=LOAD_DATE)
+    hits = [f for f in report.findings() if f.file == "risks.csv"]
+    assert len(hits) == 1 and hits[0].severity == "warning", report.render()
+    assert hits[0].rule_id == "UNKNOWN-FILE"
+    assert words in hits[0].message and "not read" in hits[0].message
+    assert "risks" not in batch.tables

@@ -222,15 +222,17 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
     m = replace(m, read_defaults=dict(m.read_defaults), sources=dict(m.sources), tables=dict(m.tables),
                 lookups=dict(m.lookups))
     p = p.resolve()
+    strays: list[Path] = []
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$")))
+        strays = _strays(p)
         for f in files:  # a file linked in from elsewhere is no part of the batch folder
             confine(f, p, f"{f.name} (a symlink)")
     else:
         files = [p]
     ws = workspace or Workspace()
     try:
-        return _read(p, m, files, ws, policy, progress or (lambda message, fraction: None), load_id)
+        return _read(p, m, files, ws, policy, progress or (lambda message, fraction: None), load_id, strays)
     except BaseException:
         if workspace is None:
             ws.close()
@@ -238,12 +240,14 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
 
 
 def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourcePolicy, say: Progress,
-          load_id: str | None) -> Batch:
+          load_id: str | None, strays: list[Path] = ()) -> Batch:
     if p.is_dir():
         ctx = ReadContext(p, ws, policy=policy)
     else:
         ctx = ReadContext(p.parent, ws, p if p.suffix.lower() in WORKBOOK_EXTS else None, policy=policy)
     sink = Findings(ws)
+    for stray in strays:
+        sink.add(_unknown(stray.name, f"named like a data file but {_kind_of(stray)}, not a file; not read"))
     done, steps = 0, 1
     ctx.progress = lambda message: say(message, done / steps)
     say("Finding the batch's files", 0.0)
@@ -372,6 +376,32 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
     say("Done", 1.0)
     return Batch(tables, findings, files_out, ws)
+
+
+def _strays(folder: Path) -> list[Path]:
+    """Entries of the batch folder named like a table's file that are no regular file (a folder, a
+    FIFO, a device): never opened (reading a FIFO waits for ever), but named."""
+    out = []
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith((".", "~$")) or f.is_file():
+            continue
+        if f.suffix.lower() in DATA_EXTS or f.stem.strip().lower() in TABLES:
+            out.append(f)
+    return out
+
+
+def _kind_of(path: Path) -> str:
+    if path.is_symlink() and not path.exists():
+        return "a broken link"
+    if path.is_dir():
+        return "a folder"
+    if path.is_fifo():
+        return "a FIFO (named pipe)"
+    if path.is_char_device() or path.is_block_device():
+        return "a device"
+    if path.is_socket():
+        return "a socket"
+    return "something else"
 
 
 def _visible_sheets(wb, label: str, sink: Findings) -> list[str]:
