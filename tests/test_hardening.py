@@ -16,6 +16,7 @@ from batches import write_batch
 from pmo_metrics import kpis
 from pmo_metrics.cli import main
 from pmo_metrics.filters import Filters
+from pmo_metrics.findings import BatchError
 from builders import make_db, project, report as report_row
 from pmo_metrics.db import open_readonly, cursor_for
 from pmo_metrics.warehouse import load_batch, rebuild_marts, validate_batch
@@ -236,3 +237,11 @@ def test_an_entry_named_like_an_extract_that_is_no_file_is_named(tmp_path, kind,
     assert hits[0].rule_id == "UNKNOWN-FILE"
     assert words in hits[0].message and "not read" in hits[0].message
     assert "risks" not in batch.tables
+
+
+def test_a_parquet_struct_column_is_refused_naming_it(tmp_path):
+    with pytest.raises(BatchError) as exc:
+        validate_batch(batch_with(tmp_path, "parquet_struct"), db_path=None, load_date=LOAD_DATE)
+    message = str(exc.value)
+    assert "\n" not in message
+    assert "risks.parquet" in message and "'probability'" in message and "STRUCT" in message

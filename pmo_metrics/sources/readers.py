@@ -216,6 +216,16 @@ _NATIVE_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UBIGINT", "FLOAT", "DOUBLE", "DATE", "BOOLEAN")
 
 
+def _refuse_nested(label: str, headers: list[str], dtypes: list[str]) -> None:
+    """A struct, list, map or union column has no single value per cell: its text (`{'a': 1}`)
+    would load as if it were one. Refused, naming the column."""
+    for header, dtype in zip(headers, dtypes):
+        if dtype.startswith(("STRUCT", "MAP", "UNION")) or dtype.endswith("]"):
+            shown = dtype if len(dtype) <= 60 else dtype[:57] + "..."
+            raise BatchError(f"{label}: column {header!r} holds nested values ({shown}); the loader reads "
+                             "flat columns only: export it as plain columns")
+
+
 def read_parquet(path: Path, label: str, ws: Workspace) -> SourceFrame:
     """Parquet → a workspace table: every column as text, and the typed ones also as they are."""
     import duckdb
@@ -225,6 +235,7 @@ def read_parquet(path: Path, label: str, ws: Workspace) -> SourceFrame:
     try:
         described = ws.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         headers = unique_headers([name for name, *_ in described])
+        _refuse_nested(label, headers, [dtype for _, dtype, *_ in described])
         texts, natives, named = [], [], {}
         for i, (header, (_, dtype, *_)) in enumerate(zip(headers, described), start=1):
             texts.append(f"{parquet_text(f'#{i}', dtype)} AS c{i}")
