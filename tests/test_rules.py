@@ -80,7 +80,6 @@ PENDING_RULES = {
     "REF-QUARANTINED": "#13", "PRJ-BUDGET-JUMP": "#13", "MAP-CHECK": "#13", "MAP-DATE-AMBIGUOUS": "#13",
     "GATE-MILESTONE": "#15", "CR-DATES": "#15", "CR-DECISION": "#15", "PMO-COST": "#15",
     "SCORE-RANGE": "#16",
-    "XLSX-FORMULA": "#20",
 }
 
 

@@ -51,6 +51,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("KEY-NEAR-DUPLICATE", c.TABLE_NAMES, WARNING, "two keys, or a reference and the key it should match, or two spellings of a business unit, portfolio, program or department, differ as written but are equal after Unicode NFKC, case folding and removing zero-width and no-break spaces"),
     Rule("HDR-DUPLICATE", c.TABLE_NAMES, WARNING, "a header names the same column more than once and the mapping does not say which to use: the first is read, the others are named"),
     Rule("XLSX-HIDDEN", c.TABLE_NAMES, WARNING, "a hidden or very hidden sheet: it is not read, and the warning names it"),
+    Rule("XLSX-FORMULA", c.TABLE_NAMES, WARNING, "a cell holds a formula: its cached value is used, and a formula with no cached value reads as empty (recalculate and save in Excel); an Excel error value (#N/A) is read as its text"),
     Rule("DATE-PLAUSIBLE", tuple(t.name for t in c.TABLES.values() if any(col.type in (c.DATE, c.MONTH) for col in t.columns)), ERROR, "a date before 1900-01-01 or after 2200-12-31 (a placeholder such as 0001-01-01 or 9999-12-31, or a typo)"),
     Rule("MAT-SCORE", ("maturity_assessments",), ERROR, "score and target_score must be between 1 and 5"),
 )}

@@ -319,6 +319,8 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
         lookups = Lookups(m, frames_of, ws)
         for s in needed:
             frames_of(s)
+        for noticed in ctx.findings:
+            sink.add(noticed)
 
         tables: dict[str, TableData] = {}
         for t in LOAD_ORDER:

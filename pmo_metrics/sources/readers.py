@@ -15,6 +15,7 @@ from ..findings import BatchError
 from .delimited import read_csv
 from .frames import ROW, SourceFrame, unique_headers
 from .policy import SourcePolicy, confine
+from .workbook_cells import formula_findings, sheet_formulas
 from .workspace import Workspace
 
 CSV_EXTS = (".csv", ".tsv", ".txt")
@@ -34,6 +35,7 @@ class ReadContext:
     workbooks: dict[Path, Any] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None  # a reader's progress message (long reads)
     policy: SourcePolicy | None = None            # what the mapping may reach (None: the CLI's)
+    findings: list = field(default_factory=list)  # what a reader noticed (formulas in a sheet), in order
 
 
 @dataclass(frozen=True)
@@ -174,10 +176,17 @@ def read_sheet(path: Path, sheet: str | None, ctx: ReadContext, label: str | Non
     header_row = (ws.start[0] + 1) if ws.start else 1
     width = max(len(r) for r in rows)
     rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    formulas = sheet_formulas(path, sheet)
+    first_col = (ws.start[1] + 1) if ws.start else 1
+    for (r, col), error in formulas.errors.items():  # read as its text, so the parsers name it
+        if 0 <= r - header_row < len(rows) and 0 <= col - first_col < width:
+            rows[r - header_row][col - first_col] = error
     header, data = rows[0], rows[1:]
     # Columns with neither a header nor a value are padding, not data.
     keep = [j for j in range(width) if str(header[j]).strip() or any(r[j] not in ("", None) for r in data)]
     headers = unique_headers([_cell_text(header[j]) or f"column_{j + 1}" for j in keep])  # a header 2024 is "2024"
+    if formulas.cached or formulas.errors:
+        ctx.findings += formula_findings(formulas, label, header_row, first_col, keep, headers)
     texts = [[_cell_text(r[j]) for r in data] for j in keep]
     # Blank rows are skipped but keep their numbers.
     filled = [i for i in range(len(data)) if any(col[i] is not None for col in texts)] if keep else []
