@@ -245,3 +245,46 @@ def test_a_parquet_struct_column_is_refused_naming_it(tmp_path):
     message = str(exc.value)
     assert "\n" not in message
     assert "risks.parquet" in message and "'probability'" in message and "STRUCT" in message
+
+
+# -- XLSX-FORMULA and Excel error values ---------------------------------------------------------------
+
+def test_formulas_and_error_values_of_a_workbook_are_named(tmp_path):
+    batch, report = validate_batch(batch_with(tmp_path, "workbook_formulas"), db_path=None, load_date=LOAD_DATE)
+    hits = {f.column: f for f in report.findings() if f.rule_id == "XLSX-FORMULA"}
+    assert all(f.severity == "warning" and f.file == "projects.xlsx[projects]" for f in hits.values())
+    # priority_score: two formulas, one never calculated (reads as empty), one cached #N/A.
+    assert sorted(c for c in hits) == ["budget_at_completion", "priority_score", "project_manager"]
+    assert "1 cell(s) hold a formula (rows 2–2)" in hits["budget_at_completion"].message
+    formulas = [f for f in report.findings() if f.rule_id == "XLSX-FORMULA" and f.column == "priority_score"]
+    assert any("no saved value and read as empty" in f.message for f in formulas)
+    assert any(f.value == "#N/A" and f.row == 3 for f in formulas)
+    # The #N/A of a number is no number, by name; in a text column it is the text, not an empty cell.
+    assert [(f.row, f.column, f.value) for f in report.findings("error")] == [(3, "priority_score", "#N/A")]
+    data = batch.tables["projects"].data
+    assert data.get_column("project_manager").to_list() == ["#N/A", "Bo"]
+    assert data.get_column("budget_at_completion").to_list() == [1000.0, 500.0]
+
+
+# -- what validates, loads: one reader decides ---------------------------------------------------------
+
+def test_mixed_line_ends_and_a_very_long_line_validate_and_load_alike(tmp_path):
+    folder = batch_with(tmp_path, "mixed_line_ends")
+    reports = (folder / "status_reports.csv").read_text(encoding="utf-8").splitlines()
+    long_summary = "x" * 2_500_000  # one line over 2 MB (DuckDB's default line limit), made here, not stored
+    reports.append(f"P1,2025-06-12,green,,,,50,{long_summary}")
+    (folder / "status_reports.csv").write_bytes(("\r\n".join(reports[:2]) + "\n" + "\n".join(reports[2:]) + "\n").encode())
+    _, report = validate_batch(folder, db_path=None, load_date=LOAD_DATE)
+    assert report.ok, report.render()
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(folder, db, load_date=LOAD_DATE)
+    assert result.status == "loaded", result.message
+    assert result.rows_loaded["projects"] == 2 and result.rows_loaded["status_reports"] == 3
+    con = open_readonly(db)
+    try:
+        cur = cursor_for(con)
+        raw = cur.execute('SELECT count(*), max(length(summary)) FROM raw."status_reports"').fetchone()
+        assert raw == (3, len(long_summary))
+        assert cur.execute('SELECT count(*) FROM raw."projects"').fetchone()[0] == 2
+    finally:
+        con.close()
