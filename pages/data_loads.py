@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
+from pathlib import Path
 
 import streamlit as st
 
@@ -20,7 +19,8 @@ from pmo_metrics import access, downloads
 from pmo_metrics.db import unreadable
 from pmo_metrics.findings import BatchError
 from pmo_metrics.sources.policy import SourcePolicy
-from pmo_metrics.warehouse import LoadBusy, load_batch, validate_batch
+from pmo_metrics.archive import archive_bytes
+from pmo_metrics.warehouse import LoadBusy, archive_dir, load_batch, validate_batch
 
 STATE = "upload_state"      # the staged upload and its validation report
 RESULT = "upload_result"    # the outcome of the last load, shown once after the rerun
@@ -39,11 +39,13 @@ def _signature(files, mapping, quarantine: bool) -> str:
 
 def _discard(state: dict | None) -> None:
     if state and state.get("dir"):
-        shutil.rmtree(state["dir"], ignore_errors=True)
+        state["dir"].remove()
 
 
 def _stage_and_validate(files, mapping, db_path: str, max_mb: int, policy: SourcePolicy) -> dict:
-    work = tempfile.mkdtemp(prefix="pmo-upload-")
+    # Removed when the upload changes or loads, when it cannot be read, and at the latest when the
+    # session ends (the folder object is collected with the session's state).
+    work = downloads.StagingFolder()
     state: dict = {"dir": work, "report": None, "staged": None, "problem": None}
     try:
         # A batch, as uploaded or unpacked, may be ten times the per-file limit (CSV zips about that well).
@@ -60,6 +62,7 @@ def _stage_and_validate(files, mapping, db_path: str, max_mb: int, policy: Sourc
         state["report"] = report
     except (downloads.UploadError, BatchError) as exc:
         state["problem"] = str(exc).splitlines()[0]
+        work.remove()  # nothing of an unreadable upload is needed again
     return state
 
 
@@ -134,6 +137,10 @@ def render() -> None:
     ctx = ui.header("Data loads")
     if not unlocked():
         return
+    folders, size = archive_bytes(archive_dir(Path(ctx.db_path)))
+    st.caption(f"The archive holds the raw files of {folders:,} load(s), {size / 1024 ** 2:,.1f} MB: those of the "
+               f"last {ctx.settings.archive_keep_loads:,} loads and of every load of the last "
+               f"{ctx.settings.archive_keep_months:,} month(s) are kept.")
     st.markdown(
         "Upload one file per table, named after it (`projects.csv`, `status_reports.xlsx`, …), a **zip** of "
         "them, or **one workbook** with a sheet per table. Each table you upload replaces that table's rows; "

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import tempfile
+import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -175,6 +178,21 @@ class StagedUpload:
     mapping_path: Path | None
     files: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+
+
+class StagingFolder:
+    """A private temporary folder for one upload, removed by `remove()` or, at the latest, when the
+    object is collected — when the session that holds it ends — or the process exits."""
+
+    def __init__(self, prefix: str = "pmo-upload-"):
+        self.path = Path(tempfile.mkdtemp(prefix=prefix))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+    def remove(self) -> None:
+        self._finalizer()
+
+    def __fspath__(self) -> str:
+        return str(self.path)
 
 
 def _safe_name(name: str) -> str:

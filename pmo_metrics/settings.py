@@ -98,6 +98,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("selection_time_limit_seconds", 20,
             "Seconds the what-if page and `select` give the solver to prove a selection optimal; past it "
             "they show the best selection found, said to be not proven optimal. 0: no limit."),
+    Setting("archive_keep_loads", 30,
+            "The archive keeps the raw files of at least the last this many published loads (0: only those "
+            "of the last archive_keep_months months). A load that never published keeps none."),
+    Setting("archive_keep_months", 3,
+            "… and of every load published in the last this many calendar months, this one included; "
+            "older copies are removed after each load."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -153,6 +159,8 @@ class Settings:
     send_claim_timeout_seconds: int
     selection_weights: str
     selection_time_limit_seconds: int
+    archive_keep_loads: int
+    archive_keep_months: int
 
     @property
     def db_path(self) -> Path:

@@ -189,14 +189,16 @@ def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db
 def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping: str | Path | None = None, *,
                quarantine: bool = False, load_date: date | None = None, progress: Progress | None = None,
                wait_seconds: float = 30.0, archive: bool = True, replace_corrupt: bool = False,
-               policy=None) -> LoadResult:
+               policy=None, keep_loads: int | None = None, keep_months: int | None = None) -> LoadResult:
     """Validate a batch and publish it into the warehouse, all or nothing.
 
     The batch is read straight into the new database file, which is swapped in only when it is
     complete. `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the
     CLI's. With `replace_corrupt`, a live database file that cannot be opened is moved aside (kept
     as `<name>.corrupt-<load id>`) and the batch builds a new one; without it, such a file stops
-    the load.
+    the load. After a published load the archive keeps the raw files of the last `keep_loads` loads
+    and of the last `keep_months` months (default: the settings archive_keep_loads and
+    archive_keep_months) and loses those of loads that never published.
     """
     db_path = Path(db_path)
     load_date = load_date or date.today()
@@ -277,8 +279,23 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
                + (f"; {sum(rows_rejected.values()):,} row(s) quarantined" if sum(rows_rejected.values()) else ""))
         record.update(rows_loaded=rows_loaded, rows_rejected=rows_rejected)
         _finish(db_path, record, "loaded", msg)
+        _prune_archive(db_path, keep_loads, keep_months)
         progress("done", 1.0)
         return LoadResult("loaded", report, load_id, msg, rows_loaded, rows_rejected)
+
+
+def _prune_archive(db_path: Path, keep_loads: int | None, keep_months: int | None) -> list[str]:
+    from .archive import prune_archive
+
+    if keep_loads is None or keep_months is None:
+        from .settings import load_settings
+
+        settings = load_settings()
+        keep_loads = settings.archive_keep_loads if keep_loads is None else keep_loads
+        keep_months = settings.archive_keep_months if keep_months is None else keep_months
+    published = {r["load_id"]: datetime.fromisoformat(r["started_at"]) for r in load_history(db_path)
+                 if r.get("status") == "loaded" and r.get("started_at")}
+    return prune_archive(archive_dir(db_path), published, keep_loads, keep_months)
 
 
 def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) -> None:
@@ -292,6 +309,8 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
         if not db_path.exists():
             raise DatabaseError(f"no database at {db_path}: load a batch first")
         _check_live(db_path, False, "")
+        for leftover in db_path.parent.glob(db_path.name + ".new-*"):
+            leftover.unlink(missing_ok=True)  # from a load or rebuild that was killed; we hold the lock
         tmp = db_path.with_name(f"{db_path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             con = duckdb.connect(str(tmp), config=OFFLINE_CONFIG)
