@@ -66,7 +66,12 @@ def _stage_and_validate(files, mapping, db_path: str, max_mb: int, policy: Sourc
     return state
 
 
-def _show_report(report, quarantine: bool) -> bool:
+def _shown(frame, scope: access.Scope):
+    """The findings a person may read: a scoped one gets those about rows already loaded as counts."""
+    return access.withhold_loaded_findings(frame) if scope.restricted else frame
+
+
+def _show_report(report, quarantine: bool, scope: access.Scope) -> bool:
     """The validation report; returns whether the batch may be loaded."""
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows read", f"{sum(report.rows_read.values()):,}")
@@ -74,7 +79,7 @@ def _show_report(report, quarantine: bool) -> bool:
     c3.metric("Warnings", f"{report.n_warnings:,}")
     st.caption("Tables in the batch: " + ", ".join(
         f"{ui.esc(t)} ({n:,} rows)" for t, n in sorted(report.rows_read.items())))
-    frame = report.to_frame()
+    frame = _shown(report.to_frame(), scope)
     ui.table(frame, "Validation report", key="upload_report",
              empty_message="No errors and no warnings: the batch passes every rule.",
              columns={"severity": ui.enum_col("Severity", "severity"), "rule_id": ui.text_col("Rule"),
@@ -95,7 +100,7 @@ def _show_report(report, quarantine: bool) -> bool:
     return True
 
 
-def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy) -> None:
+def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy, scope: access.Scope) -> None:
     staged = state["staged"]
     bar = st.progress(0.0, text="Loading …")
     try:
@@ -112,7 +117,7 @@ def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy) -> 
         return
     bar.empty()
     st.session_state[RESULT] = {"status": result.status, "message": result.message,
-                                "report": result.report.to_frame()}
+                                "report": _shown(result.report.to_frame(), scope)}
     _discard(state)
     st.session_state.pop(STATE, None)
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
@@ -188,10 +193,10 @@ def render() -> None:
     st.caption("Staged: " + ", ".join(ui.esc(f) for f in staged.files)
                + (f"; mapping {ui.esc(staged.mapping_path.name)}" if staged.mapping_path else "")
                + (f"; ignored {', '.join(ui.esc(f) for f in staged.ignored)}" if staged.ignored else ""))
-    loadable = _show_report(state["report"], quarantine)
+    loadable = _show_report(state["report"], quarantine, ctx.scope)
     if st.button("Load into the database", type="primary", disabled=not loadable, key="upload_load",
                  icon=":material/database_upload:"):
-        _load(state, ctx.db_path, quarantine, SourcePolicy.for_upload(ctx.settings))
+        _load(state, ctx.db_path, quarantine, SourcePolicy.for_upload(ctx.settings), ctx.scope)
 
 
 render()
