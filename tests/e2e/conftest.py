@@ -97,6 +97,9 @@ def demo_db(tmp_path_factory) -> Path:
     return tmp / "pmo.duckdb"
 
 
+SERVER_PIDS: dict[str, int] = {}   # base URL -> the server's process id (for memory measurements)
+
+
 @contextmanager
 def serve(db_path: Path, logdir: Path, log_name: str = "streamlit.log") -> Iterator[str]:
     """`streamlit run app.py` on a free port against `db_path`; yields the base URL. The server's
@@ -120,6 +123,7 @@ def serve(db_path: Path, logdir: Path, log_name: str = "streamlit.log") -> Itera
          "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--secrets.files", str(secrets)],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     healthy = False
     while time.monotonic() < deadline:
