@@ -136,7 +136,7 @@ def withhold_loaded_findings(frame):
     those about rows already loaded, which may name projects, resources and values of every unit,
     become one line per rule saying how many were withheld (as the data-quality page withholds
     row-level findings)."""
-    import pandas as pd
+    import pandas as pd  # only the Data loads page asks for this; access itself stays light
 
     from .schemas.rules import DATABASE  # the findings' marker for rows already loaded
 
