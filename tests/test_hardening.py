@@ -288,3 +288,10 @@ def test_mixed_line_ends_and_a_very_long_line_validate_and_load_alike(tmp_path):
         assert cur.execute('SELECT count(*) FROM raw."projects"').fetchone()[0] == 2
     finally:
         con.close()
+
+
+def test_a_mapping_naming_a_hidden_sheet_is_refused_naming_it(tmp_path):
+    folder = DATA / "hidden_sheet_mapped"
+    with pytest.raises(BatchError) as exc:
+        validate_batch(folder, folder / "mapping.toml", db_path=None, load_date=LOAD_DATE)
+    assert "'projects' is hidden" in str(exc.value) and "\n" not in str(exc.value)

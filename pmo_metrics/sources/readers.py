@@ -119,6 +119,13 @@ def open_workbook(path: Path, ctx: ReadContext):
     return ctx.workbooks[path]
 
 
+def visible_sheets(wb) -> list[str]:
+    """The sheets of a workbook a user sees (not hidden, not very hidden)."""
+    import python_calamine
+
+    return [m.name for m in wb.sheets_metadata if m.visible == python_calamine.SheetVisibleEnum.Visible]
+
+
 def _cell_text(v: Any) -> str | None:
     if v is None or v == "":
         return None
@@ -158,13 +165,16 @@ def read_sheet(path: Path, sheet: str | None, ctx: ReadContext, label: str | Non
     if wb is None:
         return SourceFrame.nothing(label or file_label(path, ctx), path)
     names = wb.sheet_names
+    shown = visible_sheets(wb)
     if sheet is None:
-        sheet = names[0]
+        sheet = (shown or names)[0]
     else:
         match = [n for n in names if n.strip().lower() == sheet.strip().lower()]
         if not match:
             raise BatchError(f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(names)})")
         sheet = match[0]
+        if sheet not in shown:  # XLSX-HIDDEN: what nobody sees in Excel is never read
+            raise BatchError(f"{path.name}: sheet {sheet!r} is hidden; unhide it in Excel if it belongs to the batch")
     label = label or f"{file_label(path, ctx)}[{sheet}]"
     try:
         ws = wb.get_sheet_by_name(sheet)
