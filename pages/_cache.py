@@ -40,6 +40,29 @@ def app_state(url: str):
     return AppState.open(url)
 
 
+# Every cache `_runner` made, so that a load can empty them all (see `forget_old_versions`).
+_RUNNERS: list[Callable] = []
+
+
+@st.cache_resource(show_spinner=False)
+def _latest_tokens() -> dict[str, str]:
+    """The newest database version seen per path, for the whole server."""
+    return {}
+
+
+def forget_old_versions(db_path: str, token: str) -> None:
+    """Drop every cached result once a load has published a new version: results are keyed by the
+    version, so those of older ones can never be asked for again, yet they stayed until their TTL
+    or the entry limit — an hour of every filter combination per load, the server's RSS growing
+    with each load. A run still pinned to an old version gets DatabaseChanged and reruns anyway."""
+    latest = _latest_tokens()
+    previous = latest.get(db_path)
+    latest[db_path] = token
+    if previous is not None and previous != token:
+        for run in list(_RUNNERS):
+            run.clear()
+
+
 @functools.cache
 def _runner(spinner: str | bool, max_entries: int) -> Callable:
     """The cache for one set of options (st.cache_data keeps one store per function it wraps)."""
@@ -55,7 +78,9 @@ def _runner(spinner: str | bool, max_entries: int) -> Callable:
 
     # st.cache_data tells caches apart by the wrapped function's qualified name.
     run.__qualname__ = f"cached_call[{spinner}, {max_entries}]"
-    return st.cache_data(show_spinner=spinner, max_entries=max_entries, ttl=SETTINGS.cache_ttl_seconds)(run)
+    cache = st.cache_data(show_spinner=spinner, max_entries=max_entries, ttl=SETTINGS.cache_ttl_seconds)(run)
+    _RUNNERS.append(cache)
+    return cache
 
 
 def cached(fn: Callable | None = None, *, spinner: str | bool = False, max_entries: int | None = None):
@@ -97,6 +122,7 @@ def open_data(settings: Settings) -> DataState:
         version = database_version(db_path)
         if version is None:
             return DataState(db_path, None, {}, None, False, None, {})
+        forget_old_versions(db_path, version.token)
         set_context(Context(settings, db_path, version.token, Filters(), False, None))
         try:
             return DataState(db_path, version.token, cached(kpis.filter_options)(), cached(kpis.default_as_of)(),

@@ -546,19 +546,33 @@ def _throttle() -> access.Throttle:
     return access.Throttle()
 
 
+def _client() -> str | None:
+    """The address the browser connects from (None when unknown): the lock-out counts per address."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 — no request context (a bare run): one shared count
+        return None
+    return address if isinstance(address, str) else None  # None also for localhost
+
+
+def _locked_for(failures: int, last: float | None) -> float:
+    throttle = _throttle()
+    return max(throttle.locked_for(failures, last), throttle.client_locked_for(_client()))
+
+
 def _check_password(expected: str, box: str) -> None:
     given = st.session_state.get(box) or ""
     st.session_state[box] = ""  # never kept in the session
     if not given:
         return
     failures, last = st.session_state.get(LEAD_FAILURES, (0, None))
-    if _throttle().locked_for(failures, last) > 0:
+    if _locked_for(failures, last) > 0:
         return
     if access.password_matches(given, expected):
         st.session_state[LEAD_UNLOCKED] = access.password_fingerprint(expected)
         st.session_state.pop(LEAD_FAILURES, None)
         return
-    time.sleep(_throttle().delay_after_failure())
+    time.sleep(_throttle().failed(_client()))
     st.session_state[LEAD_FAILURES] = (failures + 1, time.monotonic())
 
 
@@ -568,7 +582,7 @@ def pmo_lead_unlocked(expected: str, prompt: str, box: str) -> bool:
     if st.session_state.get(LEAD_UNLOCKED) == access.password_fingerprint(expected):
         return True
     failures, last = st.session_state.get(LEAD_FAILURES, (0, None))
-    wait = _throttle().locked_for(failures, last)
+    wait = _locked_for(failures, last)
     if wait > 0:
         st.error(f"Too many wrong passwords. Try again in {wait / 60:.0f} minute(s).", icon=":material/lock:")
         return False

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
+from pathlib import Path
 
 import streamlit as st
 
@@ -20,7 +19,8 @@ from pmo_metrics import access, downloads
 from pmo_metrics.db import unreadable
 from pmo_metrics.findings import BatchError
 from pmo_metrics.sources.policy import SourcePolicy
-from pmo_metrics.warehouse import LoadBusy, load_batch, validate_batch
+from pmo_metrics.archive import archive_bytes
+from pmo_metrics.warehouse import LoadBusy, archive_dir, load_batch, validate_batch
 
 STATE = "upload_state"      # the staged upload and its validation report
 RESULT = "upload_result"    # the outcome of the last load, shown once after the rerun
@@ -39,11 +39,13 @@ def _signature(files, mapping, quarantine: bool) -> str:
 
 def _discard(state: dict | None) -> None:
     if state and state.get("dir"):
-        shutil.rmtree(state["dir"], ignore_errors=True)
+        state["dir"].remove()
 
 
 def _stage_and_validate(files, mapping, db_path: str, max_mb: int, policy: SourcePolicy) -> dict:
-    work = tempfile.mkdtemp(prefix="pmo-upload-")
+    # Removed when the upload changes or loads, when it cannot be read, and at the latest when the
+    # session ends (the folder object is collected with the session's state).
+    work = downloads.StagingFolder()
     state: dict = {"dir": work, "report": None, "staged": None, "problem": None}
     try:
         # A batch, as uploaded or unpacked, may be ten times the per-file limit (CSV zips about that well).
@@ -60,10 +62,16 @@ def _stage_and_validate(files, mapping, db_path: str, max_mb: int, policy: Sourc
         state["report"] = report
     except (downloads.UploadError, BatchError) as exc:
         state["problem"] = str(exc).splitlines()[0]
+        work.remove()  # nothing of an unreadable upload is needed again
     return state
 
 
-def _show_report(report, quarantine: bool) -> bool:
+def _shown(frame, scope: access.Scope):
+    """The findings a person may read: a scoped one gets those about rows already loaded as counts."""
+    return access.withhold_loaded_findings(frame) if scope.restricted else frame
+
+
+def _show_report(report, quarantine: bool, scope: access.Scope) -> bool:
     """The validation report; returns whether the batch may be loaded."""
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows read", f"{sum(report.rows_read.values()):,}")
@@ -71,7 +79,7 @@ def _show_report(report, quarantine: bool) -> bool:
     c3.metric("Warnings", f"{report.n_warnings:,}")
     st.caption("Tables in the batch: " + ", ".join(
         f"{ui.esc(t)} ({n:,} rows)" for t, n in sorted(report.rows_read.items())))
-    frame = report.to_frame()
+    frame = _shown(report.to_frame(), scope)
     ui.table(frame, "Validation report", key="upload_report",
              empty_message="No errors and no warnings: the batch passes every rule.",
              columns={"severity": ui.enum_col("Severity", "severity"), "rule_id": ui.text_col("Rule"),
@@ -92,7 +100,7 @@ def _show_report(report, quarantine: bool) -> bool:
     return True
 
 
-def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy) -> None:
+def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy, scope: access.Scope) -> None:
     staged = state["staged"]
     bar = st.progress(0.0, text="Loading …")
     try:
@@ -109,7 +117,7 @@ def _load(state: dict, db_path: str, quarantine: bool, policy: SourcePolicy) -> 
         return
     bar.empty()
     st.session_state[RESULT] = {"status": result.status, "message": result.message,
-                                "report": result.report.to_frame()}
+                                "report": _shown(result.report.to_frame(), scope)}
     _discard(state)
     st.session_state.pop(STATE, None)
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
@@ -134,6 +142,10 @@ def render() -> None:
     ctx = ui.header("Data loads")
     if not unlocked():
         return
+    folders, size = archive_bytes(archive_dir(Path(ctx.db_path)))
+    st.caption(f"The archive holds the raw files of {folders:,} load(s), {size / 1024 ** 2:,.1f} MB: those of the "
+               f"last {ctx.settings.archive_keep_loads:,} loads and of every load of the last "
+               f"{ctx.settings.archive_keep_months:,} month(s) are kept.")
     st.markdown(
         "Upload one file per table, named after it (`projects.csv`, `status_reports.xlsx`, …), a **zip** of "
         "them, or **one workbook** with a sheet per table. Each table you upload replaces that table's rows; "
@@ -181,10 +193,10 @@ def render() -> None:
     st.caption("Staged: " + ", ".join(ui.esc(f) for f in staged.files)
                + (f"; mapping {ui.esc(staged.mapping_path.name)}" if staged.mapping_path else "")
                + (f"; ignored {', '.join(ui.esc(f) for f in staged.ignored)}" if staged.ignored else ""))
-    loadable = _show_report(state["report"], quarantine)
+    loadable = _show_report(state["report"], quarantine, ctx.scope)
     if st.button("Load into the database", type="primary", disabled=not loadable, key="upload_load",
                  icon=":material/database_upload:"):
-        _load(state, ctx.db_path, quarantine, SourcePolicy.for_upload(ctx.settings))
+        _load(state, ctx.db_path, quarantine, SourcePolicy.for_upload(ctx.settings), ctx.scope)
 
 
 render()

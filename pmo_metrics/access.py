@@ -62,14 +62,52 @@ def password_fingerprint(expected: str) -> str:
 class Throttle:
     """Slows down guessing: each failed attempt waits longer (server-wide, since a new browser
     session is free), and a session that fails `max_attempts` times in a row is locked out for
-    `lockout_s` seconds."""
+    `lockout_s` seconds. Since a new session is free, the lock-out is also server-wide: a client
+    address with `max_attempts` failures within `window_s`, and every client once the server has
+    seen `server_attempts` failures within `window_s` (six parallel sessions made 30 guesses in
+    64 s when only the session counted)."""
 
     def __init__(self, base_delay_s: float = 1.0, max_delay_s: float = 8.0, window_s: float = 300.0,
-                 max_attempts: int = 5, lockout_s: float = 300.0):
+                 max_attempts: int = 5, lockout_s: float = 300.0, server_attempts: int = 20):
         self.base_delay_s, self.max_delay_s, self.window_s = base_delay_s, max_delay_s, window_s
-        self.max_attempts, self.lockout_s = max_attempts, lockout_s
+        self.max_attempts, self.lockout_s, self.server_attempts = max_attempts, lockout_s, server_attempts
         self._lock = threading.Lock()
         self._failures: list[float] = []
+        self._by_client: dict[str, list[float]] = {}
+
+    def _keep(self, now: float) -> None:
+        """Forget failures older than the window and the lock-out both (under the lock)."""
+        horizon = max(self.window_s, self.lockout_s)
+        self._failures = [t for t in self._failures if now - t < horizon]
+        for client in list(self._by_client):
+            kept = [t for t in self._by_client[client] if now - t < horizon]
+            if kept:
+                self._by_client[client] = kept
+            else:
+                del self._by_client[client]  # the table stays as small as the clients guessing now
+
+    def failed(self, client: str | None) -> float:
+        """Record a failed attempt from `client` (its address; None when unknown); the seconds the
+        caller should wait before answering."""
+        now = time.monotonic()
+        with self._lock:
+            self._keep(now)
+            self._by_client.setdefault(client or "", []).append(now)
+        return self.delay_after_failure()  # counts the failure server-wide, too
+
+    def client_locked_for(self, client: str | None) -> float:
+        """Seconds `client` must still wait because of the failures from its address or from
+        everywhere within the window; 0 when it may try."""
+        now = time.monotonic()
+        with self._lock:
+            self._keep(now)
+            waits = [0.0]
+            for failures, limit in ((self._by_client.get(client or "", []), self.max_attempts),
+                                    (self._failures, self.server_attempts)):
+                recent = [t for t in failures if now - t < self.window_s]
+                if len(recent) >= limit:
+                    waits.append(self.lockout_s - (now - recent[-1]))
+        return max(waits)
 
     def delay_after_failure(self) -> float:
         """Record a failure; the seconds the caller should wait before answering."""
@@ -85,6 +123,34 @@ class Throttle:
         if failures < self.max_attempts or last_failure is None:
             return 0.0
         return max(0.0, self.lockout_s - (time.monotonic() - last_failure))
+
+
+# -- what a scoped person may see of a validation report ------------------------------------------------
+
+WITHHELD = "withheld"
+
+
+def withhold_loaded_findings(frame):
+    """A validation report's findings (a pandas frame, `ValidationReport.to_frame()`) as a person
+    who sees only some business units may read them: the findings about their own files stay;
+    those about rows already loaded, which may name projects, resources and values of every unit,
+    become one line per rule saying how many were withheld (as the data-quality page withholds
+    row-level findings)."""
+    import pandas as pd  # only the Data loads page asks for this; access itself stays light
+
+    from .schemas.rules import DATABASE  # the findings' marker for rows already loaded
+
+    loaded = frame["file"].eq(DATABASE).fillna(False)
+    if not loaded.any():
+        return frame
+    counts = frame[loaded].groupby(["rule_id", "severity", "table"], dropna=False, sort=False).size()
+    summary = pd.DataFrame([
+        {"rule_id": rule, "severity": severity, "table": table, "file": DATABASE, "row": None, "column": None,
+         "value": None, "project_id": None,
+         "message": f"{n:,} finding(s) about rows already loaded are {WITHHELD}: they may concern business "
+                    "units outside your scope (a person who sees every unit can read them)"}
+        for (rule, severity, table), n in counts.items()], columns=frame.columns)
+    return pd.concat([frame[~loaded], summary], ignore_index=True)
 
 
 # -- who is writing -----------------------------------------------------------------------------------

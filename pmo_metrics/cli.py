@@ -170,7 +170,7 @@ def cmd_kpis(args) -> int:
     finally:
         con.close()
     if args.format == "json":
-        print(json.dumps({"as_of": as_of, **values}, indent=2))
+        print(json.dumps({"as_of": as_of, **values}, indent=2, allow_nan=False))  # strict JSON: never Infinity
     else:
         width = max(len(m.label) for m in METRICS.values())
         print(f"KPIs as of {as_of}")

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import tempfile
+import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -125,14 +128,23 @@ def to_excel_bytes(df: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "dat
             ws = writer.sheets[title]
             ws.freeze_panes(1, 0)
             for j, (col, original) in enumerate(zip(data.columns, frame.columns)):
-                sample = data[col].head(200).astype(str)
-                width = min(60, max(len(str(col)), int(sample.str.len().max()) if len(sample) else 0) + 2)
+                width = _column_width(col, data[col])
                 number_format = formats.get(original)
                 ws.set_column(j, j, width, writer.book.add_format({"num_format": number_format})
                               if number_format else None)
                 if original in rag_columns and len(data):
                     _colour_rag(writer.book, ws, j, len(data))
     return buf.getvalue()
+
+
+def _column_width(header, values: pd.Series) -> int:
+    """The width of a column: its heading or its longest value among the first 200, at most 60.
+
+    An empty cell is no text: a column with no values at all (an empty date column) is as wide as
+    its heading (the longest length of no strings is NaN, which int() refuses)."""
+    sample = values.head(200).dropna()
+    longest = sample.astype(str).str.len().max() if len(sample) else 0
+    return min(60, max(len(str(header)), int(longest) if pd.notna(longest) else 0) + 2)
 
 
 def _colour_rag(book, ws, column: int, rows: int) -> None:
@@ -166,6 +178,21 @@ class StagedUpload:
     mapping_path: Path | None
     files: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+
+
+class StagingFolder:
+    """A private temporary folder for one upload, removed by `remove()` or, at the latest, when the
+    object is collected — when the session that holds it ends — or the process exits."""
+
+    def __init__(self, prefix: str = "pmo-upload-"):
+        self.path = Path(tempfile.mkdtemp(prefix=prefix))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+    def remove(self) -> None:
+        self._finalizer()
+
+    def __fspath__(self) -> str:
+        return str(self.path)
 
 
 def _safe_name(name: str) -> str:

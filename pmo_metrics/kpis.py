@@ -44,7 +44,7 @@ def _scalar(metric_id: str, value):
     if value is None or value is pd.NA:
         return None
     try:
-        if math.isnan(value):
+        if not math.isfinite(value):  # an overflowing sum or a ratio over one is no figure (never inf)
             return None
     except TypeError:
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -78,18 +79,21 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def build_marts(con) -> None:
+def build_marts(con, load_date: date | None = None) -> None:
     """Create or replace every mart from the contract tables in `con`'s current database.
 
     Runs inside the caller's transaction when there is one (the loader publishes the contract tables
-    and their marts together). Any contract table may be empty.
+    and their marts together). Any contract table may be empty. `load_date` is the day the data
+    stands for: nothing dated after it (a report typed 2062 for 2026) sets the default as-of month;
+    None counts every date.
     """
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    values = {**SQL_CONSTANTS, "load_date": load_date}
     for name in MARTS:
         # `name` comes from the MARTS allow-list above, never from input.
         sql = load_sql(f"marts/{name}")
         con.execute(f'CREATE OR REPLACE TABLE marts."{name}" AS\n{sql}',
-                    {k: SQL_CONSTANTS[k] for k in sql_params(sql)})
+                    {k: values[k] for k in sql_params(sql)})
     con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT ?::VARCHAR AS marts_version, "
                 "current_timestamp AS built_at", [marts_version()])
 

@@ -10,8 +10,10 @@ SQL. A name that nobody supplies is an error, never a silent NULL.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .contract import SQL_CONSTANTS
@@ -29,9 +31,14 @@ def bind(sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def run(con, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """The result of sql/<name>.sql as a DataFrame."""
+    """The result of sql/<name>.sql as a DataFrame (an infinite value, from a sum that overflowed
+    or a ratio over one, comes back empty: no page, download or report ever shows infinity)."""
     sql = load_sql(name)
-    return con.execute(sql, bind(sql, params)).df()
+    frame = con.execute(sql, bind(sql, params)).df()
+    floats = frame.select_dtypes("float").columns
+    if len(floats):
+        frame[floats] = frame[floats].where(np.isfinite(frame[floats]))
+    return frame
 
 
 def records(con, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -40,4 +47,8 @@ def records(con, name: str, params: Mapping[str, Any] | None = None) -> list[dic
     sql = load_sql(name)
     cur = con.execute(sql, bind(sql, params))
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, map(_finite, row))) for row in cur.fetchall()]
+
+
+def _finite(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -134,6 +134,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("warning_outcome_months", 3,
             "A signal's value is measured on the months of history: did the flagged projects turn red or "
             "miss a milestone within this many months, compared with the unflagged?"),
+    Setting("archive_keep_loads", 30,
+            "The archive keeps the raw files of at least the last this many published loads (0: only those "
+            "of the last archive_keep_months months). A load that never published keeps none."),
+    Setting("archive_keep_months", 3,
+            "… and of every load published in the last this many calendar months, this one included; "
+            "older copies are removed after each load."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -248,6 +254,8 @@ class Settings:
     warning_green_months: int
     warning_index_floor_pct: int
     warning_outcome_months: int
+    archive_keep_loads: int
+    archive_keep_months: int
 
     @property
     def db_path(self) -> Path:

@@ -204,14 +204,16 @@ def validate_batch(batch_path: str | Path, mapping: str | Path | None = None, db
 def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping: str | Path | None = None, *,
                quarantine: bool = False, load_date: date | None = None, progress: Progress | None = None,
                wait_seconds: float = 30.0, archive: bool = True, replace_corrupt: bool = False,
-               policy=None) -> LoadResult:
+               policy=None, keep_loads: int | None = None, keep_months: int | None = None) -> LoadResult:
     """Validate a batch and publish it into the warehouse, all or nothing.
 
     The batch is read straight into the new database file, which is swapped in only when it is
     complete. `policy` (a `sources.SourcePolicy`) limits what the mapping may reach; default: the
     CLI's. With `replace_corrupt`, a live database file that cannot be opened is moved aside (kept
     as `<name>.corrupt-<load id>`) and the batch builds a new one; without it, such a file stops
-    the load.
+    the load. After a published load the archive keeps the raw files of the last `keep_loads` loads
+    and of the last `keep_months` months (default: the settings archive_keep_loads and
+    archive_keep_months) and loses those of loads that never published.
     """
     db_path = Path(db_path)
     load_date = load_date or date.today()
@@ -241,7 +243,7 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
                 # takes about as long as the longest of the three, not their sum.
                 beside = ThreadPoolExecutor(max_workers=2)
                 archived = beside.submit(_archive, db_path, load_id, batch.files) if archive else None
-                prepared = beside.submit(_prepare, ws.con.cursor(), batch, bool(loaded) or db_path.exists())
+                prepared = beside.submit(_prepare, ws.con.cursor(), batch, bool(loaded) or db_path.exists(), load_date)
                 progress("checking the data accuracy rules", 0.5)
                 _check(batch, loaded, load_date, report)
                 if quarantine:
@@ -295,8 +297,23 @@ def load_batch(batch_path: str | Path, db_path: str | Path = DEFAULT_DB, mapping
                + (f"; {sum(rows_rejected.values()):,} row(s) quarantined" if sum(rows_rejected.values()) else ""))
         record.update(rows_loaded=rows_loaded, rows_rejected=rows_rejected)
         _finish(db_path, record, "loaded", msg)
+        _prune_archive(db_path, keep_loads, keep_months)
         progress("done", 1.0)
         return LoadResult("loaded", report, load_id, msg, rows_loaded, rows_rejected)
+
+
+def _prune_archive(db_path: Path, keep_loads: int | None, keep_months: int | None) -> list[str]:
+    from .archive import prune_archive
+
+    if keep_loads is None or keep_months is None:
+        from .settings import load_settings
+
+        settings = load_settings()
+        keep_loads = settings.archive_keep_loads if keep_loads is None else keep_loads
+        keep_months = settings.archive_keep_months if keep_months is None else keep_months
+    published = {r["load_id"]: datetime.fromisoformat(r["started_at"]) for r in load_history(db_path)
+                 if r.get("status") == "loaded" and r.get("started_at")}
+    return prune_archive(archive_dir(db_path), published, keep_loads, keep_months)
 
 
 def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) -> None:
@@ -310,6 +327,8 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
         if not db_path.exists():
             raise DatabaseError(f"no database at {db_path}: load a batch first")
         _check_live(db_path, False, "")
+        for leftover in db_path.parent.glob(db_path.name + ".new-*"):
+            leftover.unlink(missing_ok=True)  # from a load or rebuild that was killed; we hold the lock
         tmp = db_path.with_name(f"{db_path.name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             con = duckdb.connect(str(tmp), config=OFFLINE_CONFIG)
@@ -326,9 +345,10 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
                                 f"SELECT * FROM old.{ident(schema)}.{ident(table)}")
                 for _, sql in views:
                     con.execute(sql)  # our own raw-layer view definitions, as the catalog stored them
+                load_date = _last_load_date(con)
                 con.execute("DETACH old")
                 from .marts import build_marts
-                build_marts(con)
+                build_marts(con, load_date)
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
@@ -338,6 +358,16 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
         finally:
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
+
+
+def _last_load_date(con) -> date | None:
+    """The load date of the live database's latest load (attached as `old`), for a rebuild's marts."""
+    try:
+        row = con.execute("SELECT load_date FROM old.meta.load_log WHERE status = 'loaded' "
+                          "ORDER BY finished_at DESC LIMIT 1").fetchone()
+    except duckdb.Error:  # a database built outside the loader has no load log
+        return None
+    return row[0] if row else None
 
 
 def _check_live(db_path: Path, replace_corrupt: bool, load_id: str) -> None:
@@ -375,7 +405,7 @@ def _last_loaded_digest(db_path: Path) -> str | None:
     return row[0] if row else None
 
 
-def _prepare(cur, batch, previous: bool) -> tuple[set[tuple[str, str]], dict[str, str]]:
+def _prepare(cur, batch, previous: bool, load_date: date | None = None) -> tuple[set[tuple[str, str]], dict[str, str]]:
     """The new database's schemas, the tables the batch leaves in place (copied from the live
     database attached as `old`, or empty), and the marts; returns the old database's tables and raw
     views. Runs on a cursor of its own beside the rules."""
@@ -405,7 +435,7 @@ def _prepare(cur, batch, previous: bool) -> tuple[set[tuple[str, str]], dict[str
                 cur.execute(c.create_table_sql(c.TABLES[name]))
                 for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
                     cur.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
-        build_marts(cur)
+        build_marts(cur, load_date)
         return old_tables, old_views
     finally:
         cur.close()
@@ -471,7 +501,7 @@ def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: 
         json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
     con.execute("DETACH DATABASE IF EXISTS old")
     if sum(rows_rejected.values()):
-        build_marts(con)  # the marts were built beside the rules, before rows were set aside
+        build_marts(con, load_date)  # the marts were built beside the rules, before rows were set aside
     con.execute("CHECKPOINT")
     batch.close()
     _fsync(tmp)
@@ -531,7 +561,7 @@ def _raw_view_sql(name: str, table, archived: Path, load_id: str) -> str | None:
 
 def _snapshot_month(con: duckdb.DuckDBPyConnection, load_date: date) -> str:
     """The month a project snapshot stands for: that of the latest status report, else the load's."""
-    row = con.execute("SELECT max(report_date) FROM main.status_reports").fetchone()
+    row = con.execute("SELECT max(report_date) FROM main.status_reports WHERE report_date <= ?", [load_date]).fetchone()
     return (row[0] or load_date).strftime("%Y-%m")
 
 

@@ -22,6 +22,10 @@ from pmo_metrics.warehouse import load_batch, validate_batch
 DATA = Path(__file__).parent / "data" / "equivalence"
 LOAD_DATE = dt.date(2025, 6, 15)
 CASES = {"gmpp_uk": "mapping.toml", "synthetic": "mapping.toml", "messy": None}
+# Rules built after that loader (issue #20): their findings are compared with these, not with it.
+LATER_RULES = ("KEY-NEAR-DUPLICATE", "DATE-PLAUSIBLE", "XLSX-FORMULA", "XLSX-HIDDEN", "STS-FUTURE-REPORT",
+               "HDR-DUPLICATE")
+LATER_FINDINGS = {"messy": [("HDR-DUPLICATE", "status_reports.csv", "overall_rag", "overall_rag_2")]}
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
@@ -92,8 +96,15 @@ def test_findings_quarantine_and_row_counts(loaded, meta):
     case, _, _, con, result = loaded
     order = "ALL"
     want = _rows(con, f"SELECT * FROM '{_expected(case, f'meta.{meta}')}' ORDER BY {order}")
-    got = _rows(con, f"SELECT * EXCLUDE (load_id) FROM meta.{meta} ORDER BY {order}")
+    later = "WHERE NOT list_contains($later, rule_id)" if meta == "findings" else ""
+    cur = con.execute(f"SELECT * EXCLUDE (load_id) FROM meta.{meta} {later} ORDER BY {order}",
+                      {"later": list(LATER_RULES)} if later else None)
+    got = [d[0] for d in cur.description], cur.fetchall()
     assert_same_rows(got, want, f"{case}: meta.{meta}")
+    if meta == "findings":
+        newer = con.execute('SELECT rule_id, file, "column", value FROM meta.findings WHERE list_contains(?, rule_id) '
+                            "ORDER BY ALL", [list(LATER_RULES)]).fetchall()
+        assert newer == LATER_FINDINGS.get(case, [])
     counts = json.loads((DATA / "expected" / case / "rows.json").read_text())
     assert (result.rows_loaded, result.rows_rejected) == (counts["loaded"], counts["rejected"])
 
@@ -103,8 +114,13 @@ def test_the_report_says_the_same(loaded):
     _, report = validate_batch(folder, mapping, None, LOAD_DATE)
     want = (DATA / "expected" / case / "report.txt").read_text(encoding="utf-8").splitlines()
     got = report.render(None).splitlines()
-    assert got[0] == want[0]
-    assert sorted(got[1:]) == sorted(want[1:])
+    later = [line for line in got[1:] if any(f" {rule}]" in line for rule in LATER_RULES)]
+    assert len(later) == len(LATER_FINDINGS.get(case, []))
+    if later:  # the summary counts them as warnings: the rows read are the same
+        assert got[0].split(";")[0] == want[0].split(";")[0]
+    else:
+        assert got[0] == want[0]
+    assert sorted(line for line in got[1:] if line not in later) == sorted(want[1:])
 
 
 def test_a_quarantined_load_leaves_no_orphan(loaded):

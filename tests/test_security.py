@@ -59,7 +59,7 @@ def test_without_a_password_the_data_loads_page_loads_nothing(demo, use_db):
     assert any("PMO_DATA_LOADS_PASSWORD" in i.value and "[data_loads]" in i.value for i in at.info)
 
 
-def test_viewers_see_a_password_box_and_never_an_upload_widget(demo, use_db):
+def test_viewers_see_a_password_box_and_never_an_upload_widget(demo, use_db, fresh_throttle):
     use_db(demo["db"])
     at = _at({"data_loads": {"password": "the-lead-pw"}}).run()
     at.switch_page("pages/data_loads.py").run()
@@ -82,7 +82,7 @@ def test_viewers_see_a_password_box_and_never_an_upload_widget(demo, use_db):
     assert at.file_uploader                                      # unlocked for the rest of the session
 
 
-def test_the_password_may_come_from_the_environment(demo, use_db):
+def test_the_password_may_come_from_the_environment(demo, use_db, fresh_throttle):
     use_db(demo["db"], PMO_DATA_LOADS_PASSWORD="from-env")
     at = _at().run()
     at.switch_page("pages/data_loads.py").run()
@@ -90,7 +90,7 @@ def test_the_password_may_come_from_the_environment(demo, use_db):
     assert at.file_uploader
 
 
-def test_a_session_is_locked_out_after_repeated_failures(demo, use_db, monkeypatch):
+def test_a_session_is_locked_out_after_repeated_failures(demo, use_db, monkeypatch, fresh_throttle):
     import pages.data_loads as loads_page  # noqa: F401 — the throttle lives in the page's resource cache
 
     monkeypatch.setattr(access.Throttle, "delay_after_failure", lambda self: 0.0)
@@ -464,3 +464,78 @@ def test_an_uploaded_mapping_cannot_read_the_server_or_a_database(demo, use_db, 
         assert not any(b.key == "upload_load" and not b.disabled for b in at.button), name
     assert _sha(demo["db"]) == digest
     assert _sha(source) == source_digest
+
+
+# -- lock-out across sessions, and what a scoped lead's validation report shows ------------------------
+
+@pytest.fixture
+def fresh_throttle():
+    """The server's guessing throttle lives in the resource cache: start and leave it empty."""
+    from pages import _widgets
+
+    _widgets._throttle.clear()
+    yield
+    _widgets._throttle.clear()
+
+
+def test_the_lockout_counts_per_client_address_and_for_the_whole_server():
+    t = access.Throttle(base_delay_s=0.0, max_attempts=3, lockout_s=60, window_s=60, server_attempts=5)
+    for _ in range(3):
+        t.failed("10.0.0.1")
+    assert 59 < t.client_locked_for("10.0.0.1") <= 60           # that address, whatever its session
+    assert t.client_locked_for("10.0.0.2") == 0                 # another address may still try
+    t.failed("10.0.0.2")
+    t.failed("10.0.0.3")
+    assert 59 < t.client_locked_for("10.0.0.9") <= 60           # five failures anywhere lock everyone out
+
+
+def test_a_fresh_session_does_not_reset_the_lockout(demo, use_db, monkeypatch, fresh_throttle):
+    monkeypatch.setattr(access.Throttle, "delay_after_failure", lambda self: 0.0)
+    use_db(demo["db"])
+    secrets = {"data_loads": {"password": "right"}}
+    guesser = _at(secrets).run()
+    guesser.switch_page("pages/data_loads.py").run()
+    for _ in range(5):
+        guesser.text_input(key="data_loads_password").input("wrong").run()
+    fresh = _at(secrets).run()                                    # a new browser session, same address
+    fresh.switch_page("pages/data_loads.py").run()
+    assert any("Too many wrong passwords" in e.value for e in fresh.error)
+    assert not fresh.text_input and not fresh.file_uploader
+
+
+def test_findings_about_loaded_rows_are_counted_not_shown_to_a_scoped_lead():
+    import pandas as pd
+
+    frame = pd.DataFrame([
+        {"rule_id": "SCHEMA", "severity": "error", "table": "projects", "message": "bad", "file": "projects.csv",
+         "row": 2, "column": "stage", "value": "doing", "project_id": "P1"},
+        {"rule_id": "REF-PROJECT", "severity": "error", "table": "financials", "message": "2 loaded rows refer to P2",
+         "file": "(already loaded)", "row": None, "column": "project_id", "value": "P2", "project_id": "P2"},
+        {"rule_id": "REF-PROJECT", "severity": "error", "table": "financials", "message": "1 loaded row refers to P3",
+         "file": "(already loaded)", "row": None, "column": "project_id", "value": "P3", "project_id": "P3"},
+    ])
+    shown = access.withhold_loaded_findings(frame)
+    assert shown["value"].tolist()[0] == "doing"
+    assert len(shown) == 2 and "2 finding(s) about rows already loaded are withheld" in shown["message"].iloc[1]
+    assert not shown.astype(str).apply(lambda col: col.str.contains("P2|P3")).any().any()
+
+
+def test_a_scoped_leads_validation_report_withholds_other_units_ids(tmp_path, use_db):
+    from batches import tiny_tables, write_batch
+    from pmo_metrics.warehouse import load_batch
+
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(write_batch(tmp_path / "all"), db, archive=False).status == "loaded"
+    use_db(db, loads=True)
+    secrets = {"data_loads": {"password": "right"},
+               "scoping": {"default_user": "rita", "users": {"rita": ["Retail"]}}}
+    at = _at(secrets).run()
+    at.switch_page("pages/data_loads.py").run()
+    at.text_input(key="data_loads_password").input("right").run()
+    only_p1 = write_batch(tmp_path / "p1", {"projects": tiny_tables()["projects"][:1]})  # drops Finance's P2
+    at.file_uploader[0].upload("projects.csv", (only_p1 / "projects.csv").read_bytes(), "text/csv")
+    at.run()
+    assert not at.exception
+    report = at.dataframe[0].value
+    assert report["message"].str.contains("withheld").any()
+    assert not report.astype(str).apply(lambda col: col.str.contains("P2")).any().any()

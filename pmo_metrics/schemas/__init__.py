@@ -12,6 +12,7 @@ from ..findings import ERROR
 from ..sources.cells import text
 from .models import RANGES, ROW_RULES, schema_checks
 from .plausibility import budget_jumps
+from .lookalikes import lookalike_findings
 from .rules import DATABASE, RULES, State, cross_table_findings
 
 __all__ = ["RANGES", "ROW_RULES", "RULES", "DATABASE", "check_tables", "rejected_rows"]
@@ -58,6 +59,7 @@ def check_tables(con, batch: dict[str, str], loaded: dict[str, str], into: str, 
             _table_findings(state, name, batch[name])
     cross_table_findings(state)
     budget_jumps(state)
+    lookalike_findings(state)
     _one_finding_per_cell(con, into)
 
 

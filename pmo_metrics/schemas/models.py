@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from .. import contract as c
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# SCHEMA: no amount or number of an extract is this large. Three budgets of 1.7e308 are each a
+# valid double, yet their sum is infinite and every ratio over them meaningless; 1e15 (a million
+# billion) leaves room for any real budget in any currency and for sums of millions of rows.
+MAGNITUDE_LIMIT = 1e15
 
 
 @dataclass(frozen=True)
@@ -95,10 +99,36 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
 }
 
 
+# DATE-PLAUSIBLE: a date no PMO record can hold (0001-01-01 for "unknown", 9999-12-31 for "open")
+# loads as a real date and moves every average over dates; such a value is an error in every date
+# and month column.
+PLAUSIBLE_DATES = ("1900-01-01", "2200-12-31")
+
+
+def _plausible_dates(table: c.Table) -> tuple[RowRule, ...]:
+    first, last = PLAUSIBLE_DATES
+    rules = []
+    for col in table.columns:
+        name = f'"{col.name}"'
+        if col.type == c.DATE:
+            rules.append(RowRule("DATE-PLAUSIBLE", col.name,
+                                 f"{name} < DATE '{first}' OR {name} > DATE '{last}'"))
+        elif col.type == c.MONTH:  # only a well-formed month: a malformed one is SCHEMA's
+            rules.append(RowRule("DATE-PLAUSIBLE", col.name,
+                                 f"regexp_matches({name}, '{MONTH_PATTERN}') AND "
+                                 f"({name} < '{first[:7]}' OR {name} > '{last[:7]}')"))
+    return tuple(rules)
+
+
+for _table in c.TABLES.values():
+    if _plausible_dates(_table):
+        ROW_RULES[_table.name] = ROW_RULES.get(_table.name, ()) + _plausible_dates(_table)
+
+
 def schema_checks(table: c.Table) -> list[tuple[str, str, str]]:
     """The SCHEMA rule for one table, as (column, SQL condition true where a row fails, message),
     in the order a report lists them: per column, missing value, duplicate key, enumeration,
-    month form, range."""
+    month form, magnitude, range."""
     out = []
     for col in table.columns:
         name = f'"{col.name}"'
@@ -114,6 +144,9 @@ def schema_checks(table: c.Table) -> list[tuple[str, str, str]]:
             out.append((col.name, f"{name} NOT IN ({allowed})", f"not one of {', '.join(col.enum)}"))
         if col.type == c.MONTH:
             out.append((col.name, f"NOT regexp_matches({name}, '{MONTH_PATTERN}')", "not a month in the form YYYY-MM"))
+        if col.type in (c.MONEY, c.NUM):
+            out.append((col.name, f"abs({name}) >= {MAGNITUDE_LIMIT:.0e}",
+                        f"beyond ±{MAGNITUDE_LIMIT:.0e}: no real amount (a unit or a typo?)"))
         limits = RANGES.get((table.name, col.name))
         if limits is not None:
             cond = " OR ".join(part for part in (

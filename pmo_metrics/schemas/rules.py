@@ -37,6 +37,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("STS-PCT", ("status_reports",), ERROR, "percent_complete must be between 0 and 100"),
     Rule("STS-PCT-DROP", ("status_reports",), WARNING, "percent_complete is lower than the project's previous report"),
     Rule("STS-STALE", ("status_reports",), WARNING, f"an active project's latest report is more than {c.STALE_REPORT_DAYS} days before the load date, or it has none"),
+    Rule("STS-FUTURE-REPORT", ("status_reports",), WARNING, "report_date is after the load date (a typo such as 2062 for 2026); such a report never sets the default as-of month"),
     Rule("MS-FUTURE-ACTUAL", ("milestones",), WARNING, "actual_date is after the load date"),
     Rule("FIN-PLANNED", ("financials",), ERROR, "planned_cost must not be negative"),
     Rule("FIN-NEGATIVE-ACTUAL", ("financials",), WARNING, "actual_cost is negative (a credit)"),
@@ -47,6 +48,11 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("TS-DAY-TOTAL", ("timesheets",), WARNING, f"a resource logs more than {c.DAY_HOURS_LIMIT} hours on one day"),
     Rule("TS-OUTSIDE-EMPLOYMENT", ("timesheets",), WARNING, "work_date is outside the resource's start_date…end_date"),
     Rule("BEN-TARGET", ("benefits",), ERROR, "target_value must differ from baseline_value, and planned_end must not be before planned_start"),
+    Rule("KEY-NEAR-DUPLICATE", c.TABLE_NAMES, WARNING, "two keys, or a reference and the key it should match, or two spellings of a business unit, portfolio, program or department, differ as written but are equal after Unicode NFKC, case folding and removing zero-width and no-break spaces"),
+    Rule("HDR-DUPLICATE", c.TABLE_NAMES, WARNING, "a header names the same column more than once and the mapping does not say which to use: the first is read, the others are named"),
+    Rule("XLSX-HIDDEN", c.TABLE_NAMES, WARNING, "a hidden or very hidden sheet: it is not read, and the warning names it"),
+    Rule("XLSX-FORMULA", c.TABLE_NAMES, WARNING, "a cell holds a formula: its cached value is used, and a formula with no cached value reads as empty (recalculate and save in Excel); an Excel error value (#N/A) is read as its text"),
+    Rule("DATE-PLAUSIBLE", tuple(t.name for t in c.TABLES.values() if any(col.type in (c.DATE, c.MONTH) for col in t.columns)), ERROR, "a date before 1900-01-01 or after 2200-12-31 (a placeholder such as 0001-01-01 or 9999-12-31, or a typo)"),
     Rule("MAT-SCORE", ("maturity_assessments",), ERROR, "score and target_score must be between 1 and 5"),
     # -- governance and the PMO's own value --
     Rule("GATE-MILESTONE", ("gate_reviews",), ERROR, "milestone_id, when given, must be a gate milestone (is_gate true) of the same project"),
@@ -198,6 +204,8 @@ def cross_table_findings(state: State) -> None:
 
     if state.in_batch("status_reports", "projects") and projects is not None:
         _stale_reports(state, projects)
+    if "status_reports" in state.batch:
+        _future_reports(state)
 
     if "milestones" in state.batch:
         state.emit("MS-FUTURE-ACTUAL", "milestones", "actual_date",
@@ -215,6 +223,8 @@ def cross_table_findings(state: State) -> None:
         _day_totals(state)
         if state.get("resources") is not None:
             _outside_employment(state)
+    elif "resources" in state.batch and state.get("timesheets") is not None:
+        _loaded_outside_employment(state)
 
     _gate_milestones(state)
 
@@ -242,6 +252,15 @@ def _stale_reports(state: State, projects: str) -> None:
                f"ELSE 'latest status report of project ' || project_id || ' is ' || {age} || ' days old (more than {STALE_DAYS})' END")
     state.emit("STS-STALE", "status_reports", "report_date", rows, message=message, value=_date("report_date"),
                located=True, order="project_id")
+
+
+def _future_reports(state: State) -> None:
+    iso = state.load_date.isoformat()
+    state.emit("STS-FUTURE-REPORT", "status_reports", "report_date",
+               f"(SELECT * FROM {state.get('status_reports')} WHERE report_date > {ON})", located=True,
+               value=_date("report_date"),
+               text=f"report date is after the load date {iso} (a mistyped year?); it does not set the "
+                    "default as-of month")
 
 
 def _budget_mismatch(state: State, projects: str) -> None:
@@ -308,3 +327,19 @@ def _gate_milestones(state: State) -> None:
                "ELSE 'milestone is not a gate (is_gate is not true)' END")
     state.emit("GATE-MILESTONE", "gate_reviews", "milestone_id", rows, message=message,
                located=state.located("gate_reviews"))
+
+
+def _loaded_outside_employment(state: State) -> None:
+    """A batch of resources without timesheets: the timesheets already loaded, against the new
+    employment dates (CONTRACT §2: the database as it will be after the load). One finding per
+    resource, since those rows have no file of this batch."""
+    ts = state.get("timesheets")
+    rows = (f"(SELECT t.resource_id, count(*) AS _n, min(t.work_date) AS _first, max(t.work_date) AS _last, "
+            f"arg_min(t.project_id, t.work_date) AS project_id, r.start_date AS _from, r.end_date AS _to "
+            f"FROM {ts} AS t JOIN {state.get('resources')} AS r USING (resource_id) "
+            f"WHERE t.work_date < r.start_date OR coalesce(t.work_date > r.end_date, false) "
+            f"GROUP BY t.resource_id, r.start_date, r.end_date)")
+    state.emit("TS-OUTSIDE-EMPLOYMENT", "timesheets", "work_date", rows, located=False, order="resource_id",
+               value="CAST(_first AS VARCHAR) || CASE WHEN _last > _first THEN '…' || CAST(_last AS VARCHAR) ELSE '' END",
+               message="_n || ' loaded timesheet row(s) of resource ' || resource_id || ' fall outside the new "
+                       "employment from ' || CAST(_from AS VARCHAR) || ' to ' || coalesce(CAST(_to AS VARCHAR), 'now')")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -167,7 +167,7 @@ def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Fin
             take(stem, f, None, name)
         elif ext in WORKBOOK_EXTS:
             wb = open_workbook(f, ctx)
-            sheets = wb.sheet_names if wb is not None else []
+            sheets = _visible_sheets(wb, name, sink) if wb is not None else []
             if not sheets:
                 sink.add(_unknown(name, "a workbook not named after a contract table and with no sheet "
                                         "named after one; not read"))
@@ -227,15 +227,17 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
     m = replace(m, read_defaults=dict(m.read_defaults), sources=dict(m.sources), tables=dict(m.tables),
                 lookups=dict(m.lookups))
     p = p.resolve()
+    strays: list[Path] = []
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$")))
+        strays = _strays(p)
         for f in files:  # a file linked in from elsewhere is no part of the batch folder
             confine(f, p, f"{f.name} (a symlink)")
     else:
         files = [p]
     ws = workspace or Workspace()
     try:
-        return _read(p, m, files, ws, policy, progress or (lambda message, fraction: None), load_id)
+        return _read(p, m, files, ws, policy, progress or (lambda message, fraction: None), load_id, strays)
     except BaseException:
         if workspace is None:
             ws.close()
@@ -243,12 +245,14 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
 
 
 def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourcePolicy, say: Progress,
-          load_id: str | None) -> Batch:
+          load_id: str | None, strays: list[Path] = ()) -> Batch:
     if p.is_dir():
         ctx = ReadContext(p, ws, policy=policy)
     else:
         ctx = ReadContext(p.parent, ws, p if p.suffix.lower() in WORKBOOK_EXTS else None, policy=policy)
     sink = Findings(ws)
+    for stray in strays:
+        sink.add(_unknown(stray.name, f"named like a data file but {_kind_of(stray)}, not a file; not read"))
     done, steps = 0, 1
     ctx.progress = lambda message: say(message, done / steps)
     say("Finding the batch's files", 0.0)
@@ -320,6 +324,8 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
         lookups = Lookups(m, frames_of, ws)
         for s in needed:
             frames_of(s)
+        for noticed in ctx.findings:
+            sink.add(noticed)
 
         tables: dict[str, TableData] = {}
         for t in LOAD_ORDER:
@@ -337,6 +343,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             single = len(builders) == 1 and spec.dedupe is None
             parts, missing = [], False
             for i, (src, fr) in enumerate(builders):
+                _repeated_headers(t, spec, src, fr, sink)
                 target = data.relation if single else ws.name("part")
                 part = PartBuilder(ws, table, spec, src, fr, m, lookups, sink, i, target, load_id,
                                    temporary=not single).build()
@@ -393,6 +400,76 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
                          + (f" (not read: {', '.join(unknown[:3])}{', …' if len(unknown) > 3 else ''})" if unknown else ""))
     say("Done", 1.0)
     return Batch(tables, findings, files_out, ws)
+
+
+def _strays(folder: Path) -> list[Path]:
+    """Entries of the batch folder named like a table's file that are no regular file (a folder, a
+    FIFO, a device): never opened (reading a FIFO waits for ever), but named."""
+    out = []
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith((".", "~$")) or f.is_file():
+            continue
+        if f.suffix.lower() in DATA_EXTS or f.stem.strip().lower() in TABLES:
+            out.append(f)
+    return out
+
+
+def _kind_of(path: Path) -> str:
+    if path.is_symlink() and not path.exists():
+        return "a broken link"
+    if path.is_dir():
+        return "a folder"
+    if path.is_fifo():
+        return "a FIFO (named pipe)"
+    if path.is_char_device() or path.is_block_device():
+        return "a device"
+    if path.is_socket():
+        return "a socket"
+    return "something else"
+
+
+def _visible_sheets(wb, label: str, sink: Findings) -> list[str]:
+    """The sheets a user sees; XLSX-HIDDEN for each hidden or very hidden one, which is not read
+    (nobody checked what it holds before sending the workbook)."""
+    import python_calamine
+
+    shown = []
+    for meta in wb.sheets_metadata:
+        if meta.visible == python_calamine.SheetVisibleEnum.Visible:
+            shown.append(meta.name)
+            continue
+        how = "very hidden" if meta.visible == python_calamine.SheetVisibleEnum.VeryHidden else "hidden"
+        sink.add(Finding("XLSX-HIDDEN", WARNING, None, f"a {how} sheet: not read (unhide it in Excel if it "
+                                                       "belongs to the batch)", f"{label}[{meta.name}]"))
+    return shown
+
+
+def _named_in(spec) -> set[str]:
+    """Every text a mapping's column specs hold (header names among them), in lower case."""
+    if isinstance(spec, str):
+        return {spec.strip().lower()}
+    if isinstance(spec, dict):
+        return set().union(*(_named_in(v) for v in spec.values())) if spec else set()
+    if isinstance(spec, (list, tuple)):
+        return set().union(*(_named_in(v) for v in spec)) if spec else set()
+    if is_dataclass(spec):
+        return set().union(*(_named_in(getattr(spec, f.name)) for f in fields(spec))) or set()
+    return set()
+
+
+def _repeated_headers(table: str, spec: TableSpec, source: SourceSpec, frame: SourceFrame, sink: Findings) -> None:
+    """HDR-DUPLICATE: a header that names a column again, unless the mapping names the repeat
+    (`overall_rag_2`) and so says which to use: the first is read, the others are named."""
+    repeated = getattr(frame.columns, "repeated", {})
+    if not repeated:
+        return
+    named = _named_in(spec.columns) | _named_in(source.columns)
+    for renamed, (first, position) in repeated.items():
+        if renamed.lower() in named:
+            continue
+        sink.add(Finding("HDR-DUPLICATE", WARNING, table,
+                         f"the header names {first} again in column {position}: the first {first} is read and "
+                         f"this one is not (a mapping can name it as {renamed})", frame.label, None, first, renamed))
 
 
 def _materialise(ws: Workspace, frame: SourceFrame) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Any, Callable
 
-from ..contract import BOOL, DATE, INT, MONEY, MONTH, NUM
+from ..contract import BOOL, DATE, INT, MONEY, MONTH, NUM, STR, Column, Table
 
 Bind = Callable[[Any], str]
 
@@ -136,7 +136,8 @@ def native(n: str, type_: str, dtype: str) -> str | None:
                         "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE") or dtype.startswith("DECIMAL")
     when = dtype == "DATE" or dtype.startswith("TIMESTAMP")
     if type_ in (NUM, MONEY) and numeric:
-        return f"CAST({n} AS DOUBLE)"
+        # A Parquet +inf, -inf or NaN is no amount: left unread, the text parse refuses it by name.
+        return f"CASE WHEN isfinite(CAST({n} AS DOUBLE)) THEN CAST({n} AS DOUBLE) END"
     if type_ == INT and numeric:
         return f"CASE WHEN CAST({n} AS DOUBLE) = round(CAST({n} AS DOUBLE)) THEN TRY_CAST({n} AS BIGINT) END"
     if type_ == DATE and when:
@@ -159,3 +160,18 @@ def text(x: str, type_: str) -> str:
     if type_ in (NUM, MONEY):
         return float_text(x)
     return f"CAST({x} AS VARCHAR)"
+
+
+def visible_text(expr: str) -> str:
+    """A name as read: zero-width characters and NUL removed (an all-invisible cell is empty).
+
+    Keys and references keep what they hold, so that KEY-NEAR-DUPLICATE (schemas.lookalikes) can
+    name a key that differs from another only by what cannot be seen."""
+    zero_width = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}\x00]"
+    return (f"CASE WHEN regexp_matches({expr}, '{zero_width}') "
+            f"THEN nullif(regexp_replace({expr}, '{zero_width}', '', 'g'), '') ELSE {expr} END")
+
+
+def is_name(table: Table, column: Column) -> bool:
+    """A text column that is no key and no reference: cleaned of invisible characters on read."""
+    return column.type == STR and column.name not in table.key and not column.name.endswith("_id")

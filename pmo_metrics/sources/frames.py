@@ -20,11 +20,21 @@ if TYPE_CHECKING:
 ROW, FILE = "_row", "_file"
 
 
+class Headers(list):
+    """A frame's header names, remembering which of them repeat an earlier one: `repeated` maps a
+    renamed header (`x_2`) to the header it repeats (`x`) and its 1-based position (HDR-DUPLICATE)."""
+
+    def __init__(self, names=()):
+        super().__init__(names)
+        self.repeated: dict[str, tuple[str, int]] = {}
+
+
 def unique_headers(names: list[Any]) -> list[str]:
     """Trimmed header names, unique case-insensitively: a repeated `x` becomes `x_2`, `x_3`;
     a blank header becomes `column_N` (N = its 1-based position)."""
-    out: list[str] = []
+    out: list[str] = Headers()
     seen: set[str] = set()
+    first: dict[str, str] = {}
     for i, raw in enumerate(names, start=1):
         name = "" if raw is None else str(raw).replace("\ufeff", "").strip()
         if not name:
@@ -33,6 +43,9 @@ def unique_headers(names: list[Any]) -> list[str]:
         while name.lower() in seen or name in (ROW, FILE):
             n += 1
             name = f"{base}_{n}"
+        if name != base and base.lower() in first:
+            out.repeated[name] = (first[base.lower()], i)
+        first.setdefault(name.lower(), name)
         seen.add(name.lower())
         out.append(name)
     return out

@@ -16,6 +16,7 @@ from .delimited import read_csv
 from .frames import ROW, SourceFrame, unique_headers
 from .jsonfile import JSON_EXTS, JSON_KEYS, read_json
 from .policy import SourcePolicy, confine
+from .workbook_cells import formula_findings, sheet_formulas
 from .workspace import Workspace
 
 CSV_EXTS = (".csv", ".tsv", ".txt")
@@ -35,6 +36,7 @@ class ReadContext:
     workbooks: dict[Path, Any] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None  # a reader's progress message (long reads)
     policy: SourcePolicy | None = None            # what the mapping may reach (None: the CLI's)
+    findings: list = field(default_factory=list)  # what a reader noticed (formulas in a sheet), in order
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ def open_workbook(path: Path, ctx: ReadContext):
     return ctx.workbooks[path]
 
 
+def visible_sheets(wb) -> list[str]:
+    """The sheets of a workbook a user sees (not hidden, not very hidden)."""
+    import python_calamine
+
+    return [m.name for m in wb.sheets_metadata if m.visible == python_calamine.SheetVisibleEnum.Visible]
+
+
 def _cell_text(v: Any) -> str | None:
     if v is None or v == "":
         return None
@@ -158,13 +167,16 @@ def read_sheet(path: Path, sheet: str | None, ctx: ReadContext, label: str | Non
     if wb is None:
         return SourceFrame.nothing(label or file_label(path, ctx), path)
     names = wb.sheet_names
+    shown = visible_sheets(wb)
     if sheet is None:
-        sheet = names[0]
+        sheet = (shown or names)[0]
     else:
         match = [n for n in names if n.strip().lower() == sheet.strip().lower()]
         if not match:
             raise BatchError(f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(names)})")
         sheet = match[0]
+        if sheet not in shown:  # XLSX-HIDDEN: what nobody sees in Excel is never read
+            raise BatchError(f"{path.name}: sheet {sheet!r} is hidden; unhide it in Excel if it belongs to the batch")
     label = label or f"{file_label(path, ctx)}[{sheet}]"
     try:
         ws = wb.get_sheet_by_name(sheet)
@@ -176,10 +188,17 @@ def read_sheet(path: Path, sheet: str | None, ctx: ReadContext, label: str | Non
     header_row = (ws.start[0] + 1) if ws.start else 1
     width = max(len(r) for r in rows)
     rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    formulas = sheet_formulas(path, sheet)
+    first_col = (ws.start[1] + 1) if ws.start else 1
+    for (r, col), error in formulas.errors.items():  # read as its text, so the parsers name it
+        if 0 <= r - header_row < len(rows) and 0 <= col - first_col < width:
+            rows[r - header_row][col - first_col] = error
     header, data = rows[0], rows[1:]
     # Columns with neither a header nor a value are padding, not data.
     keep = [j for j in range(width) if str(header[j]).strip() or any(r[j] not in ("", None) for r in data)]
     headers = unique_headers([_cell_text(header[j]) or f"column_{j + 1}" for j in keep])  # a header 2024 is "2024"
+    if formulas.cached or formulas.errors:
+        ctx.findings += formula_findings(formulas, label, header_row, first_col, keep, headers)
     texts = [[_cell_text(r[j]) for r in data] for j in keep]
     # Blank rows are skipped but keep their numbers.
     filled = [i for i in range(len(data)) if any(col[i] is not None for col in texts)] if keep else []
@@ -218,6 +237,16 @@ _NATIVE_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UBIGINT", "FLOAT", "DOUBLE", "DATE", "BOOLEAN")
 
 
+def _refuse_nested(label: str, headers: list[str], dtypes: list[str]) -> None:
+    """A struct, list, map or union column has no single value per cell: its text (`{'a': 1}`)
+    would load as if it were one. Refused, naming the column."""
+    for header, dtype in zip(headers, dtypes):
+        if dtype.startswith(("STRUCT", "MAP", "UNION")) or dtype.endswith("]"):
+            shown = dtype if len(dtype) <= 60 else dtype[:57] + "..."
+            raise BatchError(f"{label}: column {header!r} holds nested values ({shown}); the loader reads "
+                             "flat columns only: export it as plain columns")
+
+
 def read_parquet(path: Path, label: str, ws: Workspace) -> SourceFrame:
     """Parquet → a workspace table: every column as text, and the typed ones also as they are."""
     import duckdb
@@ -227,6 +256,7 @@ def read_parquet(path: Path, label: str, ws: Workspace) -> SourceFrame:
     try:
         described = ws.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         headers = unique_headers([name for name, *_ in described])
+        _refuse_nested(label, headers, [dtype for _, dtype, *_ in described])
         texts, natives, named = [], [], {}
         for i, (header, (_, dtype, *_)) in enumerate(zip(headers, described), start=1):
             texts.append(f"{parquet_text(f'#{i}', dtype)} AS c{i}")

@@ -450,7 +450,8 @@ class PartBuilder:
             if c.name in self.spec.value_tables:
                 helpers.append(f"{self._unmatched(emptied, c, q)} AS {quoted('_um_' + c.name)}")
             if c.type == STR:
-                out.append(f"{x} AS {quoted(c.name)}")
+                name = self.table.column(c.name)
+                out.append(f"{cells.visible_text(x) if cells.is_name(self.table, name) else x} AS {quoted(c.name)}")
                 continue
             reads = [e for e in (
                 cells.native(quoted("_n_" + c.name), c.type, native_types.get(c.native, "")) if c.native else None,

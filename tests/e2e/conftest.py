@@ -15,7 +15,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -95,14 +97,17 @@ def demo_db(tmp_path_factory) -> Path:
     return tmp / "pmo.duckdb"
 
 
-@pytest.fixture(scope="session")
-def server(demo_db, tmp_path_factory):
-    """`streamlit run app.py` on a free port against the demo warehouse; yields the base URL."""
+SERVER_PIDS: dict[str, int] = {}   # base URL -> the server's process id (for memory measurements)
+
+
+@contextmanager
+def serve(db_path: Path, logdir: Path, log_name: str = "streamlit.log") -> Iterator[str]:
+    """`streamlit run app.py` on a free port against `db_path`; yields the base URL. The server's
+    log is `logdir/<log_name>`, copied into tests/artifacts/ when the server stops."""
     port = _free_port()
-    logdir = tmp_path_factory.mktemp("server")
     env = dict(os.environ)
     env.update({
-        "PMO_DB": str(demo_db),
+        "PMO_DB": str(db_path),
         "PMO_BUILD_DEMO_WHEN_EMPTY": "false",
         "PMO_DEMO_DIR": str(logdir / "demo"),
         "PYTHONUNBUFFERED": "1",
@@ -110,7 +115,7 @@ def server(demo_db, tmp_path_factory):
     secrets = logdir / "secrets.toml"
     secrets.write_text(f'[data_loads]\npassword = "{DATA_LOADS_PASSWORD}"\n', encoding="utf-8")
     env["PMO_DATA_LOADS_PASSWORD"] = DATA_LOADS_PASSWORD
-    log_path = logdir / "streamlit.log"
+    log_path = logdir / log_name
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -118,6 +123,7 @@ def server(demo_db, tmp_path_factory):
          "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--secrets.files", str(secrets)],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     healthy = False
     while time.monotonic() < deadline:
@@ -148,7 +154,14 @@ def server(demo_db, tmp_path_factory):
             proc.wait(10)
         log.close()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(log_path, ARTIFACTS / "streamlit.log")
+        shutil.copy(log_path, ARTIFACTS / log_name)
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory):
+    """`streamlit run app.py` on a free port against the demo warehouse; yields the base URL."""
+    with serve(demo_db, tmp_path_factory.mktemp("server")) as base:
+        yield base
 
 
 # -- the browser -------------------------------------------------------------------------------------

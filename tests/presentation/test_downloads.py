@@ -170,3 +170,18 @@ def test_a_download_has_the_screens_headings_words_and_number_formats():
     rules = [r for rng in ws.conditional_formatting for r in rng.rules]
     assert {r.formula[0] for r in rules} == {'"Green"', '"Amber"', '"Red"', '"No report"'}
     assert b"internal" not in downloads.to_csv_bytes(shown)
+
+
+@pytest.mark.parametrize("empty", [
+    pd.Series([float("nan"), float("nan")]),                       # a date column the query left all NULL
+    pd.Series([pd.NaT, pd.NaT], dtype=object),                     # … or as pandas' missing time, as objects
+    pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns]"),
+    pd.Series([None, None], dtype=object),
+], ids=["float-nan", "object-nat", "datetime-nat", "object-none"])
+def test_an_all_empty_date_column_still_makes_a_workbook(empty):
+    frame = pd.DataFrame({"Milestone": ["Beta", "Go live"], "Actual date": empty})
+    data = downloads.to_excel_bytes(frame, sheet="Missed milestones", number_formats={"Actual date": "yyyy-mm-dd"})
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["Milestone", "Actual date"], ["Beta", None], ["Go live", None]]
+    assert sheet.column_dimensions["B"].width >= len("Actual date")

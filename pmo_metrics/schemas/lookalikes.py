@@ -1,0 +1,142 @@
+"""KEY-NEAR-DUPLICATE: keys, references and dimension values that differ as written but not as read.
+
+`PRJ-0001` followed by a zero-width space, by a NUL, or written `prj-0001` is a different key to the
+database and the same project to every reader: it loads as a second project, and a business unit
+spelled with an invisible character is a second unit that a scope does not include. Two values are
+look-alikes when they differ as written but are equal after removing zero-width characters, NUL and
+no-break spaces, Unicode NFKC (full-width letters, ligatures) and case folding (CONTRACT §2).
+
+Everything runs in SQL over distinct values; NFKC, which DuckDB lacks, is Arrow's vectorised
+`utf8_normalize`, registered as a function on the connection (no Python runs per row).
+"""
+from __future__ import annotations
+
+import duckdb
+
+from .. import contract as c
+from .rules import RULES, State
+
+NFKC = "pmo_nfkc"
+# Zero-width space, non-joiner, joiner, word joiner, byte-order mark, NUL; then the no-break spaces.
+INVISIBLE = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}\x00\x{00A0}\x{202F}\x{2007}]"
+# How a message shows what cannot be seen.
+_SHOWN = (("\u200b", "<U+200B>"), ("\u200c", "<U+200C>"), ("\u200d", "<U+200D>"), ("\u2060", "<U+2060>"),
+          ("\ufeff", "<U+FEFF>"), ("\x00", "<NUL>"), ("\u00a0", "<U+00A0>"), ("\u202f", "<U+202F>"),
+          ("\u2007", "<U+2007>"))
+
+# The dimensions a filter or a scope selects by, with every column that holds them.
+DIMENSIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "business unit": (("projects", "business_unit"), ("maturity_assessments", "business_unit")),
+    "portfolio": (("projects", "portfolio"),),
+    "program": (("projects", "program"),),
+    "department": (("resources", "department"),),
+}
+
+
+def _nfkc(values):
+    import pyarrow.compute as pc  # Arrow is DuckDB's own exchange format here; loaded with the function
+
+    return pc.utf8_normalize(values, form="NFKC")
+
+
+def register(con) -> None:
+    """Make the NFKC function known to `con` (once per connection)."""
+    try:
+        con.create_function(NFKC, _nfkc, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="arrow")
+    except duckdb.NotImplementedException:
+        pass  # already registered on this connection
+
+
+def normalised(expr: str) -> str:
+    """The look-alike form of a text: invisible characters removed, NFKC, case folded."""
+    return f"lower({NFKC}(regexp_replace({expr}, '{INVISIBLE}', '', 'g')))"
+
+
+def shown(expr: str) -> str:
+    """A text with its invisible characters written out, for a message."""
+    out = expr
+    for ch, name in _SHOWN:
+        out = f"replace({out}, chr({ord(ch)}), '{name}')"
+    return out
+
+
+# (child table, its column, parent table, the parent's key)
+REFERENCES: tuple[tuple[str, str, str, str], ...] = (
+    *((t, "project_id", "projects", "project_id") for t in RULES["REF-PROJECT"].tables),
+    *((t, "resource_id", "resources", "resource_id") for t in RULES["REF-RESOURCE"].tables),
+    ("benefit_measurements", "benefit_id", "benefits", "benefit_id"),
+    ("projects", "strategic_objective_id", "strategic_objectives", "objective_id"),
+)
+
+_WHY = "the same after ignoring case, width and invisible characters"
+
+
+def lookalike_findings(state: State) -> None:
+    """Every KEY-NEAR-DUPLICATE warning: keys, references, then dimension values."""
+    register(state.con)
+    for table in c.TABLES.values():
+        if table.name in state.batch and len(table.key) == 1:
+            _keys(state, table)
+    for child, col, parent, key in REFERENCES:
+        if state.in_batch(child, parent) and state.located(child) and state.get(parent) is not None:
+            _reference(state, child, col, parent, key)
+    for words, columns in DIMENSIONS.items():
+        if any(state.in_batch(t) for t, _ in columns):
+            _dimension(state, words, columns)
+
+
+def _project(table: str) -> str | None:
+    return "project_id" if "project_id" in c.TABLES[table].column_names else None
+
+
+def _keys(state: State, table: c.Table) -> None:
+    key = f'"{table.key[0]}"'
+    rows = state.get(table.name)
+    spellings = f"(SELECT DISTINCT {key} AS _k FROM {rows} WHERE {key} IS NOT NULL)"
+    groups = (f"(SELECT _n, string_agg({shown('_k')}, ', ' ORDER BY _k) AS _all FROM "
+              f"(SELECT _k, {normalised('_k')} AS _n FROM {spellings}) GROUP BY _n HAVING count(*) > 1)")
+    hits = (f"(SELECT r.*, g._all FROM {rows} AS r JOIN {groups} AS g ON {normalised(f'r.{key}')} = g._n)")
+    state.emit("KEY-NEAR-DUPLICATE", table.name, table.key[0], hits, located=True, value=shown(key),
+               project=_project(table.name),
+               message=f"'{table.key[0]} ' || {shown(key)} || ' looks like another key of {table.name} "
+                       f"(' || _all || '), {_WHY}: one record counted twice?'")
+
+
+def _reference(state: State, child: str, col: str, parent: str, key: str) -> None:
+    rows, known = state.get(child), state.get(parent)
+    # Only the references that match no key exactly (REF-* already names them) are compared.
+    missing = (f"(SELECT DISTINCT {col} AS _v FROM {rows} AS r WHERE {col} IS NOT NULL AND NOT EXISTS "
+               f"(SELECT 1 FROM {known} AS p WHERE p.{key} = r.{col}))")
+    keys = f"(SELECT DISTINCT {key} AS _k, {normalised(key)} AS _n FROM {known} WHERE {key} IS NOT NULL)"
+    matches = (f"(SELECT m._v, string_agg({shown('k._k')}, ', ' ORDER BY k._k) AS _keys FROM {missing} AS m "
+               f"JOIN {keys} AS k ON {normalised('m._v')} = k._n GROUP BY m._v)")
+    first = (f"(SELECT {col}, count(*) AS _count, arg_min(_file, _rid) AS _file, min(_row) AS _row, min(_rid) AS _rid"
+             + (", arg_min(project_id, _rid) AS project_id" if _project(child) else "")
+             + f" FROM {rows} WHERE {col} IN (SELECT _v FROM {matches}) GROUP BY {col})")
+    hits = f"(SELECT f.*, m._keys FROM {first} AS f JOIN {matches} AS m ON m._v = f.{col})"
+    state.emit("KEY-NEAR-DUPLICATE", child, col, hits, located=True, value=shown(col), project=_project(child),
+               message=f"_count || ' row(s) refer to {col} ' || {shown(col)} || ', which is not in {parent} but "
+                       f"looks like ' || _keys || ' ({_WHY})'")
+
+
+def _dimension(state: State, words: str, columns: tuple[tuple[str, str], ...]) -> None:
+    """One warning per spelling of a dimension value, in a table of the batch, that another
+    spelling of the same value (in any table holding the dimension) looks like."""
+    parts = []
+    for table, col in columns:
+        rows = state.get(table)
+        if rows is None:
+            continue
+        where = ("_file, _row" if state.located(table) else "NULL::VARCHAR AS _file, NULL::BIGINT AS _row")
+        parts.append(f"SELECT '{table}' AS _t, {col} AS _v, {where}, _rid FROM {rows} WHERE {col} IS NOT NULL")
+    spelled = (f"(SELECT _t, _v, count(*) AS _count, arg_min(_file, _rid) AS _file, min(_row) AS _row, "
+               f"min(_rid) AS _rid, {normalised('_v')} AS _n FROM ({' UNION ALL '.join(parts)}) GROUP BY _t, _v)")
+    groups = (f"(SELECT _n, string_agg(DISTINCT {shown('_v')}, ', ' ORDER BY {shown('_v')}) AS _all FROM {spelled} "
+              f"GROUP BY _n HAVING count(DISTINCT _v) > 1)")
+    for table, col in columns:
+        if table not in state.batch:
+            continue
+        hits = f"(SELECT s.*, g._all FROM {spelled} AS s JOIN {groups} AS g USING (_n) WHERE s._t = '{table}')"
+        state.emit("KEY-NEAR-DUPLICATE", table, col, hits, located=True, value=shown("_v"), project=None,
+                   message=f"'{words} ' || {shown('_v')} || ' (' || _count || ' row(s)) is written in several ways "
+                           f"(' || _all || '), {_WHY}: filters and scopes see them as different {words}s'")
