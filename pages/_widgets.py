@@ -626,8 +626,8 @@ def ensure_demo_database(settings: Settings) -> None:
     """First start without a database: write the small demo batch and load it, showing progress."""
     if database_version(settings.database_path) is not None:
         return
-    # Imported here, not at the top: the demo generator and the loader (polars, pandera: about a
-    # second) are needed once, on a server's first start without data.
+    # Imported here, not at the top: the demo generator and the loader (most of a second to import)
+    # are needed once, on a server's first start without data.
     from pmo_metrics.demo import generate_demo
     from pmo_metrics.warehouse import LoadBusy, load_batch
 

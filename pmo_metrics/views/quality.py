@@ -86,8 +86,8 @@ def data_months(con) -> dict[str, str | None]:
 def rule_pass_rates(con) -> pd.DataFrame:
     """Per table × rule of the registry: rows checked in the table's latest load, rows failing the
     rule, and the pass rate (share of rows with no finding for it)."""
-    # Imported here, not at the top: the rule registry's package loads pandera (about a second),
-    # which no other page table needs.
+    # Imported here, not at the top: the rule registry's package brings the loader's readers (most
+    # of a second), which no other page table needs.
     from ..schemas.rules import RULES
 
     cols = ["table", "rule_id", "severity", "description", "rows_checked", "rows_failed", "pass_rate"]
@@ -172,8 +172,8 @@ def _total_rows(text) -> int:
 def load_attempts(db_path: str | Path) -> pd.DataFrame:
     """Every load attempt from the load log beside the database — rejected and failed ones too, which
     never reach the database itself — newest first."""
-    # Imported here, not at the top: the loader brings polars and pandera (about a second), which
-    # only this table of the Data quality page needs.
+    # Imported here, not at the top: the loader and its readers take most of a second to import,
+    # which only this table of the Data quality page needs.
     from ..warehouse import load_history
 
     cols = ["load_id", "started_at", "finished_at", "status", "batch", "files", "rows_read", "rows_loaded",
