@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from test_app import APP, ROOT, demo, use_db  # noqa: F401 — shared fixtures
 from concurrency_session import snapshot
 
-SESSIONS = 20
+SESSIONS = 12
 
 
 def test_sessions_see_the_old_or_the_new_data_never_a_mix(demo, use_db, tmp_path):

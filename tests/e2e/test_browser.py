@@ -61,9 +61,14 @@ def click_nav(page, title: str) -> None:
 
 def pick_multiselect(page, key: str, option: str) -> None:
     """Open a multiselect and choose one option from its drop-down."""
-    widget(page, key).get_by_role("combobox").click()
-    # exact text: the list also offers "Select all"
-    page.get_by_role("option").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
+    box = widget(page, key).get_by_role("combobox")
+    box.scroll_into_view_if_needed()
+    box.click()
+    # Typed, then taken with Enter: with every page in the navigation the filter sits low in the
+    # sidebar, where the drop-down can open past the window's edge.
+    page.keyboard.type(option)
+    expect(page.get_by_role("option", name=option, exact=True).first).to_be_attached()
+    page.keyboard.press("Enter")
     page.keyboard.press("Escape")
 
 

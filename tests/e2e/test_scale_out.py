@@ -20,7 +20,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -34,7 +33,6 @@ from pmo_metrics.filters import Filters
 from pmo_metrics.settings import load_settings
 from pmo_metrics.warehouse import load_batch
 
-from batches import write_batch
 from conftest import REPO, assert_no_error, wait_for_run
 from support import free_port
 
@@ -237,7 +235,16 @@ def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, br
 
         # A load published while the three serve: every server reads the new file, no restart.
         old = database_version(db).token
-        result = load_batch(write_batch(tmp_path / "scale-out-extract"), db, load_date=date(2025, 6, 15))
+        # The next month's extract in miniature: the same batch with one project renamed (a batch of
+        # other projects would orphan the gate reviews and change requests already loaded).
+        extract = tmp_path / "scale-out-extract"
+        shutil.copytree(demo_batch, extract)
+        projects = (extract / "projects.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        first = projects[1].split(",")
+        first[1] = first[1] + " (renamed)"
+        projects[1] = ",".join(first)
+        (extract / "projects.csv").write_text("".join(projects), encoding="utf-8")
+        result = load_batch(extract, db)
         assert result.status == "loaded", result.message
         new = database_version(db).token
         assert new != old

@@ -12,7 +12,7 @@ from pathlib import Path
 from batches import tiny_tables, write_batch
 from conftest import RUN_TIMEOUT_MS, SERVER_PIDS, VIEWPORT, assert_no_error, serve, wait_for_run
 
-LOADS = 30
+LOADS = 16
 BUDGET_S = 480      # the whole soak, worst case on a slow CI machine (about 3 min on an idle one)
 PAGES = ("", "finance")   # the overview (every KPI card) and a page of tables
 
