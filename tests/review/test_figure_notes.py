@@ -12,7 +12,7 @@ from pmo_metrics import metrics
 from pmo_metrics.appstate import AppState
 from pmo_metrics.db import cursor_for, open_readonly
 from pmo_metrics.filters import Filters
-from pmo_metrics.report import render_html, write_report
+from pmo_metrics.report import render_html
 from pmo_metrics.review import build_review
 from pmo_metrics.review.figure_notes import NOTES_KEY, annotate, project_names, review_notes
 from pmo_metrics.slides import render_pptx
@@ -125,8 +125,13 @@ def test_the_command_line_pack_reads_the_store_beside_the_database(db, tmp_path,
     assert "Board asked for a recovery plan." in (tmp_path / "pack.html").read_text(encoding="utf-8")
     monkeypatch.delenv("PMO_APP_STATE_URL")
     # without the setting and without a store beside the database: no store is made for a pack
-    assert write_report(db, M, tmp_path / "plain.html").exists()
-    assert not (db.parent / "appstate.sqlite").exists()
+    import shutil
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(db, alone / "pmo.duckdb")
+    assert main(["report", "--db", str(alone / "pmo.duckdb"), "--as-of", M, "--out", str(tmp_path / "plain.html")]) == 0
+    assert (tmp_path / "plain.html").exists() and not (alone / "appstate.sqlite").exists()
 
 
 def _scenario(name: str, budget: float, funded: list[str], score: float, by_score: float):
