@@ -14,8 +14,8 @@ f = ctx.filters
 thresholds = early_warning.WarningThresholds.from_settings(ctx.settings)
 
 frame = cached(kpis.compare_kpis)(f)
-ui.kpi_cards(frame, ["spi_t", "spi", "rcf_cost_exposure_p80", "forecast_optimism_days", "rcf_p80_coverage"],
-             per_row=5)
+# Four to a row, as every page: five cut the values ("-68.1…") at 1280×720.
+ui.kpi_cards(frame, ["spi_t", "spi", "rcf_cost_exposure_p80", "forecast_optimism_days", "rcf_p80_coverage"])
 backtest = cached(forecasts.backtest)(f)
 st.info(backtest["sentence"])
 
