@@ -773,3 +773,63 @@ def test_source_paths_are_relative_to_the_batch_folder(tmp_path):
     m = mapping(tmp_path / "elsewhere", '[tables.timesheets]\nfrom = ["sub/*.csv"]\n')
     t = read_batch(batch_dir, m).tables["timesheets"]
     assert t.files == ["sub/ts.csv"] and t.data["_file"].to_list() == ["sub/ts.csv"]
+
+
+# --- the lean first pass: one read, no helper columns, numbered as read -------------------------
+
+def _timesheets(folder: Path, rows: list[str], blank_after: int | None = None) -> Path:
+    lines = ["resource_id,project_id,work_date,hours"] + rows
+    if blank_after is not None:
+        lines.insert(blank_after + 1, "")
+    folder.mkdir()
+    (folder / "timesheets.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _read_with_lean_spy(folder: Path, monkeypatch) -> tuple[list[tuple], list[bool], list[str]]:
+    from pmo_metrics.sources import transform
+
+    taken: list[bool] = []
+    real = transform.PartBuilder._read_lean
+    monkeypatch.setattr(transform.PartBuilder, "_read_lean", lambda self: taken.append(real(self)) or taken[-1])
+    batch = read_batch(folder)
+    try:
+        t = batch.tables["timesheets"]
+        columns = [r[0] for r in batch.ws.con.execute(f"DESCRIBE {t.relation}").fetchall()]
+        rows = batch.ws.con.execute(f"SELECT resource_id, project_id, work_date, hours, _file, _row FROM {t.relation} "
+                                    "ORDER BY rowid").fetchall()
+        return rows, taken, columns
+    finally:
+        batch.close()
+
+
+def test_a_clean_file_is_read_the_lean_way_and_a_cell_to_repair_reads_the_same_the_full_way(tmp_path, monkeypatch):
+    clean = ["R1,P1,2026-01-05,7.5", "R1,P2,2026-01-06,8", "R2,P1,2026-01-05,4"]
+    rows, taken, columns = _read_with_lean_spy(_timesheets(tmp_path / "clean", clean), monkeypatch)
+    assert taken == [True]
+    assert columns == ["resource_id", "project_id", "work_date", "hours", "_load_id", "_file", "_row"]
+    assert rows == [("R1", "P1", dt.date(2026, 1, 5), 7.5, "timesheets.csv", 2),
+                    ("R1", "P2", dt.date(2026, 1, 6), 8.0, "timesheets.csv", 3),
+                    ("R2", "P1", dt.date(2026, 1, 5), 4.0, "timesheets.csv", 4)]
+    # " 8 " is no plain number: the lean pass stops, the full one reads it (lenient parser) alike.
+    again, taken, columns = _read_with_lean_spy(_timesheets(tmp_path / "spaced", [clean[0], "R1,P2,2026-01-06, 8 ",
+                                                                                  clean[2]]), monkeypatch)
+    assert taken == [False] and again == rows
+    assert columns == ["resource_id", "project_id", "work_date", "hours", "_load_id", "_file", "_row"]
+
+
+def test_a_blank_line_keeps_the_full_way_and_the_row_numbers_a_spreadsheet_shows(tmp_path, monkeypatch):
+    rows, taken, _ = _read_with_lean_spy(
+        _timesheets(tmp_path / "b", ["R1,P1,2026-01-05,7.5", "R1,P2,2026-01-06,8"], blank_after=1), monkeypatch)
+    assert taken == [False]
+    assert [r[-1] for r in rows] == [2, 4]   # the blank line 3 moves the second row to line 4
+
+
+def test_a_cell_that_does_not_parse_is_named_with_its_row_after_the_lean_pass_gave_up(tmp_path):
+    folder = _timesheets(tmp_path / "bad", ["R1,P1,2026-01-05,7.5", "R1,P2,2026-01-06,eight"])
+    batch = read_batch(folder)
+    try:
+        bad = [f for f in batch.findings if f.rule_id == "SCHEMA" and f.column == "hours"]
+        assert [(f.file, f.row, f.value) for f in bad] == [("timesheets.csv", 3, "eight")]
+    finally:
+        batch.close()

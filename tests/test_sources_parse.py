@@ -93,3 +93,31 @@ def test_every_value_reads_as_before(options, type_, as_is):
     diffs = [(v, (p, b), now) for g, column in zip(groups, got) for (v, p, b), now in zip(g, column) if (p, b) != now]
     assert len(got) == len(groups) and groups
     assert not diffs, f"{len(diffs)} cells read differently — (value, (before, finding), now): {diffs[:12]}"
+
+
+def test_the_fast_number_reading_is_the_lenient_parsers_or_leaves_the_cell_to_it():
+    """Every string of up to four characters from an alphabet of what numbers are made of (and what
+    DuckDB's cast accepts besides: "_", spaces, "x"): the SQL reading either agrees with the
+    lenient parser or reads nothing (the parser then decides) — never a value the parser would
+    not give."""
+    import itertools
+
+    import duckdb
+
+    from pmo_metrics.contract import MONEY, NUM
+    from pmo_metrics.sources import parse
+    from pmo_metrics.sources.cells import fast
+
+    strings = sorted({"".join(p) for n in range(1, 4) for p in itertools.product("1.+-e_ x", repeat=n)}
+                     | {"".join(p) for p in itertools.product("10.+-eE_", repeat=4)}
+                     | {"1_000", "+-1", "-+1", "1e5_0", " 12", "\t-1.5e3 ", "0x1F", "inf", "-Infinity", "nan", "1e400"})
+    con = duckdb.connect()
+    con.execute("CREATE TABLE s AS SELECT unnest($v::VARCHAR[]) AS x", {"v": strings})
+    for type_ in (NUM, MONEY):
+        sql = fast("x", type_, ValueOptions(), lambda v: "'" + str(v) + "'")
+        read = dict(con.execute(f"SELECT x, {sql} FROM s").fetchall())
+        lenient = dict(zip(strings, parse.parse(pl.Series("x", strings, dtype=pl.String), type_, ValueOptions(),
+                                                as_is=True).to_list()))
+        wrong = {s: (read[s], lenient[s]) for s in strings if read[s] is not None and read[s] != lenient[s]}
+        assert not wrong, f"{type_}: the fast reading differs from the parser's: {dict(list(wrong.items())[:10])}"
+        assert sum(v is not None for v in read.values()) > 150   # it does read the plain numbers itself

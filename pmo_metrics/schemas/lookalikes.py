@@ -104,19 +104,29 @@ def _keys(state: State, table: c.Table) -> None:
 
 def _reference(state: State, child: str, col: str, parent: str, key: str) -> None:
     rows, known = state.get(child), state.get(parent)
-    # Only the references that match no key exactly (REF-* already names them) are compared.
-    missing = (f"(SELECT DISTINCT {col} AS _v FROM {rows} AS r WHERE {col} IS NOT NULL AND NOT EXISTS "
-               f"(SELECT 1 FROM {known} AS p WHERE p.{key} = r.{col}))")
+    # Only the references that match no key exactly (REF-* already names them) are compared: the
+    # child's distinct ids first, then those the parent lacks — probing every child row costs 2-3x
+    # as much at 5 M rows. Those few land in a temporary table, and with none (a clean batch) the
+    # rows are not scanned again.
+    ids = f"(SELECT DISTINCT {col} AS _v FROM {rows} WHERE {col} IS NOT NULL)"
+    missing = f"(SELECT d._v FROM {ids} AS d WHERE NOT EXISTS (SELECT 1 FROM {known} AS p WHERE p.{key} = d._v))"
     keys = f"(SELECT DISTINCT {key} AS _k, {normalised(key)} AS _n FROM {known} WHERE {key} IS NOT NULL)"
-    matches = (f"(SELECT m._v, string_agg({shown('k._k')}, ', ' ORDER BY k._k) AS _keys FROM {missing} AS m "
-               f"JOIN {keys} AS k ON {normalised('m._v')} = k._n GROUP BY m._v)")
-    first = (f"(SELECT {col}, count(*) AS _count, arg_min(_file, _rid) AS _file, min(_row) AS _row, min(_rid) AS _rid"
-             + (", arg_min(project_id, _rid) AS project_id" if _project(child) else "")
-             + f" FROM {rows} WHERE {col} IN (SELECT _v FROM {matches}) GROUP BY {col})")
-    hits = f"(SELECT f.*, m._keys FROM {first} AS f JOIN {matches} AS m ON m._v = f.{col})"
-    state.emit("KEY-NEAR-DUPLICATE", child, col, hits, located=True, value=shown(col), project=_project(child),
-               message=f"_count || ' row(s) refer to {col} ' || {shown(col)} || ', which is not in {parent} but "
-                       f"looks like ' || _keys || ' ({_WHY})'")
+    matches = f"_lookalike_{child}_{col}"
+    state.con.execute(f"CREATE OR REPLACE TEMP TABLE {matches} AS SELECT m._v, string_agg({shown('k._k')}, ', ' "
+                      f"ORDER BY k._k) AS _keys FROM {missing} AS m JOIN {keys} AS k ON {normalised('m._v')} = k._n "
+                      f"GROUP BY m._v")
+    try:
+        if not state.con.execute(f"SELECT count(*) FROM {matches}").fetchone()[0]:
+            return
+        first = (f"(SELECT {col}, count(*) AS _count, arg_min(_file, _rid) AS _file, min(_row) AS _row, "
+                 f"min(_rid) AS _rid" + (", arg_min(project_id, _rid) AS project_id" if _project(child) else "")
+                 + f" FROM {rows} WHERE {col} IN (SELECT _v FROM {matches}) GROUP BY {col})")
+        hits = f"(SELECT f.*, m._keys FROM {first} AS f JOIN {matches} AS m ON m._v = f.{col})"
+        state.emit("KEY-NEAR-DUPLICATE", child, col, hits, located=True, value=shown(col), project=_project(child),
+                   message=f"_count || ' row(s) refer to {col} ' || {shown(col)} || ', which is not in {parent} but "
+                           f"looks like ' || _keys || ' ({_WHY})'")
+    finally:
+        state.con.execute(f"DROP TABLE {matches}")
 
 
 def _dimension(state: State, words: str, columns: tuple[tuple[str, str], ...]) -> None:
