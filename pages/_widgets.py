@@ -28,7 +28,7 @@ from pages._context import Context, context, ensure_entry, secrets
 from pmo_metrics import access, charts, coverage, downloads, lineage, metrics, theme
 from pmo_metrics import formatting as fmt
 from pmo_metrics.db import database_version
-from pmo_metrics.filters import month_end
+from pmo_metrics.filters import month_end, previous_month
 from pmo_metrics.settings import Settings
 
 # plotly's JSON encoder imports PIL lazily, on the first figure drawn. When the first sessions of a
@@ -216,6 +216,9 @@ def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict
     ctx = context()
     rows = frame.set_index("id")
     notes = notes or {}
+    # The month compared with, short enough for a card a quarter of a 1280-px projector wide (the
+    # heading above the cards names both months with their year).
+    since = f"vs {fmt.month_abbr(previous_month(ctx.as_of))}" if ctx.as_of else "vs previous month"
     for start in range(0, len(ids), per_row):
         cols = st.columns(per_row)
         for col, mid in zip(cols, ids[start:start + per_row]):
@@ -235,7 +238,7 @@ def kpi_cards(frame: pd.DataFrame, ids: list[str], per_row: int = 4, notes: dict
                 st.metric(m.label, metrics.format_value(mid, value, ctx.currency), delta=delta, delta_color=colour,
                           delta_arrow="off" if change == 0 else "auto",
                           help=f"{m.definition}\n\nPrevious month: {metrics.format_value(mid, before, ctx.currency)}",
-                          delta_description="vs previous month" if delta else None)
+                          delta_description=since if delta else None)
                 if isinstance(status, str) and status in _STATUS_WORDS:
                     status_chip(_STATUS_WORDS[status], status)
                 for text in (why, notes.get(mid)):

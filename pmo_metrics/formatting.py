@@ -320,6 +320,11 @@ def month_label(month: str) -> str:
     return f"{calendar.month_name[m]} {y}"
 
 
+def month_abbr(month: str) -> str:
+    """'2025-06' → 'Jun' (where the year is said nearby)."""
+    return calendar.month_abbr[parse_month(month)[1]]
+
+
 def short_month(month: str) -> str:
     """'2025-06' → 'Jun 2025'."""
     y, m = parse_month(month)

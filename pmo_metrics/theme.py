@@ -164,6 +164,11 @@ PAGE_CSS = """
 button kbd { color: inherit !important; opacity: 1 !important; }
 /* A slider's value above its thumb in the theme's text colour, for the same reason. */
 [data-testid="stSliderThumbValue"], [data-testid="stSliderThumbValue"] p { color: inherit !important; }
+/* A KPI card's label wraps rather than end in "…": four cards to a row on a 1280×720 projector
+   leave about 200 px, less than "Schedule performance index (SPI)". */
+[data-testid="stMetricLabel"] * { white-space: normal !important; overflow: visible !important;
+    text-overflow: clip !important; }
+[data-testid="stMetricLabel"] { height: auto !important; }
 .pmo-chip { display: inline-block; border-radius: 0.35rem; padding: 0.05rem 0.5rem; font-weight: 600;
     font-size: 0.85rem; }
 </style>

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from pmo_metrics import contract as c
 from pmo_metrics import kpis, metrics, settings
+from pmo_metrics import formatting as fmt
 from pmo_metrics.db import Warehouse, database_version
 from pmo_metrics.filters import Filters, previous_month
 from pmo_metrics.views import projects
@@ -192,6 +193,9 @@ def test_kpi_cards_match_the_command_line(demo, use_db):
     for metric_id, text in shown.items():
         assert text == metrics.format_value(metric_id, cli[metric_id]), metric_id
         assert text == metrics.format_value(metric_id, direct[metric_id]), metric_id
+    # Each change says what it is measured against, short enough for a projector's card.
+    compared = {m.proto.delta_description for m in at.metric if m.proto.delta}
+    assert compared == {f"vs {fmt.month_abbr(previous_month(month))}"}
 
 
 # -- links ----------------------------------------------------------------------------------------------

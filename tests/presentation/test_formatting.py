@@ -80,6 +80,7 @@ def test_every_contract_enumeration_has_words():
 
 def test_months_and_words():
     assert fmt.month_label("2025-06") == "June 2025" and fmt.short_month("2025-06") == "Jun 2025"
+    assert fmt.month_abbr("2025-06") == "Jun" and fmt.month_abbr("2026-01") == "Jan"
     assert fmt.plural(1, "project") == "1 project" and fmt.plural(3, "person is", "people are") == "3 people are"
     assert fmt.text("  a\n  b ", 3) == "a b" and fmt.text("abcdef", 4) == "abc…"
 
