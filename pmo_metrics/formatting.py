@@ -16,8 +16,6 @@ import calendar
 import math
 from typing import Any
 
-import pandas as pd
-
 from . import contract as c
 from .filters import parse_month
 
@@ -60,7 +58,16 @@ PRODUCT_LABELS: dict[str, dict[str, str]] = {
 
 def is_missing(value: Any) -> bool:
     """None, NaN, NaT or pandas' NA."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
+        return True
+    if isinstance(value, (str, int)):
+        return False
+    if isinstance(value, float):
+        return math.isnan(value)
+    # pandas only for values that may be its own (the loader and the CLI format without loading it)
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
         return True
     try:
         return bool(pd.isna(value))
@@ -311,6 +318,8 @@ def date(value: Any, *, empty: str | None = NO_DATA) -> str | None:
     """A day as ISO text: '2025-06-30'."""
     if is_missing(value):
         return empty
+    import pandas as pd  # loaded where a date is formatted, not by the loader (see is_missing)
+
     return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
