@@ -13,7 +13,7 @@ swaps it in with `os.replace`. The live file is never opened for writing, so:
 Layers inside the file: `raw.<table>` holds the rows as read (every source column, as text);
 `main.<table>` the typed contract tables (staging: renamed and cast, with lineage columns
 `_load_id`, `_file`, `_row`); `marts.*` the joined, KPI-level tables; `meta.*` the load log,
-findings, quarantined rows and project snapshots.
+findings, quarantined rows and the monthly project and milestone snapshots.
 """
 from __future__ import annotations
 
@@ -58,8 +58,19 @@ META_DDL = (
     "CREATE TABLE IF NOT EXISTS meta.project_snapshots (snapshot_month VARCHAR, load_id VARCHAR, project_id VARCHAR, "
     "stage VARCHAR, budget_at_completion DOUBLE, baseline_finish_date DATE, forecast_finish_date DATE, "
     "actual_finish_date DATE)",
+    "CREATE TABLE IF NOT EXISTS meta.milestone_snapshots (snapshot_month VARCHAR, load_id VARCHAR, "
+    "milestone_id VARCHAR, project_id VARCHAR, milestone_name VARCHAR, is_gate BOOLEAN, baseline_date DATE, "
+    "forecast_date DATE, actual_date DATE)",
 )
-META_TABLES = ("load_log", "findings", "quarantine", "table_rows", "project_snapshots")
+META_TABLES = ("load_log", "findings", "quarantine", "table_rows", "project_snapshots", "milestone_snapshots")
+# Each snapshot table, the contract table it keeps a month of, and the columns it keeps: a load that
+# carries the table replaces its month's snapshot; one that does not leaves every snapshot as it was.
+SNAPSHOTS = {
+    "project_snapshots": ("projects", "project_id, stage, budget_at_completion, baseline_finish_date, "
+                                      "forecast_finish_date, actual_finish_date"),
+    "milestone_snapshots": ("milestones", "milestone_id, project_id, milestone_name, is_gate, baseline_date, "
+                                          "forecast_date, actual_date"),
+}
 
 
 class LoadBusy(Exception):
@@ -477,8 +488,8 @@ def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: 
                 # Findings and set-aside rows of tables this batch replaces are superseded.
                 con.execute(f'INSERT INTO meta.{meta} BY NAME SELECT * FROM old.meta.{meta} '
                             f'WHERE NOT list_contains(?, "table")', [batch_tables])
-            elif meta == "project_snapshots" and "projects" in batch.tables:
-                con.execute("INSERT INTO meta.project_snapshots SELECT * FROM old.meta.project_snapshots "
+            elif meta in SNAPSHOTS and SNAPSHOTS[meta][0] in batch.tables:
+                con.execute(f"INSERT INTO meta.{meta} SELECT * FROM old.meta.{meta} "
                             "WHERE snapshot_month <> ?", [_snapshot_month(con, load_date)])
             else:
                 con.execute(f"INSERT INTO meta.{meta} SELECT * FROM old.meta.{meta}")
@@ -490,11 +501,10 @@ def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: 
         con.execute("INSERT INTO meta.table_rows VALUES (?, ?, ?, ?, ?)",
                     [load_id, name, report.rows_read.get(name, 0), rows_loaded.get(name, 0),
                      rows_rejected.get(name, 0)])
-    if "projects" in batch.tables:
-        con.execute(
-            "INSERT INTO meta.project_snapshots SELECT ?, ?, project_id, stage, budget_at_completion, "
-            "baseline_finish_date, forecast_finish_date, actual_finish_date FROM main.projects",
-            [_snapshot_month(con, load_date), load_id])
+    for meta, (name, columns) in SNAPSHOTS.items():
+        if name in batch.tables:
+            con.execute(f"INSERT INTO meta.{meta} SELECT ?, ?, {columns} FROM main.{name}",
+                        [_snapshot_month(con, load_date), load_id])
     con.execute("INSERT INTO meta.load_log VALUES (?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         load_id, started, _now(), record["batch"], record["batch_sha256"], record["mapping"],
         record["quarantine"], load_date, json.dumps(record["files"]), json.dumps(report.rows_read),
@@ -560,7 +570,8 @@ def _raw_view_sql(name: str, table, archived: Path, load_id: str) -> str | None:
 
 
 def _snapshot_month(con: duckdb.DuckDBPyConnection, load_date: date) -> str:
-    """The month a project snapshot stands for: that of the latest status report, else the load's."""
+    """The month a snapshot (of projects, of milestones) stands for: that of the latest status report,
+    else the load's."""
     row = con.execute("SELECT max(report_date) FROM main.status_reports WHERE report_date <= ?", [load_date]).fetchone()
     return (row[0] or load_date).strftime("%Y-%m")
 

@@ -220,3 +220,40 @@ def test_report_lists_every_failure_not_the_first(tmp_path, capsys):
     assert code == 1
     assert out.count("TS-HOURS") == 2 and "nope" in out
     assert "2 error(s)" in err or "3 error(s)" in err
+
+
+def test_milestone_snapshots_are_kept_per_month_and_carried_across_loads(loaded_db, tmp_path):
+    def snapshots() -> list[tuple]:
+        cur = cursor_for(open_readonly(loaded_db))
+        return cur.execute("SELECT snapshot_month, milestone_id, project_id, milestone_name, is_gate, "
+                           "CAST(baseline_date AS VARCHAR), CAST(forecast_date AS VARCHAR), "
+                           "CAST(actual_date AS VARCHAR) FROM meta.milestone_snapshots ORDER BY ALL").fetchall()
+
+    # the first load: its latest status report is dated June, so its milestones stand for 2025-06
+    june = [("2025-06", "M1", "P1", "Beta", True, "2025-05-01", None, "2025-05-03")]
+    assert snapshots() == june
+    # July's extract of the PMIS tables moves a forecast and adds a milestone: a second month, June kept
+    tables = tiny_tables()
+    tables["status_reports"].append(dict(project_id="P1", report_date="2025-07-10", overall_rag="amber",
+                                         percent_complete="50", summary="Supplier late"))
+    tables["milestones"].append(dict(milestone_id="M2", project_id="P1", milestone_name="Launch", is_gate="false",
+                                     baseline_date="2025-09-01", forecast_date="2025-09-20"))
+    july_batch = write_batch(tmp_path / "july", tables, only=("status_reports", "milestones"))
+    assert load_batch(july_batch, loaded_db, load_date=date(2025, 7, 15)).status == "loaded"
+    july = [("2025-07", "M1", "P1", "Beta", True, "2025-05-01", None, "2025-05-03"),
+            ("2025-07", "M2", "P1", "Launch", False, "2025-09-01", "2025-09-20", None)]
+    assert snapshots() == june + july
+    # a batch without milestones leaves every snapshot as it was; one that carries them again in July
+    # replaces July's, not June's
+    tables["risks"].append(dict(risk_id="K2", project_id="P1", title="Audit", probability="1", impact="2",
+                                status="open", raised_date="2025-07-01"))
+    assert load_batch(write_batch(tmp_path / "risks", tables, only=("risks",)), loaded_db,
+                      load_date=date(2025, 7, 20)).status == "loaded"
+    assert snapshots() == june + july
+    tables["milestones"][1]["forecast_date"] = "2025-10-01"
+    again = write_batch(tmp_path / "july_again", tables, only=("milestones",))
+    assert load_batch(again, loaded_db, load_date=date(2025, 7, 25)).status == "loaded"
+    assert snapshots() == june + [july[0], july[1][:6] + ("2025-10-01", None)]
+    # and the projects snapshots keep their own months: only the first batch carried projects
+    cur = cursor_for(open_readonly(loaded_db))
+    assert cur.execute("SELECT DISTINCT snapshot_month FROM meta.project_snapshots").fetchall() == [("2025-06",)]
