@@ -1,4 +1,5 @@
-"""Project: one project's facts, status history, earned value, milestones, risks, benefits and team.
+"""Project: one project's facts, status history, earned value, milestones (with their trend across
+the monthly snapshots), risks, benefits and team.
 The project is named in the URL (?project=PRJ-0001) so a link opens it directly."""
 import streamlit as st
 
@@ -97,6 +98,15 @@ with tabs[2]:
         ui.empty("This project has no milestones in the loaded data.")
     else:
         ui.chart(charts.milestone_timeline(ms, ui.as_of_end(ctx)))
+        gap = projects.milestone_trend_gap(cached(projects.milestone_snapshot_months)(ctx.as_of), ctx.as_of)
+        trend = cached(projects.milestone_trend)(project_id, ctx.as_of) if gap is None else None
+        if gap is not None:
+            ui.empty(gap)
+        elif trend.empty:
+            ui.empty(f"No milestone of this project was open in the monthly snapshots up to {ctx.as_of}: "
+                     "there is no trend to draw.")
+        else:
+            ui.chart(charts.milestone_trend(trend))
         ui.table(ms, f"Milestones {project_id}", key="milestones",
                  columns={"milestone_name": ui.text_col("Milestone"), "is_gate": ui.check_col("Gate"),
                           "baseline_date": ui.date_col("Baseline"), "forecast_date": ui.date_col("Forecast"),

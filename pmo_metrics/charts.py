@@ -452,6 +452,50 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
     return _finish(fig, "Milestones: baseline vs forecast vs actual (dates; ◆ = stage gate)")
 
 
+def _report_dates(months) -> list[pd.Timestamp]:
+    """'YYYY-MM' report months as their last day: a snapshot says what was known at the month's end."""
+    return [pd.Timestamp(f"{m}-01") + pd.offsets.MonthEnd(0) for m in months]
+
+
+def milestone_trend(trend: pd.DataFrame) -> go.Figure:
+    """Milestone trend analysis (MTA): x = report month, y = the date each milestone was expected in
+    that month's snapshot (views.projects.milestone_trend), one line per milestone (◆ = gate). A line
+    that climbs slipped; it ends on the dashed diagonal (milestone date = report date) when the
+    milestone was achieved, ringed."""
+    fig = go.Figure()
+    order = list(dict.fromkeys(trend["milestone_id"]))
+    for i, mid in enumerate(order):
+        rows = trend[trend["milestone_id"] == mid]
+        last = rows.iloc[-1]
+        gate = bool(last["is_gate"])
+        name = f"{'◆ ' if gate else ''}{_short(safe(last['milestone_name']), 32)}"
+        fig.add_scatter(x=_report_dates(rows["snapshot_month"]), y=rows["expected_date"], name=name,
+                        mode="lines+markers", line=dict(width=3, color=CATEGORICAL[i % len(CATEGORICAL)]),
+                        marker=dict(symbol="diamond" if gate else "circle", size=10 if gate else 8),
+                        customdata=[name] * len(rows),
+                        hovertemplate="%{customdata}<br>Report %{x|%b %Y}: expected %{y|%Y-%m-%d}<extra></extra>")
+    done = trend[trend["is_done"].astype(bool)]
+    if len(done):
+        fig.add_scatter(x=_report_dates(done["snapshot_month"]), y=done["expected_date"], name="Achieved",
+                        mode="markers", marker=dict(symbol="circle-open", size=20, color=SERIES["target"],
+                                                    line=dict(width=2)),
+                        hovertemplate="Achieved %{y|%Y-%m-%d}<extra></extra>")
+    months = sorted(set(trend["snapshot_month"]))
+    reports = _report_dates(months)
+    # The diagonal: a milestone on it is dated on the report date itself — where a line ends when done.
+    fig.add_scatter(x=[reports[0], reports[-1]], y=[reports[0], reports[-1]], mode="lines",
+                    name="Milestone date = report date", line=dict(color=AXIS, dash="dash", width=2),
+                    hoverinfo="skip")
+    step = max(1, -(-len(months) // MAX_X_TICKS))
+    fig.update_layout(
+        xaxis=dict(type="date", title="Report month", tickmode="array", tickvals=reports[::step],
+                   ticktext=[fmt.short_month(m) for m in months[::step]], showgrid=True, gridcolor=GRID),
+        yaxis=dict(type="date", title="Expected milestone date", tickformat="%b %Y", hoverformat="%Y-%m-%d"),
+        height=520)
+    return _finish(fig, "Milestone trend analysis: each milestone's expected date by report month "
+                        "(dates; ◆ = stage gate)")
+
+
 def risk_matrix(risks: pd.DataFrame, clickable: bool = False) -> go.Figure:
     """Probability × impact grid (1–5 each): cell colour by score, the number of risks in each cell.
     `clickable` lays an invisible marker on each cell that holds risks (x = impact, y = probability):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..formatting import NO_GROUP
+from ..queries import records
 
 
 class UnknownDimension(ValueError):
@@ -38,3 +39,9 @@ def check(value: str, allowed: tuple[str, ...], what: str) -> str:
 def named(keys: pd.Series) -> pd.Series:
     """Group keys as a table shows them: an empty key (a project without program) reads NO_GROUP."""
     return keys.astype(object).where(keys.notna(), NO_GROUP)
+
+
+def has_table(con, schema: str, table: str) -> bool:
+    """Whether the warehouse holds `schema.table`: the meta tables (snapshots, the load log) are
+    missing from a database built by hand or written before the loader kept them."""
+    return bool(records(con, "views/selection/has_table", {"schema_name": schema, "table_name": table})[0]["present"])

@@ -11,8 +11,8 @@ from .. import kpis
 from ..contract import RAG_ORDER
 from ..filters import Filters, month_add, month_end, month_start, months_between, previous_month
 from ..formatting import NO_GROUP, is_missing
-from ..queries import run
-from . import check, named
+from ..queries import records, run
+from . import check, has_table, named
 
 DRILL_LEVELS = ("portfolio", "program", "project")
 # The order the project page prefers a project to open on: one in flight first.
@@ -62,6 +62,47 @@ def milestones(con, project_id: str, as_of: str | None) -> pd.DataFrame:
     (today without a month)."""
     end = month_end(as_of) if as_of else pd.Timestamp.today().date()
     return run(con, "views/projects/milestones", {"project_id": project_id, "month_end": end})
+
+
+MILESTONE_TREND_COLUMNS = ["snapshot_month", "milestone_id", "milestone_name", "is_gate", "baseline_date",
+                           "forecast_date", "actual_date", "expected_date", "is_done"]
+
+
+def milestone_snapshot_months(con, as_of: str | None) -> list[str] | None:
+    """The months up to M the warehouse holds a milestone snapshot for, oldest first (one per month a
+    load carried milestones); None when it keeps no milestone snapshots at all."""
+    if not has_table(con, "meta", "milestone_snapshots"):
+        return None
+    return [r["snapshot_month"] for r in records(con, "views/projects/milestone_snapshot_months", {"month": as_of})]
+
+
+MTA_MIN_SNAPSHOTS = 2   # a trend is a change between two monthly snapshots at least
+_SMALL_NUMBERS = ("none", "one", "two", "three", "four", "five", "six")
+
+
+def milestone_trend_gap(months: list[str] | None, as_of: str | None) -> str | None:
+    """Why the warehouse cannot draw a milestone trend up to M (None when it can): it keeps no
+    milestone snapshots, or fewer than MTA_MIN_SNAPSHOTS months of them."""
+    need = f"Milestone trend analysis (MTA) needs at least {_SMALL_NUMBERS[MTA_MIN_SNAPSHOTS]} monthly loads"
+    if months is None:
+        return (f"{need}; this database keeps no milestone snapshots (it was written before they were kept). "
+                "Each load that carries milestones adds its month from now on.")
+    if len(months) >= MTA_MIN_SNAPSHOTS:
+        return None
+    if not months:
+        return f"{need}; this database holds none up to {as_of}." if as_of else f"{need}; this database holds none."
+    return (f"{need}; this database holds {_SMALL_NUMBERS[len(months)]}, for {months[0]}. The milestones "
+            "extract of the next month starts the trend.")
+
+
+def milestone_trend(con, project_id: str, as_of: str | None) -> pd.DataFrame:
+    """Milestone trend analysis (MTA): per milestone of the project and monthly snapshot up to M, the
+    date it was expected then (`expected_date`: the actual date once achieved, else the forecast,
+    else the baseline), each milestone's rows ending at the snapshot that first shows it achieved.
+    Milestones achieved before their first snapshot are left out (no trend). Empty without snapshots."""
+    if not has_table(con, "meta", "milestone_snapshots"):
+        return pd.DataFrame(columns=MILESTONE_TREND_COLUMNS)
+    return run(con, "views/projects/milestone_trend", {"project_id": project_id, "month": as_of})
 
 
 def risks(con, project_id: str, as_of: str | None) -> pd.DataFrame:

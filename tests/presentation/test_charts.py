@@ -77,7 +77,14 @@ def _figures() -> dict[str, go.Figure]:
         "rcf_finish_p80": pd.to_datetime(["2025-09-30", None])})
     roadmap_marks = pd.DataFrame({"project_id": ["P1", "P1"], "milestone_name": [EVIL, "Go-live"],
                                   "is_gate": [True, False], "marker_date": pd.to_datetime(["2025-03-01", "2025-05-01"])})
+    trend = pd.DataFrame({
+        "snapshot_month": ["2025-01", "2025-02", "2025-01", "2025-02", "2025-03"],
+        "milestone_id": ["MA", "MA", "MB", "MB", "MB"], "milestone_name": [EVIL, EVIL, "Build", "Build", "Build"],
+        "is_gate": [True, True, False, False, False],
+        "expected_date": pd.to_datetime(["2025-02-15", "2025-02-20", "2025-05-01", "2025-05-20", "2025-06-10"]),
+        "is_done": [False, True, False, False, False]})
     return {
+        "milestone_trend": charts.milestone_trend(trend),
         "roadmap": charts.roadmap(roadmap, roadmap_marks, pd.Timestamp("2025-02-28")),
         "rag_mix_trend": charts.rag_mix_trend(pd.DataFrame({
             "month": MONTHS, "rag_red_share": [0.1, 0.2, None], "rag_amber_share": [0.3, 0.2, None],
@@ -276,3 +283,21 @@ def test_a_clickable_risk_matrix_has_a_marker_on_each_cell_with_risks():
     # risks at (probability 5, impact 4) × 2 and (1, 1): two cells, x = impact, y = probability
     assert sorted(zip(marks.x, marks.y)) == [(1, 1), (4, 5)]
     assert len(FIGURES["risk_matrix"].data) == 1
+
+
+def test_the_milestone_trend_draws_a_line_per_milestone_ending_on_the_dashed_diagonal():
+    fig = FIGURES["milestone_trend"]
+    lines = {t.name: t for t in fig.data}
+    gate, build = lines["◆ " + charts.safe(EVIL)[:31] + "…"], lines["Build"]
+    # x is the report date (the month's last day), y the date expected in that month's snapshot
+    assert [str(x)[:10] for x in build.x] == ["2025-01-31", "2025-02-28", "2025-03-31"]
+    assert [str(y)[:10] for y in build.y] == ["2025-05-01", "2025-05-20", "2025-06-10"]
+    assert gate.marker.symbol == "diamond" and build.marker.symbol == "circle"
+    assert [str(x)[:10] for x in gate.x] == ["2025-01-31", "2025-02-28"]           # achieved in February: ends
+    ring = lines["Achieved"]
+    assert [str(y)[:10] for y in ring.y] == ["2025-02-20"] and ring.mode == "markers"
+    diagonal = lines["Milestone date = report date"]
+    assert list(diagonal.x) == list(diagonal.y) and diagonal.line.dash == "dash"
+    assert [str(x)[:10] for x in diagonal.x] == ["2025-01-31", "2025-03-31"]       # first to last report
+    assert list(fig.layout.xaxis.ticktext) == ["Jan 2025", "Feb 2025", "Mar 2025"]
+    assert fig.layout.yaxis.type == "date" and len(fig.data) == 4

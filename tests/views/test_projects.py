@@ -28,6 +28,63 @@ def test_milestones_as_of_the_month(tiny_db):
     assert pd.isna(rows["ME"]["actual_date"])
 
 
+# -- milestone trend analysis ----------------------------------------------------------------------
+
+def milestone_history():
+    """Three monthly milestone snapshots of P1 (and one of P2's, never shown for P1), as loads leave them:
+    Design (a gate) slips, then is achieved in February; Build slips twice; Test is added in February;
+    Kick-off was achieved before the first snapshot."""
+    from builders import make_db, project
+    from pmo_metrics.warehouse import META_DDL
+
+    con = make_db({"projects": [project("P1"), project("P2")]})
+    con.execute("CREATE SCHEMA meta")
+    for ddl in META_DDL:
+        con.execute(ddl)
+    rows = [  # month, id, project, name, gate, baseline, forecast, actual
+        ("2025-01", "MA", "P1", "Design", True, "2025-02-15", "2025-02-15", None),
+        ("2025-01", "MB", "P1", "Build", False, "2025-05-01", None, None),
+        ("2025-01", "MC", "P1", "Kick-off", False, "2024-12-01", None, "2024-12-03"),
+        ("2025-01", "MX", "P2", "Other", False, "2025-03-01", "2025-04-01", None),
+        ("2025-02", "MA", "P1", "Design", True, "2025-02-15", "2025-02-25", "2025-02-20"),
+        ("2025-02", "MB", "P1", "Build", False, "2025-05-01", "2025-05-20", None),
+        ("2025-02", "MC", "P1", "Kick-off", False, "2024-12-01", None, "2024-12-03"),
+        ("2025-02", "MD", "P1", "Test", False, "2025-06-01", "2025-06-01", None),
+        ("2025-03", "MA", "P1", "Design", True, "2025-02-15", None, "2025-02-20"),
+        ("2025-03", "MB", "P1", "Build", False, "2025-05-01", "2025-06-10", None),
+        ("2025-03", "MC", "P1", "Kick-off", False, "2024-12-01", None, "2024-12-03"),
+        ("2025-03", "MD", "P1", "Test", False, "2025-06-01", "2025-06-15", None),
+    ]
+    con.executemany("INSERT INTO meta.milestone_snapshots VALUES (?, 'L', ?, ?, ?, ?, ?, ?, ?)", rows)
+    return con
+
+
+def test_milestone_trend_is_each_snapshots_expected_date_until_achieved():
+    con = milestone_history()
+    trend = projects.milestone_trend(con, "P1", "2025-03")
+    got = [(r.snapshot_month, r.milestone_id, r.expected_date.date().isoformat(), bool(r.is_done))
+           for r in trend.itertuples()]
+    assert got == [
+        ("2025-01", "MA", "2025-02-15", False), ("2025-02", "MA", "2025-02-20", True),   # achieved: the line ends
+        ("2025-01", "MB", "2025-05-01", False),                                          # no forecast: the baseline
+        ("2025-02", "MB", "2025-05-20", False), ("2025-03", "MB", "2025-06-10", False),
+        ("2025-02", "MD", "2025-06-01", False), ("2025-03", "MD", "2025-06-15", False),
+    ]                                                         # Kick-off (achieved before) and P2's are not there
+    assert trend.loc[trend["milestone_id"] == "MA", "is_gate"].all()
+    assert list(trend.columns) == projects.MILESTONE_TREND_COLUMNS
+    # as of February, March's snapshot is not known yet
+    feb = projects.milestone_trend(con, "P1", "2025-02")
+    assert list(zip(feb["snapshot_month"], feb["milestone_id"])) == [
+        ("2025-01", "MA"), ("2025-02", "MA"), ("2025-01", "MB"), ("2025-02", "MB"), ("2025-02", "MD")]
+    assert projects.milestone_snapshot_months(con, "2025-03") == ["2025-01", "2025-02", "2025-03"]
+    assert projects.milestone_snapshot_months(con, "2025-02") == ["2025-01", "2025-02"]
+
+
+def test_without_milestone_snapshots_there_is_no_trend(tiny_db):
+    assert projects.milestone_snapshot_months(tiny_db, M) is None
+    assert projects.milestone_trend(tiny_db, "P1", M).empty
+
+
 def test_risks_open_at_the_end_of_the_month(tiny_db):
     frame = projects.risks(tiny_db, "P1", M)
     assert frame["risk_id"].tolist() == ["K1", "K4", "K2"]    # K3 is raised after M
