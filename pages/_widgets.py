@@ -626,20 +626,20 @@ def key_suffix(*parts: str | None) -> str:
 # -- the first start ----------------------------------------------------------------------------------
 
 def ensure_demo_database(settings: Settings) -> None:
-    """First start without a database: write the small demo batch and load it, showing progress."""
+    """First start without a database: write the small demo batch and the month-end extracts before it,
+    and load them (the months oldest first, the batch last), showing progress."""
     if database_version(settings.database_path) is not None:
         return
     # Imported here, not at the top: the demo generator and the loader (most of a second to import)
     # are needed once, on a server's first start without data.
-    from pmo_metrics.demo import generate_demo
-    from pmo_metrics.warehouse import LoadBusy, load_batch
+    from pmo_metrics.demo_history import load_demo
+    from pmo_metrics.warehouse import LoadBusy
 
     bar = st.progress(0.0, text="No database yet: generating the demo data …")
     try:
-        generate_demo(settings.demo_dir, scale="small", seed=settings.demo_seed,
-                      progress=lambda msg, f: bar.progress(min(0.4 * f, 1.0), text=f"Demo data: {msg}"))
-        result = load_batch(settings.demo_dir, settings.database_path,
-                            progress=lambda msg, f: bar.progress(min(0.4 + 0.6 * f, 1.0), text=f"Loading: {msg}"))
+        result = load_demo(settings.demo_dir, settings.database_path, seed=settings.demo_seed,
+                           months=settings.demo_history_months,
+                           progress=lambda msg, f: bar.progress(min(f, 1.0), text=msg))
     except LoadBusy:
         result = None  # another session is loading the demo at this moment; its result is used
     finally:

@@ -62,6 +62,10 @@ _TROUBLED_SHARE = 0.22
 _ABSENCE_RATE = 0.06      # leave and sickness: weekdays a resource books nothing
 _DAY_LIMIT = 11.5         # keeps ordinary days clear of the TS-DAY-TOTAL warning (> 12 h)
 _ALLOC_HORIZON = 3        # months of allocations planned beyond the last month with data
+_PIPELINE_DAYS = 90       # ideas are on the books this many days before they start
+# A running project's stage follows from its age: initiation for its first days, planning while young
+# and little done, closing near its end (shares of its actual duration).
+_INITIATION_DAYS, _PLANNING_DAYS, _PLANNING_SHARE, _CLOSING_SHARE = 25, 80, 0.2, 0.9
 _NAT = np.iinfo(np.int64).min
 
 # --- vocabularies -------------------------------------------------------------------------------
@@ -360,6 +364,7 @@ class _Projects:
     manager: np.ndarray     # resource index of the project manager
     deliberate: dict[str, int] = field(default_factory=dict)
     frame: pl.DataFrame | None = None
+    finish_path: np.ndarray | None = None   # the finish the work is heading for (before a hold or a cancellation)
 
     def has(self, *stages: str) -> np.ndarray:
         return np.isin(self.stage, [_S[x] for x in stages])
@@ -373,7 +378,7 @@ def _projects(s: Scale, rng: np.random.Generator, cal: _Calendar, res: _Resource
     # where the end month falls in its life.
     lead = min(365, W // 3)
     slot = (np.arange(n) + rng.random(n)) / n  # stratified: a small portfolio does not bunch up by chance
-    start = _roll(cal.start_day - lead + (slot * (lead + W + 90)).astype(np.int64), "forward")
+    start = _roll(cal.start_day - lead + (slot * (lead + W + _PIPELINE_DAYS)).astype(np.int64), "forward")
     idea = start > cal.end_day
     troubled = (rng.random(n) < _TROUBLED_SHARE) & ~idea
     slip = np.where(troubled, rng.uniform(1.12, 1.55, n), rng.uniform(0.93, 1.06, n))
@@ -387,7 +392,8 @@ def _projects(s: Scale, rng: np.random.Generator, cal: _Calendar, res: _Resource
     finished = finish_path <= cal.end_day
     wrapping_up = finished & (finish_path > cal.end_day - 40) & (rng.random(n) < 0.5)
     stage = np.select(
-        [idea, finished & ~wrapping_up, wrapping_up | (x >= 0.9), elapsed < 25, (elapsed < 80) & (x < 0.2)],
+        [idea, finished & ~wrapping_up, wrapping_up | (x >= _CLOSING_SHARE), elapsed < _INITIATION_DAYS,
+         (elapsed < _PLANNING_DAYS) & (x < _PLANNING_SHARE)],
         [_S["idea"], _S["closed"], _S["closing"], _S["initiation"], _S["planning"]], _S["execution"])
     # Some projects are stopped along the way: cancelled (troubled ones more often) or put on hold.
     started = np.flatnonzero(~idea & (elapsed >= 60))
@@ -419,9 +425,9 @@ def _projects(s: Scale, rng: np.random.Generator, cal: _Calendar, res: _Resource
 
     # Project ids follow start dates, as a PMIS numbers projects when they are created.
     order = np.lexsort((np.arange(n), start))
-    stage, troubled, start, planned, actual, baseline, forecast, actual_finish, work_end, freeze, bac, overrun = (
-        a[order] for a in (stage, troubled, start, planned, actual, baseline, forecast, actual_finish, work_end,
-                           freeze, bac, overrun))
+    (stage, troubled, start, planned, actual, baseline, forecast, actual_finish, work_end, freeze, bac, overrun,
+     finish_path) = (a[order] for a in (stage, troubled, start, planned, actual, baseline, forecast, actual_finish,
+                                        work_end, freeze, bac, overrun, finish_path))
     st = lambda *names: np.isin(stage, [_S[x] for x in names])  # noqa: E731
 
     # Deliberate warnings about reporting sit on running projects with a reporting history, the best
@@ -485,7 +491,7 @@ def _projects(s: Scale, rng: np.random.Generator, cal: _Calendar, res: _Resource
         pl.when(wave > 1).then(pl.col("project_name") + " – phase " + wave.cast(pl.String))
         .otherwise(pl.col("project_name")).alias("project_name"))
     return _Projects(n, stage, troubled, start, planned, actual, baseline, forecast, actual_finish, work_end, freeze,
-                     bac, overrun, ids, sponsors, pm, deliberate, frame)
+                     bac, overrun, ids, sponsors, pm, deliberate, frame, finish_path)
 
 
 def _progress(p: _Projects, day: np.ndarray, pid: np.ndarray) -> np.ndarray:
@@ -556,7 +562,26 @@ def _status_reports(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> p
     })
 
 
+def _held(path: np.ndarray, end_day) -> np.ndarray:
+    """An open milestone's forecast once its project is on hold: a quarter later, and a month past
+    the extract's date at least."""
+    return np.maximum(path + 90, end_day + 30)
+
+
+@dataclass
+class _MilestonePlan:
+    """The milestones extract and what it was drawn from: each row's project index and the date the
+    work reaches it (`path`; its actual date once achieved)."""
+    pid: np.ndarray
+    path: np.ndarray
+    frame: pl.DataFrame
+
+
 def _milestones(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> pl.DataFrame:
+    return _milestone_plan(p, rng, cal).frame
+
+
+def _milestone_plan(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> _MilestonePlan:
     chosen = rng.random((p.n, len(_MILESTONES))) < 0.55
     chosen[:, [0, 6]] = True
     chosen[p.has("idea"), 3:] = False  # an idea has only its early gates planned
@@ -572,9 +597,9 @@ def _milestones(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> pl.Da
     path = np.where(closed, np.minimum(path, p.actual_finish[pid]), path)
     stop = np.where(p.has("idea")[pid], _NAT, np.minimum(p.work_end[pid], cal.end_day))
     done = (path <= stop) | closed
-    later = np.where(p.has("on_hold")[pid], np.maximum(path + 90, cal.end_day + 30), path)  # pushed out by the hold
+    later = np.where(p.has("on_hold")[pid], _held(path, cal.end_day), path)
     forecast = np.where(done, path, np.where(p.has("cancelled")[pid], _NAT, later))
-    return pl.DataFrame({
+    return _MilestonePlan(pid, path, pl.DataFrame({
         "milestone_id": _ids("MS-", n, max(5, len(str(n)))),
         "project_id": p.ids.gather(pid),
         "milestone_name": _pick([m[0] for m in _MILESTONES], tpl),
@@ -582,7 +607,7 @@ def _milestones(p: _Projects, rng: np.random.Generator, cal: _Calendar) -> pl.Da
         "baseline_date": _dates(baseline),
         "forecast_date": _dates(forecast),
         "actual_date": _dates(np.where(done, path, _NAT)),
-    })
+    }))
 
 
 def _risks(p: _Projects, rng: np.random.Generator, cal: _Calendar, res: _Resources) -> pl.DataFrame:

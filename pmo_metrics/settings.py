@@ -52,6 +52,11 @@ SETTINGS: tuple[Setting, ...] = (
             "On first start with no database, generate the small demo batch and load it, so the "
             "dashboard has something to show. Turn off in production."),
     Setting("demo_seed", 42, "Seed of the demo batch; the same seed always gives the same data."),
+    Setting("demo_history_months", 9,
+            "Months of history the first-start demo builds: the month-end extracts of projects, status "
+            "reports and milestones of the months before the demo batch's last are loaded oldest first and "
+            "the batch last, so the monthly snapshots (finish-slip signal, milestone trend, age in stage) "
+            "hold that many months. 1 loads the batch alone, the quickest start."),
     Setting("cache_max_entries", 256,
             "Most query results kept per cached function (each filter combination is one entry); "
             "older ones are dropped first. Bounds the dashboard's memory."),
@@ -224,6 +229,7 @@ class Settings:
     demo_dir: str
     build_demo_when_empty: bool
     demo_seed: int
+    demo_history_months: int
     cache_max_entries: int
     cache_ttl_seconds: int
     max_upload_mb: int

@@ -1,5 +1,6 @@
 """Fixtures shared across the test modules: a tiny seeded warehouse whose every figure was worked
-out by hand, the seeded small demo loaded once per session, and a PostgreSQL server.
+out by hand, the seeded small demo loaded once per session (alone, and with its monthly history),
+and a PostgreSQL server.
 
 The row builders behind the tiny warehouse live in builders.py (tests import them from there).
 """
@@ -121,6 +122,24 @@ def demo_warehouse(tmp_path_factory) -> Demo:
     generate_demo(tmp / "demo", scale="small", seed=42, end_month=DEMO_END_MONTH)
     result = load_batch(tmp / "demo", tmp / "pmo.duckdb")
     assert result.ok, result.message
+    cur = Warehouse(tmp / "pmo.duckdb").cursor()
+    try:
+        as_of = kpis.default_as_of(cur)
+    finally:
+        cur.close()
+    return Demo(tmp / "pmo.duckdb", tmp / "demo", as_of)
+
+
+@pytest.fixture(scope="session")
+def demo_history_warehouse(tmp_path_factory) -> Demo:
+    """The seeded small demo as the app builds it on its first start: the month-end extracts of the
+    months before DEMO_END_MONTH loaded oldest first, then the demo batch (demo_history.load_demo), so
+    the snapshot tables hold DEMO_HISTORY_MONTHS months."""
+    from pmo_metrics.demo_history import load_demo
+
+    tmp = tmp_path_factory.mktemp("demo_history")
+    result = load_demo(tmp / "demo", tmp / "pmo.duckdb", seed=42, end_month=DEMO_END_MONTH)
+    assert result is not None and result.ok, result and result.message
     cur = Warehouse(tmp / "pmo.duckdb").cursor()
     try:
         as_of = kpis.default_as_of(cur)
