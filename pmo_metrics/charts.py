@@ -487,11 +487,16 @@ def milestone_trend(trend: pd.DataFrame) -> go.Figure:
                     name="Milestone date = report date", line=dict(color=AXIS, dash="dash", width=2),
                     hoverinfo="skip")
     step = max(1, -(-len(months) // MAX_X_TICKS))
+    # Ticks on the report dates themselves, month over year and upright: rotated, the last one would be
+    # dropped at the plot's edge. A milestone per legend entry: below the plot, where several rows of
+    # them never cover a line.
     fig.update_layout(
-        xaxis=dict(type="date", title="Report month", tickmode="array", tickvals=reports[::step],
-                   ticktext=[fmt.short_month(m) for m in months[::step]], showgrid=True, gridcolor=GRID),
+        xaxis=dict(type="date", title="Report month", tickmode="array", tickvals=reports[::step], tickangle=0,
+                   ticktext=[fmt.short_month(m).replace(" ", "<br>") for m in months[::step]],
+                   showgrid=True, gridcolor=GRID),
         yaxis=dict(type="date", title="Expected milestone date", tickformat="%b %Y", hoverformat="%Y-%m-%d"),
-        height=520)
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
+        height=560)
     return _finish(fig, "Milestone trend analysis: each milestone's expected date by report month "
                         "(dates; ◆ = stage gate)")
 

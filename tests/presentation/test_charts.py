@@ -299,5 +299,5 @@ def test_the_milestone_trend_draws_a_line_per_milestone_ending_on_the_dashed_dia
     diagonal = lines["Milestone date = report date"]
     assert list(diagonal.x) == list(diagonal.y) and diagonal.line.dash == "dash"
     assert [str(x)[:10] for x in diagonal.x] == ["2025-01-31", "2025-03-31"]       # first to last report
-    assert list(fig.layout.xaxis.ticktext) == ["Jan 2025", "Feb 2025", "Mar 2025"]
+    assert list(fig.layout.xaxis.ticktext) == ["Jan<br>2025", "Feb<br>2025", "Mar<br>2025"]
     assert fig.layout.yaxis.type == "date" and len(fig.data) == 4
