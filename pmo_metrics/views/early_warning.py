@@ -3,7 +3,13 @@ signal with an id, a reason in plain words and the numbers behind it (in the sty
 findings), and each signal's measured value on the history the warehouse holds — of the projects it
 flagged in a past month, how many turned red or missed a milestone in the months after, against the
 projects it did not flag (precision and lift). Thresholds are settings (`settings.SETTINGS`, warning_*).
-SQL in sql/views/forecasts/signal_*.sql, built on kpis/project_forecasts.sql."""
+SQL in sql/views/forecasts/signal_*.sql, built on kpis/project_forecasts.sql.
+
+A signal that reads forecasts (the finish, a gate's date) is judged on what was known at the time:
+where the warehouse keeps monthly snapshots of projects and milestones, a month reads the snapshot
+standing for it, and a month before the first snapshot is not judged for those signals (today's
+forecasts would tell it the future). A warehouse without snapshots can only offer today's forecasts
+for every month; the value table says so beside the figures they flatter."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +18,9 @@ import pandas as pd
 
 from .. import kpis
 from ..filters import Filters, month_add, months_between
-from ..queries import records, run
+from ..queries import run
 from ..settings import Settings
+from . import has_table
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,10 @@ SIGNALS: tuple[Signal, ...] = (
 SIGNAL_IDS = tuple(s.id for s in SIGNALS)
 _FLAG = {"SPI_T_FALLING": "spi_t_falling", "FINISH_SLIPPING": "finish_slipping",
          "OPTIMISTIC_FORECAST": "optimistic_forecast", "GATE_MOVED": "gate_moved", "WATERMELON": "watermelon"}
+# The signals that read forecasts, the column saying whether a month knew them, and the snapshots
+# that tell it (meta.<table>).
+_KNOWN = {"OPTIMISTIC_FORECAST": ("finish_known", "project_snapshots", "projects"),
+          "GATE_MOVED": ("gates_known", "milestone_snapshots", "milestones")}
 
 WARNING_COLUMNS = ["signal_id", "signal", "project_id", "project_name", "reason", "value"]
 VALUE_COLUMNS = ["signal_id", "signal", "rule", "months", "flagged", "flagged_in_trouble", "precision",
@@ -81,27 +92,34 @@ def rule_text(signal: Signal, t: WarningThresholds) -> str:
     return signal.rule.format(**t.__dict__)
 
 
-def has_snapshots(con) -> bool:
-    return bool(records(con, "views/selection/has_table",
-                        {"schema_name": "meta", "table_name": "project_snapshots"})[0]["present"])
+def has_snapshots(con, table: str = "project_snapshots") -> bool:
+    """Whether the warehouse keeps the monthly snapshots meta.<table> (projects by default)."""
+    return has_table(con, "meta", table)
+
+
+def knows_past_forecasts(con) -> bool:
+    """Whether the warehouse keeps both snapshots the forecast-reading signals need for past months."""
+    return all(has_snapshots(con, table) for _, table, _ in _KNOWN.values())
 
 
 def signal_history(con, filters: Filters, months: list[str], t: WarningThresholds = WarningThresholds()) -> pd.DataFrame:
     """One row per month of `months` × project active then: a boolean column per signal
-    (spi_t_falling, finish_slipping, optimistic_forecast, gate_moved, watermelon) and the numbers
-    behind them. Streaks are counted from `t.lookback` months before the first month."""
+    (spi_t_falling, finish_slipping, optimistic_forecast, gate_moved, watermelon), the numbers
+    behind them, and whether the month knew the forecasts the optimism and gate signals read
+    (finish_known, gates_known). Streaks are counted from `t.lookback` months before the first month."""
     if not months:
         return pd.DataFrame()
     span = months_between(month_add(months[0], -t.lookback), months[-1])
-    frame = run(con, "views/forecasts/signal_months", kpis.params(filters, span, judged_months=list(months),
-                                                                  **t.params()))
+    # a name from the two the package ships, never from input
+    name = "views/forecasts/signal_months_known" if knows_past_forecasts(con) else "views/forecasts/signal_months"
+    frame = run(con, name, kpis.params(filters, span, judged_months=list(months), **t.params()))
     if has_snapshots(con):
         slips = run(con, "views/forecasts/signal_slips", kpis.params(filters, months, **t.params()))
         frame = frame.merge(slips, on=["month", "project_id"], how="left")
     else:
         frame[["changes_seen", "moves_later", "days_later"]] = pd.NA
     frame["finish_slipping"] = pd.to_numeric(frame["moves_later"], errors="coerce").fillna(0) >= t.slip_moves
-    for flag in _FLAG.values():
+    for flag in (*_FLAG.values(), *(known for known, _, _ in _KNOWN.values())):
         frame[flag] = frame[flag].fillna(False).astype(bool)
     return frame
 
@@ -162,18 +180,21 @@ def precision_lift(history: pd.DataFrame, outcomes: pd.DataFrame, t: WarningThre
                    notes: dict[str, str] | None = None) -> pd.DataFrame:
     """Per signal, over the project-months of `history` (flags) with an outcome: how many were flagged
     and how many of those were in trouble after (precision), the same for the unflagged (base rate),
-    and lift = precision / base rate. Empty (None) where a denominator is 0: a signal that never fired
-    has no precision, not a precision of 0."""
+    and lift = precision / base rate. A signal that reads forecasts counts only the months that knew
+    them (finish_known, gates_known, where `history` has them). Empty (None) where a denominator is 0:
+    a signal that never fired has no precision, not a precision of 0."""
     notes = notes or {}
     judged = history.merge(outcomes, on=["month", "project_id"], how="inner") if len(history) else history
     rows = []
     for signal in SIGNALS:
-        if len(judged):
-            flag = judged[_FLAG[signal.id]].astype(bool)
-            trouble = judged["in_trouble"].astype(bool)
+        known = _KNOWN.get(signal.id, ("",))[0]
+        rows_judged = judged[judged[known].astype(bool)] if known in judged else judged
+        if len(rows_judged):
+            flag = rows_judged[_FLAG[signal.id]].astype(bool)
+            trouble = rows_judged["in_trouble"].astype(bool)
             flagged, hits = int(flag.sum()), int((flag & trouble).sum())
             unflagged, unflagged_hits = int((~flag).sum()), int((~flag & trouble).sum())
-            months = int(judged["month"].nunique())
+            months = int(rows_judged["month"].nunique())
         else:
             flagged = hits = unflagged = unflagged_hits = months = 0
         precision = hits / flagged if flagged else None
@@ -212,4 +233,23 @@ def signal_value(con, filters: Filters, t: WarningThresholds = WarningThresholds
     elif history.empty or history["changes_seen"].fillna(0).max() == 0:
         notes["FINISH_SLIPPING"] = ("Fewer than two monthly projects snapshots in the months judged: the signal "
                                     "has no history to fire on yet.")
+    notes.update(_known_notes(con, history, judged))
     return precision_lift(history, outcomes[["month", "project_id", "in_trouble"]], t, notes)
+
+
+def _known_notes(con, history: pd.DataFrame, judged: list[str]) -> dict[str, str]:
+    """What the optimism and gate figures rest on: today's forecasts (no snapshots), or the months
+    that knew theirs."""
+    if not knows_past_forecasts(con):
+        return {sid: f"No {what} snapshots in this database: judged on today's forecasts for every past month, "
+                     "which flatters the signal." for sid, (_, _, what) in _KNOWN.items()}
+    notes = {}
+    for sid, (known, _, what) in _KNOWN.items():
+        months = sorted(set(history.loc[history[known], "month"])) if len(history) else []
+        if not months:
+            notes[sid] = (f"No monthly {what} snapshot in the months judged: judged on none, since a month before "
+                          "the first snapshot would read today's forecasts.")
+        elif judged and months[0] > judged[0]:
+            notes[sid] = (f"Judged from {months[0]}, the first month a {what} snapshot stands for: an earlier month "
+                          "would read today's forecasts.")
+    return notes

@@ -92,6 +92,68 @@ def test_gate_moved_fires_for_a_moved_gate_due_within_the_horizon():
     assert sorted(fired(con, "2024-03", "GATE_MOVED", ew.WarningThresholds(gate_days=100)).index) == ["A", "C"]
 
 
+# -- with monthly snapshots: the forecasts as they were known then -------------------------------------
+
+def known_then_db(with_snapshots: bool = True):
+    """Eight finished projects took 150 of 100 planned days (P50 of a start on 2024-01-01 with a baseline of
+    2024-04-10: 2024-05-30). Today's extract: P forecasts the P50 itself, A's gate has moved, B's has not.
+    The March snapshot said otherwise: P forecast its baseline, A's gate sat on its baseline, B's had moved."""
+    from pmo_metrics.warehouse import META_DDL
+
+    start = dt.date(2020, 1, 1)
+    members = [project(f"R{i}", stage="closed", start_date="2020-01-01", baseline_finish_date="2020-04-10",
+                       actual_finish_date=(start + dt.timedelta(days=150)).isoformat()) for i in range(8)]
+    con = make_db({
+        "projects": members + [project("P", start_date="2024-01-01", baseline_finish_date="2024-04-10",
+                                       forecast_finish_date="2024-05-30"),
+                               project("A", start_date="2024-01-01", forecast_finish_date="2025-12-31"),
+                               project("B", start_date="2024-01-01", forecast_finish_date="2025-12-31")],
+        "status_reports": [report(x, f"2024-{m:02d}-25") for x in "PAB" for m in range(1, 7)],
+        "milestones": [milestone("A", "2024-04-20", forecast_date="2024-04-30", is_gate=True, milestone_id="MA"),
+                       milestone("B", "2024-04-20", forecast_date="2024-04-20", is_gate=True, milestone_id="MB")],
+    })
+    if with_snapshots:
+        con.execute("CREATE SCHEMA meta")
+        for ddl in META_DDL:
+            con.execute(ddl)
+        con.executemany("INSERT INTO meta.project_snapshots VALUES ('2024-03', 'L', ?, 'execution', 1000, ?, ?, NULL)",
+                        [["P", "2024-04-10", "2024-04-10"], ["A", "2024-12-31", "2025-12-31"],
+                         ["B", "2024-12-31", "2025-12-31"]])
+        con.executemany("INSERT INTO meta.milestone_snapshots VALUES ('2024-03', 'L', ?, ?, 'Gate', true, "
+                        "'2024-04-20', ?, NULL)", [["MA", "A", "2024-04-20"], ["MB", "B", "2024-04-25"]])
+    return con
+
+
+def test_with_snapshots_the_gate_and_optimism_signals_read_what_was_known_then():
+    now = known_then_db(with_snapshots=False)
+    assert list(fired(now, "2024-03", "GATE_MOVED").index) == ["A"]               # today's forecasts
+    assert fired(now, "2024-03", "OPTIMISTIC_FORECAST").empty
+    then = known_then_db()
+    gates = fired(then, "2024-03", "GATE_MOVED")
+    assert list(gates.index) == ["B"] and gates.loc["B", "value"] == 5             # the March snapshot's
+    optimistic = fired(then, "2024-03", "OPTIMISTIC_FORECAST")
+    assert list(optimistic.index) == ["P"] and optimistic.loc["P", "value"] == 50  # 2024-04-10 vs P50 2024-05-30
+    assert "2024-04-10" in optimistic.loc["P", "reason"]
+    # February comes before the first snapshot: it knows neither, flags neither and is not judged for them
+    history = ew.signal_history(then, Filters(), ["2024-02", "2024-03"])
+    by_month = history.groupby("month")[["finish_known", "gates_known", "optimistic_forecast", "gate_moved"]].any()
+    assert by_month.loc["2024-02"].tolist() == [False, False, False, False]
+    assert by_month.loc["2024-03"].tolist() == [True, True, True, True]
+    outcomes = history[["month", "project_id"]].assign(in_trouble=True)
+    value = ew.precision_lift(history, outcomes).set_index("signal_id")
+    assert value.loc["GATE_MOVED", "months"] == 1 and value.loc["GATE_MOVED", "flagged"] == 1
+    assert value.loc["OPTIMISTIC_FORECAST", "months"] == 1 and value.loc["SPI_T_FALLING", "months"] == 2
+
+
+def test_the_value_table_says_what_the_forecast_signals_were_judged_on():
+    then = ew.signal_value(known_then_db(), Filters(as_of="2024-06")).set_index("signal_id")
+    assert then.loc["GATE_MOVED", "note"].startswith("Judged from 2024-03, the first month a milestones snapshot")
+    assert then.loc["OPTIMISTIC_FORECAST", "note"].startswith("Judged from 2024-03, the first month a projects")
+    now = ew.signal_value(known_then_db(with_snapshots=False), Filters(as_of="2024-06")).set_index("signal_id")
+    assert "judged on today's forecasts" in now.loc["GATE_MOVED", "note"]
+    assert then.loc["WATERMELON", "note"] == now.loc["WATERMELON", "note"] == ""
+
+
 # -- watermelon ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,8 @@
--- The early-warning signals that the engine's own history can evaluate, per month judged
--- ($judged_months; $months are those and the months before them the streaks are counted from,
--- consecutive) × project active then among the selected ones, with the numbers behind each:
---   SPI(t) falling: the falls of SPI(t) in a row ending at M ($falling_months or more fire);
---   optimism: the project's own finish earlier than the reference-class P50 by more than $optimism_days;
---   gate: a gate milestone not achieved by end(M), due within $gate_days after end(M), whose forecast
---         date differs from its baseline;
---   watermelon: green in the latest report of at least $green_months months running, while the report is
---         stale or SPI or CPI is below $index_floor.
--- The finish-slip signal reads the projects snapshots instead (signal_slips.sql).
+-- The early-warning signals per month judged × active project (signal_rules.sql), reading the
+-- forecasts as the extracts state them now: the finish forecasts and the milestones of the projects
+-- and milestones tables, for every month alike. What a warehouse without monthly snapshots can offer
+-- (a database built by hand, or by a version that kept none): in a past month it knows today's
+-- forecasts, not that month's, which flatters the signals that read them.
 
 with
 
@@ -19,94 +14,22 @@ forecasts as (
     {{ ref('kpis/project_forecasts') }}
 ),
 
-ordered as (
-    select
-        *,
-        project_spi_t < lag(project_spi_t) over by_month as is_falling,
-        coalesce(overall_rag = 'green', false) as is_green
+known_months as (
+    select month, true as finish_known, true as gates_known
+    from months
+),
+
+known_finishes as (
+    select month, project_id, current_finish_date as known_finish_date
     from forecasts
-    window by_month as (partition by project_id order by month)
 ),
 
-islands as (
-    -- a run of falls (or of green months) starts at a month that breaks the previous run
-    select
-        *,
-        sum(case when coalesce(is_falling, false) then 0 else 1 end) over running as fall_island,
-        sum(case when is_green then 0 else 1 end) over running as green_island
-    from ordered
-    window running as (partition by project_id order by month rows between unbounded preceding and current row)
-),
-
-streaks as (
-    select
-        *,
-        row_number() over (partition by project_id, fall_island order by month) - 1 as falls_in_a_row,
-        -- every island but the first opens with the month that was not green
-        case when is_green
-             then row_number() over (partition by project_id, green_island order by month)
-                  - case when green_island > 0 then 1 else 0 end
-             else 0 end as green_months,
-        list(round(project_spi_t, 4)) over (partition by project_id order by month
-                                            rows between $falling_months preceding and current row)
-            as spi_t_trail
-    from islands
-),
-
-gates as (
-    select m.month, g.project_id, g.milestone_id, g.milestone_name, g.baseline_date, g.forecast_date,
-           date_diff('day', g.baseline_date, g.forecast_date) as moved_days
+known_milestones as (
+    select m.month, g.project_id, g.milestone_id, g.milestone_name, g.is_gate, g.baseline_date, g.forecast_date,
+           g.actual_date
     from months as m
-    join milestones as g
-        on g.is_gate
-       and g.forecast_date is distinct from g.baseline_date
-       and g.forecast_date is not null
-       and (g.actual_date is null or g.actual_date > m.month_end)
-       and coalesce(g.forecast_date, g.baseline_date) > m.month_end
-       and coalesce(g.forecast_date, g.baseline_date) <= m.month_end + $gate_days::integer
+    cross join milestones as g
+    where list_contains($judged_months::varchar[], m.month)
 ),
 
-nearest_gate as (
-    select month, project_id,
-           arg_min(milestone_name, coalesce(forecast_date, baseline_date)) as gate_name,
-           arg_min(baseline_date, coalesce(forecast_date, baseline_date)) as gate_baseline_date,
-           arg_min(forecast_date, coalesce(forecast_date, baseline_date)) as gate_forecast_date,
-           arg_min(moved_days, coalesce(forecast_date, baseline_date)) as gate_moved_days
-    from gates
-    group by month, project_id
-),
-
-final as (
-    select
-        s.month,
-        s.project_id,
-        s.project_name,
-        s.is_active,
-        s.overall_rag,
-        s.project_spi_t,
-        s.falls_in_a_row,
-        s.spi_t_trail,
-        s.falls_in_a_row >= $falling_months as spi_t_falling,
-        s.current_finish_date,
-        s.rcf_finish_p50,
-        s.optimism_days,
-        coalesce(s.optimism_days > $optimism_days, false) as optimistic_forecast,
-        g.gate_name,
-        g.gate_baseline_date,
-        g.gate_forecast_date,
-        g.gate_moved_days,
-        g.gate_name is not null as gate_moved,
-        s.green_months,
-        s.is_stale,
-        s.days_since_report,
-        s.project_spi,
-        s.project_cpi,
-        s.green_months >= $green_months
-            and (s.is_stale or s.project_spi < $index_floor or s.project_cpi < $index_floor) as watermelon
-    from streaks as s
-    left join nearest_gate as g using (month, project_id)
-    where s.is_active and list_contains($judged_months::varchar[], s.month)
-)
-
-select * from final
-order by month, project_id
+{{ ref('views/forecasts/signal_rules') }}
