@@ -100,6 +100,11 @@ def cmd_demo(args) -> int:
                            progress=_Progress(args.quiet))
     print(f"wrote a {args.scale} demo batch to {args.out}: "
           + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    if args.history > 1:
+        from .demo_history import generate_demo_history, history_dir  # numpy and polars, only for --history
+        folders = generate_demo_history(history_dir(args.out), args.scale, args.seed, args.end_month, args.history)
+        print(f"wrote the month-end extracts of {len(folders)} earlier month(s) to {history_dir(args.out)}: "
+              f"load them oldest first, then {args.out}")
     return 0
 
 
@@ -240,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--end-month", type=_month, default=None, help="last month with data (default: last month)")
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--history", type=int, default=1, metavar="MONTHS",
+                   help="also write the month-end extracts (projects, objectives, status reports, milestones) of "
+                        "the MONTHS − 1 months before the end month into OUT-history/, one folder a month: loaded "
+                        "oldest first and OUT last, the warehouse holds MONTHS monthly snapshots (default 1: none)")
     p.set_defaults(func=cmd_demo)
 
     for name, func, helptext in (("validate", cmd_validate, "check a batch against the rules; writes nothing"),

@@ -7,7 +7,8 @@ writes what the same PMIS said at the end of each of the months before: the proj
 objectives, status reports and milestones as they were known then. Loaded oldest first and the demo
 batch last (`load_demo`), they leave one snapshot per month, each what its extract said.
 
-What an earlier extract says follows from the demo's own world, never from hindsight:
+What an earlier extract says follows from the demo's own world, and it never states a fact that had not
+happened by its month's end:
 
 * status reports are those dated by the month's end, exactly as the later extracts carry them;
 * a project is on the books a quarter before its start (as ideas are in the demo batch); its stage is
@@ -15,11 +16,13 @@ What an earlier extract says follows from the demo's own world, never from hinds
   that happened, never later than the stage it has in the end); an actual finish or a milestone's
   actual date is known only once it has passed;
 * forecasts are where the telling lies. A troubled project's managers recognise its slip late and in
-  steps: at the first month of the history they forecast only part of it (a random share), and move
-  the finish and the open milestones later in some months (not every month) until, in the end month,
-  the forecast is the demo batch's. Every project's forecast also moves now and then for ordinary
-  reasons — a few days either way, a little more often later — so healthy projects slip in some
-  months too and a slip signal fires on them as well: its precision stays well below 1.
+  steps: in the first month of the history its forecasts show only part of it (a random share), and
+  they move the finish and the open milestones later in some months, not every month, until in the
+  end month the forecasts are the demo batch's. They see trouble coming, though not always: a step
+  is likelier in a month after which the batch records trouble within a quarter (a red report after
+  one that was not, a milestone missed). Every project's forecasts also move now and then for
+  ordinary reasons, later (a little more often with trouble ahead) or earlier, so healthy projects
+  slip in some months too: a slip signal fires on them as well, and its precision stays well below 1.
 * a forecast for work not done yet never lies before the extract's date: a date that has passed
   without the work is pushed to after it (to the next weekday).
 
@@ -52,9 +55,17 @@ DEMO_HISTORY_MONTHS = next(s.default for s in SETTINGS if s.name == "demo_histor
 HISTORY_TABLES = ("strategic_objectives", "projects", "status_reports", "milestones")
 
 _RECOGNISED_AT_FIRST = (0.1, 0.5)   # share of a troubled project's slip its forecast shows in the first month
-_RECOGNISE_CHANCE = 0.6             # chance that a troubled project's forecast catches up in a given month
-_REPLAN_CHANCE = 0.3                # chance of an ordinary re-forecast in a given month, any project
-_REPLAN_DAYS = (3.0, 12.0)          # its mean and spread in days (a little more often later than earlier)
+# Managers see trouble coming, though not always: the chance in a month that a troubled project's
+# forecasts catch up on its slip, with no trouble ahead and with trouble ahead (a red report after a
+# month that was not red, or a milestone missed, in the next _AHEAD_MONTHS — what the early-warning
+# outcomes count).
+_CATCH_UP_CHANCE = (0.35, 0.6)
+_AHEAD_MONTHS = 3
+# Ordinary re-forecasts, any project: the chance in a month of one later (no trouble ahead / trouble
+# ahead) and of one earlier, and their size in days.
+_LATER_CHANCE = (0.15, 0.3)
+_EARLIER_CHANCE = 0.1
+_REPLAN_DAYS = (3, 21)
 
 _ORDER = ("idea", "initiation", "planning", "execution", "closing", "closed")
 _RANK = {name: i for i, name in enumerate(_ORDER)}
@@ -73,12 +84,41 @@ def _history_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, 0)))
 
 
-def _recognition(troubled: np.ndarray, months: int, rng: np.random.Generator) -> np.ndarray:
+def _trouble_ahead(p, cal, reports: pl.DataFrame, plan, months: int) -> np.ndarray:
+    """(projects × months, oldest first) whether trouble follows the month within _AHEAD_MONTHS, as the
+    demo batch records it: a red report after a month whose latest report was not red, or a milestone
+    whose baseline falls then and that is not achieved by it."""
+    first = cal.last - (months - 1)
+    pid = np.searchsorted(p.ids.to_numpy(), reports["project_id"].to_numpy())
+    month = cal.month_of(reports["report_date"].cast(pl.Int64).to_numpy())
+    red = np.full((p.n, cal.months), -1)            # -1: no report that month; 1: red; 0: another rating
+    red[pid, month] = (reports["overall_rag"] == "red").to_numpy()
+    latest = red.copy()                             # the latest report's rating by each month's end
+    for m in range(1, cal.months):
+        latest[:, m] = np.where(red[:, m] >= 0, red[:, m], latest[:, m - 1])
+    base = plan.frame["baseline_date"].cast(pl.Int64).to_numpy()
+    actual = plan.frame["actual_date"].cast(pl.Int64).fill_null(_NAT).to_numpy()
+    missed_in = np.where((actual == _NAT) | (actual > base), cal.month_of(base), -1)
+    ahead = np.zeros((p.n, months), dtype=bool)
+    for j in range(months):
+        t = first + j
+        hi = min(t + _AHEAD_MONTHS, cal.last)       # after the end month nothing is recorded yet
+        if t < 0 or hi <= t:
+            continue
+        ahead[:, j] = (red[:, t + 1:hi + 1] == 1).any(axis=1) & (latest[:, t] != 1)
+        missed = (missed_in > t) & (missed_in <= hi)
+        ahead[plan.pid[missed], j] = True
+    return ahead
+
+
+def _recognition(troubled: np.ndarray, ahead: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(projects × months, oldest first) the share of its slip each project's forecast shows; 1 in
-    the last month, and throughout for a project that is not troubled."""
-    n = len(troubled)
+    the last month, and throughout for a project that is not troubled. A troubled project's forecast
+    catches up in steps, more often in a month with trouble ahead (`ahead`, from _trouble_ahead)."""
+    n, months = ahead.shape
     first = rng.uniform(*_RECOGNISED_AT_FIRST, n)
-    steps = (rng.random((n, months - 1)) < _RECOGNISE_CHANCE) * rng.uniform(0.5, 1.5, (n, months - 1))
+    chance = np.where(ahead[:, 1:], _CATCH_UP_CHANCE[1], _CATCH_UP_CHANCE[0])   # the step shown in month j
+    steps = (rng.random((n, months - 1)) < chance) * rng.uniform(0.5, 1.5, (n, months - 1))
     none = steps.sum(axis=1) == 0
     steps[none, rng.integers(0, months - 1, int(none.sum()))] = 1.0
     steps = (1 - first)[:, None] * steps / steps.sum(axis=1, keepdims=True)
@@ -87,14 +127,17 @@ def _recognition(troubled: np.ndarray, months: int, rng: np.random.Generator) ->
     return np.where(troubled[:, None], share, 1.0)
 
 
-def _replans(n: int, months: int, rng: np.random.Generator) -> np.ndarray:
+def _replans(ahead: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(projects × months) days each project's forecasts stood away from the end month's for ordinary
-    reasons: re-forecasts in random months, 0 in the last."""
-    moves = np.where(rng.random((n, months - 1)) < _REPLAN_CHANCE,
-                     np.round(rng.normal(*_REPLAN_DAYS, (n, months - 1))), 0.0)
+    reasons: re-forecasts later (more often with trouble ahead) or earlier in random months, 0 in the last."""
+    n, months = ahead.shape
+    draw = rng.random((n, months - 1))
+    later = np.where(ahead[:, 1:], _LATER_CHANCE[1], _LATER_CHANCE[0])
+    size = rng.integers(*_REPLAN_DAYS, (n, months - 1))
+    moves = np.select([draw < later, draw > 1 - _EARLIER_CHANCE], [size, -size], 0)
     # the offset in month j is minus the moves made after it
     after = np.cumsum(moves[:, ::-1], axis=1)[:, ::-1]
-    return np.concatenate([-after, np.zeros((n, 1))], axis=1).astype(np.int64)
+    return np.concatenate([-after, np.zeros((n, 1), dtype=after.dtype)], axis=1).astype(np.int64)
 
 
 def _stage_then(p, end_t: int) -> np.ndarray:
@@ -137,8 +180,9 @@ def month_end_extracts(scale="small", seed: int = 42, end_month: str | None = No
     plan = _milestone_plan(p, rng["milestones"], cal)
     objectives = _objectives(s, rng["objectives"])
     h = _history_rng(seed)
-    share = _recognition(p.troubled, months, h)
-    offset = _replans(p.n, months, h)
+    ahead = _trouble_ahead(p, cal, reports, plan, months)
+    share = _recognition(p.troubled, ahead, h)
+    offset = _replans(ahead, h)
 
     ms = plan.frame
     pid = plan.pid

@@ -138,3 +138,14 @@ def test_on_the_history_the_finish_slip_signal_fires_and_no_signal_is_perfect(de
     flagged = ew.signal_history(cur, f, judged)
     fired = flagged[flagged["finish_slipping"]]
     assert not fired.empty and (fired["moves_later"] >= 2).all() and fired["project_id"].nunique() >= 1
+
+
+def test_the_command_line_writes_the_history_beside_the_batch(tmp_path, capsys):
+    from pmo_metrics.cli import main
+
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--end-month", "2025-06", "--history", "3", "--quiet"]) == 0
+    assert "load them oldest first" in capsys.readouterr().out
+    assert sorted(f.name for f in (tmp_path / "demo-history").iterdir()) == ["2025-04", "2025-05"]
+    assert (tmp_path / "demo" / "projects.csv").is_file()
+    assert main(["demo", "--out", str(tmp_path / "alone"), "--end-month", "2025-06", "--quiet"]) == 0
+    assert not (tmp_path / "alone-history").exists()

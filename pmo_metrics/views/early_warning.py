@@ -51,6 +51,9 @@ _FLAG = {"SPI_T_FALLING": "spi_t_falling", "FINISH_SLIPPING": "finish_slipping",
 # that tell it (meta.<table>).
 _KNOWN = {"OPTIMISTIC_FORECAST": ("finish_known", "project_snapshots", "projects"),
           "GATE_MOVED": ("gates_known", "milestone_snapshots", "milestones")}
+# The project-months a signal is judged on: those on which it could have fired with what was known.
+# The finish-slip signal needs its project's history to hold enough moves (slip_known).
+_JUDGED_ON = {"FINISH_SLIPPING": "slip_known", **{sid: known for sid, (known, _, _) in _KNOWN.items()}}
 
 WARNING_COLUMNS = ["signal_id", "signal", "project_id", "project_name", "reason", "value"]
 VALUE_COLUMNS = ["signal_id", "signal", "rule", "months", "flagged", "flagged_in_trouble", "precision",
@@ -106,7 +109,9 @@ def signal_history(con, filters: Filters, months: list[str], t: WarningThreshold
     """One row per month of `months` × project active then: a boolean column per signal
     (spi_t_falling, finish_slipping, optimistic_forecast, gate_moved, watermelon), the numbers
     behind them, and whether the month knew the forecasts the optimism and gate signals read
-    (finish_known, gates_known). Streaks are counted from `t.lookback` months before the first month."""
+    (finish_known, gates_known) and whether the project's snapshots held enough changes for the
+    finish-slip signal to fire (slip_known). Streaks are counted from `t.lookback` months before the
+    first month."""
     if not months:
         return pd.DataFrame()
     span = months_between(month_add(months[0], -t.lookback), months[-1])
@@ -119,7 +124,8 @@ def signal_history(con, filters: Filters, months: list[str], t: WarningThreshold
     else:
         frame[["changes_seen", "moves_later", "days_later"]] = pd.NA
     frame["finish_slipping"] = pd.to_numeric(frame["moves_later"], errors="coerce").fillna(0) >= t.slip_moves
-    for flag in (*_FLAG.values(), *(known for known, _, _ in _KNOWN.values())):
+    frame["slip_known"] = pd.to_numeric(frame["changes_seen"], errors="coerce").fillna(0) >= t.slip_moves
+    for flag in (*_FLAG.values(), *_JUDGED_ON.values()):
         frame[flag] = frame[flag].fillna(False).astype(bool)
     return frame
 
@@ -180,14 +186,15 @@ def precision_lift(history: pd.DataFrame, outcomes: pd.DataFrame, t: WarningThre
                    notes: dict[str, str] | None = None) -> pd.DataFrame:
     """Per signal, over the project-months of `history` (flags) with an outcome: how many were flagged
     and how many of those were in trouble after (precision), the same for the unflagged (base rate),
-    and lift = precision / base rate. A signal that reads forecasts counts only the months that knew
-    them (finish_known, gates_known, where `history` has them). Empty (None) where a denominator is 0:
+    and lift = precision / base rate. A signal counts only the project-months on which it could have
+    fired with what was known then (slip_known, finish_known, gates_known, where `history` has them).
+    Empty (None) where a denominator is 0:
     a signal that never fired has no precision, not a precision of 0."""
     notes = notes or {}
     judged = history.merge(outcomes, on=["month", "project_id"], how="inner") if len(history) else history
     rows = []
     for signal in SIGNALS:
-        known = _KNOWN.get(signal.id, ("",))[0]
+        known = _JUDGED_ON.get(signal.id, "")
         rows_judged = judged[judged[known].astype(bool)] if known in judged else judged
         if len(rows_judged):
             flag = rows_judged[_FLAG[signal.id]].astype(bool)
