@@ -206,7 +206,7 @@ def month_end_extracts(scale="small", seed: int = 42, end_month: str | None = No
         running = ~np.isin(stage, [_S["idea"], _S["cancelled"], _S["closed"]])
         floor = np.maximum(p.start + 1, end_t + 1)
         finish = _forecast_then(p.baseline_finish, heading, share[:, j], offset[:, j], floor)
-        finish = np.where(stage == _S["on_hold"], np.maximum(p.forecast_finish, end_t + 1), finish)
+        finish = np.where(stage == _S["on_hold"], _roll(np.maximum(p.forecast_finish, end_t + 1), "forward"), finish)
         forecast = np.select([closed, running], [p.actual_finish, finish], _NAT)
         actual = np.where(closed, p.actual_finish, _NAT)
         projects = p.frame.with_columns(stage=pl.Series(np.array(c.STAGES)[stage]),
