@@ -1,13 +1,19 @@
 """One server over time: it lets go of what older database versions cached once a load publishes a
-new one, and its garbage collector walks only what runs allocate."""
+new one, its garbage collector walks only what runs allocate, and no script is rewritten for
+Streamlit's "magic" on every run."""
 from __future__ import annotations
 
+import ast
 import gc
+import tomllib
 import weakref
+from pathlib import Path
 
 import pytest
 
 from pages import _cache, _heap
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class _Store:
@@ -72,3 +78,33 @@ def test_an_object_frozen_alive_is_freed_at_the_next_freeze_once_it_is_garbage(h
     assert not heap.freeze_if_due(heap.FIRST_GAP_SECONDS / 2)
     assert heap.freeze_if_due(heap.FIRST_GAP_SECONDS)
     assert alive() is None                                       # thawed and collected: never a lasting leak
+
+
+# -- no magic ----------------------------------------------------------------------------------------
+
+def test_scripts_are_not_rewritten_for_magic():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["magicEnabled"] is False
+
+
+def _shown_by_magic(tree: ast.Module) -> list[int]:
+    """Lines of statements Streamlit's magic would have written to the page: a bare expression that
+    is not a call, an await or a docstring."""
+    lines = []
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        for i, stmt in enumerate(body if isinstance(body, list) else []):   # a lambda's body is one expression
+            if not isinstance(stmt, ast.Expr) or isinstance(stmt.value, (ast.Call, ast.Await, ast.Yield)):
+                continue
+            docstring = (i == 0 and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+                         and isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
+            if not docstring:
+                lines.append(stmt.lineno)
+    return lines
+
+
+def test_no_page_leaves_a_value_for_magic_to_show():
+    scripts = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    found = {p.name: lines for p in scripts if (lines := _shown_by_magic(ast.parse(p.read_text(encoding="utf-8"))))}
+    assert not found, f"bare expressions that show nothing with magic off: {found}"
+    assert _shown_by_magic(ast.parse('"""doc"""\nst.write(1)\nx = 1\nx\n')) == [4]   # the check sees one
