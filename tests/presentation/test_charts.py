@@ -276,3 +276,15 @@ def test_a_clickable_risk_matrix_has_a_marker_on_each_cell_with_risks():
     # risks at (probability 5, impact 4) × 2 and (1, 1): two cells, x = impact, y = probability
     assert sorted(zip(marks.x, marks.y)) == [(1, 1), (4, 5)]
     assert len(FIGURES["risk_matrix"].data) == 1
+
+
+def test_untitled_drops_the_title_from_a_copy_or_in_place_and_keeps_it_in_meta():
+    fig = charts.rag_mix({"green": 3, "amber": 1, "red": 0, "none": 0})
+    title = fig.layout.title.text
+    copied = charts.untitled(fig)
+    assert fig.layout.title.text == title and copied.layout.title.text is None   # a copy: the figure keeps it
+    stripped = charts.untitled(fig, copy=False)
+    assert stripped is fig and fig.layout.title.text is None
+    assert stripped.to_plotly_json() == copied.to_plotly_json()                   # the same figure either way
+    assert charts.titles(fig)[0] == charts.titles(copied)[0] == title             # still read from meta
+    assert charts.untitled(fig, copy=False).to_plotly_json() == copied.to_plotly_json()   # twice: no change
