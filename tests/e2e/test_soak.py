@@ -15,9 +15,9 @@ load for 2 minutes before it levels off, which is what the 16-load version of th
 for a slow leak. The server here keeps them SESSION_TTL_S seconds, so that steady state comes within
 the first few loads and what grows after it is what loads or expired sessions leave behind.
 
-Measured on the shared 2-core machine (load average 2-12 from other work): 0.30, -0.05 and 0.20 MB
-per load over the last ten loads in three runs of this test (the last with the cache clearing
-switched off), 0.22 with the finance page visited too, single readings scattering by ±6 MB; over
+Measured on the shared 2-core machine (load average 1-12, much of it other work): 0.30, -0.05 and
+0.05 MB per load over the last ten loads in three runs of this test, 0.20 with the cache clearing
+switched off, 0.22 with the finance page visited too, single readings scattering by ±6 MB; over
 80 loads the median RSS of each quarter was 280, 281, 286 and 281 MB. Old versions' DuckDB instances
 are released too: the server holds one open database file throughout. The bound is about three
 times the largest of those figures and a third of the old leak's rate. The test takes about 2
