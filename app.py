@@ -21,6 +21,7 @@ st.set_page_config(page_title="PMO analytics", page_icon=str(FAVICON), layout="w
 from pages import _widgets as ui  # noqa: E402  (set_page_config comes first)
 from pages._cache import cached, open_data  # noqa: E402
 from pages._context import Context, current_scope, running_page, set_context  # noqa: E402
+from pages._heap import freeze_if_due  # noqa: E402
 from pmo_metrics.db import DatabaseChanged  # noqa: E402
 from pmo_metrics.filters import Filters  # noqa: E402
 from pmo_metrics.logs import configure_logging, non_empty_fields  # noqa: E402
@@ -105,6 +106,9 @@ def clear_filters() -> None:
         st.session_state[key] = [] if multi else LATEST
     st.session_state[KEPT_DEPARTMENTS] = []
 
+
+# The collection Streamlit runs after every run walks only what runs allocate (see pages/_heap.py).
+freeze_if_due()
 
 # Every page stays in view: Streamlit folds a menu of more than twelve pages behind "View more".
 page = st.navigation(PAGES, expanded=True)

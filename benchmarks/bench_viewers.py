@@ -6,7 +6,11 @@
 Without --db the seeded small demo is generated and loaded into a temporary folder. Each viewer is
 its own browser context (its own Streamlit session) in one headless Chromium (Debian's,
 /usr/bin/chromium); a visit is `goto(page)` until the app reports its script has stopped running.
-The server's resident memory is printed after each round.
+The server's resident memory is printed after each round, and its share of the work: the CPU
+seconds the server process spent per page, and the share of the machine's CPU time over the round
+that was the server's (the rest is the browsers and whatever else runs). Wall-clock page times on a
+machine that also runs the browsers are a floor; the server's CPU per page says how many pages a
+second one server could draw with the machine to itself.
 """
 from __future__ import annotations
 
@@ -66,6 +70,18 @@ def _serve(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"the server did not start; see {log}")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu_seconds() -> float:
+    """CPU time every process on the machine has used so far (all cores, idle excluded)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")   # idle, iowait
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -118,12 +134,17 @@ def main(argv: list[str] | None = None) -> None:
         proc, base = _serve(db, Path(tmp) / "streamlit.log")
         try:
             asyncio.run(_round(base, 1, len(PAGES)))  # warm-up: imports and the first queries
-            print(f"{'viewers':>7} {'visits':>6} {'median s':>8} {'p90 s':>6} {'max s':>6} {'server RSS MB':>13}")
+            print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+            print(f"{'viewers':>7} {'visits':>6} {'median s':>8} {'p90 s':>6} {'max s':>6} {'server RSS MB':>13} "
+                  f"{'server CPU s/page':>17} {'server share':>12}")
             for n in (int(v) for v in args.viewers.split(",") if v.strip()):
+                cpu, machine = _cpu_seconds(proc.pid), _machine_cpu_seconds()
                 times = sorted(asyncio.run(_round(base, n, args.visits)))
+                cpu, machine = _cpu_seconds(proc.pid) - cpu, _machine_cpu_seconds() - machine
                 p90 = times[min(len(times) - 1, int(0.9 * len(times)))]
                 print(f"{n:>7} {len(times):>6} {statistics.median(times):>8.2f} {p90:>6.2f} {times[-1]:>6.2f} "
-                      f"{_rss_mb(proc.pid):>13.0f}", flush=True)
+                      f"{_rss_mb(proc.pid):>13.0f} {cpu / len(times):>17.2f} {cpu / machine:>12.0%}", flush=True)
+            print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
         finally:
             proc.terminate()
             proc.wait(10)

@@ -189,7 +189,7 @@ def chart(fig, *, key: str | None = None, on_select: str = "ignore", selection_m
     if title:
         # The chart module escapes names for plotly; the title is shown as text, never as markup.
         st.markdown(f"**{esc(html.unescape(title.replace('<br>', ' ')))}**")
-    fig = charts.themed(charts.untitled(fig), theme_type())
+    fig = charts.themed(charts.untitled(fig, copy=False), theme_type())
     if height == "stretch":   # the container decides the height (the review's screens), not the figure
         fig.update_layout(height=None, autosize=True)
     kwargs: dict[str, Any] = {"theme": None, "config": {"displaylogo": False, "responsive": True},

@@ -93,9 +93,12 @@ def retitle(fig: go.Figure, title: str) -> go.Figure:
     return _finish(fig, safe(title))
 
 
-def untitled(fig: go.Figure) -> go.Figure:
-    """A copy of the figure without its title and note (shown beside it instead: see `titles`)."""
-    out = go.Figure(fig)
+def untitled(fig: go.Figure, *, copy: bool = True) -> go.Figure:
+    """The figure without its title and note (shown beside it instead: see `titles`): a copy, or with
+    `copy=False` the figure itself, for a caller that draws it once and drops it (the screen's chart
+    widget: a copy validates the whole figure and its template again, 3.9 ms against 0.5 ms in place
+    for the RAG mix). The title stays in the figure's meta, so doing it twice changes nothing."""
+    out = go.Figure(fig) if copy else fig
     out.update_layout(title=dict(text=None, subtitle=dict(text=None)), margin=dict(t=10))
     return out
 

@@ -101,9 +101,10 @@ SERVER_PIDS: dict[str, int] = {}   # base URL -> the server's process id (for me
 
 
 @contextmanager
-def serve(db_path: Path, logdir: Path, log_name: str = "streamlit.log") -> Iterator[str]:
-    """`streamlit run app.py` on a free port against `db_path`; yields the base URL. The server's
-    log is `logdir/<log_name>`, copied into tests/artifacts/ when the server stops."""
+def serve(db_path: Path, logdir: Path, log_name: str = "streamlit.log", options: tuple[str, ...] = ()) -> Iterator[str]:
+    """`streamlit run app.py` on a free port against `db_path`, with more command-line `options`
+    (`"--server.x", "value"`); yields the base URL. The server's log is `logdir/<log_name>`, copied
+    into tests/artifacts/ when the server stops."""
     port = _free_port()
     env = dict(os.environ)
     env.update({
@@ -120,7 +121,8 @@ def serve(db_path: Path, logdir: Path, log_name: str = "streamlit.log") -> Itera
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--secrets.files", str(secrets)],
+         "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--secrets.files", str(secrets),
+         *options],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     SERVER_PIDS[base] = proc.pid

@@ -1,6 +1,7 @@
 """Every download button of every page delivers a file that opens: for the demo, for an empty
 database and for a selection that matches no project (issue #20: an Excel download of an all-empty
-date column used to fail on the server, and the button did nothing).
+date column used to fail on the server, and the button did nothing), and on the Data loads page
+behind its PMO-lead password, where the buttons appear only once a batch is uploaded and loaded.
 
 Each button is clicked in a real browser; a download that does not arrive within DOWNLOAD_TIMEOUT_MS
 fails the test, and so does a file that does not open as what its name says.
@@ -19,7 +20,8 @@ import pytest
 from playwright.sync_api import expect
 
 from batches import tiny_tables, write_batch
-from conftest import CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT, assert_no_error, serve, wait_for_run
+from conftest import (CHROMIUM_ARGS, DATA_LOADS_PASSWORD, RUN_TIMEOUT_MS, VIEWPORT, assert_no_error, serve,
+                      wait_for_run)
 
 DOWNLOAD_TIMEOUT_MS = 20_000
 BUDGET_S = 420   # one walk through every page and download, worst case on a slow CI machine
@@ -152,3 +154,47 @@ def test_every_download_of_an_empty_selection_arrives_and_opens(browser, server,
 def test_every_download_of_an_empty_database_arrives_and_opens(browser, empty_server):
     # Pages of an empty database say so instead of showing tables: whatever buttons remain must work.
     download_everything(browser, empty_server)
+
+
+def test_every_download_of_the_data_loads_page_arrives_and_opens_after_the_password(browser, tmp_path):
+    """Its own server and database: the page loads a batch. The tiny batch raises one warning, so both
+    reports have a row and their buttons show."""
+    from pmo_metrics.warehouse import load_batch
+
+    assert load_batch(write_batch(tmp_path / "batch0"), tmp_path / "pmo.duckdb", archive=False).status == "loaded"
+    tables = tiny_tables()
+    tables["projects"][0]["project_name"] = "Web shop, renamed"       # a new batch, so the load publishes
+    upload = sorted(write_batch(tmp_path / "batch1", tables).glob("*.csv"))
+    with serve(tmp_path / "pmo.duckdb", tmp_path, "streamlit-data-loads.log") as base:
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, base_url=base)
+        context.set_default_timeout(RUN_TIMEOUT_MS)
+        page = context.new_page()
+        done: dict[str, str] = {}
+        try:
+            page.goto(f"{base}/data_loads")
+            wait_for_run(page)
+            box = page.locator('input[type="password"]')
+            expect(box).to_be_visible()
+            assert page.locator(BUTTONS).count() == 0                  # nothing to download before the password
+            box.fill(DATA_LOADS_PASSWORD)
+            box.press("Enter")
+            uploader = page.locator('[data-testid="stFileUploader"]').first
+            expect(uploader).to_be_visible()
+            wait_for_run(page)
+
+            uploader.locator('input[type="file"]').set_input_files([str(f) for f in upload])
+            expect(page.get_by_text("The batch passes every error rule")).to_be_visible(timeout=30_000)
+            wait_for_run(page)
+            _click_visible(page, "validated", done)
+            assert len(done) == page.locator(f"{BUTTONS}:visible").count() == 2, done
+
+            page.get_by_role("button", name="Load into the database").click()
+            expect(page.get_by_text("Every page now shows the new data.")).to_be_visible(timeout=60_000)
+            wait_for_run(page)
+            assert_no_error(page)
+            _click_visible(page, "loaded", done)
+            assert len(done) == 4 and page.locator(f"{BUTTONS}:visible").count() == 2, done
+        finally:
+            context.close()
+    assert sorted(done.values()) == ["load_report.csv", "load_report.xlsx",
+                                     "validation_report.csv", "validation_report.xlsx"], done

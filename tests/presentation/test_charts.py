@@ -301,3 +301,15 @@ def test_the_milestone_trend_draws_a_line_per_milestone_ending_on_the_dashed_dia
     assert [str(x)[:10] for x in diagonal.x] == ["2025-01-31", "2025-03-31"]       # first to last report
     assert list(fig.layout.xaxis.ticktext) == ["Jan<br>2025", "Feb<br>2025", "Mar<br>2025"]
     assert fig.layout.yaxis.type == "date" and len(fig.data) == 4
+
+
+def test_untitled_drops_the_title_from_a_copy_or_in_place_and_keeps_it_in_meta():
+    fig = charts.rag_mix({"green": 3, "amber": 1, "red": 0, "none": 0})
+    title = fig.layout.title.text
+    copied = charts.untitled(fig)
+    assert fig.layout.title.text == title and copied.layout.title.text is None   # a copy: the figure keeps it
+    stripped = charts.untitled(fig, copy=False)
+    assert stripped is fig and fig.layout.title.text is None
+    assert stripped.to_plotly_json() == copied.to_plotly_json()                   # the same figure either way
+    assert charts.titles(fig)[0] == charts.titles(copied)[0] == title             # still read from meta
+    assert charts.untitled(fig, copy=False).to_plotly_json() == copied.to_plotly_json()   # twice: no change
