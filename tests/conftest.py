@@ -122,12 +122,7 @@ def demo_warehouse(tmp_path_factory) -> Demo:
     generate_demo(tmp / "demo", scale="small", seed=42, end_month=DEMO_END_MONTH)
     result = load_batch(tmp / "demo", tmp / "pmo.duckdb")
     assert result.ok, result.message
-    cur = Warehouse(tmp / "pmo.duckdb").cursor()
-    try:
-        as_of = kpis.default_as_of(cur)
-    finally:
-        cur.close()
-    return Demo(tmp / "pmo.duckdb", tmp / "demo", as_of)
+    return _demo(tmp)
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +135,11 @@ def demo_history_warehouse(tmp_path_factory) -> Demo:
     tmp = tmp_path_factory.mktemp("demo_history")
     result = load_demo(tmp / "demo", tmp / "pmo.duckdb", seed=42, end_month=DEMO_END_MONTH)
     assert result is not None and result.ok, result and result.message
+    return _demo(tmp)
+
+
+def _demo(tmp: Path) -> Demo:
+    """The demo loaded into tmp/pmo.duckdb from tmp/demo, with its default month."""
     cur = Warehouse(tmp / "pmo.duckdb").cursor()
     try:
         as_of = kpis.default_as_of(cur)
