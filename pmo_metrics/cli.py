@@ -83,13 +83,15 @@ def _show(args, report, head: dict) -> None:
 
 
 @contextmanager
-def _json_failure(args, command: str):
-    """With --format json, a batch that cannot be read is a JSON document on stdout too."""
+def _json_failure(args, command: str, busy: type[Exception] | None = None):
+    """With --format json, a batch that cannot be read is a JSON document on stdout too ("failed"),
+    and so is a load refused because another holds the database (`busy`: "busy", try again)."""
     try:
         yield
-    except (BatchError, DatabaseError) as exc:
-        if args.format == "json":
-            print(json.dumps({"command": command, "batch": str(args.batch), "status": "failed",
+    except Exception as exc:
+        failed = isinstance(exc, (BatchError, DatabaseError))
+        if args.format == "json" and (failed or (busy is not None and isinstance(exc, busy))):
+            print(json.dumps({"command": command, "batch": str(args.batch), "status": "failed" if failed else "busy",
                               "message": str(exc).splitlines()[0]}, indent=1))
         raise
 
@@ -123,7 +125,7 @@ def cmd_validate(args) -> int:
 def cmd_load(args) -> int:
     from .warehouse import LoadBusy, load_batch
     try:
-        with _json_failure(args, "load"):
+        with _json_failure(args, "load", busy=LoadBusy):
             result = load_batch(args.batch, args.db, args.mapping, quarantine=args.quarantine,
                                 progress=_Progress(args.quiet), wait_seconds=args.wait,
                                 replace_corrupt=args.replace_corrupt)

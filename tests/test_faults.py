@@ -93,6 +93,35 @@ def test_two_loads_at_once_second_is_refused_clearly(loaded_db, tmp_path):
     assert Warehouse(loaded_db).cursor().execute("SELECT count(*) FROM risks").fetchall() == [(199,)]
 
 
+def test_a_load_refused_for_another_says_so_as_json_with_format_json(loaded_db, tmp_path, capsys):
+    """A script that reads `load --format json` gets a document for a busy database too, not only
+    the error line on stderr."""
+    import json
+
+    batch = _more_risks(tmp_path)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with _exclusive(loaded_db, 0):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=hold_lock)
+    t.start()
+    try:
+        held.wait()
+        code = main(["load", str(batch), "--db", str(loaded_db), "--wait", "0", "--format", "json", "--quiet"])
+    finally:
+        release.set()
+        t.join()
+    out, err = capsys.readouterr()
+    assert code == 3
+    doc = json.loads(out)
+    assert doc["command"] == "load" and doc["status"] == "busy" and doc["batch"] == str(batch)
+    assert doc["message"] == f"another load is writing {loaded_db}; try again when it has finished"
+    assert err.strip() == f"error: {doc['message']}"
+
+
 def test_a_waiting_load_goes_ahead_when_the_first_finishes(loaded_db, tmp_path):
     batch = _more_risks(tmp_path)
     held = threading.Event()
