@@ -129,9 +129,13 @@ def download_everything(browser, base: str, query: str = "") -> list[str]:
                     if not popovers.nth(p).is_visible():
                         continue
                     popovers.nth(p).click()
-                    expect(page.locator('[data-testid="stPopoverBody"]').last).to_be_visible()
+                    # This popover's body and no other: the one before may still be closing, and
+                    # its buttons are not this one's (the review's Download came up empty so).
+                    opened = page.locator('[data-testid="stPopoverBody"]:visible')
+                    expect(opened).to_have_count(1)
                     _click_visible(page, href, done)
                     page.keyboard.press("Escape")
+                    expect(opened).to_have_count(0)
             assert_no_error(page, href)
             assert time.monotonic() - started < BUDGET_S, f"over {BUDGET_S} s after {len(done)} downloads"
     finally:
