@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -93,27 +94,34 @@ def test_two_loads_at_once_second_is_refused_clearly(loaded_db, tmp_path):
     assert Warehouse(loaded_db).cursor().execute("SELECT count(*) FROM risks").fetchall() == [(199,)]
 
 
+@contextmanager
+def _lock_held(db: Path, seconds: float):
+    """Another load's lock on `db`, held by a thread from entry for `seconds` or until the block ends."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with _exclusive(db, 0):
+            held.set()
+            release.wait(seconds)
+
+    t = threading.Thread(target=hold_lock)
+    t.start()
+    try:
+        held.wait()
+        yield
+    finally:
+        release.set()
+        t.join()
+
+
 def test_a_load_refused_for_another_says_so_as_json_with_format_json(loaded_db, tmp_path, capsys):
     """A script that reads `load --format json` gets a document for a busy database too, not only
     the error line on stderr."""
     import json
 
     batch = _more_risks(tmp_path)
-    held, release = threading.Event(), threading.Event()
-
-    def hold_lock():
-        with _exclusive(loaded_db, 0):
-            held.set()
-            release.wait(30)
-
-    t = threading.Thread(target=hold_lock)
-    t.start()
-    try:
-        held.wait()
+    with _lock_held(loaded_db, seconds=30):
         code = main(["load", str(batch), "--db", str(loaded_db), "--wait", "0", "--format", "json", "--quiet"])
-    finally:
-        release.set()
-        t.join()
     out, err = capsys.readouterr()
     assert code == 3
     doc = json.loads(out)
@@ -124,19 +132,9 @@ def test_a_load_refused_for_another_says_so_as_json_with_format_json(loaded_db, 
 
 def test_a_waiting_load_goes_ahead_when_the_first_finishes(loaded_db, tmp_path):
     batch = _more_risks(tmp_path)
-    held = threading.Event()
-
-    def hold_lock():
-        with _exclusive(loaded_db, 0):
-            held.set()
-            time.sleep(1.0)
-
-    t = threading.Thread(target=hold_lock)
-    t.start()
-    held.wait()
-    started = time.monotonic()
-    result = load_batch(batch, loaded_db, load_date=LOAD_DATE, wait_seconds=30)
-    t.join()
+    with _lock_held(loaded_db, seconds=1.0):
+        started = time.monotonic()
+        result = load_batch(batch, loaded_db, load_date=LOAD_DATE, wait_seconds=30)
     assert result.status == "loaded"
     assert time.monotonic() - started >= 0.5  # it waited for the lock rather than barging in
 
