@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 
 from . import contract as c
 from . import formatting as fmt
+from .filters import month_end
 from .theme import (
     ALLOCATION_SCALE, AXIS, BASELINE_LINE, CATEGORICAL, CHART_GROUNDS, DARK_COLOURS, FONT, FONT_SIZE, GRID,
     MATURITY_SCALE, RAG_COLOURS, RISK_SCALE, SERIES, SLIP_LINE, WHITE, rgba,
@@ -457,7 +458,7 @@ def milestone_timeline(milestones: pd.DataFrame, as_of_end=None) -> go.Figure:
 
 def _report_dates(months) -> list[pd.Timestamp]:
     """'YYYY-MM' report months as their last day: a snapshot says what was known at the month's end."""
-    return [pd.Timestamp(f"{m}-01") + pd.offsets.MonthEnd(0) for m in months]
+    return [pd.Timestamp(month_end(m)) for m in months]
 
 
 def milestone_trend(trend: pd.DataFrame) -> go.Figure:
