@@ -159,6 +159,23 @@ def test_lookalike_keys_and_dimension_values_are_named_and_names_lose_invisible_
                     ("p1", "Shadow copy", "Retail"), ("P1", "Web shop", "Retail")]
 
 
+def test_the_lookalike_form_folds_case_width_ligatures_and_invisible_characters_and_keeps_null():
+    import duckdb
+
+    from pmo_metrics.schemas import lookalikes
+
+    con = duckdb.connect()
+    lookalikes.register(con)
+    texts = ["PRJ-0001", "prj-0001\u200b", "\uff30\uff32\uff2a-0001", "PRJ\x00-0001", "\ufb01nance", "Caf\u00e9",
+             "Network \u2013 APAC", None]
+    con.execute("CREATE TABLE t (k VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[t] for t in texts])
+    got = dict(con.execute(f"SELECT k, _n FROM {lookalikes.with_normalised('(SELECT k FROM t)', 'k')}").fetchall())
+    assert got == {"PRJ-0001": "prj-0001", "prj-0001\u200b": "prj-0001", "\uff30\uff32\uff2a-0001": "prj-0001",
+                   "PRJ\x00-0001": "prj-0001", "\ufb01nance": "finance", "Caf\u00e9": "caf\u00e9",
+                   "Network \u2013 APAC": "network \u2013 apac", None: None}
+
+
 def test_a_reference_that_looks_like_a_key_is_named_beside_the_missing_reference(tmp_path):
     _, report = validate_batch(batch_with(tmp_path, "lookalike_reference"), db_path=None, load_date=LOAD_DATE)
     assert [(f.row, f.value) for f in report.findings() if f.rule_id == "REF-PROJECT"] == [

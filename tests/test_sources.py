@@ -818,11 +818,19 @@ def test_a_clean_file_is_read_the_lean_way_and_a_cell_to_repair_reads_the_same_t
     assert columns == ["resource_id", "project_id", "work_date", "hours", "_load_id", "_file", "_row"]
 
 
-def test_a_blank_line_keeps_the_full_way_and_the_row_numbers_a_spreadsheet_shows(tmp_path, monkeypatch):
+def test_a_blank_line_is_read_the_lean_way_with_the_row_numbers_a_spreadsheet_shows(tmp_path, monkeypatch):
     rows, taken, _ = _read_with_lean_spy(
-        _timesheets(tmp_path / "b", ["R1,P1,2026-01-05,7.5", "R1,P2,2026-01-06,8"], blank_after=1), monkeypatch)
+        _timesheets(tmp_path / "b", ["R1,P1,2026-01-05,7.5", "R1,P2,2026-01-06,8", "R2,P1,2026-01-05,4"],
+                    blank_after=1), monkeypatch)
+    assert taken == [True]
+    assert [r[-1] for r in rows] == [2, 4, 5]   # the blank line 3 moves the rows after it down one
+
+
+def test_a_record_of_separators_only_is_left_out_the_full_way_and_keeps_its_line(tmp_path, monkeypatch):
+    rows, taken, _ = _read_with_lean_spy(
+        _timesheets(tmp_path / "s", ["R1,P1,2026-01-05,7.5", ",,,", "R2,P1,2026-01-05,4"]), monkeypatch)
     assert taken == [False]
-    assert [r[-1] for r in rows] == [2, 4]   # the blank line 3 moves the second row to line 4
+    assert [(r[0], r[-1]) for r in rows] == [("R1", 2), ("R2", 4)]
 
 
 def test_a_cell_that_does_not_parse_is_named_with_its_row_after_the_lean_pass_gave_up(tmp_path):

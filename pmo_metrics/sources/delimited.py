@@ -254,16 +254,11 @@ class CsvFile:
                     f"ASOF LEFT JOIN {self.shift_table} AS s ON r.n >= s.n")
         return Sql(f"(SELECT * FROM ({body}) WHERE NOT ({self.blank}))", reader.params)
 
-    def numbered_as_read(self) -> bool:
-        """Whether the file's records can be numbered as they are read (`row_number() OVER ()`, in
-        file order as `frame_sql` numbers them): when no blank line moves the numbers."""
-        self._number_rows()
-        return not self.shifts
-
     def number_table(self, table: str) -> None:
         """Number the rows of a table made from `reader_sql` in file order (blank records included),
         as frame_sql does. A table keeps the order its rows were inserted in (rowid), so this costs
-        an update of every row; `SourceFrame.cells(numbered=True)` numbers them as they are read."""
+        an update of every row — in parallel, where `row_number() OVER ()` in the reading pass would
+        hold that pass to one thread."""
         self._number_rows()
         if not self.shifts:
             self.ws.con.execute(f"UPDATE {table} SET {ROW} = rowid + 2")

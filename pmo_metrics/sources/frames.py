@@ -77,19 +77,17 @@ class SourceFrame:
             return self.csv.frame_sql()
         return Sql(f"(SELECT * FROM {self.table})")
 
-    def cells(self, numbered: bool = False) -> tuple[Sql, str]:
+    def cells(self) -> tuple[Sql, str]:
         """The frame for building a table from it in one pass: (relation, blank-row condition).
 
         A delimited file's relation is its records as DuckDB reads them, in file order, with
         blank records in and `_row` empty: the table built from it is numbered afterwards
-        (`CsvFile.number_table`). With `numbered`, a file without blank lines (whose records are
-        its lines) is numbered as it is read instead, which spares the table an update of every
-        row. Other frames are numbered already, blank rows left out."""
+        (`CsvFile.number_table`) — numbering them as they are read would read them on one
+        thread. Other frames are numbered already, blank rows left out."""
         if self.csv is not None:
             reader = self.csv.reader_sql()
             cols = ", ".join(f"c{i}" for i in range(1, self.csv.width + 1))
-            row = f"row_number() OVER () + 1" if numbered and self.csv.numbered_as_read() else "NULL::BIGINT"
-            return Sql(f"(SELECT {row} AS {ROW}, {cols} FROM {reader.text})", reader.params), self.csv.blank
+            return Sql(f"(SELECT NULL::BIGINT AS {ROW}, {cols} FROM {reader.text})", reader.params), self.csv.blank
         return self.sql(), "false"
 
 
