@@ -54,12 +54,15 @@ def check_tables(con, batch: dict[str, str], loaded: dict[str, str], into: str, 
     `loaded`, the tables already in the database, for cross-table rules about tables the batch does
     not carry. Every finding is written into `into`."""
     state = State(con, batch, loaded, into, load_date or date.today())
-    for name in c.LOAD_ORDER:
-        if name in batch:
-            _table_findings(state, name, batch[name])
-    cross_table_findings(state)
-    budget_jumps(state)
-    lookalike_findings(state)
+    try:
+        for name in c.LOAD_ORDER:
+            if name in batch:
+                _table_findings(state, name, batch[name])
+        cross_table_findings(state)
+        budget_jumps(state)
+        lookalike_findings(state)
+    finally:
+        state.close()
     _one_finding_per_cell(con, into)
 
 

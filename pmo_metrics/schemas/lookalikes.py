@@ -125,17 +125,17 @@ def _keys(state: State, table: c.Table) -> None:
 
 def _reference(state: State, child: str, col: str, parent: str, key: str) -> None:
     rows, known = state.get(child), state.get(parent)
-    # Only the references that match no key exactly (REF-* already names them) are compared: the
-    # child's distinct ids first, then those the parent lacks — probing every child row costs 2-3x
-    # as much at 5 M rows. Those few land in a temporary table, and with none (a clean batch) the
-    # rows are not scanned again.
-    ids = f"(SELECT DISTINCT {col} AS _v FROM {rows} WHERE {col} IS NOT NULL)"
-    missing = f"(SELECT d._v FROM {ids} AS d WHERE NOT EXISTS (SELECT 1 FROM {known} AS p WHERE p.{key} = d._v))"
+    # Only the references that match no key exactly (REF-* already names them) are compared —
+    # the ones State.missing found for that rule. Those that look like a key land in a
+    # temporary table, and with none (a clean batch) the rows are not scanned again.
+    missing, count = state.missing(child, col, parent, key)
+    if not count:
+        return
     keys = with_normalised(f"(SELECT DISTINCT {key} AS _k FROM {known} WHERE {key} IS NOT NULL)", "_k")
+    unknown = with_normalised(f"(SELECT _v FROM {missing})", "_v")
     matches = f"_lookalike_{child}_{col}"
     state.con.execute(f"CREATE OR REPLACE TEMP TABLE {matches} AS SELECT m._v, string_agg({shown('k._k')}, ', ' "
-                      f"ORDER BY k._k) AS _keys FROM {with_normalised(missing, '_v')} AS m JOIN {keys} AS k "
-                      f"ON m._n = k._n GROUP BY m._v")
+                      f"ORDER BY k._k) AS _keys FROM {unknown} AS m JOIN {keys} AS k ON m._n = k._n GROUP BY m._v")
     try:
         if not state.con.execute(f"SELECT count(*) FROM {matches}").fetchone()[0]:
             return
