@@ -56,8 +56,9 @@ def trim(x: str) -> str:
 
     DuckDB's trim with a set of characters costs ~2 s per column of 5 M cells; looking at the first
     and last character costs ~0.1 s, so only a cell that starts or ends with a space, a control
-    character or a non-ASCII character is trimmed."""
-    ends = f"ascii({x}) <= 32 OR ascii({x}) >= 128 OR ascii({x}[-1]) <= 32 OR ascii({x}[-1]) >= 128"
+    character or a non-ASCII character is trimmed. Each end is looked at once (a BETWEEN; two
+    comparisons computed `ascii` twice: 0.195 s against 0.097 s per column of 5 M cells)."""
+    ends = f"ascii({x}) NOT BETWEEN 33 AND 127 OR ascii({x}[-1]) NOT BETWEEN 33 AND 127"
     return f"CASE WHEN {ends} THEN trim({x}, '{WHITESPACE}') ELSE {x} END"
 
 
