@@ -329,9 +329,9 @@ class PartBuilder:
         and whose cells all read by their source type or the fast parse. The first cell that does
         not, or a delimited file's blank record (its number must be kept), stops the pass
         (LEAN_MISS) and nothing is kept: the part is then read the full way, helpers and repairs
-        and all, and comes out the same. On the enterprise demo's 5 M timesheet rows this spares
-        the helper columns the new database file would write and drop (~0.9 s of CPU of ~4 in a
-        load); a batch with a cell to repair pays for one more read of that file.
+        and all, and comes out the same. It spares the helper columns (`_in_*`, `_blank`, `_drop`)
+        the new database file would write for every row and drop; a batch with a cell to repair
+        pays for one more read of that file.
 
         A delimited file's rows are numbered afterwards (`CsvFile.number_table`, blank lines
         counted), not as they are read: `row_number() OVER ()` would hold the whole pass — reading,
