@@ -841,3 +841,46 @@ def test_a_cell_that_does_not_parse_is_named_with_its_row_after_the_lean_pass_ga
         assert [(f.file, f.row, f.value) for f in bad] == [("timesheets.csv", 3, "eight")]
     finally:
         batch.close()
+
+
+def _every_table(folder: Path) -> tuple[dict[str, list[tuple]], list[tuple]]:
+    batch = read_batch(folder)
+    try:
+        rows = {name: batch.ws.con.execute(f"SELECT * EXCLUDE (_load_id) FROM {t.relation} ORDER BY rowid").fetchall()
+                for name, t in batch.tables.items()}
+        return rows, [(f.rule_id, f.table, f.file, f.row, f.column, f.value) for f in batch.findings]
+    finally:
+        batch.close()
+
+
+def test_tables_read_ahead_on_cursors_of_their_own_come_out_as_read_one_by_one(tmp_path, monkeypatch):
+    from batches import write_batch
+
+    from pmo_metrics.sources import batch as batch_module
+
+    folder = write_batch(tmp_path / "b")
+    # A cell for the lenient parsers (" 8 ") sends timesheets the full way; a blank line in
+    # milestones moves the row numbers after it; a bad date in risks is an error named by row.
+    ts = folder / "timesheets.csv"
+    ts.write_text(ts.read_text().replace("2025-06-03,8", "2025-06-03, 8 "))
+    ms = folder / "milestones.csv"
+    head, *rest = ms.read_text().splitlines()
+    ms.write_text("\n".join([head, rest[0], ""] + rest[1:]) + "\n")
+    rk = folder / "risks.csv"
+    rk.write_text(rk.read_text().replace("2025-", "2025/13/", 1))
+
+    outcomes: list[tuple[str, str | None]] = []
+    real = transform.PartBuilder._outcome_ahead
+    monkeypatch.setattr(transform.PartBuilder, "_outcome_ahead",
+                        lambda self: outcomes.append((self.name, real(self))) or outcomes[-1][1])
+    ahead = _every_table(folder)
+    assert dict(outcomes)["projects"] == "built" and dict(outcomes)["milestones"] == "built"
+    assert dict(outcomes)["timesheets"] == "missed" and dict(outcomes)["risks"] == "missed"
+
+    monkeypatch.setattr(batch_module, "read_ahead", lambda ws, builders: None)
+    outcomes.clear()
+    one_by_one = _every_table(folder)
+    assert set(dict(outcomes).values()) == {None}
+    assert ahead == one_by_one
+    assert [r[-1] for r in ahead[0]["milestones"]] == [2] + [n + 1 for n in range(3, len(rest) + 2)]
+    assert any(f[0] == "SCHEMA" and f[1] == "risks" and f[3] == 2 for f in ahead[1])

@@ -21,7 +21,8 @@ from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
 from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, SUPPORTED, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
-from .transform import MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted, stack
+from .transform import (MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted, read_ahead,
+                        stack)
 from .workspace import Sql, Workspace, ident
 
 Progress = Callable[[str, float], None]
@@ -306,6 +307,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
 
     steps = max(len(needed) + len(table_sources), 1)
     frames: dict[str, list[SourceFrame]] = {}
+    reading = None  # the lean passes read ahead (transform.read_ahead)
     try:
         def frames_of(name: str) -> list[SourceFrame]:
             nonlocal done
@@ -328,6 +330,17 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             sink.add(noticed)
 
         tables: dict[str, TableData] = {}
+        # A table that is one delimited file is built by a builder made here, whose lean pass is
+        # read ahead while the tables before it are built (`read_ahead`).
+        ahead: dict[str, PartBuilder] = {}
+        for t in LOAD_ORDER:
+            if t in table_sources and not m.lookups:
+                frs = [(m.sources[s], fr) for s in table_sources[t] for fr in frames_of(s)]
+                spec = m.tables.get(t) or TableSpec(t, ())
+                if len(frs) == 1 and spec.dedupe is None and frs[0][1].csv is not None:
+                    ahead[t] = PartBuilder(ws, TABLES[t], spec, frs[0][0], frs[0][1], m, lookups, sink, 0,
+                                           TableData(t, ws).relation, load_id)
+        reading = read_ahead(ws, list(ahead.values()))
         for t in LOAD_ORDER:
             if t not in table_sources:
                 continue
@@ -345,8 +358,8 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             for i, (src, fr) in enumerate(builders):
                 _repeated_headers(t, spec, src, fr, sink)
                 target = data.relation if single else ws.name("part")
-                part = PartBuilder(ws, table, spec, src, fr, m, lookups, sink, i, target, load_id,
-                                   temporary=not single).build()
+                part = (ahead.get(t) or PartBuilder(ws, table, spec, src, fr, m, lookups, sink, i, target, load_id,
+                                                    temporary=not single)).build()
                 if part is MISSING:
                     missing = True
                 elif part is not None:
@@ -390,6 +403,8 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
             hash_later(f)
         files_out = [SourceFile(f, file_label(f, ctx), hashes[f].result()[0], f.stat().st_size) for f in seen]
     finally:
+        if reading is not None:
+            reading.shutdown(wait=True, cancel_futures=True)
         pool.shutdown(wait=True, cancel_futures=True)
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
     if not tables and not any(f.severity == ERROR for f in findings):

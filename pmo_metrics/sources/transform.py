@@ -282,6 +282,7 @@ class PartBuilder:
         self.name = table.name
         self.opts = mapping.value_defaults.merged(source.values if source else None).merged(spec.value_options)
         self.comma: set[str] = set()  # inputs read with a decimal comma, as the cells that failed proved
+        self.ahead = None  # a Future of this part's lean pass, run ahead on a cursor of its own (read_ahead)
 
     def options(self, key: str) -> ValueOptions:
         return replace(self.opts, decimal=",") if key in self.comma else self.opts
@@ -339,21 +340,59 @@ class PartBuilder:
         with the update after it)."""
         if self.temporary:
             return False
-        self._first_pass()  # plans the helpers the full pass needs (nothing runs)
-        if self.flagged or self.spec.skip_rows or self.ambiguous or any(
-                not h.startswith("_in_") and h not in ("_blank", "_drop") for h in self.helpers):
+        import duckdb
+
+        ahead = self._outcome_ahead()
+        if ahead == "missed":
             return False
+        if not self._may_read_lean():
+            if ahead == "built":
+                self.ws.con.execute(f"DROP TABLE {self.target}")
+            return False
+        if ahead != "built":
+            try:
+                run(self.ws, [self.frame], lambda: self._first_pass(lean=True))
+            except duckdb.InvalidInputException as exc:
+                if LEAN_MISS not in str(exc):
+                    raise
+                self.ws.con.execute(f"DROP TABLE IF EXISTS {self.target}")
+                return False
+        self.helpers, self.unread, self.dropped_by, self.kept = [], set(), [], "true"
+        return True
+
+    def _may_read_lean(self) -> bool:
+        """Whether the mapping lets this part be read the lean way (plans the full pass's helpers
+        to know; nothing runs)."""
+        self._first_pass()
+        return not (self.flagged or self.spec.skip_rows or self.ambiguous or any(
+            not h.startswith("_in_") and h not in ("_blank", "_drop") for h in self.helpers))
+
+    def lean_sql(self) -> Sql | None:
+        """The lean pass's statement, planned without running anything or reporting a finding (the
+        builder's own sink is to be a silent one), for a delimited file's part that may take the
+        lean way; else None. See `read_ahead`."""
+        if self.temporary or self.frame.empty or self.frame.csv is None:
+            return None
+        self.cols = Columns(self.frame, self.source, self.opts, self.lookups)
+        if self._plan() is MISSING or not self._may_read_lean():
+            return None
+        return self._first_pass(lean=True)
+
+    def _outcome_ahead(self) -> str | None:
+        """How the pass read ahead ended: "built" (the table is there), "missed" (a cell for the
+        lenient parsers: no table), or None — not read ahead, or refused for another reason, which
+        the pass run here meets again and deals with (`run` recovers what it can)."""
+        if self.ahead is None:
+            return None
         import duckdb
 
         try:
-            run(self.ws, [self.frame], lambda: self._first_pass(lean=True))
+            self.ahead.result()
         except duckdb.InvalidInputException as exc:
-            if LEAN_MISS not in str(exc):
-                raise
-            self.ws.con.execute(f"DROP TABLE IF EXISTS {self.target}")
-            return False
-        self.helpers, self.unread, self.dropped_by, self.kept = [], set(), [], "true"
-        return True
+            return "missed" if LEAN_MISS in str(exc) else None
+        except Exception:  # noqa: BLE001 — whatever it was, the pass run here meets it itself
+            return None
+        return "built"
 
     # --- planning ------------------------------------------------------------------------------
 
@@ -688,6 +727,45 @@ class PartBuilder:
                                 f"/ 1000000.0")
         if self.dropped_by:
             self.ws.con.execute(f"UPDATE {t} SET _drop = true WHERE NOT ({self.kept})")
+
+
+class _Silent:
+    """A findings sink that keeps nothing: planning a part ahead reports nothing (the part's own
+    builder reports what planning finds, in order)."""
+
+    def add(self, f: Finding) -> None:
+        pass
+
+
+def read_ahead(ws: Workspace, builders: list[PartBuilder]):
+    """Run the lean passes of `builders` (in order, two at a time) on cursors of their own, ahead of
+    the loop that builds the parts one by one: each waits for its own (`PartBuilder.ahead`), and
+    meanwhile the next files are read. A small file is read on one thread, so reading the tables
+    one after another left a core idle. Only parts whose statement stands alone take part (a
+    delimited file, no lookup: a cursor sees no other connection's temporary tables).
+
+    Returns the executor, to shut down (waiting) when the loop is done or fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def execute(cur, sql: Sql) -> None:
+        try:
+            cur.execute(sql.text, sql.params or None)
+        finally:
+            cur.close()
+
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pmo-read-ahead")
+    for b in builders:
+        planner = PartBuilder(ws, b.table, b.spec, b.source, b.frame, b.mapping, b.lookups, _Silent(), b.index,
+                              b.target, b.load_id, temporary=b.temporary)
+        try:
+            sql = planner.lean_sql()
+        except Exception:  # noqa: BLE001 — a mapping error is the builder's own to report, in order
+            sql = None
+        if sql is not None:
+            cur = ws.con.cursor()  # made here: the connection is this thread's
+            cur.execute("SET enable_progress_bar = false")
+            b.ahead = pool.submit(execute, cur, sql)
+    return pool
 
 
 def skipped(x: str, f, q: Query) -> str:
