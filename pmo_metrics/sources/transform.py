@@ -740,9 +740,10 @@ class _Silent:
 def read_ahead(ws: Workspace, builders: list[PartBuilder]):
     """Run the lean passes of `builders` (in order, two at a time) on cursors of their own, ahead of
     the loop that builds the parts one by one: each waits for its own (`PartBuilder.ahead`), and
-    meanwhile the next files are read. A small file is read on one thread, so reading the tables
-    one after another left a core idle. Only parts whose statement stands alone take part (a
-    delimited file, no lookup: a cursor sees no other connection's temporary tables).
+    meanwhile the next files are read: the statements over the small files, one after another,
+    left a core idle (enterprise demo, validate: the reading took 3.0 s one by one, 2.7 s read
+    ahead). Only parts whose statement stands alone take part (a delimited file, no lookup: a
+    cursor sees no other connection's temporary tables).
 
     Returns the executor, to shut down (waiting) when the loop is done or fails."""
     from concurrent.futures import ThreadPoolExecutor
