@@ -324,6 +324,13 @@ def _settings():
         raise Failure(f"the settings are invalid: {exc}") from None
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C while DuckDB runs a statement: its client stops the statement and raises an error of
+    its own ("Query interrupted"), not KeyboardInterrupt."""
+    return type(exc).__name__ == "InterruptException" or (
+        isinstance(exc, RuntimeError) and str(exc) == "Query interrupted")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in DELEGATED:
@@ -347,7 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         code, message = 130, "interrupted; the database is unchanged"
     except Exception as exc:  # a disk that fills up, a file that vanishes: one line, not a traceback
-        code, message = EXIT_FAILED, f"{command} failed ({type(exc).__name__}: {exc})" + (
-            "; the database is unchanged" if command == "load" else "")
+        if _interrupted(exc):
+            code, message = 130, "interrupted; the database is unchanged"
+        else:
+            code, message = EXIT_FAILED, f"{command} failed ({type(exc).__name__}: {exc})" + (
+                "; the database is unchanged" if command == "load" else "")
     print(f"error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
     return code

@@ -148,3 +148,19 @@ def test_the_line_past_the_limit_says_where_the_rest_is(tmp_path, capsys):
     main(args + ["--report-csv", str(tmp_path / "r.csv")])
     assert f"more (the full list is in {tmp_path / 'r.csv'})" in capsys.readouterr().out
     assert (tmp_path / "r.csv").read_text().startswith("rule_id,")
+
+
+def test_ctrl_c_while_duckdb_runs_a_statement_says_interrupted_and_exits_130(tmp_path):
+    # DuckDB's client stops a statement on SIGINT and raises its own error ("Query interrupted"),
+    # not KeyboardInterrupt: the command line must still say it was interrupted, not "failed".
+    code = (
+        "import os, signal, sys, threading, duckdb\n"
+        "from pmo_metrics import cli, warehouse\n"
+        "def endless(*args, **kwargs):\n"
+        "    duckdb.connect().execute('SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3').fetchall()\n"
+        "warehouse.validate_batch = endless\n"
+        "threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        f"sys.exit(cli.main(['validate', {str(tmp_path)!r}, '--quiet']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "error: interrupted; the database is unchanged"

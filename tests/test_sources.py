@@ -877,10 +877,53 @@ def test_tables_read_ahead_on_cursors_of_their_own_come_out_as_read_one_by_one(t
     assert dict(outcomes)["projects"] == "built" and dict(outcomes)["milestones"] == "built"
     assert dict(outcomes)["timesheets"] == "missed" and dict(outcomes)["risks"] == "missed"
 
-    monkeypatch.setattr(batch_module, "read_ahead", lambda ws, builders: None)
+    monkeypatch.setattr(batch_module, "ReadAhead", lambda ws, builders: None)
     outcomes.clear()
     one_by_one = _every_table(folder)
     assert set(dict(outcomes).values()) == {None}
     assert ahead == one_by_one
     assert [r[-1] for r in ahead[0]["milestones"]] == [2] + [n + 1 for n in range(3, len(rest) + 2)]
     assert any(f[0] == "SCHEMA" and f[1] == "risks" and f[3] == 2 for f in ahead[1])
+
+
+def test_a_failure_while_tables_are_read_ahead_stops_them_and_is_raised(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from batches import write_batch
+
+    from pmo_metrics.sources import batch as batch_module
+
+    folder = write_batch(tmp_path / "b")
+    calls: list[str] = []
+    for name in ("interrupt", "close"):
+        real = getattr(transform.ReadAhead, name)
+        monkeypatch.setattr(transform.ReadAhead, name,
+                            lambda self, real=real, name=name: calls.append(name) or real(self))
+    real_execute = transform.ReadAhead._execute
+    # Each pass starts late, so that the failure finds most of them still waiting in the queue.
+    monkeypatch.setattr(transform.ReadAhead, "_execute",
+                        lambda self, cur, sql: time.sleep(0.2) or real_execute(self, cur, sql))
+    real_headers = batch_module._repeated_headers
+
+    def failing(t, *args):
+        if t == "strategic_objectives":
+            raise KeyboardInterrupt  # Ctrl-C while the later tables are being read ahead
+        return real_headers(t, *args)
+
+    monkeypatch.setattr(batch_module, "_repeated_headers", failing)
+    raised: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_batch(folder)
+        except BaseException as exc:  # noqa: BLE001 — the test looks at what was raised
+            raised.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "the failed read waited for ever on the passes it cancelled"
+    assert [type(e) for e in raised] == [KeyboardInterrupt]
+    assert calls == ["interrupt", "close"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("pmo-read-ahead")]

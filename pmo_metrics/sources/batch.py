@@ -21,7 +21,7 @@ from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
 from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, SUPPORTED, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
-from .transform import (MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted, read_ahead,
+from .transform import (MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted, ReadAhead,
                         stack)
 from .workspace import Sql, Workspace, ident
 
@@ -307,7 +307,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
 
     steps = max(len(needed) + len(table_sources), 1)
     frames: dict[str, list[SourceFrame]] = {}
-    reading = None  # the lean passes read ahead (transform.read_ahead)
+    reading = None  # the lean passes read ahead (transform.ReadAhead)
     try:
         def frames_of(name: str) -> list[SourceFrame]:
             nonlocal done
@@ -331,7 +331,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
 
         tables: dict[str, TableData] = {}
         # A table that is one delimited file is built by a builder made here, whose lean pass is
-        # read ahead while the tables before it are built (`read_ahead`).
+        # read ahead while the tables before it are built (`ReadAhead`).
         ahead: dict[str, PartBuilder] = {}
         for t in LOAD_ORDER:
             if t in table_sources and not m.lookups:
@@ -340,7 +340,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
                 if len(frs) == 1 and spec.dedupe is None and frs[0][1].csv is not None:
                     ahead[t] = PartBuilder(ws, TABLES[t], spec, frs[0][0], frs[0][1], m, lookups, sink, 0,
                                            TableData(t, ws).relation, load_id)
-        reading = read_ahead(ws, list(ahead.values()))
+        reading = ReadAhead(ws, list(ahead.values()))
         for t in LOAD_ORDER:
             if t not in table_sources:
                 continue
@@ -402,9 +402,13 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
         for f in seen:
             hash_later(f)
         files_out = [SourceFile(f, file_label(f, ctx), hashes[f].result()[0], f.stat().st_size) for f in seen]
+    except BaseException:
+        if reading is not None:
+            reading.interrupt()
+        raise
     finally:
         if reading is not None:
-            reading.shutdown(wait=True, cancel_futures=True)
+            reading.close()
         pool.shutdown(wait=True, cancel_futures=True)
     findings = [Finding(*r) for r in ws.con.execute(f"SELECT * FROM {BATCH_FINDINGS} ORDER BY rowid").fetchall()]
     if not tables and not any(f.severity == ERROR for f in findings):

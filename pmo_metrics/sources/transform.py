@@ -282,7 +282,7 @@ class PartBuilder:
         self.name = table.name
         self.opts = mapping.value_defaults.merged(source.values if source else None).merged(spec.value_options)
         self.comma: set[str] = set()  # inputs read with a decimal comma, as the cells that failed proved
-        self.ahead = None  # a Future of this part's lean pass, run ahead on a cursor of its own (read_ahead)
+        self.ahead = None  # a Future of this part's lean pass, run ahead on a cursor of its own (ReadAhead)
 
     def options(self, key: str) -> ValueOptions:
         return replace(self.opts, decimal=",") if key in self.comma else self.opts
@@ -370,7 +370,7 @@ class PartBuilder:
     def lean_sql(self) -> Sql | None:
         """The lean pass's statement, planned without running anything or reporting a finding (the
         builder's own sink is to be a silent one), for a delimited file's part that may take the
-        lean way; else None. See `read_ahead`."""
+        lean way; else None. See `ReadAhead`."""
         if self.temporary or self.frame.empty or self.frame.csv is None:
             return None
         self.cols = Columns(self.frame, self.source, self.opts, self.lookups)
@@ -737,7 +737,7 @@ class _Silent:
         pass
 
 
-def read_ahead(ws: Workspace, builders: list[PartBuilder]):
+class ReadAhead:
     """Run the lean passes of `builders` (in order, two at a time) on cursors of their own, ahead of
     the loop that builds the parts one by one: each waits for its own (`PartBuilder.ahead`), and
     meanwhile the next files are read: the statements over the small files, one after another,
@@ -745,28 +745,52 @@ def read_ahead(ws: Workspace, builders: list[PartBuilder]):
     ahead). Only parts whose statement stands alone take part (a delimited file, no lookup: a
     cursor sees no other connection's temporary tables).
 
-    Returns the executor, to shut down (waiting) when the loop is done or fails."""
-    from concurrent.futures import ThreadPoolExecutor
+    `close` when the loop is done; `interrupt` first when it failed (Ctrl-C, a refused file), so
+    that a pass still reading a large file does not hold the failure up."""
 
-    def execute(cur, sql: Sql) -> None:
-        try:
+    def __init__(self, ws: Workspace, builders: list[PartBuilder]):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pmo-read-ahead")
+        self.cursors, self.futures, self.stopped = [], [], False
+        for b in builders:
+            planner = PartBuilder(ws, b.table, b.spec, b.source, b.frame, b.mapping, b.lookups, _Silent(), b.index,
+                                  b.target, b.load_id, temporary=b.temporary)
+            try:
+                sql = planner.lean_sql()
+            except Exception:  # noqa: BLE001 — a mapping error is the builder's own to report, in order
+                sql = None
+            if sql is not None:
+                cur = ws.con.cursor()  # made here: the connection is this thread's
+                cur.execute("SET enable_progress_bar = false")
+                self.cursors.append(cur)
+                b.ahead = self.pool.submit(self._execute, cur, sql)
+                self.futures.append(b.ahead)
+
+    def _execute(self, cur, sql: Sql) -> None:
+        if not self.stopped:
             cur.execute(sql.text, sql.params or None)
-        finally:
-            cur.close()
 
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pmo-read-ahead")
-    for b in builders:
-        planner = PartBuilder(ws, b.table, b.spec, b.source, b.frame, b.mapping, b.lookups, _Silent(), b.index,
-                              b.target, b.load_id, temporary=b.temporary)
-        try:
-            sql = planner.lean_sql()
-        except Exception:  # noqa: BLE001 — a mapping error is the builder's own to report, in order
-            sql = None
-        if sql is not None:
-            cur = ws.con.cursor()  # made here: the connection is this thread's
-            cur.execute("SET enable_progress_bar = false")
-            b.ahead = pool.submit(execute, cur, sql)
-    return pool
+    def interrupt(self) -> None:
+        """Stop the passes not yet run, and the ones running."""
+        self.stopped = True
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for cur in self.cursors:
+            cur.interrupt()
+
+    def close(self) -> None:
+        """Wait for the passes still running, and close their cursors. After `interrupt`, a pass
+        that began just as it came is interrupted again until it stops."""
+        import time
+
+        # done(), not concurrent.futures.wait: a future cancelled in the queue never counts as done there.
+        while self.stopped and not all(f.done() for f in self.futures):
+            for cur in self.cursors:
+                cur.interrupt()
+            time.sleep(0.02)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for cur in self.cursors:
+            cur.close()
 
 
 def skipped(x: str, f, q: Query) -> str:
