@@ -21,7 +21,7 @@ from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
 from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, SUPPORTED, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
-from .transform import (MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted, ReadAhead,
+from .transform import (MISSING, Findings, Lookups, PartBuilder, Query, ReadAhead, finish_part, mark_departed, quoted,
                         stack)
 from .workspace import Sql, Workspace, ident
 

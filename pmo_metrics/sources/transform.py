@@ -768,8 +768,9 @@ class ReadAhead:
                 self.futures.append(b.ahead)
 
     def _execute(self, cur, sql: Sql) -> None:
-        if not self.stopped:
-            cur.execute(sql.text, sql.params or None)
+        if self.stopped:
+            raise RuntimeError("the read-ahead was stopped")  # so no builder takes the table as built
+        cur.execute(sql.text, sql.params or None)
 
     def interrupt(self) -> None:
         """Stop the passes not yet run, and the ones running."""
