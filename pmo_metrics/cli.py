@@ -324,9 +324,13 @@ def _settings():
         raise Failure(f"the settings are invalid: {exc}") from None
 
 
+INTERRUPTED = "interrupted; the database is unchanged"
+
+
 def _interrupted(exc: BaseException) -> bool:
     """Ctrl-C while DuckDB runs a statement: its client stops the statement and raises an error of
-    its own ("Query interrupted"), not KeyboardInterrupt."""
+    its own ("Query interrupted"), not KeyboardInterrupt. Known by name, so that the command line
+    imports the engine only for the commands that use it."""
     return type(exc).__name__ == "InterruptException" or (
         isinstance(exc, RuntimeError) and str(exc) == "Query interrupted")
 
@@ -352,10 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     except (BatchError, DatabaseError) as exc:
         code, message = EXIT_INPUT, str(exc)
     except KeyboardInterrupt:
-        code, message = 130, "interrupted; the database is unchanged"
+        code, message = 130, INTERRUPTED
     except Exception as exc:  # a disk that fills up, a file that vanishes: one line, not a traceback
         if _interrupted(exc):
-            code, message = 130, "interrupted; the database is unchanged"
+            code, message = 130, INTERRUPTED
         else:
             code, message = EXIT_FAILED, f"{command} failed ({type(exc).__name__}: {exc})" + (
                 "; the database is unchanged" if command == "load" else "")

@@ -332,28 +332,23 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
         tables: dict[str, TableData] = {}
         # A table that is one delimited file is built by a builder made here, whose lean pass is
         # read ahead while the tables before it are built (`ReadAhead`).
+        mapped = [t for t in LOAD_ORDER if t in table_sources]
+        specs = {t: m.tables.get(t) or TableSpec(t, ()) for t in mapped}
+        inputs = {t: [(m.sources[s], fr) for s in table_sources[t] for fr in frames_of(s)] for t in mapped}
+        singles = {t for t in mapped if len(inputs[t]) == 1 and specs[t].dedupe is None}
         ahead: dict[str, PartBuilder] = {}
-        for t in LOAD_ORDER:
-            if t in table_sources and not m.lookups:
-                frs = [(m.sources[s], fr) for s in table_sources[t] for fr in frames_of(s)]
-                spec = m.tables.get(t) or TableSpec(t, ())
-                if len(frs) == 1 and spec.dedupe is None and frs[0][1].csv is not None:
-                    ahead[t] = PartBuilder(ws, TABLES[t], spec, frs[0][0], frs[0][1], m, lookups, sink, 0,
-                                           TableData(t, ws).relation, load_id)
+        for t in [] if m.lookups else mapped:
+            if t in singles and inputs[t][0][1].csv is not None:
+                src, fr = inputs[t][0]
+                ahead[t] = PartBuilder(ws, TABLES[t], specs[t], src, fr, m, lookups, sink, 0, TableData(t, ws).relation,
+                                       load_id)
         reading = ReadAhead(ws, list(ahead.values()))
-        for t in LOAD_ORDER:
-            if t not in table_sources:
-                continue
+        for t in mapped:
             say(f"Mapping {t}", done / steps)
-            spec = m.tables.get(t) or TableSpec(t, ())
-            table = TABLES[t]
-            data = TableData(t, ws)
-            builders = []
-            for s in table_sources[t]:
-                for fr in frames_of(s):
-                    data.frames.append(fr)
-                    builders.append((m.sources[s], fr))
-            single = len(builders) == 1 and spec.dedupe is None
+            spec, table, data = specs[t], TABLES[t], TableData(t, ws)
+            builders = inputs[t]
+            data.frames.extend(fr for _, fr in builders)
+            single = t in singles
             parts, missing = [], False
             for i, (src, fr) in enumerate(builders):
                 _repeated_headers(t, spec, src, fr, sink)
