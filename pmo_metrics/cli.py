@@ -113,7 +113,8 @@ def cmd_demo(args) -> int:
 def cmd_validate(args) -> int:
     from .warehouse import validate_batch
     with _json_failure(args, "validate"):
-        _, report = validate_batch(args.batch, args.mapping, args.db, progress=_Progress(args.quiet))
+        batch, report = validate_batch(args.batch, args.mapping, args.db, progress=_Progress(args.quiet))
+        batch.close()
     _write_report(report, args.report_csv)
     _show(args, report, {"command": "validate", "batch": str(args.batch),
                          "status": "valid" if report.ok else "invalid", "ok": report.ok})
