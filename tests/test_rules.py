@@ -384,3 +384,105 @@ def test_pmo_cost_category_and_period_are_checked():
     tables = base(pmo_costs=frame("pmo_costs", [dict(period="2025-1", cost_category="travel", planned_cost=1.0)]))
     got = {(r["column"], r["value"]) for r in found(tables, "SCHEMA").iter_rows(named=True)}
     assert got == {("period", "2025-1"), ("cost_category", "travel")}
+
+
+# -- the jobs run side by side -------------------------------------------------------------------------
+
+def _messy_demo(folder: Path) -> Path:
+    """The small demo with cells emptied, mistyped and doubled in every file: findings of most rules."""
+    import csv
+    import random
+
+    from pmo_metrics.demo import generate_demo
+
+    generate_demo(folder, scale="small", seed=7)
+    rng = random.Random(3)
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        for row in rows[1:]:
+            for i in range(len(row)):
+                x = rng.random()
+                row[i] = ("" if x < 0.01 else "n/a" if x < 0.02 else row[i].upper() + "\u00a0" if x < 0.025
+                          else "-5" if x < 0.03 else row[i])
+        rows += rows[1:6]  # duplicate keys
+        with path.open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(rows)
+    return folder
+
+
+def _findings_of(batch_path: Path, workers: int, monkeypatch) -> list[tuple]:
+    import pmo_metrics.schemas as schemas
+    from pmo_metrics.warehouse import validate_batch
+
+    monkeypatch.setattr(schemas, "WORKERS", workers)
+    batch, report = validate_batch(batch_path, db_path=None, load_date=LOAD_DATE)
+    try:
+        return report.store.con().execute("SELECT * FROM findings ORDER BY rowid").fetchall()
+    finally:
+        batch.close()
+
+
+def test_rules_run_side_by_side_find_what_one_worker_finds_in_the_same_order(tmp_path, monkeypatch):
+    batch = _messy_demo(tmp_path / "batch")
+    one = _findings_of(batch, 1, monkeypatch)
+    two = _findings_of(batch, 2, monkeypatch)
+    rules = {f[0] for f in one}
+    assert len(one) > 1000 and {"SCHEMA", "REF-PROJECT", "REF-RESOURCE", "KEY-NEAR-DUPLICATE"} <= rules, rules
+    assert two == one
+
+
+def test_a_rule_that_fails_stops_the_check_and_leaves_nothing_behind(monkeypatch):
+    import pmo_metrics.schemas as schemas
+    import pmo_metrics.schemas.rules as rules_module
+
+    started = []
+
+    def broken(state):
+        started.append("broken")
+        state.con.execute("SELECT * FROM no_such_table")
+
+    real = rules_module.cross_table_jobs
+    monkeypatch.setattr(schemas, "cross_table_jobs", lambda: [broken] + real())
+    con = duckdb.connect()
+    tables = base()
+    for name, df in tables.items():
+        arrow = df.to_arrow()  # noqa: F841 — DuckDB reads the local variable by name
+        con.execute(f'CREATE TABLE "b_{name}" AS SELECT * FROM arrow')
+    con.execute(f"CREATE TABLE findings {FINDINGS_DDL}")
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        check_tables(con, {n: f'"b_{n}"' for n in tables}, {}, "findings", LOAD_DATE)
+    assert started == ["broken"]
+    left = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert left == {f"b_{n}" for n in tables} | {"findings"}, left  # no staging or shared table left
+    assert con.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+
+
+def test_ctrl_c_during_the_rules_interrupts_the_jobs_running_beside(monkeypatch):
+    import signal
+    import threading
+    import time
+
+    import pmo_metrics.schemas as schemas
+
+    running = threading.Event()
+
+    def endless(state):
+        running.set()
+        state.con.execute("SELECT count(*) FROM range(3000000000) AS a(i) WHERE i % 7 = 3").fetchall()
+
+    monkeypatch.setattr(schemas, "cross_table_jobs", lambda: [endless, endless])
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    main = threading.get_ident()
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE findings {FINDINGS_DDL}")
+    threading.Thread(target=lambda: running.wait(10) and (time.sleep(0.3), signal.pthread_kill(main, signal.SIGINT)),
+                     daemon=True).start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            check_tables(con, {}, {}, "findings", LOAD_DATE)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert running.is_set() and time.perf_counter() - t0 < 5  # both queries stopped, not run to the end
+    assert {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} == {"findings"}

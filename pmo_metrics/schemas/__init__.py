@@ -5,15 +5,21 @@ the file, the spreadsheet row, the column, the value and the rule.
 """
 from __future__ import annotations
 
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
+from functools import partial
+from typing import Callable
 
 from .. import contract as c
-from ..findings import ERROR
+from ..findings import ERROR, FINDINGS_DDL, SELECT_FINDINGS
 from ..sources.cells import text
 from .models import RANGES, ROW_RULES, schema_checks
 from .plausibility import budget_jumps
-from .lookalikes import lookalike_findings
-from .rules import DATABASE, RULES, State, cross_table_findings
+from .lookalikes import lookalike_jobs
+from .rules import DATABASE, RULES, Shared, State, cross_table_jobs
 
 __all__ = ["RANGES", "ROW_RULES", "RULES", "DATABASE", "check_tables", "rejected_rows"]
 
@@ -56,23 +62,71 @@ def _table_findings(state: State, name: str, relation: str) -> None:
                    value=shown, located=True, project=project)
 
 
+WORKERS = 2  # jobs run side by side (see _run)
+
+
 def check_tables(con, batch: dict[str, str], loaded: dict[str, str], into: str, load_date: date | None = None) -> None:
     """Check the batch's contract tables against every rule of CONTRACT §2.
 
     `batch` names, per table, the relation holding the batch's rows (with `_file` and `_row`);
     `loaded`, the tables already in the database, for cross-table rules about tables the batch does
-    not carry. Every finding is written into `into`."""
-    state = State(con, batch, loaded, into, load_date or date.today())
+    not carry. Every finding is written into `into`, in the same order however the jobs ran: the
+    schemas per table, the cross-table rules, then the look-alikes."""
+    load_date = load_date or date.today()
+    jobs = [partial(_table_findings, name=name, relation=batch[name]) for name in c.LOAD_ORDER if name in batch]
+    jobs += cross_table_jobs() + [budget_jumps] + lookalike_jobs()
+    found = f"_pmo_found_{uuid.uuid4().hex[:12]}"  # a table every cursor of `con` sees (not a temporary one)
+    con.execute(f"CREATE TABLE {found} {FINDINGS_DDL[:-1]}, _job INTEGER)")
+    shared = Shared()
     try:
-        for name in c.LOAD_ORDER:
-            if name in batch:
-                _table_findings(state, name, batch[name])
-        cross_table_findings(state)
-        budget_jumps(state)
-        lookalike_findings(state)
+        _run(con, jobs, lambda cur: State(cur, batch, loaded, found, load_date, shared))
+        con.execute(f"INSERT INTO {into} SELECT {SELECT_FINDINGS} FROM {found} ORDER BY _job, rowid")
     finally:
-        state.close()
+        shared.close(con)
+        con.execute(f"DROP TABLE IF EXISTS {found}")
     _one_finding_per_cell(con, into)
+
+
+def _run(con, jobs: list[Callable[[State], None]], state_of: Callable[[object], State]) -> None:
+    """Run `jobs` WORKERS at a time, each worker on a cursor of its own with its own `State`
+    (temporary tables and variables are a cursor's own), numbering each job's findings with its
+    place in `jobs`. The first failure (or Ctrl-C) stops the others: their running statements are
+    interrupted and no job is started after it.
+
+    Enterprise demo batch, validate: the rules took 1.10 s one job after another, 0.93 s two at a
+    time (most of the ~110 statements are over small tables and keep one core busy)."""
+    cursors = [con.cursor() for _ in range(WORKERS)]  # made here: the connection is this thread's
+    queue, lock, stop = iter(enumerate(jobs)), threading.Lock(), threading.Event()
+
+    def work(cur) -> None:
+        cur.execute("SET enable_progress_bar = false")
+        state = state_of(cur)
+        while not stop.is_set():
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                return
+            state.job, job = item
+            job(state)
+
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="pmo-rules")
+    futures = [pool.submit(work, cur) for cur in cursors]
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for f in futures:
+            if f.done() and f.exception() is not None:
+                raise f.exception()
+    except BaseException:
+        stop.set()
+        while not all(f.done() for f in futures):
+            for cur in cursors:
+                cur.interrupt()
+            time.sleep(0.02)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for cur in cursors:
+            cur.close()
 
 
 MISSING_MESSAGES = ("required value is missing", "key value is missing")

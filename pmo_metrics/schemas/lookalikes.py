@@ -12,6 +12,8 @@ a function on the connection and called only for the distinct texts that are not
 from __future__ import annotations
 
 import unicodedata
+from functools import partial
+from typing import Callable
 
 import duckdb
 
@@ -40,7 +42,7 @@ def _nfkc(value: str) -> str:
 
 
 def register(con) -> None:
-    """Make the NFKC function known to `con` (once per connection)."""
+    """Make the NFKC function known to `con` and every cursor of its database (they share it)."""
     try:
         # Python's own NFKC, a row at a time (~1.3 µs): it only sees the distinct texts that are
         # not plain ASCII (`with_normalised`) — a few in most batches — and needs no Arrow, whose
@@ -48,8 +50,8 @@ def register(con) -> None:
         # distinct value in advance, on a row the query then filters out.
         con.create_function(NFKC, _nfkc, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="native",
                             side_effects=True)
-    except duckdb.NotImplementedException:
-        pass  # already registered on this connection
+    except (duckdb.NotImplementedException, duckdb.CatalogException):
+        pass  # already registered, by this connection or another cursor of its database
 
 
 # A text with a character outside ASCII, or a NUL: only such a text can change under NFKC or
@@ -90,18 +92,12 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
 _WHY = "the same after ignoring case, width and invisible characters"
 
 
-def lookalike_findings(state: State) -> None:
-    """Every KEY-NEAR-DUPLICATE warning: keys, references, then dimension values."""
-    register(state.con)
-    for table in c.TABLES.values():
-        if table.name in state.batch and len(table.key) == 1:
-            _keys(state, table)
-    for child, col, parent, key in REFERENCES:
-        if state.in_batch(child, parent) and state.located(child) and state.get(parent) is not None:
-            _reference(state, child, col, parent, key)
-    for words, columns in DIMENSIONS.items():
-        if any(state.in_batch(t) for t, _ in columns):
-            _dimension(state, words, columns)
+def lookalike_jobs() -> list[Callable[[State], None]]:
+    """Every KEY-NEAR-DUPLICATE check as a job over a `State` (`check_tables` runs them two at a
+    time), in report order: keys, references, then dimension values."""
+    jobs: list[Callable[[State], None]] = [partial(_keys, table=t) for t in c.TABLES.values() if len(t.key) == 1]
+    jobs += [partial(_reference, child=child, col=col, parent=parent, key=key) for child, col, parent, key in REFERENCES]
+    return jobs + [partial(_dimension, words=words, columns=columns) for words, columns in DIMENSIONS.items()]
 
 
 def _project(table: str) -> str | None:
@@ -109,6 +105,9 @@ def _project(table: str) -> str | None:
 
 
 def _keys(state: State, table: c.Table) -> None:
+    if table.name not in state.batch:
+        return
+    register(state.con)
     key = f'"{table.key[0]}"'
     rows = state.get(table.name)
     spellings = with_normalised(f"(SELECT DISTINCT {key} AS _k FROM {rows} WHERE {key} IS NOT NULL)", "_k")
@@ -124,6 +123,9 @@ def _keys(state: State, table: c.Table) -> None:
 
 
 def _reference(state: State, child: str, col: str, parent: str, key: str) -> None:
+    if not (state.in_batch(child, parent) and state.located(child) and state.get(parent) is not None):
+        return
+    register(state.con)
     rows, known = state.get(child), state.get(parent)
     # Only the references that match no key exactly (REF-* already names them) are compared —
     # the ones State.missing found for that rule. Those that look like a key land in a
@@ -153,6 +155,9 @@ def _reference(state: State, child: str, col: str, parent: str, key: str) -> Non
 def _dimension(state: State, words: str, columns: tuple[tuple[str, str], ...]) -> None:
     """One warning per spelling of a dimension value, in a table of the batch, that another
     spelling of the same value (in any table holding the dimension) looks like."""
+    if not any(state.in_batch(t) for t, _ in columns):
+        return
+    register(state.con)
     parts = []
     for table, col in columns:
         rows = state.get(table)

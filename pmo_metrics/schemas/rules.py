@@ -6,8 +6,11 @@ batch's tables where it has them, the ones already loaded for the others (see `S
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from typing import Callable
 
 from .. import contract as c
 from ..findings import ERROR, WARNING
@@ -86,40 +89,54 @@ def _ident(name: str) -> str:
     return f'"{name}"'
 
 
+class Shared:
+    """What the states of one check share: the references no parent holds (`State.missing`),
+    made once whichever job asks first, as tables every cursor of the connection sees."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.missing: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+
+    def close(self, con) -> None:
+        """Drop the tables the rules shared."""
+        for name, _ in self.missing.values():
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        self.missing.clear()
+
+
 class State:
     """The tables as they will be after the load: the batch's where it has them, else the loaded ones.
 
     `batch` and `loaded` name, per contract table, the relation that holds it (batch tables carry
-    _file and _row; loaded ones only the contract columns). Every name comes from the contract."""
+    _file and _row; loaded ones only the contract columns). Every name comes from the contract.
+    Findings go into `into` (the finding columns, then the number of the job that found them:
+    `job`, set by whoever runs the jobs, so that jobs run side by side still come out in order)."""
 
-    def __init__(self, con, batch: dict[str, str], loaded: dict[str, str], into: str, load_date: date):
+    def __init__(self, con, batch: dict[str, str], loaded: dict[str, str], into: str, load_date: date,
+                 shared: Shared | None = None):
         self.con, self.batch, self.loaded, self.into, self.load_date = con, batch, loaded, into, load_date
         # The load date, for every rule that needs it, without a parameter per statement.
         con.execute("SET VARIABLE pmo_load_date = ?::DATE", [load_date])
-        self._missing: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+        self.shared = shared or Shared()
+        self.job = 0
 
     def missing(self, child: str, col: str, parent: str, key: str) -> tuple[str, int]:
-        """The distinct values of child.col that no parent.key holds, as a temporary table (its
-        column `_v`), and how many there are — found once for the REF-* rule and the look-alike
-        check that both need them: at 5 M timesheet rows each such pass costs ~0.07 s. The
-        child's distinct values first, then those the parent lacks: probing every child row
-        against the parent costs 2-3x as much."""
-        if (child, col, parent, key) not in self._missing:
-            rows, known = self.get(child), self.get(parent)
-            name = f"_missing_{child}_{col}"
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT d._v FROM (SELECT DISTINCT {col} AS _v "
-                             f"FROM {rows} WHERE {col} IS NOT NULL) AS d WHERE NOT EXISTS (SELECT 1 FROM {known} AS p "
-                             f"WHERE p.{key} = d._v)")
-            # fetchall: a result left unfinished would keep the connection from registering a function.
-            count = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-            self._missing[(child, col, parent, key)] = (name, count)
-        return self._missing[(child, col, parent, key)]
-
-    def close(self) -> None:
-        """Drop the temporary tables the rules shared."""
-        for name, _ in self._missing.values():
-            self.con.execute(f"DROP TABLE IF EXISTS {name}")
-        self._missing.clear()
+        """The distinct values of child.col that no parent.key holds, as a table (its column
+        `_v`), and how many there are — found once for the REF-* rule and the look-alike check
+        that both need them: at 5 M timesheet rows each such pass costs ~0.07 s. The child's
+        distinct values first, then those the parent lacks: probing every child row against the
+        parent costs 2-3x as much."""
+        with self.shared.lock:
+            if (child, col, parent, key) not in self.shared.missing:
+                rows, known = self.get(child), self.get(parent)
+                name = f"_missing_{child}_{col}"
+                self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT d._v FROM (SELECT DISTINCT {col} AS _v "
+                                 f"FROM {rows} WHERE {col} IS NOT NULL) AS d WHERE NOT EXISTS (SELECT 1 FROM {known} "
+                                 f"AS p WHERE p.{key} = d._v)")
+                # fetchall: a result left unfinished would keep the connection from registering a function.
+                count = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+                self.shared.missing[(child, col, parent, key)] = (name, count)
+            return self.shared.missing[(child, col, parent, key)]
 
     def in_batch(self, *tables: str) -> bool:
         return any(t in self.batch for t in tables)
@@ -147,7 +164,7 @@ class State:
         self.con.execute(
             f"INSERT INTO {self.into} SELECT $rule::VARCHAR, $severity::VARCHAR, $table::VARCHAR, {message}, {file_}, "
             f"{row}, $column::VARCHAR, "
-            f"CAST({value} AS VARCHAR), {project or 'NULL'} FROM {rows} ORDER BY {order}", params)
+            f"CAST({value} AS VARCHAR), {project or 'NULL'}, {int(self.job)} FROM {rows} ORDER BY {order}", params)
 
 
 ON = "getvariable('pmo_load_date')"
@@ -189,16 +206,26 @@ def _date(expr: str) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
 
-def cross_table_findings(state: State) -> None:
-    """Every rule that one row alone cannot break, written into the state's findings table."""
+def cross_table_jobs() -> list[Callable[[State], None]]:
+    """Every rule that one row alone cannot break, as jobs over a `State`, in report order. Each
+    job stands alone (only `State.missing` is shared, and it is made once for all), so
+    `check_tables` runs them two at a time."""
+    jobs: list[Callable[[State], None]] = []
     for child in RULES["REF-PROJECT"].tables:
-        _reference(state, child, "project_id", "projects", "project_id", "REF-PROJECT")
+        jobs.append(partial(_reference, child=child, col="project_id", parent="projects", parent_col="project_id",
+                            rule="REF-PROJECT"))
     for child in RULES["REF-RESOURCE"].tables:
-        _reference(state, child, "resource_id", "resources", "resource_id", "REF-RESOURCE")
-    _reference(state, "benefit_measurements", "benefit_id", "benefits", "benefit_id", "REF-BENEFIT")
+        jobs.append(partial(_reference, child=child, col="resource_id", parent="resources", parent_col="resource_id",
+                            rule="REF-RESOURCE"))
+    jobs.append(partial(_reference, child="benefit_measurements", col="benefit_id", parent="benefits",
+                        parent_col="benefit_id", rule="REF-BENEFIT"))
+    return jobs + [_objectives, _projects_on_the_load_date, _percent_drops, _stale_reports, _future_reports,
+                   _future_milestones, _negative_actuals, _budget_mismatch, _day_totals, _outside_employment,
+                   _gate_milestones]
 
+
+def _objectives(state: State) -> None:
     projects = state.get("projects")
-    iso = state.load_date.isoformat()
     if state.in_batch("projects", "strategic_objectives") and projects is not None:
         objectives = state.get("strategic_objectives")
         rows = (f"(SELECT * FROM {projects} AS p WHERE p.strategic_objective_id IS NOT NULL"
@@ -207,48 +234,43 @@ def cross_table_findings(state: State) -> None:
         state.emit("PRJ-OBJECTIVE", "projects", "strategic_objective_id", rows, located=state.located("projects"),
                    text="strategic_objective_id is not in strategic_objectives")
 
-    if "projects" in state.batch:
-        state.emit("PRJ-FUTURE-FINISH", "projects", "actual_finish_date",
-                   f"(SELECT * FROM {projects} WHERE actual_finish_date > {ON})", located=True,
-                   value=_date("actual_finish_date"), text=f"actual finish is after the load date {iso}")
-        state.emit("PRJ-NO-PM", "projects", "project_manager",
-                   f"(SELECT * FROM {_active(projects)} WHERE project_manager IS NULL)", located=True,
-                   text="active project has no project manager")
 
-    if "status_reports" in state.batch:
-        previous = ("last_value(percent_complete IGNORE NULLS) OVER (PARTITION BY project_id ORDER BY report_date "
-                    "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)")
-        rows = (f"(SELECT * FROM (SELECT *, {previous} AS _previous FROM {state.get('status_reports')}) "
-                f"WHERE percent_complete < _previous)")
-        state.emit("STS-PCT-DROP", "status_reports", "percent_complete", rows,
-                   message=f"'percent complete fell from ' || {float_text('_previous')} || ' in the project''s previous report'",
-                   value=float_text("percent_complete"), located=True)
+def _projects_on_the_load_date(state: State) -> None:
+    if "projects" not in state.batch:
+        return
+    projects, iso = state.get("projects"), state.load_date.isoformat()
+    state.emit("PRJ-FUTURE-FINISH", "projects", "actual_finish_date",
+               f"(SELECT * FROM {projects} WHERE actual_finish_date > {ON})", located=True,
+               value=_date("actual_finish_date"), text=f"actual finish is after the load date {iso}")
+    state.emit("PRJ-NO-PM", "projects", "project_manager",
+               f"(SELECT * FROM {_active(projects)} WHERE project_manager IS NULL)", located=True,
+               text="active project has no project manager")
 
-    if state.in_batch("status_reports", "projects") and projects is not None:
-        _stale_reports(state, projects)
-    if "status_reports" in state.batch:
-        _future_reports(state)
 
+def _percent_drops(state: State) -> None:
+    if "status_reports" not in state.batch:
+        return
+    previous = ("last_value(percent_complete IGNORE NULLS) OVER (PARTITION BY project_id ORDER BY report_date "
+                "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)")
+    rows = (f"(SELECT * FROM (SELECT *, {previous} AS _previous FROM {state.get('status_reports')}) "
+            f"WHERE percent_complete < _previous)")
+    state.emit("STS-PCT-DROP", "status_reports", "percent_complete", rows,
+               message=f"'percent complete fell from ' || {float_text('_previous')} || ' in the project''s previous report'",
+               value=float_text("percent_complete"), located=True)
+
+
+def _future_milestones(state: State) -> None:
     if "milestones" in state.batch:
         state.emit("MS-FUTURE-ACTUAL", "milestones", "actual_date",
                    f"(SELECT * FROM {state.get('milestones')} WHERE actual_date > {ON})", located=True,
-                   value=_date("actual_date"), text=f"actual date is after the load date {iso}")
+                   value=_date("actual_date"), text=f"actual date is after the load date {state.load_date.isoformat()}")
 
+
+def _negative_actuals(state: State) -> None:
     if "financials" in state.batch:
         state.emit("FIN-NEGATIVE-ACTUAL", "financials", "actual_cost",
                    f"(SELECT * FROM {state.get('financials')} WHERE actual_cost < 0)", located=True,
                    value=float_text("actual_cost"), text="actual cost is negative (a credit)")
-    if state.in_batch("financials", "projects") and projects is not None and state.get("financials") is not None:
-        _budget_mismatch(state, projects)
-
-    if "timesheets" in state.batch:
-        _day_totals(state)
-        if state.get("resources") is not None:
-            _outside_employment(state)
-    elif "resources" in state.batch and state.get("timesheets") is not None:
-        _loaded_outside_employment(state)
-
-    _gate_milestones(state)
 
 
 def _round2(expr: str) -> str:
@@ -256,7 +278,10 @@ def _round2(expr: str) -> str:
     return f"(round(({expr}) * 100.0) / 100.0)"
 
 
-def _stale_reports(state: State, projects: str) -> None:
+def _stale_reports(state: State) -> None:
+    projects = state.get("projects")
+    if not state.in_batch("status_reports", "projects") or projects is None:
+        return
     reports = state.get("status_reports")
     located = state.located("status_reports")
     pos = ", arg_max(_file, report_date) AS _file, arg_max(_row, report_date) AS _row" if located else ""
@@ -277,6 +302,8 @@ def _stale_reports(state: State, projects: str) -> None:
 
 
 def _future_reports(state: State) -> None:
+    if "status_reports" not in state.batch:
+        return
     iso = state.load_date.isoformat()
     state.emit("STS-FUTURE-REPORT", "status_reports", "report_date",
                f"(SELECT * FROM {state.get('status_reports')} WHERE report_date > {ON})", located=True,
@@ -285,7 +312,10 @@ def _future_reports(state: State) -> None:
                     "default as-of month")
 
 
-def _budget_mismatch(state: State, projects: str) -> None:
+def _budget_mismatch(state: State) -> None:
+    projects = state.get("projects")
+    if not state.in_batch("financials", "projects") or projects is None or state.get("financials") is None:
+        return
     located = state.located("projects")
     pos = ", p._file, p._row" if located else ""
     rows = (f"(SELECT p.project_id, p.budget_at_completion, t._planned, p._rid{pos} FROM {projects} AS p JOIN "
@@ -299,6 +329,8 @@ def _budget_mismatch(state: State, projects: str) -> None:
 
 
 def _day_totals(state: State) -> None:
+    if "timesheets" not in state.batch:
+        return
     ts = state.get("timesheets")
     # The days over the limit first, from sums alone; then the first file, row and project of
     # those few days. Carried through every resource and day (12 M groups in a 25 M-row batch),
@@ -316,6 +348,12 @@ def _day_totals(state: State) -> None:
 
 
 def _outside_employment(state: State) -> None:
+    if "timesheets" not in state.batch:
+        if "resources" in state.batch and state.get("timesheets") is not None:
+            _loaded_outside_employment(state)
+        return
+    if state.get("resources") is None:
+        return
     ts = state.get("timesheets")
     # The resources whose first or last day logged falls outside their employment first, from each
     # resource's span of work dates; then the rows of those few resources.
