@@ -903,7 +903,7 @@ def test_a_failure_while_tables_are_read_ahead_stops_them_and_is_raised(tmp_path
     real_execute = transform.ReadAhead._execute
     # Each pass starts late, so that the failure finds most of them still waiting in the queue.
     monkeypatch.setattr(transform.ReadAhead, "_execute",
-                        lambda self, cur, sql: time.sleep(0.2) or real_execute(self, cur, sql))
+                        lambda self, *args: time.sleep(0.2) or real_execute(self, *args))
     real_headers = batch_module._repeated_headers
 
     def failing(t, *args):
@@ -926,4 +926,61 @@ def test_a_failure_while_tables_are_read_ahead_stops_them_and_is_raised(tmp_path
     assert not reader.is_alive(), "the failed read waited for ever on the passes it cancelled"
     assert [type(e) for e in raised] == [KeyboardInterrupt]
     assert calls == ["interrupt", "close"]
-    assert not [t for t in threading.enumerate() if t.name.startswith("pmo-read-ahead")]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("pmo-read-ahead", "pmo-plain-cells"))]
+
+
+# -- plain cells: no trim, numbers by DuckDB's cast alone ----------------------------------------------
+
+@pytest.mark.parametrize("data, plain", [
+    ("R1,P1,2026-01-05,7.5\nR2,P1,2026-01-05,+4\n", True),
+    ("R1,P1,2026-01-05,7.5\r\nR2,P1,2026-01-05,1e1\r\n", True),        # CRLF line ends
+    ("R1,P1,2026-01-05, 7.5\n", False),                                  # a space
+    ("R1,P1,2026-01-05,7.5\t\n", False),                                # a tab
+    ("R1,P1,2026-01-05,1_000\n", False),                                 # DuckDB reads 1000
+    ("R1,P1,2026-01-05,+-1\n", False),                                   # DuckDB reads -1
+    ('R1,P1,2026-01-05,"7.5"\n', False),                                 # a quote (may hold a line end)
+    ("R1,P1,2026-01-05,7.5\rR2,P1,2026-01-05,4\n", False),              # a CR alone
+    ("R1,P1,2026-01-05,7\u00a05\n", False),                             # not ASCII
+    ("R1,P1,2026-01-05,7.5\x0b\n", False),
+])
+def test_plain_cells_are_told_from_the_bytes_after_the_header(tmp_path, data, plain):
+    from pmo_metrics.sources.delimited import plain_cells
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(("\n\nresource id,project_id,work_date,hours\n" + data).encode())  # the header may hold anything
+    assert plain_cells(path, skip=2) is plain
+
+
+def test_a_plus_and_minus_split_between_two_chunks_is_not_plain(tmp_path, monkeypatch):
+    from pmo_metrics.sources import delimited
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"h\n" + b"1" * 13 + b"+-5\n")
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 14)  # the chunks end with "+" and begin with "-"
+    assert delimited.plain_cells(path, skip=0) is False
+
+
+def _read_plain_or_not(folder: Path, monkeypatch, plain: bool):
+    from pmo_metrics.sources.delimited import CsvFile
+
+    chosen: list[bool] = []
+    real = CsvFile.plain
+    monkeypatch.setattr(CsvFile, "plain", lambda self: chosen.append(real(self) and plain) or chosen[-1])
+    return _every_table(folder), chosen
+
+
+@pytest.mark.parametrize("hours, bad", [
+    (["7.5", "1e1", ".5", "5.", "-0", "+3", "1E-3", "007", "123456789012.25", "0.1e+2"], []),
+    # read by the cast but no number: the lenient parser decides, and refuses them
+    (["7.5", "inf", "nan", "1e400", "8"], ["inf", "nan", "1e400"]),
+])
+def test_a_plain_file_read_without_trims_and_pattern_comes_out_as_read_with_them(tmp_path, monkeypatch, hours, bad):
+    rows = [f"R{i},P{i % 3},2026-01-{5 + i:02d},{h}" for i, h in enumerate(hours)]
+    folder = _timesheets(tmp_path / "t", rows)
+    plain, chosen = _read_plain_or_not(folder, monkeypatch, True)
+    assert chosen == [True]
+    general, chosen = _read_plain_or_not(folder, monkeypatch, False)
+    assert chosen == [False]
+    assert plain == general
+    assert [f[5] for f in general[1] if f[4] == "hours"] == bad
+    assert [r[3] for r in plain[0]["timesheets"] if r[3] is not None][:2] == [7.5, 10.0 if not bad else 8.0]

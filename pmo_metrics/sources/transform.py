@@ -147,8 +147,10 @@ class Columns:
     """A frame as mappings see it: headers matched case-insensitively, plus the source's
     harmonised columns and constants (h1, h2, …, which shadow a header of the same name)."""
 
-    def __init__(self, frame: SourceFrame, source: SourceSpec | None, opts: ValueOptions, lookups: Lookups):
+    def __init__(self, frame: SourceFrame, source: SourceSpec | None, opts: ValueOptions, lookups: Lookups,
+                 plain: bool = False):
         self.frame, self.source, self.opts, self.lookups = frame, source, opts, lookups
+        self.plain = plain  # the frame's cells are plain (delimited.plain_cells): none needs a trim
         self.label = frame.label
         self.index = {h.lower(): frame.col(h) for h in frame.columns}
         self.natives = {h.lower(): n for h, n in frame.natives.items()}
@@ -184,7 +186,7 @@ class Columns:
         return self.natives.get(spec.name.strip().lower()) if isinstance(spec, ColumnRef) else None
 
     def clean(self, name: str, where: str, q: Query) -> str:
-        return cells.clean(self.column(name, where), self.opts, q.bind)
+        return cells.clean(self.column(name, where), self.opts, q.bind, plain=self.plain)
 
     def expr(self, spec: Spec, where: str, q: Query, *, raw: bool = False) -> str:
         """The spec as a text expression; `raw` reads a column as written (the fast parse takes
@@ -283,6 +285,7 @@ class PartBuilder:
         self.opts = mapping.value_defaults.merged(source.values if source else None).merged(spec.value_options)
         self.comma: set[str] = set()  # inputs read with a decimal comma, as the cells that failed proved
         self.ahead = None  # a Future of this part's lean pass, run ahead on a cursor of its own (ReadAhead)
+        self.plain = False  # planned for plain cells (lean_sql)
 
     def options(self, key: str) -> ValueOptions:
         return replace(self.opts, decimal=",") if key in self.comma else self.opts
@@ -367,13 +370,16 @@ class PartBuilder:
         return not (self.flagged or self.spec.skip_rows or self.ambiguous or any(
             not h.startswith("_in_") and h not in ("_blank", "_drop") for h in self.helpers))
 
-    def lean_sql(self) -> Sql | None:
+    def lean_sql(self, plain: bool = False) -> Sql | None:
         """The lean pass's statement, planned without running anything or reporting a finding (the
         builder's own sink is to be a silent one), for a delimited file's part that may take the
-        lean way; else None. See `ReadAhead`."""
+        lean way; else None. `plain`: the statement for a file whose cells are all plain
+        (`CsvFile.plain`), which trims nothing and reads numbers by DuckDB's cast alone — the
+        same table, sooner. See `ReadAhead`."""
         if self.temporary or self.frame.empty or self.frame.csv is None:
             return None
-        self.cols = Columns(self.frame, self.source, self.opts, self.lookups)
+        self.plain = plain
+        self.cols = Columns(self.frame, self.source, self.opts, self.lookups, plain)
         if self._plan() is MISSING or not self._may_read_lean():
             return None
         return self._first_pass(lean=True)
@@ -537,7 +543,7 @@ class PartBuilder:
                 continue
             reads = [e for e in (
                 cells.native(quoted("_n_" + c.name), c.type, native_types.get(c.native, "")) if c.native else None,
-                cells.fast(x, c.type, self.options(c.name), q.bind)) if e is not None]
+                cells.fast(x, c.type, self.options(c.name), q.bind, plain=self.plain)) if e is not None]
             values.append(f"CAST({'coalesce(' + ', '.join(reads) + ')' if reads else 'NULL'} AS {SQL_TYPES[c.type]}) AS {v}")
             out.append(f"{v} AS {quoted(c.name)}")
             helpers.append(f"CASE WHEN {v} IS NULL THEN {x} END AS {quoted('_in_' + c.name)}")
@@ -752,30 +758,41 @@ class ReadAhead:
         from concurrent.futures import ThreadPoolExecutor
 
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pmo-read-ahead")
+        # Each file is looked at for plain cells (CsvFile.plain) in turn from the start, so that
+        # a pass seldom waits for its answer.
+        self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmo-plain-cells")
         self.cursors, self.futures, self.stopped = [], [], False
         for b in builders:
-            planner = PartBuilder(ws, b.table, b.spec, b.source, b.frame, b.mapping, b.lookups, _Silent(), b.index,
-                                  b.target, b.load_id, temporary=b.temporary)
             try:
-                sql = planner.lean_sql()
+                sql, plain = (self._planner(b).lean_sql(plain) for plain in (False, True))
             except Exception:  # noqa: BLE001 — a mapping error is the builder's own to report, in order
-                sql = None
+                sql = plain = None
             if sql is not None:
                 cur = ws.con.cursor()  # made here: the connection is this thread's
                 cur.execute("SET enable_progress_bar = false")
                 self.cursors.append(cur)
-                b.ahead = self.pool.submit(self._execute, cur, sql)
+                scan = self.scanner.submit(b.frame.csv.plain) if plain is not None else None
+                b.ahead = self.pool.submit(self._execute, cur, sql, plain, scan)
                 self.futures.append(b.ahead)
 
-    def _execute(self, cur, sql: Sql) -> None:
+    @staticmethod
+    def _planner(b: PartBuilder) -> PartBuilder:
+        return PartBuilder(b.ws, b.table, b.spec, b.source, b.frame, b.mapping, b.lookups, _Silent(), b.index,
+                           b.target, b.load_id, temporary=b.temporary)
+
+    def _execute(self, cur, sql: Sql, plain: Sql | None, scan) -> None:
+        """The lean pass; for a file whose cells are all plain, the statement made for them."""
         if self.stopped:
             raise RuntimeError("the read-ahead was stopped")  # so no builder takes the table as built
+        if scan is not None and scan.result():
+            sql = plain
         cur.execute(sql.text, sql.params or None)
 
     def interrupt(self) -> None:
         """Stop the passes not yet run, and the ones running."""
         self.stopped = True
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.scanner.shutdown(wait=False, cancel_futures=True)
         for cur in self.cursors:
             cur.interrupt()
 
@@ -790,6 +807,7 @@ class ReadAhead:
                 cur.interrupt()
             time.sleep(0.02)
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.scanner.shutdown(wait=True, cancel_futures=True)
         for cur in self.cursors:
             cur.close()
 
