@@ -121,3 +121,27 @@ def test_the_fast_number_reading_is_the_lenient_parsers_or_leaves_the_cell_to_it
         wrong = {s: (read[s], lenient[s]) for s in strings if read[s] is not None and read[s] != lenient[s]}
         assert not wrong, f"{type_}: the fast reading differs from the parser's: {dict(list(wrong.items())[:10])}"
         assert sum(v is not None for v in read.values()) > 150   # it does read the plain numbers itself
+
+
+def test_in_a_plain_file_the_cast_alone_reads_a_number_as_the_pattern_and_cast_do():
+    """`fast(..., plain=True)` leaves the pattern out for the cells of a file with no whitespace,
+    "_" or "+-" (delimited.plain_cells): every string of up to five characters from an alphabet of
+    number characters and the letters DuckDB's cast knows (inf, nan, e, x), none of those excluded,
+    reads the same either way."""
+    import itertools
+
+    import duckdb
+
+    from pmo_metrics.contract import NUM
+    from pmo_metrics.sources.cells import fast
+
+    strings = sorted(s for s in {"".join(p) for n in range(1, 6) for p in itertools.product("09.+-eEinfax", repeat=n)}
+                     | {"infinity", "-Infinity", "NaN", "1e400", "123456789.125", "0x1F"} if "+-" not in s)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE s AS SELECT unnest($v::VARCHAR[]) AS x", {"v": strings})
+    bind = lambda v: "'" + str(v) + "'"  # noqa: E731
+    full, plain = fast("x", NUM, ValueOptions(), bind), fast("x", NUM, ValueOptions(), bind, plain=True)
+    assert "regexp" not in plain
+    differ = con.execute(f"SELECT x, {full}, {plain} FROM s WHERE {full} IS DISTINCT FROM {plain}").fetchall()
+    assert not differ, differ[:10]
+    assert con.execute(f"SELECT count({plain}) FROM s").fetchone()[0] > 500  # it does read numbers
