@@ -984,3 +984,44 @@ def test_a_plain_file_read_without_trims_and_pattern_comes_out_as_read_with_them
     assert plain == general
     assert [f[5] for f in general[1] if f[4] == "hours"] == bad
     assert [r[3] for r in plain[0]["timesheets"] if r[3] is not None][:2] == [7.5, 10.0 if not bad else 8.0]
+
+
+def test_the_load_id_and_file_of_a_lean_table_are_every_rows_even_with_a_quote_in_the_file_name(tmp_path):
+    """A table read the lean way holds its load id and file as generated columns (written once,
+    not per row); their values are every row's, a quote in the file's name included, and a later
+    load that leaves the table in place copies them as they are."""
+    import duckdb
+
+    from batches import write_batch
+    from pmo_metrics.warehouse import load_batch
+
+    folder = write_batch(tmp_path / "b")
+    odd = folder / "o'brien's; DROP TABLE x; --.csv"
+    (folder / "timesheets.csv").rename(odd)
+    m = mapping(tmp_path, f'[sources.ts]\npath = "{odd.name}"\n[tables.timesheets]\nfrom = ["ts"]\n')
+    db = tmp_path / "pmo.duckdb"
+    result = load_batch(folder, db, m)
+    assert result.ok, result.message
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'timesheets' AND schema_name = 'main'"
+                          ).fetchone()[0]
+        rows = con.execute("SELECT DISTINCT _load_id, _file FROM main.timesheets").fetchall()
+        n, numbered = con.execute("SELECT count(*), count(DISTINCT _row) FROM main.timesheets").fetchone()
+    finally:
+        con.close()
+    assert rows == [(result.load_id, odd.name)] and n == numbered > 1, (rows, n, numbered)
+
+    (folder / "projects.csv").write_text((folder / "projects.csv").read_text().replace("Ann", "Anne"))
+    only_projects = tmp_path / "p"
+    only_projects.mkdir()
+    (folder / "projects.csv").rename(only_projects / "projects.csv")
+    again = load_batch(only_projects, db)
+    assert again.ok, again.message
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT DISTINCT _load_id, _file FROM main.timesheets").fetchall() == rows
+        assert con.execute("SELECT DISTINCT _load_id FROM main.projects").fetchall() == [(again.load_id,)]
+    finally:
+        con.close()
+    assert "_load_id VARCHAR GENERATED ALWAYS AS" in ddl and "_file VARCHAR GENERATED ALWAYS AS" in ddl, ddl
