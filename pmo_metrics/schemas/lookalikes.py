@@ -96,7 +96,8 @@ def lookalike_jobs() -> list[Callable[[State], None]]:
     """Every KEY-NEAR-DUPLICATE check as a job over a `State` (`check_tables` runs them two at a
     time), in report order: keys, references, then dimension values."""
     jobs: list[Callable[[State], None]] = [partial(_keys, table=t) for t in c.TABLES.values() if len(t.key) == 1]
-    jobs += [partial(_reference, child=child, col=col, parent=parent, key=key) for child, col, parent, key in REFERENCES]
+    jobs += [partial(_reference, child=child, col=col, parent=parent, key=key)
+             for child, col, parent, key in REFERENCES]
     return jobs + [partial(_dimension, words=words, columns=columns) for words, columns in DIMENSIONS.items()]
 
 

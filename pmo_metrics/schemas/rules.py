@@ -255,7 +255,8 @@ def _percent_drops(state: State) -> None:
     rows = (f"(SELECT * FROM (SELECT *, {previous} AS _previous FROM {state.get('status_reports')}) "
             f"WHERE percent_complete < _previous)")
     state.emit("STS-PCT-DROP", "status_reports", "percent_complete", rows,
-               message=f"'percent complete fell from ' || {float_text('_previous')} || ' in the project''s previous report'",
+               message=f"'percent complete fell from ' || {float_text('_previous')} || "
+                       "' in the project''s previous report'",
                value=float_text("percent_complete"), located=True)
 
 

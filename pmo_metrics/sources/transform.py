@@ -586,8 +586,9 @@ class PartBuilder:
             # file). OR REPLACE: `run` may build the statement again after a refused file.
             columns = ", ".join(f"{quoted(c.name)} {SQL_TYPES.get(c.type, 'VARCHAR') if c.band is None else 'VARCHAR'}"
                                 for c in self.columns)
-            return q(f"CREATE OR REPLACE TABLE {self.target} ({columns}, _load_id VARCHAR AS ({literal(self.load_id)}), "
-                     f"{FILE} VARCHAR AS ({literal(self.frame.label)}), {ROW} BIGINT); "
+            return q(f"CREATE OR REPLACE TABLE {self.target} ({columns}, "
+                     f"_load_id VARCHAR AS ({literal(self.load_id)}), {FILE} VARCHAR AS ({literal(self.frame.label)}), "
+                     f"{ROW} BIGINT); "
                      f"INSERT INTO {self.target} ({', '.join(quoted(c.name) for c in self.columns)}, {ROW}) "
                      f"SELECT {', '.join(out)}, {ROW} FROM {levels} "
                      f"WHERE CASE WHEN {unread} THEN error('{LEAN_MISS}')::BOOLEAN ELSE true END")
