@@ -133,6 +133,9 @@ def download_everything(browser, base: str, query: str = "") -> list[str]:
                     # its buttons are not this one's (the review's Download came up empty so).
                     opened = page.locator('[data-testid="stPopoverBody"]:visible')
                     expect(opened).to_have_count(1)
+                    # ...with its content drawn: on a busy machine the body shows before its buttons
+                    # do, and a look then finds none (the review's deck and HTML pack went missing so).
+                    expect(opened.locator("button").first).to_be_visible()
                     _click_visible(page, href, done)
                     page.keyboard.press("Escape")
                     expect(opened).to_have_count(0)
