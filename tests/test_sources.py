@@ -12,7 +12,7 @@ import xlsxwriter
 from pmo_metrics import contract as c
 from pmo_metrics.findings import BatchError
 from pmo_metrics.sources import load_mapping, read_batch
-from pmo_metrics.sources import transform
+from pmo_metrics.sources import read_ahead, transform
 
 PROJECT_HEADER = ("project_id,project_name,portfolio,business_unit,delivery_approach,stage,start_date,"
                   "baseline_finish_date,budget_at_completion")
@@ -897,12 +897,12 @@ def test_a_failure_while_tables_are_read_ahead_stops_them_and_is_raised(tmp_path
     folder = write_batch(tmp_path / "b")
     calls: list[str] = []
     for name in ("interrupt", "close"):
-        real = getattr(transform.ReadAhead, name)
-        monkeypatch.setattr(transform.ReadAhead, name,
+        real = getattr(read_ahead.ReadAhead, name)
+        monkeypatch.setattr(read_ahead.ReadAhead, name,
                             lambda self, real=real, name=name: calls.append(name) or real(self))
-    real_execute = transform.ReadAhead._execute
+    real_execute = read_ahead.ReadAhead._execute
     # Each pass starts late, so that the failure finds most of them still waiting in the queue.
-    monkeypatch.setattr(transform.ReadAhead, "_execute",
+    monkeypatch.setattr(read_ahead.ReadAhead, "_execute",
                         lambda self, *args: time.sleep(0.2) or real_execute(self, *args))
     real_headers = batch_module._repeated_headers
 

@@ -19,9 +19,10 @@ from .delimited import digest
 from .frames import FILE, ROW, SourceFrame, run
 from .mapping import Mapping, SourceSpec, TableSpec, load_mapping
 from .policy import SourcePolicy, confine, default_policy
+from .read_ahead import ReadAhead
 from .readers import (CSV_EXTS, DATA_EXTS, READER_KINDS, SUPPORTED, WORKBOOK_EXTS, ReadContext, claimed_paths, file_label,
                       open_workbook)
-from .transform import (MISSING, Findings, Lookups, PartBuilder, Query, ReadAhead, finish_part, mark_departed, quoted,
+from .transform import (MISSING, Findings, Lookups, PartBuilder, Query, finish_part, mark_departed, quoted,
                         stack)
 from .workspace import Sql, Workspace, ident
 
@@ -307,7 +308,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
 
     steps = max(len(needed) + len(table_sources), 1)
     frames: dict[str, list[SourceFrame]] = {}
-    reading = None  # the lean passes read ahead (transform.ReadAhead)
+    reading = None  # the lean passes read ahead (read_ahead.ReadAhead)
     try:
         def frames_of(name: str) -> list[SourceFrame]:
             nonlocal done
