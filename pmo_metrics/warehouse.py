@@ -40,7 +40,7 @@ from .schemas import DATABASE, check_tables, rejected_rows
 from .schemas.quarantine import cascade_quarantine
 from .sources.batch import BATCH_FINDINGS
 from .sources.frames import run
-from .sources.workspace import Workspace, ident
+from .sources.workspace import Workspace, ident, literal
 
 Progress = Callable[[str, float], None]
 log = logging.getLogger(__name__)
@@ -558,9 +558,8 @@ def _raw_view_sql(name: str, table, archived: Path, load_id: str) -> str | None:
     path = archived / frame.label
     if frame.label != f"{name}{path.suffix}" or not path.exists():
         return None
-    literal = "'" + str(path.resolve()).replace("'", "''") + "'"  # our own archive path, as a quoted literal
-    if path.suffix == ".parquet":
-        return f'CREATE VIEW raw."{name}" AS SELECT * FROM read_parquet({literal})'
+    if path.suffix == ".parquet":  # our own archive path, as a quoted literal
+        return f'CREATE VIEW raw."{name}" AS SELECT * FROM read_parquet({literal(str(path.resolve()))})'
     if path.suffix != ".csv" or frame.csv is None or frame.csv.path != frame.path:
         return None
     reader = frame.csv.frame_sql(path, literal=True).text

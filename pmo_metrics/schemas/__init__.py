@@ -6,7 +6,6 @@ the file, the spreadsheet row, the column, the value and the rule.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
@@ -16,6 +15,7 @@ from typing import Callable
 from .. import contract as c
 from ..findings import ERROR, FINDINGS_DDL, SELECT_FINDINGS
 from ..sources.cells import text
+from ..sources.workspace import interrupt_until_done
 from .models import RANGES, ROW_RULES, schema_checks
 from .plausibility import budget_jumps
 from .lookalikes import lookalike_jobs
@@ -118,10 +118,7 @@ def _run(con, jobs: list[Callable[[State], None]], state_of: Callable[[object], 
                 raise f.exception()
     except BaseException:
         stop.set()
-        while not all(f.done() for f in futures):
-            for cur in cursors:
-                cur.interrupt()
-            time.sleep(0.02)
+        interrupt_until_done(cursors, futures)
         raise
     finally:
         pool.shutdown(wait=True)

@@ -113,11 +113,11 @@ class State:
     `job`, set by whoever runs the jobs, so that jobs run side by side still come out in order)."""
 
     def __init__(self, con, batch: dict[str, str], loaded: dict[str, str], into: str, load_date: date,
-                 shared: Shared | None = None):
+                 shared: Shared):
         self.con, self.batch, self.loaded, self.into, self.load_date = con, batch, loaded, into, load_date
         # The load date, for every rule that needs it, without a parameter per statement.
         con.execute("SET VARIABLE pmo_load_date = ?::DATE", [load_date])
-        self.shared = shared or Shared()
+        self.shared = shared  # dropped by its owner (Shared.close) when every state is done
         self.job = 0
 
     def missing(self, child: str, col: str, parent: str, key: str) -> tuple[str, int]:

@@ -29,7 +29,7 @@ from typing import Callable
 
 from ..findings import BatchError
 from .frames import ROW, SourceFrame, unique_headers
-from .workspace import Sql, Workspace
+from .workspace import Sql, Workspace, literal as quote
 
 SEPARATORS = (",", ";", "\t", "|")
 SNIFF_BYTES = 1 << 16
@@ -255,7 +255,7 @@ class CsvFile:
 
         def value(v) -> str:
             if literal:
-                return "'" + str(v).replace("'", "''") + "'" if isinstance(v, str) else str(v)
+                return quote(v) if isinstance(v, str) else str(v)
             return self.ws.param(params, v)
 
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, self.width + 1)) + "}"

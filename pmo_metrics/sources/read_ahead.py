@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..findings import Finding
 from .transform import PartBuilder
-from .workspace import Sql, Workspace
+from .workspace import Sql, Workspace, interrupt_until_done
 
 
 class _Silent:
@@ -37,14 +37,14 @@ class ReadAhead:
         self.cursors, self.futures, self.stopped = [], [], False
         for b in builders:
             try:
-                sql, plain = (self._planner(b).lean_sql(plain) for plain in (False, True))
+                sql, plain = (self._planner(b).lean_sql(p) for p in (False, True))
             except Exception:  # noqa: BLE001 — a mapping error is the builder's own to report, in order
                 sql = plain = None
             if sql is not None:
                 cur = ws.con.cursor()  # made here: the connection is this thread's
                 cur.execute("SET enable_progress_bar = false")
                 self.cursors.append(cur)
-                scan = self.scanner.submit(b.frame.csv.plain) if plain is not None else None
+                scan = self.scanner.submit(b.frame.csv.plain)
                 b.ahead = self.pool.submit(self._execute, cur, sql, plain, scan)
                 self.futures.append(b.ahead)
 
@@ -53,11 +53,11 @@ class ReadAhead:
         return PartBuilder(b.ws, b.table, b.spec, b.source, b.frame, b.mapping, b.lookups, _Silent(), b.index,
                            b.target, b.load_id, temporary=b.temporary)
 
-    def _execute(self, cur, sql: Sql, plain: Sql | None, scan) -> None:
+    def _execute(self, cur, sql: Sql, plain: Sql, scan) -> None:
         """The lean pass; for a file whose cells are all plain, the statement made for them."""
         if self.stopped:
             raise RuntimeError("the read-ahead was stopped")  # so no builder takes the table as built
-        if scan is not None and scan.result():
+        if scan.result():
             sql = plain
         cur.execute(sql.text, sql.params or None)
 
@@ -72,13 +72,8 @@ class ReadAhead:
     def close(self) -> None:
         """Wait for the passes still running, and close their cursors. After `interrupt`, a pass
         that began just as it came is interrupted again until it stops."""
-        import time
-
-        # done(), not concurrent.futures.wait: a future cancelled in the queue never counts as done there.
-        while self.stopped and not all(f.done() for f in self.futures):
-            for cur in self.cursors:
-                cur.interrupt()
-            time.sleep(0.02)
+        if self.stopped:
+            interrupt_until_done(self.cursors, self.futures)
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.scanner.shutdown(wait=True, cancel_futures=True)
         for cur in self.cursors:

@@ -26,7 +26,7 @@ from . import cells
 from .cells import ValueOptions
 from .frames import FILE, ROW, SourceFrame, run
 from .mapping import Bands, Cases, Coalesce, ColumnRef, Dedupe, Mapping, SourceSpec, Spec, TableSpec, is_typed
-from .workspace import Sql, Workspace
+from .workspace import Sql, Workspace, literal
 
 # Cell-level findings kept per table, column and rule. Past this the column is broken wholesale
 # (a wrong date format, say) and one summary finding says how many more there were.
@@ -52,12 +52,6 @@ class Query:
 def quoted(column: str) -> str:
     """A contract column (allow-listed by the contract) or one of ours, as an identifier."""
     return f'"{column}"'
-
-
-def literal(value: str | None) -> str:
-    """A text as a SQL string literal, for a table's definition, where a parameter cannot go (a
-    generated column's expression): quotes doubled, the only escape DuckDB's strings have."""
-    return "NULL::VARCHAR" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 class Findings:

@@ -91,3 +91,21 @@ def ident(name: str) -> str:
     Only the raw layer keeps a source's own headers as column names; everywhere else the SQL
     names columns itself (c1, c2, …)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str | None) -> str:
+    """A text as a SQL string literal, where a parameter cannot go (a view's or a generated
+    column's definition): quotes doubled, the only escape DuckDB's strings have."""
+    return "NULL::VARCHAR" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def interrupt_until_done(cursors, futures) -> None:
+    """Interrupt `cursors` until every one of `futures` (the statements run on them) is done: a
+    statement that began just as the interrupt came is interrupted again. done(), not
+    concurrent.futures.wait: a future cancelled in the queue never counts as done there."""
+    import time
+
+    while not all(f.done() for f in futures):
+        for cur in cursors:
+            cur.interrupt()
+        time.sleep(0.02)
