@@ -257,3 +257,47 @@ def test_milestone_snapshots_are_kept_per_month_and_carried_across_loads(loaded_
     # and the projects snapshots keep their own months: only the first batch carried projects
     cur = cursor_for(open_readonly(loaded_db))
     assert cur.execute("SELECT DISTINCT snapshot_month FROM meta.project_snapshots").fetchall() == [("2025-06",)]
+
+
+def test_the_new_database_is_synced_once_complete_before_it_is_swapped_in(tmp_path, monkeypatch):
+    """DuckDB does not sync the file it builds (fsync_mode NONE): the loader syncs it once, after its
+    last checkpoint and close, then swaps it in and syncs the folder, so a published database is on
+    disk whole even though no commit before was synced."""
+    import os
+
+    import pmo_metrics.warehouse as wh
+    from pmo_metrics.sources.workspace import Workspace
+
+    modes = []
+    real_init = Workspace.__init__
+
+    def spy_init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        modes.append(self.con.execute("SELECT current_setting('fsync_mode')").fetchone()[0])
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = wh._fsync, os.replace
+
+    def spy_fsync(path):
+        events.append(("fsync", Path(path).name))
+        real_fsync(path)
+
+    def spy_replace(src, dst):
+        events.append(("replace", Path(src).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(Workspace, "__init__", spy_init)
+    monkeypatch.setattr(wh, "_fsync", spy_fsync)
+    monkeypatch.setattr(wh.os, "replace", spy_replace)
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(write_batch(tmp_path / "batch"), db, load_date=LOAD_DATE, archive=False).status == "loaded"
+    assert modes == ["NONE"]
+    new = [name for kind, name in events if kind == "replace" and name.startswith("pmo.duckdb.new-")]
+    assert len(new) == 1
+    i = events.index(("replace", new[0]))
+    assert events[i - 1] == ("fsync", new[0])            # the complete file, synced before the swap
+    assert events[i + 1] == ("fsync", tmp_path.name)     # and the folder that now names it
+    assert not Path(str(db) + ".wal").exists()           # nothing left to replay: the file is whole
+    con = open_readonly(db)
+    assert cursor_for(con).execute("SELECT count(*) FROM projects").fetchone()[0] == 2
+    con.close()
