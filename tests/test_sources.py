@@ -478,6 +478,44 @@ def test_files_are_listed_with_sha256_and_progress_is_reported(tmp_path):
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
 
 
+def test_a_batch_read_without_checksums_has_the_same_rows_and_row_numbers_and_no_sha256(tmp_path):
+    """validate reads without checksums: nothing it reads is published. The blank-line look that
+    hashing does on the way still numbers the rows as a spreadsheet does."""
+    lines = [TS_HEADER, "R1,P1,2025-06-02,1", "", "R1,P1,2025-06-03,x", "R2,P2,2025-06-04,2", ""]
+    write(tmp_path / "b", "timesheets.csv", "\n".join(lines))
+    write(tmp_path / "b", "projects.csv", f"{PROJECT_HEADER}\n{P1}\n")
+    both = []
+    for checksums in (True, False):
+        batch = read_batch(tmp_path / "b", checksums=checksums)
+        try:
+            both.append(({n: batch.ws.con.execute(f"SELECT * EXCLUDE (_load_id) FROM {t.relation} ORDER BY rowid")
+                          .fetchall() for n, t in batch.tables.items()},
+                         [(f.rule_id, f.file, f.row, f.column, f.value) for f in batch.findings],
+                         [f.sha256 for f in batch.files]))
+            if not checksums:
+                with pytest.raises(ValueError, match="without checksums"):
+                    batch.digest()
+        finally:
+            batch.close()
+    (tables, findings, shas), (tables_unhashed, findings_unhashed, none) = both
+    assert tables_unhashed == tables and findings_unhashed == findings
+    assert [r[-1] for r in tables["timesheets"]] == [2, 4, 5]       # the blank line 3 still counts
+    assert ("SCHEMA", "timesheets.csv", 4, "hours", "x") in findings
+    assert all(len(s) == 64 for s in shas) and none == [None, None]
+
+
+@pytest.mark.parametrize("text, blank", [("a,b\n1,2\n3,4\n", False), ("a,b\n1,2\n\n3,4\n", True),
+                                         ("a,b\r\n1,2\r\n\r\n3,4\r\n", True), ("a,b\n1,2\n\n\n", False)])
+def test_digest_finds_an_empty_line_before_the_last_row_with_or_without_the_checksum(tmp_path, text, blank):
+    from pmo_metrics.sources.delimited import digest
+
+    f = tmp_path / "t.csv"
+    f.write_bytes(text.encode())
+    assert digest(f, True) == (hashlib.sha256(f.read_bytes()).hexdigest(), blank)
+    assert digest(f, True, checksum=False) == (None, blank)
+    assert digest(f, False, checksum=False) == (None, False)
+
+
 # --- mapping files: errors -------------------------------------------------------------------
 
 def test_malformed_toml_names_file_and_line(tmp_path):

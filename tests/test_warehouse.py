@@ -301,3 +301,18 @@ def test_the_new_database_is_synced_once_complete_before_it_is_swapped_in(tmp_pa
     con = open_readonly(db)
     assert cursor_for(con).execute("SELECT count(*) FROM projects").fetchone()[0] == 2
     con.close()
+
+
+def test_validate_works_out_no_checksum_and_a_load_of_the_same_batch_does(tmp_path):
+    from pmo_metrics.warehouse import validate_batch
+
+    batch_dir = write_batch(tmp_path / "batch")
+    batch, report = validate_batch(batch_dir, db_path=None, load_date=LOAD_DATE)
+    try:
+        assert report.ok and batch.files and all(f.sha256 is None for f in batch.files)
+    finally:
+        batch.close()
+    db = tmp_path / "pmo.duckdb"
+    assert load_batch(batch_dir, db, load_date=LOAD_DATE).status == "loaded"
+    files = load_history(db)[0]["files"]
+    assert {f["name"]: f["sha256"] for f in files} == {p.name: digest(p) for p in batch_dir.iterdir()}

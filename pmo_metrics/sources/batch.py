@@ -34,7 +34,7 @@ BATCH_FINDINGS = "batch_findings"   # the reading findings, capped, in order (a 
 class SourceFile:
     path: Path
     name: str
-    sha256: str
+    sha256: str | None  # None when the batch was read without checksums (read_batch's `checksums`)
     size: int
 
 
@@ -127,6 +127,8 @@ class Batch:
     def digest(self) -> str:
         """Identity of a batch: its files' SHA-256, plus the rows themselves, since a database source
         has no file whose checksum would change when its tables do."""
+        if any(f.sha256 is None for f in self.files):
+            raise ValueError("the batch was read without checksums (read_batch(checksums=False))")
         h = hashlib.sha256()
         for f in sorted(self.files, key=lambda f: f.name):
             h.update(f"{f.name}\0{f.sha256}\n".encode())
@@ -200,7 +202,7 @@ def _convention(mapping: Mapping, ctx: ReadContext, files: list[Path], sink: Fin
 
 def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
                progress: Progress | None = None, policy: SourcePolicy | None = None,
-               workspace: Workspace | None = None, load_id: str | None = None) -> Batch:
+               workspace: Workspace | None = None, load_id: str | None = None, checksums: bool = True) -> Batch:
     """Read every table of a batch, typed as the contract says, with findings for what is wrong.
 
     `path` is a folder (one file per table, named after it), one workbook (a sheet per table), or
@@ -208,7 +210,9 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
     (the workbook's or file's folder) and must stay inside it. `policy` says what the mapping may
     reach (default: the command line's, from the settings; the Data loads page passes a stricter
     one). The tables go into `workspace` (default: a scratch one, closed with the batch), their
-    rows marked with `load_id`. Raises BatchError when the batch cannot be read at all."""
+    rows marked with `load_id`. Without `checksums` (a batch that is only checked) the files'
+    SHA-256 are not worked out: each `SourceFile.sha256` is None and `Batch.digest` refuses.
+    Raises BatchError when the batch cannot be read at all."""
     p = Path(path).expanduser()
     if not p.exists():
         raise BatchError(f"{p}: batch path does not exist")
@@ -239,7 +243,8 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
         files = [p]
     ws = workspace or Workspace()
     try:
-        return _read(p, m, files, ws, policy, progress or (lambda message, fraction: None), load_id, strays)
+        return _read(p, m, files, ws, policy, progress or (lambda message, fraction: None), load_id, strays,
+                     checksums)
     except BaseException:
         if workspace is None:
             ws.close()
@@ -247,7 +252,7 @@ def read_batch(path: str | Path, mapping: str | Path | Mapping | None = None, *,
 
 
 def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourcePolicy, say: Progress,
-          load_id: str | None, strays: list[Path] = ()) -> Batch:
+          load_id: str | None, strays: list[Path] = (), checksums: bool = True) -> Batch:
     if p.is_dir():
         ctx = ReadContext(p, ws, policy=policy)
     else:
@@ -293,7 +298,7 @@ def _read(p: Path, m: Mapping, files: list[Path], ws: Workspace, policy: SourceP
 
     def hash_later(path_: Path) -> Future:
         if path_ not in hashes:
-            hashes[path_] = pool.submit(digest, path_, path_.suffix.lower() in CSV_EXTS or not path_.suffix)
+            hashes[path_] = pool.submit(digest, path_, path_.suffix.lower() in CSV_EXTS or not path_.suffix, checksums)
         return hashes[path_]
 
     ctx.blank_lines = lambda path_: hash_later(path_.resolve()).result()[1]
