@@ -964,7 +964,166 @@ def test_a_failure_while_tables_are_read_ahead_stops_them_and_is_raised(tmp_path
     assert not reader.is_alive(), "the failed read waited for ever on the passes it cancelled"
     assert [type(e) for e in raised] == [KeyboardInterrupt]
     assert calls == ["interrupt", "close"]
-    assert not [t for t in threading.enumerate() if t.name.startswith(("pmo-read-ahead", "pmo-plain-cells"))]
+    assert not [t for t in threading.enumerate()
+                if t.name.startswith(("pmo-read-ahead", "pmo-plain-cells", "pmo-read-piece"))]
+
+
+# -- rows numbered as they are read: whole small files, large plain ones in pieces ---------------------
+
+def _outcomes(monkeypatch) -> dict[str, tuple[str | None, bool]]:
+    """Per table, how its pass read ahead ended and whether it numbered the rows as it read them."""
+    seen: dict[str, tuple[str | None, bool]] = {}
+    real = transform.PartBuilder._outcome_ahead
+
+    def spy(self):
+        outcome = real(self)
+        seen[self.name] = (outcome, self.numbered)
+        return outcome
+
+    monkeypatch.setattr(transform.PartBuilder, "_outcome_ahead", spy)
+    return seen
+
+
+def _pieces_spy(monkeypatch) -> list[list[int]]:
+    """The split points of every file read in pieces."""
+    splits: list[list[int]] = []
+    real = read_ahead.ReadAhead._pieces
+    monkeypatch.setattr(read_ahead.ReadAhead, "_pieces",
+                        lambda self, cur, plan, csv: splits.append(list(csv.splits)) or real(self, cur, plan, csv))
+    return splits
+
+
+def _one_by_one(folder: Path, monkeypatch):
+    from pmo_metrics.sources import batch as batch_module
+
+    with monkeypatch.context() as m:
+        m.setattr(batch_module, "ReadAhead", lambda ws, builders: None)
+        return _every_table(folder)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_large_plain_file_is_read_in_pieces_numbered_from_where_each_starts(tmp_path, monkeypatch, newline):
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{(i % 9) / 4}" for i in range(2000)]
+    folder = _timesheets(tmp_path / "b", rows)
+    (folder / "timesheets.csv").write_bytes((folder / "timesheets.csv").read_bytes().replace(b"\n", newline.encode()))
+    monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)     # ~60 KB: as many pieces as DuckDB has threads
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 5000)     # split points found across chunk boundaries
+    outcomes, splits = _outcomes(monkeypatch), _pieces_spy(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert outcomes["timesheets"] == ("built", True)
+    assert len(splits) == 1 and len(splits[0]) >= 1          # two pieces or more (one per DuckDB thread)
+    assert [r[-1] for r in tables["timesheets"]] == list(range(2, 2002))   # every row its line's number
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
+def test_a_cell_to_repair_in_a_later_piece_sends_the_file_the_full_way_and_no_piece_is_kept(tmp_path, monkeypatch):
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{i % 9}" for i in range(2000)]
+    rows[1700] = "R1,P1,2026-01-05,eight"       # in the last piece
+    folder = _timesheets(tmp_path / "b", rows)
+    monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)
+    outcomes, splits = _outcomes(monkeypatch), _pieces_spy(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert splits and outcomes["timesheets"] == ("missed", False)
+    assert [(f[0], f[3], f[4], f[5]) for f in findings if f[1] == "timesheets"] == [("SCHEMA", 1702, "hours", "eight")]
+    assert [r[-1] for r in tables["timesheets"]] == list(range(2, 2002))
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
+def test_a_file_with_a_blank_line_is_left_to_the_loop_and_numbered_past_it(tmp_path, monkeypatch):
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{i % 9}" for i in range(2000)]
+    folder = _timesheets(tmp_path / "b", rows, blank_after=1500)
+    monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)
+    outcomes, splits = _outcomes(monkeypatch), _pieces_spy(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert outcomes["timesheets"] == (None, False) and not splits
+    assert [r[-1] for r in tables["timesheets"]] == list(range(2, 1502)) + list(range(1503, 2003))
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
+def test_small_files_are_numbered_as_they_are_read(tmp_path, monkeypatch):
+    from batches import write_batch
+
+    folder = write_batch(tmp_path / "b")
+    outcomes = _outcomes(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert outcomes and all(o == ("built", True) for o in outcomes.values()), outcomes
+    assert all([r[-1] for r in rows] == list(range(2, len(rows) + 2)) for rows in tables.values())
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
+def test_a_failing_piece_stops_the_others_and_keeps_none(tmp_path, monkeypatch):
+    import duckdb
+
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{i % 9}" for i in range(2000)]
+    folder = _timesheets(tmp_path / "b", rows)
+    monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)
+    committed: list[int] = []
+    errors: list[BaseException] = []
+    real_pieces = read_ahead.ReadAhead._pieces
+
+    def pieces(self, cur, plan, csv):
+        wrapped = [_Failing(c) for c in plan.cursors]
+        plan.cursors = tuple(wrapped)
+        try:
+            real_pieces(self, cur, plan, csv)
+        except BaseException as exc:  # noqa: BLE001 — looked at below
+            errors.append(exc)
+            committed.extend(c.commits for c in wrapped)
+            raise
+
+    monkeypatch.setattr(read_ahead.ReadAhead, "_pieces", pieces)
+    outcomes = _outcomes(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert [type(e).__name__ for e in errors] == ["InterruptException"]
+    assert committed == [0] * len(committed) and committed
+    assert outcomes["timesheets"] == (None, False)                  # read again by the loop, whole
+    assert [r[-1] for r in tables["timesheets"]] == list(range(2, 2002))
+
+
+class _Failing:
+    """A cursor whose INSERT of a piece fails as an interrupted statement does; counts its commits."""
+
+    def __init__(self, cur):
+        self.cur, self.commits = cur, 0
+
+    def execute(self, text, params=None):
+        import duckdb
+
+        if text.startswith("INSERT"):
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        if text == "COMMIT":
+            self.commits += 1
+        return self.cur.execute(text, params) if params is not None else self.cur.execute(text)
+
+    def interrupt(self):
+        self.cur.interrupt()
+
+
+@pytest.mark.parametrize("pieces", [2, 3])
+def test_a_plain_file_splits_at_line_ends_into_pieces_of_about_equal_size(tmp_path, monkeypatch, pieces):
+    from pmo_metrics.sources import delimited
+
+    lines = [f"R{i},P1,2026-01-05,{i % 10}" for i in range(1000)]
+    path = tmp_path / "t.csv"
+    path.write_text("\nh1,h2,h3,h4\n" + "\n".join(lines) + "\n")       # a blank line before the header
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 777)
+    plain, splits = delimited.look_at_cells(path, skip=1, pieces=pieces)
+    assert plain and len(splits) == pieces - 1 and splits == sorted(set(splits))
+    sizes = [len("\n".join(lines[a:b])) for a, b in zip([0] + splits, splits + [len(lines)])]
+    assert max(sizes) - min(sizes) < 2 * max(len(x) for x in lines)
+    assert delimited.look_at_cells(path, skip=1, pieces=1) == (True, [])
+    path.write_text("h1,h2\n" + "a b,1\n" * 500)
+    assert delimited.look_at_cells(path, skip=0, pieces=pieces) == (False, [])       # not plain: no pieces
+    path.write_text("h1,h2\n" + "x" * 5000 + ",1\n")
+    assert delimited.look_at_cells(path, skip=0, pieces=pieces) == (True, [])        # one line: nothing to split
 
 
 # -- plain cells: no trim, numbers by DuckDB's cast alone ----------------------------------------------
@@ -1003,7 +1162,8 @@ def _read_plain_or_not(folder: Path, monkeypatch, plain: bool):
 
     chosen: list[bool] = []
     real = CsvFile.plain
-    monkeypatch.setattr(CsvFile, "plain", lambda self: chosen.append(real(self) and plain) or chosen[-1])
+    monkeypatch.setattr(CsvFile, "plain", lambda self, *pieces: chosen.append(real(self, *pieces) and plain)
+                        or chosen[-1])
     return _every_table(folder), chosen
 
 

@@ -34,6 +34,10 @@ from .workspace import Sql, Workspace, literal as quote
 SEPARATORS = (",", ";", "\t", "|")
 SNIFF_BYTES = 1 << 16
 CHUNK_BYTES = 1 << 24
+# A file of fewer than twice this many bytes is read on one thread (as DuckDB reads it anyway) and
+# numbered as it is read; a larger plain one in pieces of at least this size (see
+# read_ahead.ReadAhead).
+PIECE_BYTES = 1 << 24
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 
 
@@ -156,20 +160,45 @@ def plain_cells(path: Path, skip: int) -> bool:
     (`cells.clean`, `cells.fast`): the lean pass over such a file leaves both out — 0.35 s of
     1.1 s for 5 M timesheet rows, for a look at the file that costs 0.15 s. A chunk boundary
     between a CR and its LF, or between + and -, only makes the answer no."""
+    return look_at_cells(path, skip)[0]
+
+
+def look_at_cells(path: Path, skip: int, pieces: int = 1) -> tuple[bool, list[int]]:
+    """`plain_cells`, and where the file splits into `pieces` of about equal size at line ends:
+    the number of lines after the header before each piece but the first, counted on the way
+    (~0.05 s per 100 MB; only while a split point is ahead). A plain file has no quote, so each
+    of its lines is one record and a piece is read by skipping the lines before it (see
+    `CsvFile.reader_sql`). The list is empty for a file that is not plain, or too short to split."""
+    splits: list[int] = []
     with path.open("rb") as fh:
         for _ in range(skip + 1):  # the blank lines before the header, and the header
             if not fh.readline():
-                return True
-        tail = b""
+                return True, splits
+        start = fh.tell()
+        size = path.stat().st_size - start
+        targets = [start + size * k // pieces for k in range(1, pieces)]
+        tail, offset, lines = b"", start, 0
         while chunk := fh.read(CHUNK_BYTES):
             if not chunk.isascii() or any(chunk.find(b) >= 0 for b in _NOT_PLAIN):
-                return False
+                return False, []
             if (chunk.find(b"+") >= 0 and b"+-" in chunk) or (tail == b"+" and chunk[:1] == b"-"):
-                return False
+                return False, []
             if chunk.find(b"\r") >= 0 and chunk.count(b"\r") != chunk.count(b"\r\n"):
-                return False
+                return False, []
+            while targets and targets[0] < offset + len(chunk):
+                end = chunk.find(b"\n", max(targets[0] - offset, 0))
+                if end < 0:
+                    break  # the line goes on into the next chunk: split at its end there
+                splits.append(lines + chunk.count(b"\n", 0, end + 1))
+                last = offset + end + 1
+                targets.pop(0)
+            if targets:
+                lines += chunk.count(b"\n")
             tail = chunk[-1:]
-    return True
+            offset += len(chunk)
+    if targets or len(set(splits)) < len(splits) or (splits and (splits[0] == 0 or last >= _content_end(path))):
+        return True, []  # a piece would be empty (a few very long lines): read the file whole
+    return True, splits
 
 
 def scan_lines(path: Path, skip: int, normalise_to: Path | None = None) -> tuple[list[tuple[int, int]], bool]:
@@ -247,16 +276,20 @@ class CsvFile:
         self.shifts: list[tuple[int, int]] = []
         self.shift_table: str | None = None
         self._plain: bool | None = None
+        self.splits: list[int] = []  # where a plain file splits into pieces (look_at_cells)
 
-    def plain(self) -> bool:
-        """Whether every cell of the file is plain (`plain_cells`; looked at once)."""
+    def plain(self, pieces: int = 1) -> bool:
+        """Whether every cell of the file is plain (`plain_cells`; looked at once, and with
+        `pieces` > 1 where the file splits into that many: `splits`)."""
         if self._plain is None:
-            self._plain = plain_cells(self.path, self.skip)
+            self._plain, self.splits = look_at_cells(self.path, self.skip, pieces)
         return self._plain
 
-    def reader_sql(self, path: Path | None = None, literal: bool = False) -> Sql:
+    def reader_sql(self, path: Path | None = None, literal: bool = False, piece: bool = False) -> Sql:
         """`read_csv(…)` of the file; with `literal`, every value written into the text (for a view
-        over the archived copy, which cannot bind parameters — all of them are the loader's own)."""
+        over the archived copy, which cannot bind parameters — all of them are the loader's own).
+        With `piece`, one piece of a plain file (`look_at_cells`), read on one thread: no header,
+        the lines before the piece skipped ($piece_skip, bound when the piece is read)."""
         params: dict = {}
 
         def value(v) -> str:
@@ -265,12 +298,14 @@ class CsvFile:
             return self.ws.param(params, v)
 
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, self.width + 1)) + "}"
-        mode = "null_padding = true, parallel = false" if self.padded else "null_padding = false"
+        mode = ("null_padding = true, parallel = false" if self.padded else
+                "null_padding = false" + (", parallel = false" if piece else ""))
         # The longest line DuckDB expects also sizes its read buffers: raising it for every file
         # would read each in one buffer, on one thread; it is raised for a file that needs it.
-        text = (f"read_csv({value(str(path or self.path))}, columns = {columns}, header = true, "
+        text = (f"read_csv({value(str(path or self.path))}, columns = {columns}, "
+                f"header = {'false' if piece else 'true'}, "
                 f"delim = {value(self.sep)}, quote = '\"', escape = '\"', auto_detect = false, "
-                f"skip = {value(self.skip)}, {mode}"
+                f"skip = {'$piece_skip' if piece else value(self.skip)}, {mode}"
                 + (f", max_line_size = {self.line_bytes}" if self.line_bytes else "")
                 + (", new_line = '\\n'" if self.normalised else "") + ")")
         return Sql(text, params)

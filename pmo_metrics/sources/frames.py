@@ -77,17 +77,28 @@ class SourceFrame:
             return self.csv.frame_sql()
         return Sql(f"(SELECT * FROM {self.table})")
 
-    def cells(self) -> tuple[Sql, str]:
+    def cells(self, numbered: str | None = None) -> tuple[Sql, str]:
         """The frame for building a table from it in one pass: (relation, blank-row condition).
 
         A delimited file's relation is its records as DuckDB reads them, in file order, with
         blank records in and `_row` empty: the table built from it is numbered afterwards
         (`CsvFile.number_table`) — numbering them as they are read would read them on one
-        thread. Other frames are numbered already, blank rows left out."""
+        thread. Other frames are numbered already, blank rows left out.
+
+        For a delimited file with no blank line (whose records' numbers follow one another),
+        `numbered` numbers them as they are read, on one thread: "whole" the whole file (one
+        DuckDB reads on one thread anyway), "piece" one piece of a plain file ($piece_rows
+        records after $piece_skip lines, the first numbered $piece_first + 1: see
+        `CsvFile.reader_sql`), read beside the others on a cursor of its own."""
         if self.csv is not None:
-            reader = self.csv.reader_sql()
+            reader = self.csv.reader_sql(piece=numbered == "piece")
             cols = ", ".join(f"c{i}" for i in range(1, self.csv.width + 1))
-            return Sql(f"(SELECT NULL::BIGINT AS {ROW}, {cols} FROM {reader.text})", reader.params), self.csv.blank
+            if numbered is None:
+                return Sql(f"(SELECT NULL::BIGINT AS {ROW}, {cols} FROM {reader.text})", reader.params), self.csv.blank
+            first, records = ("1", reader.text) if numbered == "whole" else \
+                ("$piece_first", f"(SELECT * FROM {reader.text} LIMIT $piece_rows)")
+            return (Sql(f"(SELECT row_number() OVER () + {first} AS {ROW}, {cols} FROM {records})", reader.params),
+                    self.csv.blank)
         return self.sql(), "false"
 
 
