@@ -455,6 +455,8 @@ def test_a_rule_that_fails_stops_the_check_and_leaves_nothing_behind(monkeypatch
     assert started == ["broken"]
     left = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert left == {f"b_{n}" for n in tables} | {"findings"}, left  # no staging or shared table left
+    attached = {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall()}
+    assert attached == {"memory"}, attached  # nor the database in memory they were in
     assert con.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
 
 

@@ -6,7 +6,6 @@ the file, the spreadsheet row, the column, the value and the rule.
 from __future__ import annotations
 
 import threading
-import uuid
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
 from functools import partial
@@ -75,15 +74,14 @@ def check_tables(con, batch: dict[str, str], loaded: dict[str, str], into: str, 
     load_date = load_date or date.today()
     jobs = [partial(_table_findings, name=name, relation=batch[name]) for name in c.LOAD_ORDER if name in batch]
     jobs += cross_table_jobs() + [budget_jumps] + lookalike_jobs()
-    found = f"_pmo_found_{uuid.uuid4().hex[:12]}"  # a table every cursor of `con` sees (not a temporary one)
-    con.execute(f"CREATE TABLE {found} {FINDINGS_DDL[:-1]}, _job INTEGER)")
-    shared = Shared()
+    shared = Shared(con)
     try:
+        found = f"{shared.scratch}.found"  # a table every cursor of `con` sees (not a temporary one)
+        con.execute(f"CREATE TABLE {found} {FINDINGS_DDL[:-1]}, _job INTEGER)")
         _run(con, jobs, lambda cur: State(cur, batch, loaded, found, load_date, shared))
         con.execute(f"INSERT INTO {into} SELECT {SELECT_FINDINGS} FROM {found} ORDER BY _job, rowid")
     finally:
         shared.close(con)
-        con.execute(f"DROP TABLE IF EXISTS {found}")
     _one_finding_per_cell(con, into)
 
 

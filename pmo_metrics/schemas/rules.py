@@ -90,18 +90,25 @@ def _ident(name: str) -> str:
 
 
 class Shared:
-    """What the states of one check share: the references no parent holds (`State.missing`),
-    made once whichever job asks first, as tables every cursor of the connection sees."""
+    """What the states of one check share, made once whichever job asks first: the references no
+    parent holds (`State.missing`) and the batch's hours per resource and day (`State.days`).
+    They are tables in a database of their own, in memory (`scratch`), which every cursor of the
+    connection sees — not in the workspace's, which for a load is the new database file."""
 
-    def __init__(self) -> None:
+    def __init__(self, con) -> None:
+        import uuid
+
         self.lock = threading.Lock()
         self.missing: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+        self.days: str | None = None
+        self.scratch = f"pmo_rules_{uuid.uuid4().hex[:12]}"  # our own name
+        con.execute(f"ATTACH ':memory:' AS {self.scratch}")
 
     def close(self, con) -> None:
-        """Drop the tables the rules shared."""
-        for name, _ in self.missing.values():
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        """Drop what the rules shared."""
+        con.execute(f"DETACH DATABASE IF EXISTS {self.scratch}")
         self.missing.clear()
+        self.days = None
 
 
 class State:
@@ -126,10 +133,14 @@ class State:
         that both need them: at 5 M timesheet rows each such pass costs ~0.07 s. The child's
         distinct values first, then those the parent lacks: probing every child row against the
         parent costs 2-3x as much."""
+        if (child, col) == ("timesheets", "resource_id") and child in self.batch:
+            rows = self.days()  # the same resources, from ~a third as many rows
+        else:
+            rows = self.get(child)
         with self.shared.lock:
             if (child, col, parent, key) not in self.shared.missing:
-                rows, known = self.get(child), self.get(parent)
-                name = f"_missing_{child}_{col}"
+                known = self.get(parent)
+                name = f"{self.shared.scratch}._missing_{child}_{col}"
                 self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT d._v FROM (SELECT DISTINCT {col} AS _v "
                                  f"FROM {rows} WHERE {col} IS NOT NULL) AS d WHERE NOT EXISTS (SELECT 1 FROM {known} "
                                  f"AS p WHERE p.{key} = d._v)")
@@ -137,6 +148,20 @@ class State:
                 count = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
                 self.shared.missing[(child, col, parent, key)] = (name, count)
             return self.shared.missing[(child, col, parent, key)]
+
+    def days(self) -> str:
+        """The batch's timesheets summed per resource and day (resource_id, work_date, hours), made
+        once for the rules that read them so: the days over the limit (TS-DAY-TOTAL), each
+        resource's first and last day (TS-OUTSIDE-EMPLOYMENT), the resources (REF-RESOURCE). At 5 M
+        rows the one aggregation costs what the day totals alone did; the other two read ~1.5 M
+        days instead of the rows: 0.2 s of CPU less."""
+        with self.shared.lock:
+            if self.shared.days is None:
+                name = f"{self.shared.scratch}._days"
+                self.con.execute(f"CREATE TABLE {name} AS SELECT resource_id, work_date, sum(hours) AS hours "
+                                 f"FROM {self.batch['timesheets']} GROUP BY resource_id, work_date")
+                self.shared.days = name
+            return self.shared.days
 
     def in_batch(self, *tables: str) -> bool:
         return any(t in self.batch for t in tables)
@@ -336,8 +361,7 @@ def _day_totals(state: State) -> None:
     # The days over the limit first, from sums alone; then the first file, row and project of
     # those few days. Carried through every resource and day (12 M groups in a 25 M-row batch),
     # they cost the aggregation five times as much, and its memory.
-    over = (f"(SELECT resource_id, work_date FROM {ts} GROUP BY resource_id, work_date "
-            f"HAVING sum(hours) > {DAY_HOURS_LIMIT})")
+    over = f"(SELECT resource_id, work_date FROM {state.days()} WHERE hours > {DAY_HOURS_LIMIT})"
     rows = (f"(SELECT t.resource_id, t.work_date, sum(t.hours) AS _total, arg_min(t._file, t._rid) AS _file, "
             f"min(t._row) AS _row, arg_min(t.project_id, t._rid) AS project_id FROM {ts} AS t JOIN {over} AS o "
             f"ON t.resource_id IS NOT DISTINCT FROM o.resource_id AND t.work_date IS NOT DISTINCT FROM o.work_date "
@@ -358,7 +382,8 @@ def _outside_employment(state: State) -> None:
     ts = state.get("timesheets")
     # The resources whose first or last day logged falls outside their employment first, from each
     # resource's span of work dates; then the rows of those few resources.
-    spans = f"(SELECT resource_id, min(work_date) AS _first, max(work_date) AS _last FROM {ts} GROUP BY resource_id)"
+    spans = (f"(SELECT resource_id, min(work_date) AS _first, max(work_date) AS _last FROM {state.days()} "
+             "GROUP BY resource_id)")
     employed = (f"(SELECT r.resource_id, r.start_date, r.end_date FROM {state.get('resources')} AS r JOIN {spans} AS s "
                 f"USING (resource_id) WHERE s._first < r.start_date OR coalesce(s._last > r.end_date, false))")
     rows = (f"(SELECT t.*, r.start_date AS _from, r.end_date AS _to FROM {ts} AS t JOIN {employed} AS r "
