@@ -86,8 +86,8 @@ class SourceFrame:
         thread. Other frames are numbered already, blank rows left out.
 
         For a delimited file with no blank line (whose records' numbers follow one another),
-        `numbered` numbers them as they are read, on one thread: "whole" the whole file (one
-        DuckDB reads on one thread anyway), "piece" one piece of a plain file ($piece_rows
+        `numbered` numbers them as they are read, on one thread: "whole" the whole file (a small
+        one, which DuckDB reads on one thread anyway), "piece" one piece of a plain file ($piece_rows
         records after $piece_skip lines, the first numbered $piece_first + 1: see
         `CsvFile.reader_sql`), read beside the others on a cursor of its own."""
         if self.csv is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 from ..findings import Finding
 from . import delimited
@@ -39,7 +40,7 @@ class _Plan:
     table: str = ""              # CREATE the table the pieces go into
     piece: Sql | None = None     # the INSERT of one piece of a plain file
     cursors: tuple = ()          # the cursors of the pieces after the first
-    blank: object = None         # whether the file has a blank line (CsvFile.blank_lines, taken here)
+    blank: Callable[[], bool] | None = None  # whether the file has a blank line (CsvFile.blank_lines)
 
 
 class ReadAhead:
@@ -72,7 +73,7 @@ class ReadAhead:
         self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmo-plain-cells")
         self.cursors, self.futures, self.stopped = [], [], False
         threads = int(ws.con.execute("SELECT current_setting('threads')").fetchone()[0])
-        plans = [p for p in (self._plan(ws, b, threads) for b in builders) if p is not None]
+        plans = [p for p in (self._plan(b, threads) for b in builders) if p is not None]
         extra = max((p.pieces - 1 for p in plans), default=0)
         # The pieces after the first of a file run here; room for two files' at a time (the
         # pool's two passes), so that no piece waits in the queue behind another file's.
@@ -84,7 +85,7 @@ class ReadAhead:
             csv = b.frame.csv
             # Taken here: the loop's thread lets go of it once it numbers the rows itself.
             plan.blank = csv.blank_lines or (lambda shifted=bool(csv.shifts): shifted)
-            scan = self.scanner.submit(b.frame.csv.plain, plan.pieces)
+            scan = self.scanner.submit(csv.plain, plan.pieces)
             b.ahead = self.pool.submit(self._execute, cur, plan, scan)
             self.futures.append(b.ahead)
 
@@ -95,13 +96,12 @@ class ReadAhead:
         return cur
 
     @staticmethod
-    def _plan(ws: Workspace, b: PartBuilder, threads: int) -> _Plan | None:
+    def _plan(b: PartBuilder, threads: int) -> _Plan | None:
         def planner() -> PartBuilder:
             return PartBuilder(b.ws, b.table, b.spec, b.source, b.frame, b.mapping, b.lookups, _Silent(), b.index,
                                b.target, b.load_id, temporary=b.temporary)
 
-        size = b.frame.csv.path.stat().st_size if b.frame.csv is not None else 0
-        pieces = min(threads, size // delimited.PIECE_BYTES)
+        pieces = min(threads, b.frame.csv.path.stat().st_size // delimited.PIECE_BYTES)
         try:
             if pieces <= 1:
                 statements = tuple(planner().lean_sql(p, numbered="whole") for p in (False, True))
