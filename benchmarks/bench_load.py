@@ -54,13 +54,16 @@ def timed(cmd: list[str]) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="enterprise", help="demo scale to generate (default enterprise)")
+    parser.add_argument("--scale", help="demo scale to generate (default enterprise; with --batch, the "
+                                         "batch folder's name names the figures)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each command (default 3)")
     parser.add_argument("--batch", type=Path, help="an existing batch (default: generate the demo batch)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "out")
     parser.add_argument("--json", type=Path, help="where to write the figures")
     parser.add_argument("--phases", default="floor,validate,load", help="commands to time (default all three)")
     args = parser.parse_args()
+    label = args.scale or (args.batch.name if args.batch else "enterprise")  # what the figures are of
+    args.scale = args.scale or "enterprise"
     args.workdir.mkdir(parents=True, exist_ok=True)
     batch = args.batch or args.workdir / args.scale
     if not (batch / "timesheets.csv").exists():
@@ -77,7 +80,7 @@ def main() -> None:
     # import (PYTHONDONTWRITEBYTECODE), every run would compile the package again (~0.05 s).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "pmo_metrics")], check=True)
 
-    run_dir = args.workdir / f"run-{args.scale}"
+    run_dir = args.workdir / f"run-{label}"
     db = run_dir / "bench.duckdb"
 
     def fresh() -> None:
@@ -116,9 +119,9 @@ def main() -> None:
         print(f"| {p} | {m['seconds']:.2f} | {ratio} | {m['cpu_seconds']:.2f} | {cpu_ratio} | {m['peak_rss_mb']:,.0f} MB |")
     load_avg = os.getloadavg()
     print(f"\nload average at the end: {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f} on {os.cpu_count()} cores")
-    out = args.json or args.workdir / f"bench_load-{args.scale}.json"
+    out = args.json or args.workdir / f"bench_load-{label}.json"
     out.write_text(json.dumps({
-        "scale": args.scale, "batch": str(batch), "csv_mb": round(size_mb, 1), "rows": rows, "runs": args.runs,
+        "scale": label, "batch": str(batch), "csv_mb": round(size_mb, 1), "rows": rows, "runs": args.runs,
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in load_avg], "python": platform.python_version(),
         "commands": medians,
