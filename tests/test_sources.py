@@ -1033,6 +1033,38 @@ def test_a_cell_to_repair_in_a_later_piece_sends_the_file_the_full_way_and_no_pi
     assert (tables, findings) == _one_by_one(folder, monkeypatch)
 
 
+def test_a_short_row_in_a_later_piece_is_read_by_the_loop_as_any_refused_file_is(tmp_path, monkeypatch):
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{i % 9}" for i in range(2000)]
+    rows[1800] = "R1,P1,2026-01-05"             # one cell short: DuckDB refuses the piece
+    folder = _timesheets(tmp_path / "b", rows)
+    monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)
+    outcomes, splits = _outcomes(monkeypatch), _pieces_spy(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert splits and outcomes["timesheets"] == (None, False)
+    assert [r[-1] for r in tables["timesheets"]] == list(range(2, 2002))
+    assert tables["timesheets"][1800][:4] == ("R1", "P1", dt.date(2026, 1, 5), None)
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
+def test_a_large_file_of_mixed_line_ends_is_refused_in_pieces_and_read_from_its_normalised_copy(tmp_path, monkeypatch):
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{i % 9}" for i in range(2000)]
+    folder = _timesheets(tmp_path / "b", rows)
+    path = folder / "timesheets.csv"
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join(line + b"\r" if i % 3 == 0 and line else line for i, line in enumerate(lines)))
+    monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)
+    outcomes, splits = _outcomes(monkeypatch), _pieces_spy(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert splits and outcomes["timesheets"] == (None, False)   # DuckDB refused a piece; the loop read it
+    assert [r[-1] for r in tables["timesheets"]] == list(range(2, 2002))
+    assert all(r[3] is not None for r in tables["timesheets"])        # no CR left in a cell
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
 def test_a_file_with_a_blank_line_is_left_to_the_loop_and_numbered_past_it(tmp_path, monkeypatch):
     from pmo_metrics.sources import delimited
 
