@@ -1065,7 +1065,7 @@ def test_a_large_file_of_mixed_line_ends_is_refused_in_pieces_and_read_from_its_
     assert (tables, findings) == _one_by_one(folder, monkeypatch)
 
 
-def test_a_file_with_a_blank_line_is_left_to_the_loop_and_numbered_past_it(tmp_path, monkeypatch):
+def test_a_file_with_a_blank_line_is_read_ahead_whole_and_numbered_past_it_by_the_loop(tmp_path, monkeypatch):
     from pmo_metrics.sources import delimited
 
     rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{i % 9}" for i in range(2000)]
@@ -1073,8 +1073,18 @@ def test_a_file_with_a_blank_line_is_left_to_the_loop_and_numbered_past_it(tmp_p
     monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)
     outcomes, splits = _outcomes(monkeypatch), _pieces_spy(monkeypatch)
     tables, findings = _every_table(folder)
-    assert outcomes["timesheets"] == (None, False) and not splits
+    assert outcomes["timesheets"] == ("built", False) and not splits
     assert [r[-1] for r in tables["timesheets"]] == list(range(2, 1502)) + list(range(1503, 2003))
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
+def test_a_small_file_with_a_blank_line_is_read_ahead_and_renumbered_past_it(tmp_path, monkeypatch):
+    folder = _timesheets(tmp_path / "b", ["R1,P1,2026-01-05,7.5", "R1,P2,2026-01-06,8", "R2,P1,2026-01-05,4"],
+                         blank_after=1)
+    outcomes = _outcomes(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert outcomes["timesheets"] == ("built", False)       # numbered as read, then past the blank line
+    assert [r[-1] for r in tables["timesheets"]] == [2, 4, 5]
     assert (tables, findings) == _one_by_one(folder, monkeypatch)
 
 

@@ -21,10 +21,6 @@ class _Silent:
         pass
 
 
-class _NotAhead(Exception):
-    """The pass is left to the loop (a file with a blank line: its rows are numbered past it)."""
-
-
 class _Stopped(Exception):
     """A piece before this one failed: this one is not kept either."""
 
@@ -58,8 +54,8 @@ class ReadAhead:
     and a larger plain one (`CsvFile.plain`) in as many pieces as DuckDB has threads, each read on
     one thread and numbered from where it starts, side by side on cursors of their own and
     committed in file order, so that the table keeps the order of the file. A larger file that is
-    not plain is read by DuckDB's parallel reader and numbered after; a file with a blank line is
-    left to the loop.
+    not plain, or has a blank line, is read by DuckDB's parallel reader; the rows of a file with a
+    blank line are numbered after, past it, by the loop.
 
     `close` when the loop is done; `interrupt` first when it failed (Ctrl-C, a refused file), so
     that a pass still reading a large file does not hold the failure up."""
@@ -122,14 +118,15 @@ class ReadAhead:
             raise RuntimeError("the read-ahead was stopped")  # so no builder takes the table as built
         csv = plan.builder.frame.csv
         plain = scan.result()
-        if plan.blank():
-            raise _NotAhead("a blank line moves the row numbers after it")
-        if plan.pieces > 1 and plain and csv.splits:
+        # A blank line moves the numbers of the rows after it: the loop numbers them past it
+        # (CsvFile.number_table, which sets every row's), and a piece's line count would be off.
+        blank = plan.blank()
+        if plan.pieces > 1 and plain and csv.splits and not blank:
             self._pieces(cur, plan, csv)
             return True
         sql = plan.statements[1 if plain else 0]
         cur.execute(sql.text, sql.params or None)
-        return plan.pieces <= 1
+        return plan.pieces <= 1 and not blank  # a file read whole was numbered as it was read
 
     def _pieces(self, cur, plan: _Plan, csv) -> None:
         """The pieces of a plain file, each on its cursor, committed in file order."""
