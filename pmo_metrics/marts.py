@@ -44,7 +44,6 @@ MARTS: tuple[str, ...] = (
     "project_earned_schedule",
     "reference_classes",
     "milestone_months",
-    "timesheet_hours",
     "resource_months",
     "benefit_measurements",
     "benefit_month_facts",
