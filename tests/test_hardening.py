@@ -165,12 +165,11 @@ def test_the_lookalike_form_folds_case_width_ligatures_and_invisible_characters_
     from pmo_metrics.schemas import lookalikes
 
     con = duckdb.connect()
-    lookalikes.register(con)
     texts = ["PRJ-0001", "prj-0001\u200b", "\uff30\uff32\uff2a-0001", "PRJ\x00-0001", "\ufb01nance", "Caf\u00e9",
              "Network \u2013 APAC", None]
     con.execute("CREATE TABLE t (k VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[t] for t in texts])
-    got = dict(con.execute(f"SELECT k, _n FROM {lookalikes.with_normalised('(SELECT k FROM t)', 'k')}").fetchall())
+    got = dict(con.execute(f"SELECT k, _n FROM {lookalikes.with_normalised(con, '(SELECT k FROM t)', 'k')}").fetchall())
     assert got == {"PRJ-0001": "prj-0001", "prj-0001\u200b": "prj-0001", "\uff30\uff32\uff2a-0001": "prj-0001",
                    "PRJ\x00-0001": "prj-0001", "\ufb01nance": "finance", "Caf\u00e9": "caf\u00e9",
                    "Network \u2013 APAC": "network \u2013 apac", None: None}

@@ -6,21 +6,20 @@ spelled with an invisible character is a second unit that a scope does not inclu
 look-alikes when they differ as written but are equal after removing zero-width characters, NUL and
 no-break spaces, Unicode NFKC (full-width letters, ligatures) and case folding (CONTRACT §2).
 
-Everything runs in SQL over distinct values; NFKC, which DuckDB lacks, is Python's, registered as
-a function on the connection and called only for the distinct texts that are not plain ASCII.
+Everything runs in SQL over distinct values; NFKC, which DuckDB lacks, is Python's, applied to the
+distinct texts that are not plain ASCII only (a few in most batches), which are fetched, normalised
+and handed back as a table (`with_normalised`).
 """
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from functools import partial
 from typing import Callable
 
-import duckdb
-
 from .. import contract as c
 from .rules import RULES, State
 
-NFKC = "pmo_nfkc"
 # Zero-width space, non-joiner, joiner, word joiner, byte-order mark, NUL; then the no-break spaces.
 INVISIBLE = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}\x00\x{00A0}\x{202F}\x{2007}]"
 # How a message shows what cannot be seen.
@@ -37,40 +36,39 @@ DIMENSIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value)
-
-
-def register(con) -> None:
-    """Make the NFKC function known to `con` and every cursor of its database (they share it)."""
-    try:
-        # Python's own NFKC, a row at a time (~1.3 µs): it only sees the distinct texts that are
-        # not plain ASCII (`with_normalised`) — a few in most batches — and needs no Arrow, whose
-        # import costs 0.25 s. side_effects: else the planner may fold a call over a column of one
-        # distinct value in advance, on a row the query then filters out.
-        con.create_function(NFKC, _nfkc, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="native",
-                            side_effects=True)
-    except (duckdb.NotImplementedException, duckdb.CatalogException):
-        pass  # already registered, by this connection or another cursor of its database
-
-
 # A text with a character outside ASCII, or a NUL: only such a text can change under NFKC or
 # hold an invisible character.
 _NOT_PLAIN = r"[^\x01-\x7F]"
 
 
-def normalised(expr: str) -> str:
-    """The look-alike form of a text: invisible characters removed, NFKC, case folded."""
-    return f"lower({NFKC}(regexp_replace({expr}, '{INVISIBLE}', '', 'g')))"
+_forms = itertools.count()  # names of the tables of NFKC forms (a cursor's own, temporary)
 
 
-def with_normalised(rel: str, col: str) -> str:
-    """`rel` (distinct texts) with `_n`, the look-alike form of its `col` (NULL for NULL). A text
-    of plain ASCII (every key of most batches) is its own NFKC form: it is only case folded, and
-    the NFKC function sees the other rows alone (a CASE would still hand it every row)."""
+def with_normalised(con, rel: str, col: str) -> str:
+    """`rel` (distinct texts) with `_n`, the look-alike form of its `col` (NULL for NULL): invisible
+    characters removed, NFKC, case folded. A text of plain ASCII (every key of most batches) is
+    its own NFKC form and is only case folded. The others — texts with a character outside ASCII
+    or a NUL — are fetched from `con` once, put in NFKC by Python and written back beside their
+    text as a temporary table of `con` (bound lists, one statement), which the relation joins:
+    no Python function is registered on the connection (DuckDB's create_function imports numpy:
+    0.1-0.2 s of every load). `rel` is read twice: keep it to distinct values."""
     odd = f"coalesce(regexp_matches({col}, '{_NOT_PLAIN}'), false)"
+    texts = [t for (t,) in con.execute(f"SELECT DISTINCT {_visible(col)} FROM {rel} WHERE {odd}").fetchall()]
+    forms = f"_nfkc_{next(_forms)}"  # our own name
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {forms} AS SELECT unnest($texts::VARCHAR[]) AS _text, "
+                f"unnest($forms::VARCHAR[]) AS _form", {"texts": texts, "forms": [_nfkc(t) for t in texts]})
     return (f"(WITH _plain AS MATERIALIZED {rel} SELECT *, lower({col}) AS _n FROM _plain WHERE NOT {odd} "
-            f"UNION ALL SELECT *, {normalised(col)} AS _n FROM _plain WHERE {odd})")
+            f"UNION ALL SELECT _plain.*, lower(f._form) AS _n FROM _plain JOIN {forms} AS f "
+            f"ON f._text = {_visible(f'_plain.{col}')} WHERE {odd})")
+
+
+def _visible(expr: str) -> str:
+    """The text without its invisible characters (zero-width, NUL, no-break spaces)."""
+    return f"regexp_replace({expr}, '{INVISIBLE}', '', 'g')"
+
+
+def _nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value)
 
 
 def shown(expr: str) -> str:
@@ -108,10 +106,9 @@ def _project(table: str) -> str | None:
 def _keys(state: State, table: c.Table) -> None:
     if table.name not in state.batch:
         return
-    register(state.con)
     key = f'"{table.key[0]}"'
     rows = state.get(table.name)
-    spellings = with_normalised(f"(SELECT DISTINCT {key} AS _k FROM {rows} WHERE {key} IS NOT NULL)", "_k")
+    spellings = with_normalised(state.con, f"(SELECT DISTINCT {key} AS _k FROM {rows} WHERE {key} IS NOT NULL)", "_k")
     # Each spelling in a group of look-alikes, with the group: rows join it on their key as written.
     groups = (f"(WITH _s AS MATERIALIZED {spellings} SELECT _s._k, g._all FROM _s JOIN (SELECT _n, "
               f"string_agg({shown('_k')}, ', ' ORDER BY _k) AS _all FROM _s GROUP BY _n HAVING count(*) > 1) AS g "
@@ -126,7 +123,6 @@ def _keys(state: State, table: c.Table) -> None:
 def _reference(state: State, child: str, col: str, parent: str, key: str) -> None:
     if not (state.in_batch(child, parent) and state.located(child) and state.get(parent) is not None):
         return
-    register(state.con)
     rows, known = state.get(child), state.get(parent)
     # Only the references that match no key exactly (REF-* already names them) are compared —
     # the ones State.missing found for that rule. Those that look like a key land in a
@@ -134,8 +130,8 @@ def _reference(state: State, child: str, col: str, parent: str, key: str) -> Non
     missing, count = state.missing(child, col, parent, key)
     if not count:
         return
-    keys = with_normalised(f"(SELECT DISTINCT {key} AS _k FROM {known} WHERE {key} IS NOT NULL)", "_k")
-    unknown = with_normalised(f"(SELECT _v FROM {missing})", "_v")
+    keys = with_normalised(state.con, f"(SELECT DISTINCT {key} AS _k FROM {known} WHERE {key} IS NOT NULL)", "_k")
+    unknown = with_normalised(state.con, f"(SELECT _v FROM {missing})", "_v")
     matches = f"_lookalike_{child}_{col}"
     state.con.execute(f"CREATE OR REPLACE TEMP TABLE {matches} AS SELECT m._v, string_agg({shown('k._k')}, ', ' "
                       f"ORDER BY k._k) AS _keys FROM {unknown} AS m JOIN {keys} AS k ON m._n = k._n GROUP BY m._v")
@@ -158,7 +154,6 @@ def _dimension(state: State, words: str, columns: tuple[tuple[str, str], ...]) -
     spelling of the same value (in any table holding the dimension) looks like."""
     if not any(state.in_batch(t) for t, _ in columns):
         return
-    register(state.con)
     parts = []
     for table, col in columns:
         rows = state.get(table)
@@ -166,7 +161,7 @@ def _dimension(state: State, words: str, columns: tuple[tuple[str, str], ...]) -
             continue
         where = ("_file, _row" if state.located(table) else "NULL::VARCHAR AS _file, NULL::BIGINT AS _row")
         parts.append(f"SELECT '{table}' AS _t, {col} AS _v, {where}, _rid FROM {rows} WHERE {col} IS NOT NULL")
-    spelled = with_normalised(f"(SELECT _t, _v, count(*) AS _count, arg_min(_file, _rid) AS _file, min(_row) AS _row, "
+    spelled = with_normalised(state.con, f"(SELECT _t, _v, count(*) AS _count, arg_min(_file, _rid) AS _file, min(_row) AS _row, "
                               f"min(_rid) AS _rid FROM ({' UNION ALL '.join(parts)}) GROUP BY _t, _v)", "_v")
     groups = (f"(SELECT _n, string_agg(DISTINCT {shown('_v')}, ', ' ORDER BY {shown('_v')}) AS _all FROM {spelled} "
               f"GROUP BY _n HAVING count(DISTINCT _v) > 1)")
