@@ -1265,3 +1265,60 @@ def test_the_load_id_and_file_of_a_lean_table_are_every_rows_even_with_a_quote_i
     finally:
         con.close()
     assert "_load_id VARCHAR GENERATED ALWAYS AS" in ddl and "_file VARCHAR GENERATED ALWAYS AS" in ddl, ddl
+
+
+# -- a plain file's dates and numbers typed by DuckDB's reader ----------------------------------------
+
+def _reader_types(monkeypatch) -> list[dict[str, str]]:
+    """The columns every read_csv of the batch asked DuckDB's reader to type."""
+    from pmo_metrics.sources import delimited
+
+    asked: list[dict[str, str]] = []
+    real = delimited.CsvFile.reader_sql
+
+    def spy(self, *args, **kwargs):
+        asked.append(dict(kwargs.get("types") or {}))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(delimited.CsvFile, "reader_sql", spy)
+    return asked
+
+
+@pytest.mark.parametrize("piece_bytes", [None, 4096], ids=["whole", "pieces"])
+def test_a_plain_file_has_its_dates_and_numbers_typed_by_the_reader_and_reads_as_one_by_one(
+        tmp_path, monkeypatch, piece_bytes):
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{(i % 9) / 4}" for i in range(2000)]
+    folder = _timesheets(tmp_path / "b", rows)
+    if piece_bytes:
+        monkeypatch.setattr(delimited, "PIECE_BYTES", piece_bytes)
+    outcomes, asked = _outcomes(monkeypatch), _reader_types(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert outcomes["timesheets"] == ("built", True)
+    assert {"c3": "DATE", "c4": "DOUBLE"} in asked            # the reader typed work_date and hours
+    assert tables["timesheets"][5][:4] == ("R5", "P0", dt.date(2026, 1, 6), 1.25)
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)
+
+
+@pytest.mark.parametrize("cell, column, missed", [
+    ("0031-03-24", "work_date", True), ("2026/01/05", "work_date", True), ("2026-1-5", "work_date", False),
+    ("inf", "hours", True), ("1e400", "hours", True), ("2.5e0", "hours", False)])
+def test_a_cell_the_reader_cannot_type_or_the_fast_parse_would_not_read_goes_to_the_lenient_parser(
+        tmp_path, monkeypatch, cell, column, missed):
+    """A year before 1000 and an infinite number the reader reads but the fast parse does not;
+    another date separator it refuses (the statement stops): each ends the lean pass as a miss
+    for the lenient parser. What both read (a short month and day, an exponent) stays in the pass.
+    Either way the batch reads exactly as with no read-ahead at all."""
+    from pmo_metrics.sources import delimited
+
+    rows = [f"R{i % 7},P{i % 5},2026-01-{1 + i % 28:02d},{i % 9}" for i in range(2000)]
+    r, p, d, h = rows[1700].split(",")
+    rows[1700] = ",".join([r, p, cell, h] if column == "work_date" else [r, p, d, cell])
+    folder = _timesheets(tmp_path / "b", rows)
+    monkeypatch.setattr(delimited, "PIECE_BYTES", 4096)
+    outcomes = _outcomes(monkeypatch)
+    tables, findings = _every_table(folder)
+    assert outcomes["timesheets"] == (("missed", False) if missed else ("built", True))
+    assert [r[-1] for r in tables["timesheets"]] == list(range(2, 2002))
+    assert (tables, findings) == _one_by_one(folder, monkeypatch)

@@ -145,3 +145,70 @@ def test_in_a_plain_file_the_cast_alone_reads_a_number_as_the_pattern_and_cast_d
     differ = con.execute(f"SELECT x, {full}, {plain} FROM s WHERE {full} IS DISTINCT FROM {plain}").fetchall()
     assert not differ, differ[:10]
     assert con.execute(f"SELECT count({plain}) FROM s").fetchone()[0] > 500  # it does read numbers
+
+
+def _typed_by_the_reader(tmp_path: Path, strings: list[str], type_: str) -> dict[str, object]:
+    """Each string as DuckDB's reader types it in a plain file's lean pass (`CsvFile.reader_sql`
+    with `types`), then as `cells.typed` takes it: None for a cell the reader refuses (the pass
+    stops, and the lenient parser decides) or that `typed` leaves (likewise)."""
+    import duckdb
+
+    from pmo_metrics.contract import DATE
+    from pmo_metrics.sources.cells import typed
+
+    path = tmp_path / "cells.csv"
+    path.write_text("i,x\n" + "".join(f"{n},{v}\n" for n, v in enumerate(strings)))
+    con = duckdb.connect()
+    kept = dict(con.execute(
+        f"SELECT i, {typed('x', type_)} FROM read_csv(?, columns = {{'i': 'BIGINT', 'x': "
+        f"'{'DATE' if type_ == DATE else 'DOUBLE'}'}}, header = true, auto_detect = false, delim = ',', "
+        "quote = '\"', escape = '\"', dateformat = '%Y-%m-%d', ignore_errors = true)", [str(path)]).fetchall())
+    return {v: kept.get(n) for n, v in enumerate(strings)}
+
+
+def _read_fast(strings: list[str], type_: str) -> dict[str, object]:
+    import duckdb
+
+    from pmo_metrics.sources.cells import fast
+
+    plain = fast("x", type_, ValueOptions(), lambda v: "'" + str(v) + "'", plain=True)
+    return dict(duckdb.connect().execute(f"SELECT x, {plain} FROM (SELECT unnest($v::VARCHAR[]) AS x)",
+                                         {"v": strings}).fetchall())
+
+
+def test_in_a_plain_file_the_reader_types_a_number_as_the_fast_parse_reads_its_text(tmp_path):
+    """A plain file's numbers are typed by DuckDB's reader (`PartBuilder._typed_reads`): every
+    string of up to five number characters and the letters DuckDB's cast knows reads the same —
+    a value, or a miss for the lenient parser — as `fast(..., plain=True)` reads its text."""
+    import itertools
+
+    from pmo_metrics.contract import NUM
+
+    strings = sorted(s for s in {"".join(p) for n in range(1, 6) for p in itertools.product("09.+-eEinfax", repeat=n)}
+                     | {"infinity", "-Infinity", "NaN", "1e400", "123456789.125", "0x1F"} if "+-" not in s)
+    by_reader, by_text = _typed_by_the_reader(tmp_path, strings, NUM), _read_fast(strings, NUM)
+    differ = {s: (by_reader[s], by_text[s]) for s in strings if by_reader[s] != by_text[s]}
+    assert not differ, list(differ.items())[:10]
+    assert sum(v is not None for v in by_reader.values()) > 500  # it does read numbers
+
+
+def test_in_a_plain_file_the_reader_types_a_date_as_the_fast_parse_reads_its_text(tmp_path):
+    """Likewise for dates (an ISO first format): the reader's %Y-%m-%d is the fast parse's, strictly:
+    a short month or day, another separator, a time, a sign, a year before 1000 or 'infinity' read
+    as the fast parse reads them (a value, or a miss)."""
+    import itertools
+
+    from pmo_metrics.contract import DATE
+
+    years = ["2024", "1999", "1000", "0999", "0031", "31", "99999", "+2024", "-2024", "0000", "2o24"]
+    months = ["01", "1", "12", "13", "00", "1a", "001"]
+    days = ["05", "5", "29", "30", "31", "00", "5x"]
+    strings = sorted({f"{y}{sep}{m}{sep}{d}{end}" for y, m, d in itertools.product(years, months, days)
+                      for sep in ("-", "/", "") for end in ("", "T10:00", "x", "-")}
+                     | {"infinity", "-infinity", "epoch", "today", "2024-02-29", "2023-02-29"})
+    by_reader, by_text = _typed_by_the_reader(tmp_path, strings, DATE), _read_fast(strings, DATE)
+    differ = {s: (by_reader[s], by_text[s]) for s in strings if by_reader[s] != by_text[s]}
+    assert not differ, list(differ.items())[:10]
+    assert by_reader["2024-1-5"] == by_text["2024-1-5"] == dt.date(2024, 1, 5)
+    assert by_reader["0031-01-05"] is None and by_reader["infinity"] is None and by_reader["2023-02-29"] is None
+    assert sum(v is not None for v in by_reader.values()) > 40  # it does read dates

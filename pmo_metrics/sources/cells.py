@@ -126,6 +126,15 @@ def fast(x: str, type_: str, opts: ValueOptions, bind: Bind, *, plain: bool = Fa
     return None
 
 
+def typed(x: str, type_: str) -> str:
+    """A cell DuckDB's reader typed itself (DOUBLE, or DATE as %Y-%m-%d: `CsvFile.reader_sql`) as
+    `fast` reads its text: a number that is not finite, a date before the year 1000 or DuckDB's
+    'infinity' is a miss for the lenient parser (the reader reads them; the fast parse does not)."""
+    if type_ == DATE:
+        return f"CASE WHEN year({x}) >= 1000 AND isfinite({x}) THEN {x} END"
+    return f"CASE WHEN isfinite({x}) THEN {x} END"
+
+
 def boolean(x: str, opts: ValueOptions, bind: Bind) -> str:
     """true/false, yes/no, y/n, 1/0, t/f in any case; an empty token is empty."""
     low = f"lower({trim(x)})"

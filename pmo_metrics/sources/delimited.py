@@ -285,11 +285,15 @@ class CsvFile:
             self._plain, self.splits = look_at_cells(self.path, self.skip, pieces)
         return self._plain
 
-    def reader_sql(self, path: Path | None = None, literal: bool = False, piece: bool = False) -> Sql:
+    def reader_sql(self, path: Path | None = None, literal: bool = False, piece: bool = False,
+                   types: dict[str, str] | None = None) -> Sql:
         """`read_csv(…)` of the file; with `literal`, every value written into the text (for a view
         over the archived copy, which cannot bind parameters — all of them are the loader's own).
         With `piece`, one piece of a plain file (`look_at_cells`), read on one thread: no header,
-        the lines before the piece skipped ($piece_skip, bound when the piece is read)."""
+        the lines before the piece skipped ($piece_skip, bound when the piece is read). `types`:
+        the columns (c1…) DuckDB's reader is to type itself, DOUBLE or DATE (as %Y-%m-%d, strictly:
+        a cell it cannot read stops the statement), the others being text (see
+        `transform.PartBuilder._typed_reads`)."""
         params: dict = {}
 
         def value(v) -> str:
@@ -297,7 +301,8 @@ class CsvFile:
                 return quote(v) if isinstance(v, str) else str(v)
             return self.ws.param(params, v)
 
-        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, self.width + 1)) + "}"
+        types = types or {}
+        columns = "{" + ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(1, self.width + 1)) + "}"
         mode = ("null_padding = true, parallel = false" if self.padded else
                 "null_padding = false" + (", parallel = false" if piece else ""))
         # The longest line DuckDB expects also sizes its read buffers: raising it for every file
@@ -307,7 +312,8 @@ class CsvFile:
                 f"delim = {value(self.sep)}, quote = '\"', escape = '\"', auto_detect = false, "
                 f"skip = {'$piece_skip' if piece else value(self.skip)}, {mode}"
                 + (f", max_line_size = {self.line_bytes}" if self.line_bytes else "")
-                + (", new_line = '\\n'" if self.normalised else "") + ")")
+                + (", new_line = '\\n'" if self.normalised else "")
+                + (", dateformat = '%Y-%m-%d'" if "DATE" in types.values() else "") + ")")
         return Sql(text, params)
 
     @property

@@ -77,7 +77,7 @@ class SourceFrame:
             return self.csv.frame_sql()
         return Sql(f"(SELECT * FROM {self.table})")
 
-    def cells(self, numbered: str | None = None) -> tuple[Sql, str]:
+    def cells(self, numbered: str | None = None, types: dict[str, str] | None = None) -> tuple[Sql, str]:
         """The frame for building a table from it in one pass: (relation, blank-row condition).
 
         A delimited file's relation is its records as DuckDB reads them, in file order, with
@@ -89,9 +89,10 @@ class SourceFrame:
         `numbered` numbers them as they are read, on one thread: "whole" the whole file (a small
         one, which DuckDB reads on one thread anyway), "piece" one piece of a plain file ($piece_rows
         records after $piece_skip lines, the first numbered $piece_first + 1: see
-        `CsvFile.reader_sql`), read beside the others on a cursor of its own."""
+        `CsvFile.reader_sql`), read beside the others on a cursor of its own. `types`: the columns
+        a delimited file's reader types itself (`CsvFile.reader_sql`)."""
         if self.csv is not None:
-            reader = self.csv.reader_sql(piece=numbered == "piece")
+            reader = self.csv.reader_sql(piece=numbered == "piece", types=types)
             cols = ", ".join(f"c{i}" for i in range(1, self.csv.width + 1))
             if numbered is None:
                 return Sql(f"(SELECT NULL::BIGINT AS {ROW}, {cols} FROM {reader.text})", reader.params), self.csv.blank
