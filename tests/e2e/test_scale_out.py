@@ -133,7 +133,7 @@ def _serve(tmp, db, ports, env, procs, logs, store_url):
     cert, key = _self_signed(tmp)
     http_port, https_port = free_port(), free_port()
     site = render(TEMPLATE.read_text(encoding="utf-8"), {
-        "app_servers": "\n    ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports),
+        "app_servers": "\n    ".join(f"server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in ports),
         "server_name": "localhost", "http_listen": f"127.0.0.1:{http_port}", "https_listen": f"127.0.0.1:{https_port}",
         "certificate": str(cert), "certificate_key": str(key), "max_body": "200m"})
     (tmp / "pmo.conf").write_text(site, encoding="utf-8")
