@@ -161,8 +161,9 @@ def _dimension(state: State, words: str, columns: tuple[tuple[str, str], ...]) -
             continue
         where = ("_file, _row" if state.located(table) else "NULL::VARCHAR AS _file, NULL::BIGINT AS _row")
         parts.append(f"SELECT '{table}' AS _t, {col} AS _v, {where}, _rid FROM {rows} WHERE {col} IS NOT NULL")
-    spelled = with_normalised(state.con, f"(SELECT _t, _v, count(*) AS _count, arg_min(_file, _rid) AS _file, min(_row) AS _row, "
-                              f"min(_rid) AS _rid FROM ({' UNION ALL '.join(parts)}) GROUP BY _t, _v)", "_v")
+    spelled = with_normalised(state.con, f"(SELECT _t, _v, count(*) AS _count, arg_min(_file, _rid) AS _file, "
+                              f"min(_row) AS _row, min(_rid) AS _rid FROM ({' UNION ALL '.join(parts)}) "
+                              f"GROUP BY _t, _v)", "_v")
     groups = (f"(SELECT _n, string_agg(DISTINCT {shown('_v')}, ', ' ORDER BY {shown('_v')}) AS _all FROM {spelled} "
               f"GROUP BY _n HAVING count(DISTINCT _v) > 1)")
     for table, col in columns:

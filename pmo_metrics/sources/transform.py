@@ -377,10 +377,11 @@ class PartBuilder:
         """The lean pass's statement, planned without running anything or reporting a finding (the
         builder's own sink is to be a silent one), for a delimited file's part that may take the
         lean way; else None. `plain`: the statement for a file whose cells are all plain
-        (`CsvFile.plain`), which trims nothing and reads numbers by DuckDB's cast alone — the
-        same table, sooner. `numbered`: the rows numbered as they are read ("whole" file or one
-        "piece": `frames.SourceFrame.cells`); a piece's statement is the INSERT alone, into the
-        table `lean_table_sql` makes. See `read_ahead.ReadAhead`."""
+        (`CsvFile.plain`), which trims nothing, reads numbers by DuckDB's cast alone and has the
+        reader type the dates and numbers it can (`_typed_reads`) — the same table, sooner.
+        `numbered`: the rows numbered as they are read ("whole" file or one "piece":
+        `frames.SourceFrame.cells`); a piece's statement is the INSERT alone, into the table
+        `lean_table_sql` makes. See `read_ahead.ReadAhead`."""
         if self.temporary or self.frame.empty or self.frame.csv is None:
             return None
         self.plain = plain
