@@ -100,12 +100,24 @@ def glob_regex(patterns: tuple[str, ...]) -> str:
     return rf"(?is)^{WS}*(?:" + "|".join(alts) + rf"){WS}*$"
 
 
+def cast_type(type_: str, opts: ValueOptions) -> str | None:
+    """The DuckDB type `fast` reads a cell of this type by (DOUBLE: a number with a decimal point;
+    DATE: a date whose first format is ISO), else None — also what DuckDB's reader may type a plain
+    file's cell as itself (`typed`)."""
+    if type_ in (NUM, MONEY) and opts.decimal in (None, "."):
+        return "DOUBLE"
+    if type_ == DATE and (opts.date_formats or ("%Y-%m-%d",))[0] == "%Y-%m-%d":
+        return "DATE"
+    return None
+
+
 def fast(x: str, type_: str, opts: ValueOptions, bind: Bind, *, plain: bool = False) -> str | None:
     """The exact reading of a clean cell, or None when the type has none under these options.
     `plain`: the cells come from a file with none of the characters below (see
     `delimited.plain_cells`), so DuckDB's cast alone reads a number exactly as with the pattern
     (tests/test_sources_parse.py compares them on every string of up to five number characters)."""
-    if type_ in (NUM, MONEY) and opts.decimal in (None, "."):
+    cast = cast_type(type_, opts)
+    if cast == "DOUBLE":
         # DuckDB's cast alone also reads "1_000", "+-1" and numbers with spaces around them; the
         # pattern costs ~0.17 s per column of 5 M cells, the cast 0.07 s.
         v = f"TRY_CAST({x} AS DOUBLE)"
@@ -114,7 +126,7 @@ def fast(x: str, type_: str, opts: ValueOptions, bind: Bind, *, plain: bool = Fa
         return f"CASE WHEN regexp_full_match({x}, '{_PLAIN_NUMBER}') AND isfinite({v}) THEN {v} END"
     if type_ == INT:
         return f"CASE WHEN regexp_full_match({x}, '{_PLAIN_INT}') THEN TRY_CAST({x} AS BIGINT) END"
-    if type_ == DATE and (opts.date_formats or ("%Y-%m-%d",))[0] == "%Y-%m-%d":
+    if cast == "DATE":
         # An ISO date of the year 1000 or later: an earlier year is a miss that the lenient parser
         # decides (%Y reads 31-03-24 as the year 31), and DuckDB's 'infinity' is no date.
         d = f"CAST(try_strptime({x}, '%Y-%m-%d') AS DATE)"
