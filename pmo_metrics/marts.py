@@ -1,8 +1,8 @@
 """Mart tables, built once per load from the 12 contract tables, so KPI queries never scan facts.
 
-The loader writes the contract tables and calls `build_marts(con)` in the same transaction; the
-published database is then opened read-only and every KPI is a pure query over `marts.*` (plus the
-small contract tables). Each mart is one `.sql` file under `sql/marts/`, written as import CTEs →
+The loader writes the contract tables into the new database file and calls `build_marts` before
+it publishes that file; the published database is then opened read-only and every KPI is a pure
+query over `marts.*` (plus the small contract tables). Each mart is one `.sql` file under `sql/marts/`, written as import CTEs →
 logic CTEs → a final select.
 
 SQL files may include another file with `{{ ref('kpis/months') }}` (as dbt's ref): the text of
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -78,23 +79,105 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def build_marts(con, load_date: date | None = None) -> None:
+@lru_cache(maxsize=None)
+def mart_inputs(name: str) -> frozenset[str]:
+    """The marts that mart `name` reads, from its SQL: every `marts.<name>` it names. A mart reads
+    another only so (a contract table and a mart may share a name), so a name seen only in a
+    comment at worst makes it wait longer than it need."""
+    return frozenset(m for m in _MART_REF.findall(load_sql(f"marts/{name}")) if m in MARTS and m != name)
+
+
+WORKERS = 2  # marts built side by side by the loader and the rebuild (see build_marts)
+_MART_REF = re.compile(r"\bmarts\.\"?([a-z_]+)")
+
+
+def build_marts(con, load_date: date | None = None, workers: int = 1) -> None:
     """Create or replace every mart from the contract tables in `con`'s current database.
 
-    Runs inside the caller's transaction when there is one (the loader publishes the contract tables
-    and their marts together). Any contract table may be empty. `load_date` is the day the data
-    stands for: nothing dated after it (a report typed 2062 for 2026) sets the default as-of month;
-    None counts every date.
+    Any contract table may be empty. `load_date` is the day the data stands for: nothing dated
+    after it (a report typed 2062 for 2026) sets the default as-of month; None counts every date.
+
+    With `workers` = 1 the marts are built one after another on `con`, inside the caller's
+    transaction when there is one. With more, they are built that many at a time, each on a cursor
+    of its own as soon as the marts it reads are there (`mart_inputs`): `con` must then be in auto-
+    commit, with the contract tables committed, since a cursor sees only what is committed. Most
+    marts are small queries that keep one core busy; two at a time, the enterprise demo's marts
+    took 1.35-1.6 s into a database file against 2.0-2.25 s one after another. The first failure
+    stops the others (their statements are interrupted) and is raised.
     """
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     values = {**SQL_CONSTANTS, "load_date": load_date}
-    for name in MARTS:
-        # `name` comes from the MARTS allow-list above, never from input.
-        sql = load_sql(f"marts/{name}")
-        con.execute(f'CREATE OR REPLACE TABLE marts."{name}" AS\n{sql}',
-                    {k: values[k] for k in sql_params(sql)})
+    if workers <= 1:
+        for name in MARTS:
+            _build_mart(con, name, values)
+    else:
+        _build_side_by_side(con, values, workers)
     con.execute("CREATE OR REPLACE TABLE marts.build_info AS SELECT ?::VARCHAR AS marts_version, "
                 "current_timestamp AS built_at", [marts_version()])
+
+
+def _build_mart(con, name: str, values: dict) -> None:
+    # `name` comes from the MARTS allow-list, never from input.
+    sql = load_sql(f"marts/{name}")
+    con.execute(f'CREATE OR REPLACE TABLE marts."{name}" AS\n{sql}', {k: values[k] for k in sql_params(sql)})
+
+
+def _build_side_by_side(con, values: dict, workers: int) -> None:
+    """The marts, `workers` at a time: each worker takes the first mart in MARTS order whose inputs
+    are built, on its own cursor."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    from .sources.workspace import interrupt_until_done
+
+    cursors = [con.cursor() for _ in range(workers)]  # made here: the connection is this thread's
+    built: set[str] = set()
+    taken: set[str] = set()
+    turn = threading.Condition()
+    stop = threading.Event()
+
+    def next_mart() -> str | None:
+        with turn:
+            while not stop.is_set():
+                ready = [m for m in MARTS if m not in taken and mart_inputs(m) <= built]
+                if ready:
+                    taken.add(ready[0])
+                    return ready[0]
+                if len(taken) == len(MARTS):
+                    return None
+                turn.wait()
+            return None
+
+    def work(cur) -> None:
+        try:
+            cur.execute("SET enable_progress_bar = false")
+            while (name := next_mart()) is not None:
+                _build_mart(cur, name, values)
+                with turn:
+                    built.add(name)
+                    turn.notify_all()
+        except BaseException:
+            with turn:
+                stop.set()
+                turn.notify_all()
+            raise
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pmo-marts")
+    futures = [pool.submit(work, cur) for cur in cursors]
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for f in futures:
+            if f.done() and f.exception() is not None:
+                raise f.exception()
+    except BaseException:
+        with turn:
+            stop.set()
+            turn.notify_all()
+        interrupt_until_done(cursors, futures)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for cur in cursors:
+            cur.close()
 
 
 def check_marts(con) -> None:

@@ -359,8 +359,8 @@ def rebuild_marts(db_path: str | Path = DEFAULT_DB, wait_seconds: float = 30.0) 
                     con.execute(sql)  # our own raw-layer view definitions, as the catalog stored them
                 load_date = _last_load_date(con)
                 con.execute("DETACH old")
-                from .marts import build_marts
-                build_marts(con, load_date)
+                from .marts import WORKERS, build_marts
+                build_marts(con, load_date, WORKERS)
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
@@ -421,7 +421,7 @@ def _prepare(cur, batch, previous: bool, load_date: date | None = None) -> tuple
     """The new database's schemas, the tables the batch leaves in place (copied from the live
     database attached as `old`, or empty), and the marts; returns the old database's tables and raw
     views. Runs on a cursor of its own beside the rules."""
-    from .marts import build_marts
+    from .marts import WORKERS, build_marts
 
     try:
         cur.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS meta; CREATE SCHEMA IF NOT EXISTS marts")
@@ -447,7 +447,7 @@ def _prepare(cur, batch, previous: bool, load_date: date | None = None) -> tuple
                 cur.execute(c.create_table_sql(c.TABLES[name]))
                 for col, typ in (("_load_id", "VARCHAR"), ("_file", "VARCHAR"), ("_row", "BIGINT")):
                     cur.execute(f'ALTER TABLE main."{name}" ADD COLUMN {col} {typ}')
-        build_marts(cur, load_date)
+        build_marts(cur, load_date, WORKERS)
         return old_tables, old_views
     finally:
         cur.close()
@@ -456,7 +456,7 @@ def _prepare(cur, batch, previous: bool, load_date: date | None = None) -> tuple
 def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: dict, load_id: str,
              started: datetime, load_date: date, archived: Path | None, prepared, progress: Progress):
     """Complete the new database the batch was read into, and swap it in."""
-    from .marts import build_marts
+    from .marts import WORKERS, build_marts
 
     con = batch.ws.con
     rows_loaded: dict[str, int] = {}
@@ -512,7 +512,7 @@ def _publish(db_path: Path, tmp: Path, batch, report: ValidationReport, record: 
         json.dumps(rows_loaded), json.dumps(rows_rejected), f"{report.n_warnings:,} warning(s)"])
     con.execute("DETACH DATABASE IF EXISTS old")
     if sum(rows_rejected.values()):
-        build_marts(con, load_date)  # the marts were built beside the rules, before rows were set aside
+        build_marts(con, load_date, WORKERS)  # the marts were built beside the rules, before rows were set aside
     con.execute("CHECKPOINT")
     batch.close()
     _fsync(tmp)
