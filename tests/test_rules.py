@@ -488,3 +488,40 @@ def test_ctrl_c_during_the_rules_interrupts_the_jobs_running_beside(monkeypatch)
         signal.signal(signal.SIGINT, previous)
     assert running.is_set() and time.perf_counter() - t0 < 5  # both queries stopped, not run to the end
     assert {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} == {"findings"}
+
+
+def test_what_the_rules_share_is_made_once_per_key_and_one_key_does_not_wait_for_another():
+    import threading
+
+    from pmo_metrics.schemas.rules import Shared
+
+    con = duckdb.connect()
+    shared = Shared(con)
+    slow_started, let_go = threading.Event(), threading.Event()
+    made: list[str] = []
+
+    def slow():
+        made.append("days")
+        slow_started.set()
+        assert let_go.wait(10)
+        return "days-table"
+
+    results: dict[str, object] = {}
+    waiter = threading.Thread(target=lambda: results.update(first=shared.once("days", slow)))
+    waiter.start()
+    assert slow_started.wait(10)
+    # Another key is made while "days" is still being made ...
+    assert shared.once(("missing", "timesheets", "project_id"), lambda: ("t", 0)) == ("t", 0)
+    # ... and a second job asking for "days" waits for the first one's, not making its own.
+    second = threading.Thread(target=lambda: results.update(second=shared.once("days", lambda: made.append("again"))))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()
+    let_go.set()
+    waiter.join(10)
+    second.join(10)
+    assert results == {"first": "days-table", "second": "days-table"}
+    assert made == ["days"]
+    shared.close(con)
+    assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
+                       [shared.scratch]).fetchone()[0] == 0
