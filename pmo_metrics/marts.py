@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -125,9 +126,7 @@ def _build_mart(con, name: str, values: dict) -> None:
 def _build_side_by_side(con, values: dict, workers: int) -> None:
     """The marts, `workers` at a time: each worker takes the first mart in MARTS order whose inputs
     are built, on its own cursor."""
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-
-    from .sources.workspace import interrupt_until_done
+    from .sources.workspace import interrupt_until_done  # the loader's package: the KPI pages import marts without it
 
     cursors = [con.cursor() for _ in range(workers)]  # made here: the connection is this thread's
     built: set[str] = set()

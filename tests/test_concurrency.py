@@ -82,7 +82,7 @@ def test_sessions_see_the_old_or_the_new_data_never_a_mix(demo, use_db, tmp_path
     seen = runs()
     assert len({r["session"] for r in seen}) == SESSIONS
     bad = [r for r in seen if r["problems"]]
-    assert not bad, bad[:5]
+    assert not bad, [(r["session"], r["page"], r["after_load"], r["problems"]) for r in bad[:5]]
     seen = [r for r in seen if r["batch"] is not None]             # pages with a provenance line
     assert {r["batch"] for r in seen} == {"oldbatch", "newbatch"}  # both versions were served
     mixed = [r for r in seen if r["active"] is not None and r["active"] != expected[r["batch"]]]
