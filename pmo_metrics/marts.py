@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -126,7 +125,7 @@ def _build_mart(con, name: str, values: dict) -> None:
 def _build_side_by_side(con, values: dict, workers: int) -> None:
     """The marts, `workers` at a time: each worker takes the first mart in MARTS order whose inputs
     are built, on its own cursor."""
-    from .sources.workspace import interrupt_until_done  # the loader's package: the KPI pages import marts without it
+    from .sources.workspace import run_on_cursors  # the loader's package: the KPI pages import marts without it
 
     cursors = [con.cursor() for _ in range(workers)]  # made here: the connection is this thread's
     built: set[str] = set()
@@ -155,28 +154,15 @@ def _build_side_by_side(con, values: dict, workers: int) -> None:
                     built.add(name)
                     turn.notify_all()
         except BaseException:
-            with turn:
-                stop.set()
-                turn.notify_all()
+            halt()
             raise
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pmo-marts")
-    futures = [pool.submit(work, cur) for cur in cursors]
-    try:
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for f in futures:
-            if f.done() and f.exception() is not None:
-                raise f.exception()
-    except BaseException:
+    def halt() -> None:
         with turn:
             stop.set()
             turn.notify_all()
-        interrupt_until_done(cursors, futures)
-        raise
-    finally:
-        pool.shutdown(wait=True)
-        for cur in cursors:
-            cur.close()
+
+    run_on_cursors(cursors, work, "pmo-marts", halt)
 
 
 def check_marts(con) -> None:

@@ -6,7 +6,6 @@ the file, the spreadsheet row, the column, the value and the rule.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
 from functools import partial
 from typing import Callable
@@ -14,7 +13,7 @@ from typing import Callable
 from .. import contract as c
 from ..findings import ERROR, FINDINGS_DDL, SELECT_FINDINGS
 from ..sources.cells import text
-from ..sources.workspace import interrupt_until_done
+from ..sources.workspace import run_on_cursors
 from .models import RANGES, ROW_RULES, schema_checks
 from .plausibility import budget_jumps
 from .lookalikes import lookalike_jobs
@@ -107,21 +106,7 @@ def _run(con, jobs: list[Callable[[State], None]], state_of: Callable[[object], 
             state.job, job = item
             job(state)
 
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="pmo-rules")
-    futures = [pool.submit(work, cur) for cur in cursors]
-    try:
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for f in futures:
-            if f.done() and f.exception() is not None:
-                raise f.exception()
-    except BaseException:
-        stop.set()
-        interrupt_until_done(cursors, futures)
-        raise
-    finally:
-        pool.shutdown(wait=True)
-        for cur in cursors:
-            cur.close()
+    run_on_cursors(cursors, work, "pmo-rules", stop.set)
 
 
 MISSING_MESSAGES = ("required value is missing", "key value is missing")

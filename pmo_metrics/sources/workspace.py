@@ -13,6 +13,7 @@ import itertools
 import shutil
 import tempfile
 import weakref
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,24 @@ def interrupt_until_done(cursors, futures) -> None:
         for cur in cursors:
             cur.interrupt()
         time.sleep(0.02)
+
+
+def run_on_cursors(cursors, work, thread_name: str, on_failure) -> None:
+    """Run `work(cur)` for each of `cursors`, each in a thread of its own, and close the cursors.
+    The first failure (or Ctrl-C) calls `on_failure()` (so that no worker starts more work), then
+    interrupts the statements still running on the others, and is raised."""
+    pool = ThreadPoolExecutor(max_workers=len(cursors), thread_name_prefix=thread_name)
+    futures = [pool.submit(work, cur) for cur in cursors]
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for f in futures:
+            if f.done() and f.exception() is not None:
+                raise f.exception()
+    except BaseException:
+        on_failure()
+        interrupt_until_done(cursors, futures)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for cur in cursors:
+            cur.close()
