@@ -2,8 +2,8 @@
 
 The loader writes the contract tables into the new database file and calls `build_marts` before
 it publishes that file; the published database is then opened read-only and every KPI is a pure
-query over `marts.*` (plus the small contract tables). Each mart is one `.sql` file under `sql/marts/`, written as import CTEs →
-logic CTEs → a final select.
+query over `marts.*` (plus the small contract tables). Each mart is one `.sql` file under
+`sql/marts/`, written as import CTEs → logic CTEs → a final select.
 
 SQL files may include another file with `{{ ref('kpis/months') }}` (as dbt's ref): the text of
 that file is pasted in place. Only file names written in this package are ever pasted; values are
@@ -146,18 +146,13 @@ def _build_side_by_side(con, values: dict, workers: int) -> None:
             return None
 
     def work(cur) -> None:
-        try:
-            cur.execute("SET enable_progress_bar = false")
-            while (name := next_mart()) is not None:
-                _build_mart(cur, name, values)
-                with turn:
-                    built.add(name)
-                    turn.notify_all()
-        except BaseException:
-            halt()
-            raise
+        while (name := next_mart()) is not None:
+            _build_mart(cur, name, values)
+            with turn:
+                built.add(name)
+                turn.notify_all()
 
-    def halt() -> None:
+    def halt() -> None:  # on the first failure: a worker waiting for a mart's inputs gives up
         with turn:
             stop.set()
             turn.notify_all()

@@ -96,7 +96,6 @@ def _run(con, jobs: list[Callable[[State], None]], state_of: Callable[[object], 
     queue, lock, stop = iter(enumerate(jobs)), threading.Lock(), threading.Event()
 
     def work(cur) -> None:
-        cur.execute("SET enable_progress_bar = false")
         state = state_of(cur)
         while not stop.is_set():
             with lock:

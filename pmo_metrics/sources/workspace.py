@@ -119,11 +119,15 @@ def interrupt_until_done(cursors, futures) -> None:
 
 
 def run_on_cursors(cursors, work, thread_name: str, on_failure) -> None:
-    """Run `work(cur)` for each of `cursors`, each in a thread of its own, and close the cursors.
-    The first failure (or Ctrl-C) calls `on_failure()` (so that no worker starts more work), then
-    interrupts the statements still running on the others, and is raised."""
+    """Run `work(cur)` for each of `cursors`, each in a thread of its own with no progress bar, and
+    close the cursors. The first failure (or Ctrl-C) calls `on_failure()` (so that no worker starts
+    more work), then interrupts the statements still running on the others, and is raised."""
+    def quiet(cur) -> None:
+        cur.execute("SET enable_progress_bar = false")
+        work(cur)
+
     pool = ThreadPoolExecutor(max_workers=len(cursors), thread_name_prefix=thread_name)
-    futures = [pool.submit(work, cur) for cur in cursors]
+    futures = [pool.submit(quiet, cur) for cur in cursors]
     try:
         wait(futures, return_when=FIRST_EXCEPTION)
         for f in futures:
