@@ -30,7 +30,7 @@ NAV_LINK = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
 
 
 @pytest.fixture(scope="module")
-def empty_server(tmp_path_factory):
+def empty_server(tmp_path_factory, browser):
     """The dashboard against a database with no projects: loaded from a batch of one strategic
     objective (an extract with a header and no rows is refused), so every other table is empty."""
     from pmo_metrics.warehouse import load_batch
@@ -39,7 +39,7 @@ def empty_server(tmp_path_factory):
     batch = write_batch(root / "batch", {"strategic_objectives": tiny_tables()["strategic_objectives"]})
     result = load_batch(batch, root / "pmo.duckdb", archive=False)
     assert result.status == "loaded", result.message
-    with serve(root / "pmo.duckdb", root, "streamlit-empty.log") as base:
+    with serve(root / "pmo.duckdb", root, "streamlit-empty.log", warm_with=browser) as base:
         yield base
 
 
@@ -172,7 +172,7 @@ def test_every_download_of_the_data_loads_page_arrives_and_opens_after_the_passw
     tables = tiny_tables()
     tables["projects"][0]["project_name"] = "Web shop, renamed"       # a new batch, so the load publishes
     upload = sorted(write_batch(tmp_path / "batch1", tables).glob("*.csv"))
-    with serve(tmp_path / "pmo.duckdb", tmp_path, "streamlit-data-loads.log") as base:
+    with serve(tmp_path / "pmo.duckdb", tmp_path, "streamlit-data-loads.log", warm_with=browser) as base:
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, base_url=base)
         context.set_default_timeout(RUN_TIMEOUT_MS)
         page = context.new_page()

@@ -12,13 +12,13 @@ PROJECT = "PRJ-0041"     # a troubled project of the seeded demo: its late miles
 
 
 @pytest.fixture(scope="module")
-def history_server(tmp_path_factory):
+def history_server(tmp_path_factory, browser):
     from pmo_metrics.demo_history import load_demo
 
     tmp = tmp_path_factory.mktemp("e2e_history")
     result = load_demo(tmp / "demo", tmp / "pmo.duckdb", seed=42, end_month=DEMO_END_MONTH)
     assert result is not None and result.ok, result and result.message
-    with serve(tmp / "pmo.duckdb", tmp, "streamlit-history.log") as base:
+    with serve(tmp / "pmo.duckdb", tmp, "streamlit-history.log", warm_with=browser) as base:
         yield base, tmp / "pmo.duckdb"
 
 
