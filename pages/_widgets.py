@@ -97,10 +97,13 @@ def provenance_note(ctx: Context) -> None:
                help="Files: " + ", ".join(esc(f) for f in files) if files else None)
 
 
-def require_data(ctx: Context | None = None) -> None:
-    """Explain and stop when there is nothing to show."""
+def require_data(ctx: Context | None = None, title: str | None = None) -> None:
+    """Explain and stop when there is nothing to show; with `title`, under that title (for a page
+    that draws its own heading only once it has data, as the monthly review does)."""
     ensure_entry()
     ctx = ctx or context()
+    if title and (ctx.token is None or not ctx.has_data):
+        st.title(title, anchor=False)
     if ctx.token is None:
         st.info("There is no database yet. Load a batch of extracts on the **Data loads** page "
                 "(or start the app with the demo enabled).")

@@ -32,8 +32,9 @@ def go_to(index: int) -> None:
     ui.set_page_params(section=str(index))
 
 
+TITLE = "Monthly review"   # the page's heading while there is no review; a section's title once there is
 ctx = context()
-ui.require_data(ctx)
+ui.require_data(ctx, title=TITLE)
 ui.presentation_style()
 
 months = [m for m in (ctx.options.get("months") or []) if m < ctx.as_of]
@@ -50,6 +51,7 @@ with st.sidebar:
 try:
     review = build_review(ctx.filters, previous, ctx.currency)
 except rv.ReviewError as exc:
+    st.title(TITLE, anchor=False)
     ui.empty(f"No review for this month: {ui.esc(str(exc))}.")
     st.stop()
 # The notes people wrote on the figures (they change without a load: read on every run, not cached).

@@ -27,6 +27,8 @@ from pmo_metrics.db import Warehouse, database_version
 from pmo_metrics.filters import Filters, previous_month
 from pmo_metrics.views import projects
 
+from batches import tiny_tables, write_batch
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
@@ -144,6 +146,30 @@ def test_every_page_renders_on_an_empty_database(empty_db, use_db):
     assert not problems(at)
     assert any("holds no rows" in i.value for i in at.info)
     assert walk(at) == {}
+
+
+def test_the_monthly_review_without_a_review_says_so_under_its_title(empty_db, use_db, tmp_path):
+    """Its heading is a section's title: where it has no section, the page still says what it is."""
+    from pmo_metrics.warehouse import load_batch
+
+    use_db(empty_db)                                  # no rows at all
+    at = app()
+    at.switch_page("pages/monthly_review.py").run()
+    assert not problems(at)
+    assert [t.value for t in at.title] == ["Monthly review"]
+    assert any("holds no rows" in i.value for i in at.info)
+
+    # projects, but no month any figure is observed in: no review can be built
+    batch = write_batch(tmp_path / "batch", tiny_tables(), only=("strategic_objectives", "projects"))
+    assert load_batch(batch, tmp_path / "pmo.duckdb", archive=False).status == "loaded"
+    use_db(tmp_path / "pmo.duckdb")
+    at = app()
+    at.switch_page("pages/monthly_review.py").run()
+    assert not problems(at)
+    assert [t.value for t in at.title] == ["Monthly review"]
+    assert [i.value for i in at.info] == [
+        "No review for this month: the database holds no data to review; load a batch first."]
+    assert not at.button                              # no section to step through, nothing to download
 
 
 def test_every_page_renders_when_the_filters_select_nothing(demo, use_db):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from conftest import DEMO_END_MONTH, assert_no_error, shoot, wait_for_run
+from conftest import DEMO_END_MONTH, NAV_LINK, assert_no_error, shoot, wait_for_run
 
 SIDEBAR = '[data-testid="stSidebar"]'
 
@@ -37,9 +37,6 @@ def kpi_value(page, label: str) -> str:
         has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
     expect(card).to_have_count(1)
     return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
-NAV_LINK = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
 
 
 def nav_links(page) -> list[tuple[str, str]]:
