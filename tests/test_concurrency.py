@@ -1,4 +1,4 @@
-"""Twenty sessions walk every page while a load publishes a new batch from another process: no run
+"""Twelve sessions walk every page while a load publishes a new batch from another process: no run
 fails, and every run shows one version of the data — the batch named in its provenance line and the
 figures on its cards agree — never a mix of the two.
 

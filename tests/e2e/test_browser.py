@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from conftest import DEMO_END_MONTH, NAV_LINK, assert_no_error, shoot, wait_for_run
+from conftest import NAV_LINK, RUN_TIMEOUT_MS, assert_no_error, shoot, wait_for_run
 
 SIDEBAR = '[data-testid="stSidebar"]'
 
@@ -114,7 +114,7 @@ def test_clicking_a_portfolio_bar_drills_down(open_page):
     box = bar.bounding_box()
     assert box and box["width"] > 2, box
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    expect(page).to_have_url(re.compile(r"[?&]drill_portfolio="), timeout=30_000)
+    expect(page).to_have_url(re.compile(r"[?&]drill_portfolio="), timeout=RUN_TIMEOUT_MS)
     wait_for_run(page)
     picked = query(page)["drill_portfolio"][0]
     expect(widget(page, "crumb_portfolio")).to_contain_text(picked)
@@ -197,7 +197,7 @@ def test_a_bad_batch_shows_the_report_and_leaves_the_data_alone(open_page, demo_
     unlock_data_loads(page)
     uploader = page.locator('[data-testid="stFileUploader"]').first
     uploader.locator('input[type="file"]').set_input_files(str(bad))
-    expect(page.get_by_text("This batch would be rejected")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("This batch would be rejected")).to_be_visible(timeout=RUN_TIMEOUT_MS)
     wait_for_run(page)
     errors = page.locator('[data-testid="stMetric"]').filter(has_text="Errors").locator(
         '[data-testid="stMetricValue"]')

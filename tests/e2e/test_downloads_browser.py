@@ -194,7 +194,7 @@ def test_every_download_of_the_data_loads_page_arrives_and_opens_after_the_passw
             wait_for_run(page)
 
             uploader.locator('input[type="file"]').set_input_files([str(f) for f in upload])
-            expect(page.get_by_text("The batch passes every error rule")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("The batch passes every error rule")).to_be_visible(timeout=RUN_TIMEOUT_MS)
             wait_for_run(page)
             _click_visible(page, "validated", done)
             assert len(done) == page.locator(f"{BUTTONS}:visible").count() == 2, done

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from conftest import assert_no_error, shoot, wait_for_run
+from conftest import RUN_TIMEOUT_MS, assert_no_error, shoot, wait_for_run
 
 
 def _click_centre(page, locator) -> None:
@@ -26,7 +26,7 @@ def test_clicking_a_roadmap_bar_opens_the_project(open_page):
     bar = chart.locator(".barlayer .trace").nth(1).locator(".point path").last
     expect(bar).to_be_visible()
     _click_centre(page, bar)
-    expect(page).to_have_url(re.compile(r"/project\?(.*&)?project=PRJ-"), timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/project\?(.*&)?project=PRJ-"), timeout=RUN_TIMEOUT_MS)
     wait_for_run(page)
     picked = parse_qs(urlparse(page.url).query)["project"][0]
     expect(page.locator("h1").first).to_be_visible()
@@ -44,7 +44,7 @@ def test_clicking_a_risk_heatmap_cell_lists_its_risks(open_page):
     assert marks.count() >= 2
     # the list starts at the highest-scoring cell; click another cell's marker
     _click_centre(page, marks.first)
-    expect(listed).not_to_have_attribute("aria-label", first, timeout=30_000)
+    expect(listed).not_to_have_attribute("aria-label", first, timeout=RUN_TIMEOUT_MS)
     wait_for_run(page)
     shown = page.get_by_role("region", name=re.compile(r"^Open risks P\d I\d")).get_attribute("aria-label")
     found = re.search(r"P(\d) I(\d)", shown)

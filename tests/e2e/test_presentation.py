@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, DEMO_END_MONTH, NAV_LINK, assert_no_error, follow_nav, wait_for_run
+from conftest import ARTIFACTS, DEMO_END_MONTH, NAV_LINK, RUN_TIMEOUT_MS, assert_no_error, follow_nav, wait_for_run
 from pmo_metrics import contract
 from pmo_metrics import formatting as fmt
 from pmo_metrics.db import Warehouse
@@ -70,7 +70,7 @@ def _settle(page) -> None:
     """The run is over and every figure is drawn (plotly draws after the script has finished)."""
     wait_for_run(page)
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-        .every(c => c.querySelector('.main-svg'))""", timeout=30_000)
+        .every(c => c.querySelector('.main-svg'))""", timeout=RUN_TIMEOUT_MS)
 
 
 def _problems(page, where: str, size: str) -> list[str]:
@@ -105,7 +105,7 @@ def _shoot(page, folder: Path, name: str) -> None:
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_page_and_review_section_reads_right_on_a_projector(browser, server, size, theme):
     context = browser.new_context(viewport=SIZES[size], color_scheme=theme, base_url=server)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(RUN_TIMEOUT_MS)
     page = context.new_page()
     folder = ARTIFACTS / "screens" / f"{theme}-{size}"
     problems: list[str] = []

@@ -33,7 +33,7 @@ from pmo_metrics.filters import Filters
 from pmo_metrics.settings import load_settings
 from pmo_metrics.warehouse import load_batch
 
-from conftest import REPO, assert_no_error, wait_for_run
+from conftest import REPO, RUN_TIMEOUT_MS, assert_no_error, wait_for_run
 from support import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -206,7 +206,7 @@ def test_three_servers_behind_nginx_share_one_database_and_one_store(cluster, br
     sessions = {}
     for port in ports:
         context = browser.new_context(base_url=base, ignore_https_errors=True, viewport={"width": 1440, "height": 1000})
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(RUN_TIMEOUT_MS)
         context.add_cookies([{"name": "pmo_route", "value": routes[port], "url": base}])
         sessions[port] = context.new_page()
     try:
