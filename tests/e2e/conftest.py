@@ -68,6 +68,16 @@ def wait_for_run(page, timeout: float = RUN_TIMEOUT_MS) -> None:
 NAV_LINK = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
 
 
+def nav_links(page) -> list[tuple[str, str]]:
+    """(title, href) of every page in the navigation; the title is the link's `label` span."""
+    from playwright.sync_api import expect
+
+    links = page.locator(NAV_LINK)
+    expect(links.first).to_be_visible()
+    return [(links.nth(i).locator("span[label]").get_attribute("label"), links.nth(i).get_attribute("href"))
+            for i in range(links.count())]
+
+
 def follow_nav(page, index: int) -> str:
     """Open the `index`-th page of the navigation as its link does - inside the running app, with no
     reload - and wait for its run; returns the link's href. A walk through every page so takes about

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from conftest import NAV_LINK, RUN_TIMEOUT_MS, assert_no_error, shoot, wait_for_run
+from conftest import NAV_LINK, RUN_TIMEOUT_MS, assert_no_error, nav_links, shoot, wait_for_run
 
 SIDEBAR = '[data-testid="stSidebar"]'
 
@@ -37,14 +37,6 @@ def kpi_value(page, label: str) -> str:
         has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
     expect(card).to_have_count(1)
     return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
-def nav_links(page) -> list[tuple[str, str]]:
-    """(title, href) of every page in the navigation; the title is the link's `label` span."""
-    links = page.locator(NAV_LINK)
-    expect(links.first).to_be_visible()
-    return [(links.nth(i).locator("span[label]").get_attribute("label"), links.nth(i).get_attribute("href"))
-            for i in range(links.count())]
 
 
 def click_nav(page, title: str) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS, DEMO_END_MONTH, NAV_LINK, RUN_TIMEOUT_MS, assert_no_error, follow_nav, wait_for_run
+from conftest import ARTIFACTS, DEMO_END_MONTH, RUN_TIMEOUT_MS, assert_no_error, follow_nav, nav_links, wait_for_run
 from pmo_metrics import contract
 from pmo_metrics import formatting as fmt
 from pmo_metrics.db import Warehouse
@@ -57,13 +57,6 @@ READ_JS = """() => {
           page: {scroll: main.scrollWidth, client: main.clientWidth, height: main.scrollHeight, view: main.clientHeight},
           room: block ? block.clientWidth : 0};
 }"""
-
-
-def _nav(page) -> list[tuple[str, str]]:
-    links = page.locator(NAV_LINK)
-    expect(links.first).to_be_visible()
-    return [(links.nth(i).locator("span[label]").get_attribute("label"), links.nth(i).get_attribute("href"))
-            for i in range(links.count())]
 
 
 def _settle(page) -> None:
@@ -112,7 +105,7 @@ def test_every_page_and_review_section_reads_right_on_a_projector(browser, serve
     try:
         page.goto(server)
         _settle(page)
-        for i, (title, _) in enumerate(_nav(page)):
+        for i, (title, _) in enumerate(nav_links(page)):
             if i:
                 follow_nav(page, i)
             _settle(page)
